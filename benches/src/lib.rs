@@ -1,0 +1,1 @@
+//! Benchmarks for dfw live in `benches/` (criterion); this crate holds shared fixtures.

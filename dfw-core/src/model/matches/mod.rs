@@ -1,0 +1,122 @@
+//! Extension matches (`-m NAME ...`), in the order iptables prints them.
+//!
+//! Contract: one type per extension; each is valid by construction and holds exactly what
+//! iptables-save can print for it.
+
+mod addrtype;
+mod conntrack;
+mod icmp;
+mod iprange;
+mod mark;
+mod multiport;
+mod ports;
+
+pub use addrtype::{AddrType, AddrTypes, LimitIface};
+pub use conntrack::{Conntrack, CtDirection, CtStates, CtStatus};
+pub use icmp::IcmpType;
+pub use iprange::IpRange;
+pub use mark::Mark;
+pub use multiport::{Multiport, MultiportKind};
+pub use ports::{TcpFlag, TcpFlags, TcpMatch, UdpMatch};
+
+use super::{Family, ModelError, Neg};
+
+/// Longest comment the `comment` match holds (`XT_MAX_COMMENT_LEN - 1`).
+pub const COMMENT_MAX_LEN: usize = 255;
+
+/// One extension match of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Match {
+    /// `-m tcp`: ports, flags, option.
+    Tcp(TcpMatch),
+    /// `-m udp`: ports.
+    Udp(UdpMatch),
+    /// `-m multiport`: up to 15 ports or ranges.
+    Multiport(Multiport),
+    /// `-m conntrack`.
+    Conntrack(Conntrack),
+    /// `-m state --state`: stored as conntrack revision 3 with the state alias flag.
+    State(Neg<CtStates>),
+    /// `-m iprange`.
+    IpRange(IpRange),
+    /// `-m comment --comment TEXT`.
+    Comment(Comment),
+    /// `-m icmp --icmp-type` (IPv4 only).
+    Icmp(Neg<IcmpType>),
+    /// `-m icmp6 --icmpv6-type` (IPv6 only).
+    Icmp6(Neg<IcmpType>),
+    /// `-m addrtype`.
+    AddrType(AddrType),
+    /// `-m mark --mark`.
+    Mark(Mark),
+}
+
+impl Match {
+    /// The extension name (`tcp`, `conntrack`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Match::Tcp(_) => "tcp",
+            Match::Udp(_) => "udp",
+            Match::Multiport(_) => "multiport",
+            Match::Conntrack(_) => "conntrack",
+            Match::State(_) => "state",
+            Match::IpRange(_) => "iprange",
+            Match::Comment(_) => "comment",
+            Match::Icmp(_) => "icmp",
+            Match::Icmp6(_) => "icmp6",
+            Match::AddrType(_) => "addrtype",
+            Match::Mark(_) => "mark",
+        }
+    }
+
+    /// Checks that the match fits the family (addresses, icmp vs icmp6).
+    ///
+    /// # Errors
+    /// [`ModelError::WrongFamily`] or [`ModelError::Invalid`] naming the mismatch.
+    pub fn check_family(&self, family: Family) -> Result<(), ModelError> {
+        match self {
+            Match::Icmp(_) if family != Family::Ipv4 => Err(ModelError::Invalid {
+                what: "match",
+                reason: "icmp is IPv4 only; use icmp6".into(),
+            }),
+            Match::Icmp6(_) if family != Family::Ipv6 => Err(ModelError::Invalid {
+                what: "match",
+                reason: "icmp6 is IPv6 only; use icmp".into(),
+            }),
+            Match::Conntrack(c) => c.check_family(family),
+            Match::IpRange(r) => r.check_family(family),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A comment: at most 255 bytes, no NUL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Comment(String);
+
+impl Comment {
+    /// Validates a comment.
+    ///
+    /// # Errors
+    /// [`ModelError::Invalid`] when it is longer than 255 bytes or contains NUL.
+    pub fn new(text: &str) -> Result<Self, ModelError> {
+        if text.len() > COMMENT_MAX_LEN {
+            return Err(ModelError::Invalid {
+                what: "comment",
+                reason: format!("{} bytes, at most {COMMENT_MAX_LEN}", text.len()),
+            });
+        }
+        if text.contains('\0') {
+            return Err(ModelError::Invalid {
+                what: "comment",
+                reason: "contains NUL".into(),
+            });
+        }
+        Ok(Comment(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
