@@ -1,2 +1,10 @@
 //! dfw-netlink: the nf_tables codec (model <-> nfnetlink bytes, pure) and the transport
 //! (the only code in dfw that opens a socket).
+//!
+//! Layers, bottom up:
+//! - [`wire`]: netlink framing, attributes and nf_tables constants (pure, no I/O).
+//! - [`expr`]: nf_tables expressions as values, the contract between the rule codec and the wire.
+#![warn(missing_docs)]
+
+pub mod expr;
+pub mod wire;

@@ -1,0 +1,58 @@
+//! Netlink wire format: message framing, attributes and nf_tables constants.
+//!
+//! Contract: pure functions over byte buffers, no I/O. Everything is encoded in host byte
+//! order except where the kernel says big-endian (marked at each use). Decoders never panic on
+//! any input; they return [`WireError`].
+
+mod attr;
+pub mod consts;
+mod msg;
+
+pub use attr::{Attr, AttrIter, AttrWriter};
+pub use msg::{split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter, NFGENMSG_LEN, NLMSG_HDRLEN};
+
+/// A malformed netlink buffer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The buffer ends before a header or payload it announces.
+    #[error("truncated {what}: need {need} bytes, have {have}")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        have: usize,
+    },
+    /// A length field smaller than its own header.
+    #[error("bad length {len} in {what}")]
+    BadLength {
+        /// What was being read.
+        what: &'static str,
+        /// The length found.
+        len: usize,
+    },
+    /// An attribute whose payload has the wrong size or content for its type.
+    #[error("attribute {attr} of {context}: {reason}")]
+    BadAttr {
+        /// Where the attribute was found.
+        context: &'static str,
+        /// Attribute type.
+        attr: u16,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A required attribute is missing.
+    #[error("{context} lacks attribute {attr}")]
+    Missing {
+        /// The object being decoded.
+        context: &'static str,
+        /// The missing attribute's name.
+        attr: &'static str,
+    },
+}
+
+/// Rounds up to netlink's 4-byte alignment.
+pub const fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
