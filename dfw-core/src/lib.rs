@@ -7,4 +7,5 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod model;
