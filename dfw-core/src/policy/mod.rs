@@ -34,8 +34,10 @@
 //! ```
 //! Every section and key is optional; unknown keys are refused. Addresses are an address, a
 //! CIDR (host bits are cleared: `192.168.1.5/24` means `192.168.1.0/24`) or, for sources, a
-//! range `A-B` of one family. Lists, when given, must not be empty. A `to` of one family with
-//! a `from` source of the other is refused: that pair can never match.
+//! range `A-B` of one family. Lists, when given, must not be empty. Each address goes to its
+//! family: an allow makes rules only in the families of its `to` and of its `from` sources
+//! (sources of the other family than `to` are unused), and one whose `to` is of a family no
+//! `from` source has is refused, as it can never match.
 
 mod compile;
 mod compiled;

@@ -12,6 +12,7 @@ use super::config::{Allow, DefaultAction, External, Forward, Policy, Source};
 use super::error::{Location, PolicyError};
 use super::raw::{RawAllow, RawConfig, RawForward, SpannedList};
 use super::value;
+use crate::model::Family;
 
 /// The file being validated, to turn spans into locations.
 pub(crate) struct Ctx<'a> {
@@ -148,8 +149,8 @@ impl Ctx<'_> {
                 let empty = "empty: omit `from` to allow everyone";
                 let from_key = format!("{key}.from");
                 let from = self.list(&from_key, list, empty, value::source)?;
-                if let Some(to) = to {
-                    self.families_meet(&from_key, list, &from, to.family())?;
+                if let (Some(to), Some(raw_to)) = (to, &raw.to) {
+                    self.families_meet(key, raw_to, &from, to.family())?;
                 }
                 Some(from)
             }
@@ -163,21 +164,26 @@ impl Ctx<'_> {
         })
     }
 
-    /// Refuses a `from` source that can never match because `to` is of the other family.
+    /// Refuses an allow that can never match: `to` of one family, every `from` source of the
+    /// other. (Sources of the other family beside matching ones are simply unused there.)
     fn families_meet(
         &self,
         key: &str,
-        list: &SpannedList,
+        to: &Spanned<String>,
         from: &[Source],
-        to: crate::model::Family,
+        family: Family,
     ) -> Result<(), PolicyError> {
-        for (i, (src, item)) in from.iter().zip(list.get_ref()).enumerate() {
-            if src.family() != to {
-                let why = format!("{} source can never match: `to` is {to}", src.family());
-                return Err(self.err(&format!("{key}[{i}]"), item.span(), item.get_ref(), why));
-            }
+        if from.iter().any(|s| s.family() == family) {
+            return Ok(());
         }
-        Ok(())
+        let other = match family {
+            Family::Ipv4 => Family::Ipv6,
+            Family::Ipv6 => Family::Ipv4,
+        };
+        let why = format!(
+            "{family} destination, but every `from` source is {other}: this allow can never match"
+        );
+        Err(self.err(&format!("{key}.to"), to.span(), to.get_ref(), why))
     }
 
     fn port(
