@@ -5,6 +5,8 @@
 //! also what `iptables-save` prints for the same rules.
 #![allow(dead_code)]
 
+pub mod golden;
+
 use std::fmt::Write;
 
 use dfw_core::model::matches::{Conntrack, CtStates};
