@@ -91,11 +91,10 @@ impl FamilyRules {
                 table.append_rule(name.as_str(), rule.clone())?;
             }
         }
-        for jump in &self.jumps {
-            let at = self
-                .jumps
+        for (k, jump) in self.jumps.iter().enumerate() {
+            // After the dfw jumps placed before it in the same chain, above everything else.
+            let at = self.jumps[..k]
                 .iter()
-                .take_while(|j| !std::ptr::eq(*j, jump))
                 .filter(|j| j.chain == jump.chain)
                 .count();
             table.insert_rule(jump.chain.as_str(), at, jump.rule.clone())?;
