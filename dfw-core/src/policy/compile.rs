@@ -1,0 +1,311 @@
+//! The compiler: a [`Policy`] and the resolved external interfaces to dfw's chains, per family.
+//!
+//! Contract: pure and total; every rule it makes passes [`Rule::check`] for its family. Layout
+//! (`filter` table of each family):
+//! - `DOCKER-USER`: `-m comment --comment dfw -j DFW-DOCKER` at the top.
+//! - `DFW-DOCKER`: each `[[forward]]` pair `-i IN -o OUT -j ACCEPT` and its replies
+//!   `-i OUT -o IN -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` (Docker sets FORWARD's
+//!   policy to DROP), then `-i EXT -j DFW-DOCKER-EXT` per external interface.
+//! - `DFW-DOCKER-EXT`: established/related, whitelist, LAN, allowed ports (matched on the
+//!   conntrack ORIGINAL destination port and address: DOCKER-USER sees packets after DNAT),
+//!   all `-j RETURN` so Docker's own chains still decide; then the default action.
+//! - With `host = true`, `INPUT`: `-m comment --comment dfw -j DFW-INPUT` at the top;
+//!   `DFW-INPUT`: `-i lo -j ACCEPT`, then `-i EXT -j DFW-INPUT-EXT` per external interface;
+//!   `DFW-INPUT-EXT`: established/related, what a host needs (IPv6 neighbour discovery, MLD and
+//!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
+//!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
+//!
+//! Addresses go to their family: an allow whose `from` has no source of a family, or whose `to`
+//! is of the other family, makes no rule in that family (it never means "everyone").
+
+use super::compiled::{
+    chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER, CHAIN_DOCKER_EXT,
+    CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
+};
+use super::config::{Allow, DefaultAction, Policy, PortSpec, Source, Transport};
+use crate::model::matches::{Conntrack, CtStates, IcmpType, IpRange, TcpMatch, UdpMatch};
+use crate::model::target::{Reject, RejectV4, RejectV6};
+use crate::model::{
+    Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader, Target,
+};
+
+/// ICMPv6 types a host needs whatever the policy: errors (1 destination unreachable, 2 packet
+/// too big, 3 time exceeded, 4 parameter problem), MLD (130, 131, 132, 143) and neighbour
+/// discovery (133 router solicitation, 134 router advertisement, 135/136 neighbour
+/// solicitation/advertisement), as RFC 4890 recommends.
+pub const HOST_ICMPV6_TYPES: [u8; 12] = [1, 2, 3, 4, 130, 131, 132, 133, 134, 135, 136, 143];
+
+/// Which path a policy body is for: forwarded (Docker) traffic RETURNs, host traffic ACCEPTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Docker,
+    Host,
+}
+
+impl Path {
+    fn allowed(self) -> Target {
+        match self {
+            Path::Docker => Target::Return,
+            Path::Host => Target::Accept,
+        }
+    }
+}
+
+impl Policy {
+    /// Compiles the policy for both families. `external` is the list of external interfaces:
+    /// the configured names, or those the caller resolved for `"auto"` (duplicates are
+    /// ignored). With no external interface nothing is filtered (only `[[forward]]` applies).
+    pub fn compile(&self, external: &[Iface]) -> Compiled {
+        let mut ext: Vec<&Iface> = Vec::new();
+        for i in external {
+            if !ext.contains(&i) {
+                ext.push(i);
+            }
+        }
+        Compiled {
+            v4: self.compile_family(&ext, Family::Ipv4),
+            v6: self.compile_family(&ext, Family::Ipv6),
+        }
+    }
+
+    fn compile_family(&self, ext: &[&Iface], family: Family) -> FamilyRules {
+        let mut chains = Vec::new();
+        let mut entry = Vec::new();
+        for f in &self.forward {
+            entry.push(rule(
+                iface_header(&f.in_iface, Some(&f.out_iface)),
+                vec![],
+                Target::Accept,
+            ));
+            entry.push(rule(
+                iface_header(&f.out_iface, Some(&f.in_iface)),
+                vec![ct_established()],
+                Target::Accept,
+            ));
+        }
+        entry.extend(dispatch(ext, CHAIN_DOCKER_EXT));
+        chains.push((chain_name(CHAIN_DOCKER), entry));
+        chains.push((
+            chain_name(CHAIN_DOCKER_EXT),
+            self.body(family, Path::Docker),
+        ));
+        let mut jumps = vec![jump_into(DOCKER_USER, CHAIN_DOCKER)];
+        if self.host {
+            let lo = Iface::new("lo", false).unwrap_or_else(|_| unreachable!("valid name"));
+            let mut entry = vec![rule(iface_header(&lo, None), vec![], Target::Accept)];
+            entry.extend(dispatch(ext, CHAIN_INPUT_EXT));
+            chains.push((chain_name(CHAIN_INPUT), entry));
+            chains.push((chain_name(CHAIN_INPUT_EXT), self.body(family, Path::Host)));
+            jumps.push(jump_into(INPUT, CHAIN_INPUT));
+        }
+        FamilyRules {
+            family,
+            chains,
+            jumps,
+        }
+    }
+
+    /// The policy proper, for traffic in from an external interface.
+    fn body(&self, family: Family, path: Path) -> Vec<Rule> {
+        let ok = path.allowed();
+        let mut rules = vec![rule(
+            RuleHeader::default(),
+            vec![ct_established()],
+            ok.clone(),
+        )];
+        if path == Path::Host {
+            rules.extend(host_needs(family, self.ping));
+        }
+        for src in self.whitelist.iter().chain(&self.lan) {
+            if src.family() == family {
+                rules.push(sourced(
+                    Some(src),
+                    RuleHeader::default(),
+                    vec![],
+                    ok.clone(),
+                ));
+            }
+        }
+        for allow in &self.allow {
+            rules.extend(allow_rules(allow, family, path));
+        }
+        rules.push(rule(
+            RuleHeader::default(),
+            vec![],
+            default_target(self.default, family),
+        ));
+        rules
+    }
+}
+
+fn rule(header: RuleHeader, matches: Vec<Match>, target: Target) -> Rule {
+    Rule {
+        header,
+        matches,
+        target: Some(target),
+        counters: None,
+    }
+}
+
+fn iface_header(input: &Iface, output: Option<&Iface>) -> RuleHeader {
+    RuleHeader {
+        in_iface: Some(Neg::is(input.clone())),
+        out_iface: output.map(|o| Neg::is(o.clone())),
+        ..RuleHeader::default()
+    }
+}
+
+fn dispatch(ext: &[&Iface], chain: &'static str) -> Vec<Rule> {
+    ext.iter()
+        .map(|i| {
+            rule(
+                iface_header(i, None),
+                vec![],
+                Target::Jump(chain_name(chain)),
+            )
+        })
+        .collect()
+}
+
+fn jump_into(chain: &'static str, to: &'static str) -> DfwJump {
+    DfwJump {
+        chain: chain_name(chain),
+        rule: rule(
+            RuleHeader::default(),
+            vec![dfw_comment()],
+            Target::Jump(chain_name(to)),
+        ),
+    }
+}
+
+fn ct_established() -> Match {
+    Match::Conntrack(Conntrack {
+        state: Some(Neg::is(CtStates::RELATED | CtStates::ESTABLISHED)),
+        ..Conntrack::default()
+    })
+}
+
+/// A rule restricted to `src`: `-s NET` in the header, or `-m iprange --src-range` first.
+fn sourced(src: Option<&Source>, mut header: RuleHeader, mut m: Vec<Match>, t: Target) -> Rule {
+    match src {
+        Some(Source::Net(n)) => header.src = Some(Neg::is(*n)),
+        Some(Source::Range(r)) => {
+            // A lone source range is always a valid iprange match.
+            if let Ok(ipr) = IpRange::new(Some(Neg::is(*r)), None) {
+                m.insert(0, Match::IpRange(ipr));
+            }
+        }
+        None => {}
+    }
+    rule(header, m, t)
+}
+
+fn proto_header(proto: Protocol) -> RuleHeader {
+    RuleHeader {
+        proto: Some(Neg::is(proto)),
+        ..RuleHeader::default()
+    }
+}
+
+/// The port match of the path: conntrack original destination (Docker) or `--dport` (host).
+fn port_match(spec: &PortSpec, to: Option<Network>, path: Path) -> Match {
+    let dport = Some(Neg::is(spec.ports));
+    match (path, spec.proto) {
+        (Path::Docker, _) => Match::Conntrack(Conntrack {
+            orig_dst: to.map(Neg::is),
+            orig_dst_port: dport,
+            ..Conntrack::default()
+        }),
+        (Path::Host, Transport::Tcp) => Match::Tcp(TcpMatch {
+            dport,
+            ..TcpMatch::default()
+        }),
+        (Path::Host, Transport::Udp) => Match::Udp(UdpMatch {
+            dport,
+            ..UdpMatch::default()
+        }),
+    }
+}
+
+/// The rules of one `[[allow]]` in one family: one per port and source.
+fn allow_rules(allow: &Allow, family: Family, path: Path) -> Vec<Rule> {
+    if !allow.applies_to(family) {
+        return Vec::new();
+    }
+    let sources: Vec<Option<&Source>> = match &allow.from {
+        None => vec![None],
+        Some(from) => from
+            .iter()
+            .filter(|s| s.family() == family)
+            .map(Some)
+            .collect(),
+    };
+    let mut rules = Vec::new();
+    for spec in &allow.ports {
+        for src in &sources {
+            let mut header = proto_header(spec.proto.protocol());
+            if path == Path::Host {
+                header.dst = allow.to.map(Neg::is);
+            }
+            let mut matches = vec![port_match(spec, allow.to, path)];
+            matches.extend(allow.comment.clone().map(Match::Comment));
+            rules.push(sourced(*src, header, matches, path.allowed()));
+        }
+    }
+    rules
+}
+
+/// Always-allowed host traffic: ICMPv6 essentials, DHCP client replies, ping if enabled.
+fn host_needs(family: Family, ping: bool) -> Vec<Rule> {
+    let icmp = |t: u8| match family {
+        Family::Ipv4 => (Protocol::ICMP, Match::Icmp(Neg::is(IcmpType::Type(t)))),
+        Family::Ipv6 => (Protocol::ICMPV6, Match::Icmp6(Neg::is(IcmpType::Type(t)))),
+    };
+    let icmp_rule = |t: u8| {
+        let (p, m) = icmp(t);
+        rule(proto_header(p), vec![m], Target::Accept)
+    };
+    let dhcp = |server: u16, client: u16| UdpMatch {
+        sport: Some(Neg::is(PortRange::single(server))),
+        dport: Some(Neg::is(PortRange::single(client))),
+    };
+    let mut rules = Vec::new();
+    match family {
+        Family::Ipv4 => {
+            let m = vec![Match::Udp(dhcp(67, 68))];
+            rules.push(rule(proto_header(Protocol::UDP), m, Target::Accept));
+        }
+        Family::Ipv6 => {
+            rules.extend(HOST_ICMPV6_TYPES.into_iter().map(icmp_rule));
+            let link_local = Network::with_prefix([0xfe80u16, 0, 0, 0, 0, 0, 0, 0].into(), 10)
+                .unwrap_or_else(|_| unreachable!("/10 is a valid IPv6 prefix"));
+            let mut header = proto_header(Protocol::UDP);
+            header.src = Some(Neg::is(link_local));
+            header.dst = Some(Neg::is(link_local));
+            rules.push(rule(
+                header,
+                vec![Match::Udp(dhcp(547, 546))],
+                Target::Accept,
+            ));
+        }
+    }
+    if ping {
+        rules.push(icmp_rule(match family {
+            Family::Ipv4 => 8,
+            Family::Ipv6 => 128,
+        }));
+    }
+    rules
+}
+
+fn default_target(action: DefaultAction, family: Family) -> Target {
+    match (action, family) {
+        (DefaultAction::Drop, _) => Target::Drop,
+        (DefaultAction::Reject, Family::Ipv4) => {
+            Target::Reject(Reject::V4(RejectV4::HostProhibited))
+        }
+        (DefaultAction::Reject, Family::Ipv6) => {
+            Target::Reject(Reject::V6(RejectV6::AdmProhibited))
+        }
+    }
+}
