@@ -1,7 +1,7 @@
 //! Root-only oracle test: the real iptables-restore 1.8 (nf_tables) accepts what the compiler
 //! makes, and iptables-save prints it back identically. Runs ONLY inside a private network
 //! namespace (`unshare -n`), never touching the machine's own ruleset. Skipped, with a note,
-//! when not root or when iptables/unshare are missing.
+//! when not root or when iptables/unshare are missing; fails instead with `DFW_REQUIRE_KERNEL=1`.
 
 mod support;
 
@@ -29,6 +29,10 @@ fn oracle_available() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     let tools = have("iptables-restore", "--version") && have("unshare", "--version");
     if !(root && tools) {
+        assert!(
+            std::env::var_os("DFW_REQUIRE_KERNEL").is_none_or(|v| v != "1"),
+            "DFW_REQUIRE_KERNEL=1 but this test cannot run: needs root, iptables-restore and unshare (root={root})"
+        );
         eprintln!("skipped: needs root, iptables-restore and unshare (root={root})");
     }
     root && tools
