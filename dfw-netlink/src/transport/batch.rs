@@ -5,7 +5,7 @@
 //! message bytes. [`Batch`] renumbers them with consecutive sequence numbers and tells the
 //! caller which seq each message got, so a rejected seq maps back to the object it encodes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::error::TransportError;
@@ -156,6 +156,8 @@ pub struct BatchInfo {
     pub messages: Vec<BatchMessage>,
     /// The `NFNL_BATCH_GENID` of BEGIN (`0` when absent: no generation check).
     pub genid: u32,
+    /// seq -> index in `messages`.
+    index: HashMap<u32, usize>,
 }
 
 impl BatchInfo {
@@ -166,14 +168,13 @@ impl BatchInfo {
 
     /// The message with sequence number `seq`.
     pub fn find(&self, seq: u32) -> Option<&BatchMessage> {
-        self.messages.iter().find(|m| m.seq == seq)
+        self.index.get(&seq).and_then(|&i| self.messages.get(i))
     }
 
     /// A sequence number used by no message of the batch (for the fence request).
     pub fn unused_seq(&self) -> u32 {
-        let used: HashSet<u32> = self.messages.iter().map(|m| m.seq).collect();
         let mut s = self.messages.last().map_or(1, |m| m.seq.wrapping_add(1));
-        while s == 0 || used.contains(&s) {
+        while s == 0 || self.index.contains_key(&s) {
             s = s.wrapping_add(1);
         }
         s
@@ -189,7 +190,7 @@ impl BatchInfo {
 pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
     let mut messages = Vec::new();
     let mut genid = 0;
-    let mut seen = HashSet::new();
+    let mut index = HashMap::new();
     for m in split_messages(batch) {
         let (h, body): (NlMsgHeader, &[u8]) = m.map_err(|e| invalid(e.to_string()))?;
         let first = messages.is_empty();
@@ -208,7 +209,7 @@ pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
         } else if h.kind == NFNL_MSG_BATCH_BEGIN {
             return Err(invalid(format!("second BEGIN at seq {}", h.seq)));
         }
-        if !seen.insert(h.seq) {
+        if index.insert(h.seq, messages.len()).is_some() {
             return Err(invalid(format!("sequence number {} used twice", h.seq)));
         }
         let end = h.kind == NFNL_MSG_BATCH_END;
@@ -229,7 +230,11 @@ pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
     if split_messages(batch).count() != used {
         return Err(invalid("bytes after NFNL_MSG_BATCH_END".into()));
     }
-    Ok(BatchInfo { messages, genid })
+    Ok(BatchInfo {
+        messages,
+        genid,
+        index,
+    })
 }
 
 fn begin_genid(attrs: &[u8]) -> Result<u32, TransportError> {

@@ -34,6 +34,8 @@ pub struct NetlinkSocket {
     portid: u32,
     buf: Vec<u8>,
     timeout: Duration,
+    min_rcvbuf: usize,
+    rcvbuf_per_message: usize,
 }
 
 impl NetlinkSocket {
@@ -95,6 +97,8 @@ impl NetlinkSocket {
             portid: bound.nl_pid,
             buf: vec![0; Self::RECV_BUFFER],
             timeout: Self::DEFAULT_TIMEOUT,
+            min_rcvbuf: Self::MIN_RCVBUF,
+            rcvbuf_per_message: RCVBUF_PER_MESSAGE,
         };
         // Best effort: kernels before 4.12 lack EXT_ACK; errors are then just less detailed.
         let _ = s.set_int(libc::SOL_NETLINK, NETLINK_EXT_ACK, 1);
@@ -111,6 +115,30 @@ impl NetlinkSocket {
     /// Sets how long a receive waits for the kernel.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
+    }
+
+    /// Sets how much receive buffer a batch asks for: at least `min` bytes, and
+    /// `per_message` bytes per batch message (default 8 MiB and 1 KiB: enough for an error or
+    /// ACK on every message). Lowering them only matters for tests of reply loss.
+    pub fn set_receive_budget(&mut self, min: usize, per_message: usize) {
+        self.min_rcvbuf = min;
+        self.rcvbuf_per_message = per_message;
+    }
+
+    /// Sets the kernel receive buffer to `bytes` (the kernel doubles it), lowering it if
+    /// asked; for tests of reply loss.
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when `setsockopt` fails.
+    pub fn set_receive_buffer(&mut self, bytes: usize) -> Result<(), TransportError> {
+        let val = bytes.div_ceil(2).min(i32::MAX as usize / 2) as i32;
+        if self
+            .set_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, val)
+            .is_err()
+        {
+            self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUF, val)?;
+        }
+        Ok(())
     }
 
     /// The send buffer size the kernel reports (`SO_SNDBUF`, already doubled by the kernel).
@@ -323,8 +351,8 @@ impl DatagramIo for NetlinkSocket {
             });
         }
         let rcv = messages
-            .saturating_mul(RCVBUF_PER_MESSAGE)
-            .clamp(Self::MIN_RCVBUF, RCVBUF_MAX);
+            .saturating_mul(self.rcvbuf_per_message)
+            .clamp(self.min_rcvbuf.min(RCVBUF_MAX), RCVBUF_MAX);
         self.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, rcv)?;
         Ok(())
     }
