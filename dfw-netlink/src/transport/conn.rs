@@ -135,8 +135,7 @@ impl<I: DatagramIo> Conn<I> {
 
 impl<I: DatagramIo> Transport for Conn<I> {
     fn generation(&mut self) -> Result<u32, TransportError> {
-        let seq = self.alloc_seqs(1);
-        let replies = self.dump(&getgen_request(seq))?;
+        let (seq, replies) = self.exchange(&getgen_request(0))?;
         for r in &replies {
             for m in split_messages(r) {
                 let (h, body) = m?;
@@ -152,6 +151,28 @@ impl<I: DatagramIo> Transport for Conn<I> {
     }
 
     fn dump(&mut self, request: &[u8]) -> Result<Vec<Vec<u8>>, TransportError> {
+        Ok(self.exchange(request)?.1)
+    }
+
+    fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError> {
+        let info = inspect_batch(batch)?;
+        self.drain()?;
+        self.io.prepare_batch(batch.len(), info.messages.len())?;
+        self.io.send(batch)?;
+        let fence = info.unused_seq();
+        self.io.send(&getgen_request(fence))?;
+        let mut c = BatchCollector::new(&info, fence);
+        while !c.is_done() {
+            let d = self.next(fence, "batch")?;
+            c.absorb(d)?;
+        }
+        c.finish()
+    }
+}
+
+impl<I: DatagramIo> Conn<I> {
+    /// [`Transport::dump`], also returning the seq the request was sent with.
+    fn exchange(&mut self, request: &[u8]) -> Result<(u32, Vec<Vec<u8>>), TransportError> {
         let hdr =
             NlMsgHeader::parse(request).map_err(|e| invalid_request(format!("request: {e}")))?;
         if hdr.len as usize != request.len() {
@@ -177,22 +198,7 @@ impl<I: DatagramIo> Transport for Conn<I> {
             let d = self.next(seq, during)?;
             c.absorb(d)?;
         }
-        c.finish()
-    }
-
-    fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError> {
-        let info = inspect_batch(batch)?;
-        self.drain()?;
-        self.io.prepare_batch(batch.len(), info.messages.len())?;
-        self.io.send(batch)?;
-        let fence = info.unused_seq();
-        self.io.send(&getgen_request(fence))?;
-        let mut c = BatchCollector::new(&info, fence);
-        while !c.is_done() {
-            let d = self.next(fence, "batch")?;
-            c.absorb(d)?;
-        }
-        c.finish()
+        Ok((seq, c.finish()?))
     }
 }
 

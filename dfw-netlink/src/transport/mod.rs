@@ -53,7 +53,7 @@ pub use conn::{Conn, DatagramIo, Transport};
 pub use error::{errno_hint, errno_name, msg_type_name, KernelError, TransportError, ERESTART};
 pub use netns::{enter_netns, NETNS_RUN_DIR};
 pub use reply::{getgen_request, parse_newgen, ErrorMsg};
-pub use retry::{commit_with_retry, snapshot, RetryPolicy};
+pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy};
 pub use socket::NetlinkSocket;
 
 /// The real transport: the protocol engine over a kernel socket.

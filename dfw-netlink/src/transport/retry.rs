@@ -73,13 +73,18 @@ impl RetryPolicy {
 }
 
 /// Commits a batch, rebuilding it whenever the ruleset changed in between: reads the
-/// generation, calls `build(transport, genid)` (which re-reads whatever state it needs and
-/// returns batch bytes whose BEGIN carries `genid`), sends it, and on
-/// [`TransportError::GenerationChanged`] starts again after a backoff.
+/// generation, calls `build(attempt, genid)` (which re-reads whatever state it needs through
+/// `attempt`, a [`Transport`], and returns batch bytes whose BEGIN carries `genid`), sends it,
+/// and on [`TransportError::GenerationChanged`] starts again after a backoff. Because `genid`
+/// is read before `build`'s dumps, a change during them makes the batch stale and the kernel
+/// refuses it: a committed batch was always built from the state it was committed against.
+/// If `build` fails after one of its transport calls met a retryable error (an interrupted
+/// dump), the attempt is retried too.
 ///
 /// # Errors
-/// `build`'s own errors at once; [`TransportError::RetriesExhausted`] when every attempt met a
-/// generation change; any other [`Transport::send_batch`] error at once.
+/// `build`'s other errors at once; [`TransportError::RetriesExhausted`] when every attempt met
+/// a generation change or an interrupted dump; any other [`Transport::send_batch`] error at
+/// once.
 pub fn commit_with_retry<T, E, F>(
     transport: &mut T,
     policy: &RetryPolicy,
@@ -88,18 +93,79 @@ pub fn commit_with_retry<T, E, F>(
 where
     T: Transport + ?Sized,
     E: From<TransportError>,
-    F: FnMut(&mut T, u32) -> Result<Vec<u8>, E>,
+    F: FnMut(&mut Attempt<'_, T>, u32) -> Result<Vec<u8>, E>,
 {
     policy
         .run(
             |_| {
                 let genid = transport.generation()?;
-                let batch = build(transport, genid).map_err(Wrapped::Caller)?;
+                let mut attempt = Attempt {
+                    inner: transport,
+                    retryable: None,
+                };
+                let built = build(&mut attempt, genid);
+                let batch = match (built, attempt.retryable) {
+                    (Ok(b), _) => b,
+                    (Err(e), Some(t)) => return Err(Wrapped::CallerRetryable(e, t)),
+                    (Err(e), None) => return Err(Wrapped::Caller(e)),
+                };
                 Ok::<_, Wrapped<E>>(transport.send_batch(&batch)?)
             },
             Wrapped::retryable,
         )
         .map_err(Wrapped::into_inner)
+}
+
+/// The transport as [`commit_with_retry`] lends it to `build`: forwards every call and notes
+/// retryable errors, so an attempt whose dump was interrupted is retried.
+#[derive(Debug)]
+pub struct Attempt<'a, T: ?Sized> {
+    inner: &'a mut T,
+    retryable: Option<TransportError>,
+}
+
+impl<T: ?Sized> Attempt<'_, T> {
+    /// The underlying transport.
+    pub fn inner(&mut self) -> &mut T {
+        self.inner
+    }
+
+    fn note<R>(&mut self, r: Result<R, TransportError>) -> Result<R, TransportError> {
+        if let Err(e) = &r {
+            if let Some(copy) = retryable_copy(e) {
+                self.retryable = Some(copy);
+            }
+        }
+        r
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Attempt<'_, T> {
+    fn generation(&mut self) -> Result<u32, TransportError> {
+        let r = self.inner.generation();
+        self.note(r)
+    }
+
+    fn dump(&mut self, request: &[u8]) -> Result<Vec<Vec<u8>>, TransportError> {
+        let r = self.inner.dump(request);
+        self.note(r)
+    }
+
+    fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError> {
+        let r = self.inner.send_batch(batch);
+        self.note(r)
+    }
+}
+
+/// A copy of a retryable error (those hold only plain data); `None` for the others.
+fn retryable_copy(e: &TransportError) -> Option<TransportError> {
+    match *e {
+        TransportError::GenerationChanged { seq, genid } => {
+            Some(TransportError::GenerationChanged { seq, genid })
+        }
+        TransportError::DumpInterrupted { seq } => Some(TransportError::DumpInterrupted { seq }),
+        _ => None,
+    }
 }
 
 /// Runs `read` (some dumps) between two GETGEN calls and retries until the generation did not
@@ -135,9 +201,11 @@ where
     )
 }
 
-/// Error of one attempt: the caller's own, or a transport error the loop may retry.
+/// Error of one attempt: the caller's own (possibly caused by a retryable transport error),
+/// or a transport error of the loop itself.
 enum Wrapped<E> {
     Caller(E),
+    CallerRetryable(E, TransportError),
     Transport(TransportError),
 }
 
@@ -151,13 +219,14 @@ impl<E: From<TransportError>> Wrapped<E> {
     fn retryable(self) -> Result<TransportError, Self> {
         match self {
             Wrapped::Transport(e @ TransportError::GenerationChanged { .. }) => Ok(e),
+            Wrapped::CallerRetryable(_, t) => Ok(t),
             other => Err(other),
         }
     }
 
     fn into_inner(self) -> E {
         match self {
-            Wrapped::Caller(e) => e,
+            Wrapped::Caller(e) | Wrapped::CallerRetryable(e, _) => e,
             Wrapped::Transport(t) => t.into(),
         }
     }

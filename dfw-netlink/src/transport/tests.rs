@@ -340,7 +340,7 @@ fn commit_with_retry_rebuilds_on_generation_change_then_gives_up() {
         ..FakeTransport::default()
     };
     let err = commit_with_retry(&mut fake, &RetryPolicy::immediate(3), |t, genid| {
-        t.generation += 1;
+        t.inner().generation += 1;
         Ok::<_, TransportError>(batch(genid, &[NFT_MSG_NEWTABLE], 0))
     })
     .unwrap_err();
@@ -375,4 +375,21 @@ fn commit_with_retry_passes_other_errors_through() {
         r,
         Err(MyErr::T(TransportError::BatchRejected { .. }))
     ));
+}
+
+#[test]
+fn commit_with_retry_retries_a_build_whose_dump_was_interrupted() {
+    let mut fake = FakeTransport::default();
+    fake.dump_replies
+        .push_back(Err(TransportError::DumpInterrupted { seq: 4 }));
+    let mut builds = 0;
+    let out = commit_with_retry(&mut fake, &RetryPolicy::immediate(3), |t, genid| {
+        builds += 1;
+        t.dump(&getchain_dump())?;
+        Ok::<_, TransportError>(batch(genid, &[NFT_MSG_NEWTABLE], 0))
+    });
+    assert!(out.is_ok(), "{out:?}");
+    assert_eq!(builds, 2);
+    assert_eq!(fake.dump_requests.len(), 2);
+    assert_eq!(fake.sent_batches.len(), 1);
 }
