@@ -56,6 +56,49 @@ fn newchain(table: &str, chain: &str) -> Vec<u8> {
     w.into_bytes()
 }
 
+/// NEWRULE `-A chain -j ACCEPT` (counter + immediate accept + NFTA_RULE_COMPAT), the form of
+/// the strace in xtables-nft-encoding.md 3.3.
+fn accept_rule(table: &str, chain: &str) -> Vec<u8> {
+    let mut w = NlMsgWriter::new();
+    w.message(
+        nft_msg(NFT_MSG_NEWRULE),
+        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND,
+        0,
+        gen(AF_INET),
+        |a| {
+            a.string(NFTA_RULE_TABLE, table)
+                .string(NFTA_RULE_CHAIN, chain)
+                .nested(NFTA_RULE_EXPRESSIONS, |l| {
+                    l.nested(NFTA_LIST_ELEM, |e| {
+                        e.string(NFTA_EXPR_NAME, "counter")
+                            .nested(NFTA_EXPR_DATA, |d| {
+                                d.u64_be(NFTA_COUNTER_BYTES, 0)
+                                    .u64_be(NFTA_COUNTER_PACKETS, 0);
+                            });
+                    })
+                    .nested(NFTA_LIST_ELEM, |e| {
+                        e.string(NFTA_EXPR_NAME, "immediate")
+                            .nested(NFTA_EXPR_DATA, |d| {
+                                d.u32_be(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).nested(
+                                    NFTA_IMMEDIATE_DATA,
+                                    |v| {
+                                        v.nested(NFTA_DATA_VERDICT, |c| {
+                                            c.u32_be(NFTA_VERDICT_CODE, NF_ACCEPT as u32);
+                                        });
+                                    },
+                                );
+                            });
+                    });
+                })
+                .nested(NFTA_RULE_COMPAT, |c| {
+                    c.u32_be(NFTA_RULE_COMPAT_PROTO, 0)
+                        .u32_be(NFTA_RULE_COMPAT_FLAGS, 0);
+                });
+        },
+    );
+    w.into_bytes()
+}
+
 fn dump_request(msg: u16) -> Vec<u8> {
     let mut w = NlMsgWriter::new();
     w.message(
@@ -213,6 +256,36 @@ fn kernel_100k_chains_in_one_sendmsg() {
             bytes.len(),
             out.generation,
             chains.len()
+        );
+    });
+}
+
+#[test]
+fn kernel_100k_rules_with_counter_in_one_sendmsg() {
+    kernel_test("kernel_100k_rules_with_counter_in_one_sendmsg", || {
+        const N: usize = 100_000;
+        let mut t = NetlinkTransport::open().unwrap();
+        let mut b = Batch::new(t.generation().unwrap(), 1);
+        b.push_encoded(&newtable("filter"), 0).unwrap();
+        b.push_encoded(&newchain("filter", "DFW-TEST"), 0).unwrap();
+        let rule = accept_rule("filter", "DFW-TEST");
+        for _ in 0..N {
+            b.push_encoded(&rule, 0).unwrap();
+        }
+        let bytes = b.finish();
+        let start = Instant::now();
+        t.send_batch(&bytes).unwrap();
+        let sent = start.elapsed();
+        let save = run_cmd("iptables-save", &[]).unwrap();
+        let rules = save
+            .lines()
+            .filter(|l| *l == "-A DFW-TEST -j ACCEPT")
+            .count();
+        assert_eq!(rules, N);
+        println!(
+            "100k rules: batch {} bytes ({} per rule) committed in {sent:?}",
+            bytes.len(),
+            rule.len()
         );
     });
 }

@@ -1,5 +1,5 @@
 //! Test doubles, no kernel needed: [`FakeTransport`] (a scripted [`Transport`] that records
-//! what higher layers send) and [`ScriptedIo`] (a scripted kernel under the real [`Conn`]
+//! what higher layers send) and [`ScriptedIo`] (a scripted kernel under the real [`super::Conn`]
 //! engine, fed with recorded reply bytes), plus builders for the kernel's reply messages.
 //!
 //! Contract: deterministic; nothing here opens a socket.
