@@ -105,6 +105,8 @@ impl Batch {
         let start = self.buf.len();
         let buf = &mut self.buf;
         buf.extend_from_slice(messages);
+        // The last message may lack its padding; the next one must start 4-byte aligned.
+        buf.resize(crate::wire::align4(buf.len()), 0);
         let mut at = start;
         let mut seq = first;
         while at + NLMSG_HDRLEN <= buf.len() {

@@ -11,8 +11,9 @@ use crate::wire::consts::{
 };
 use crate::wire::WireError;
 
-/// `ERESTART`: the kernel's answer to a batch whose `NFNL_BATCH_GENID` is stale.
-pub const ERESTART: i32 = 85;
+/// `ERESTART` (85 on x86 and arm): the kernel's answer to a batch whose `NFNL_BATCH_GENID` is
+/// stale.
+pub const ERESTART: i32 = libc::ERESTART;
 
 /// One message the kernel answered with a non-zero errno.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 
 mod batch;
 mod dump;
+mod fuzz;
 mod recorded;
 mod retry;
 
