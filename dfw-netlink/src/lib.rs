@@ -4,7 +4,9 @@
 //! Layers, bottom up:
 //! - [`wire`]: netlink framing, attributes and nf_tables constants (pure, no I/O).
 //! - [`expr`]: nf_tables expressions as values, the contract between the rule codec and the wire.
+//! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod transport;
 pub mod wire;

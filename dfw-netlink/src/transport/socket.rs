@@ -1,0 +1,377 @@
+//! [`NetlinkSocket`]: a bound `NETLINK_NETFILTER` socket, the only place in dfw that talks to
+//! the kernel. It moves datagrams; the protocol lives in [`super::Conn`].
+//!
+//! Contract: the socket belongs to the network namespace of the thread that opened it. Send
+//! buffers are raised (with `SO_SNDBUFFORCE` when privileged, else `SO_SNDBUF`) so one batch
+//! of any size the kernel accepts goes out in one `sendmsg`; receive buffers likewise, so the
+//! replies to a 100,000-message batch are not dropped. Receiving never blocks past the timeout;
+//! a receive-queue overrun surfaces as `ENOBUFS`. Every `unsafe` block is a plain libc call on
+//! the owned fd and local, correctly sized buffers.
+
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use super::conn::{Conn, DatagramIo};
+use super::error::{last_errno, TransportError};
+use crate::wire::consts::NETLINK_NETFILTER;
+
+/// `NETLINK_EXT_ACK`: ask for extended-ack TLVs (text reason, bad attribute offset).
+const NETLINK_EXT_ACK: libc::c_int = 11;
+/// `NETLINK_CAP_ACK`: errors carry only the rejected message's header, not a full copy.
+const NETLINK_CAP_ACK: libc::c_int = 10;
+/// Overhead `netlink_sendmsg` subtracts from the send buffer.
+const SEND_SLACK: usize = 32;
+/// Receive buffer budget per batch message (one error or ACK skb each, at worst).
+const RCVBUF_PER_MESSAGE: usize = 1024;
+/// Upper bound on the receive buffer asked for.
+const RCVBUF_MAX: usize = 1 << 30;
+
+/// A bound `NETLINK_NETFILTER` socket.
+#[derive(Debug)]
+pub struct NetlinkSocket {
+    fd: OwnedFd,
+    portid: u32,
+    buf: Vec<u8>,
+    timeout: Duration,
+    min_rcvbuf: usize,
+    rcvbuf_per_message: usize,
+}
+
+impl NetlinkSocket {
+    /// How long a receive waits for the kernel by default.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Initial size of the user-space receive buffer (grows when a datagram is larger).
+    pub const RECV_BUFFER: usize = 1 << 20;
+    /// Receive buffer asked for at open.
+    pub const MIN_RCVBUF: usize = 8 << 20;
+
+    /// Opens and binds a socket in the calling thread's network namespace, with extended
+    /// and capped ACKs enabled where the kernel supports them.
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when `socket`, `bind` or `getsockname` fails
+    /// (`EPROTONOSUPPORT`: no nfnetlink in this kernel).
+    pub fn open() -> Result<Self, TransportError> {
+        // SAFETY: plain syscall with constant arguments; the result is checked below.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_NETFILTER,
+            )
+        };
+        if raw < 0 {
+            return Err(TransportError::last_os("socket"));
+        }
+        // SAFETY: `raw` is a fresh, valid fd that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let addr = kernel_addr();
+        // SAFETY: `addr` is a valid sockaddr_nl and the length passed is its size.
+        let rc = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_nl).cast(),
+                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(TransportError::last_os("bind"));
+        }
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut bound: libc::sockaddr_nl = unsafe { zeroed() };
+        let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: `bound` and `len` are valid for writes of the sizes given.
+        let rc = unsafe {
+            libc::getsockname(
+                fd.as_raw_fd(),
+                (&mut bound as *mut libc::sockaddr_nl).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(TransportError::last_os("getsockname"));
+        }
+        let s = NetlinkSocket {
+            fd,
+            portid: bound.nl_pid,
+            buf: vec![0; Self::RECV_BUFFER],
+            timeout: Self::DEFAULT_TIMEOUT,
+            min_rcvbuf: Self::MIN_RCVBUF,
+            rcvbuf_per_message: RCVBUF_PER_MESSAGE,
+        };
+        // Best effort: kernels before 4.12 lack EXT_ACK; errors are then just less detailed.
+        let _ = s.set_int(libc::SOL_NETLINK, NETLINK_EXT_ACK, 1);
+        let _ = s.set_int(libc::SOL_NETLINK, NETLINK_CAP_ACK, 1);
+        s.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, Self::MIN_RCVBUF)?;
+        Ok(s)
+    }
+
+    /// The port id the kernel gave this socket.
+    pub fn portid(&self) -> u32 {
+        self.portid
+    }
+
+    /// Sets how long a receive waits for the kernel.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Sets how much receive buffer a batch asks for: at least `min` bytes, and
+    /// `per_message` bytes per batch message (default 8 MiB and 1 KiB: enough for an error or
+    /// ACK on every message). Lowering them only matters for tests of reply loss.
+    pub fn set_receive_budget(&mut self, min: usize, per_message: usize) {
+        self.min_rcvbuf = min;
+        self.rcvbuf_per_message = per_message;
+    }
+
+    /// Sets the kernel receive buffer to `bytes` (the kernel doubles it), lowering it if
+    /// asked; for tests of reply loss.
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when `setsockopt` fails.
+    pub fn set_receive_buffer(&mut self, bytes: usize) -> Result<(), TransportError> {
+        let val = bytes.div_ceil(2).min(i32::MAX as usize / 2) as i32;
+        if self
+            .set_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, val)
+            .is_err()
+        {
+            self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUF, val)?;
+        }
+        Ok(())
+    }
+
+    /// The send buffer size the kernel reports (`SO_SNDBUF`, already doubled by the kernel).
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when `getsockopt` fails.
+    pub fn send_buffer(&self) -> Result<usize, TransportError> {
+        self.get_int(libc::SO_SNDBUF)
+    }
+
+    /// The receive buffer size the kernel reports (`SO_RCVBUF`).
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when `getsockopt` fails.
+    pub fn receive_buffer(&self) -> Result<usize, TransportError> {
+        self.get_int(libc::SO_RCVBUF)
+    }
+
+    fn set_int(&self, level: i32, opt: i32, val: i32) -> Result<(), TransportError> {
+        // SAFETY: `val` is a valid c_int and the length passed is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                opt,
+                (&val as *const i32).cast(),
+                size_of::<i32>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(TransportError::last_os("setsockopt"));
+        }
+        Ok(())
+    }
+
+    fn get_int(&self, opt: i32) -> Result<usize, TransportError> {
+        let mut val: i32 = 0;
+        let mut len = size_of::<i32>() as libc::socklen_t;
+        // SAFETY: `val` and `len` are valid for writes of the sizes given.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&mut val as *mut i32).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(TransportError::last_os("getsockopt"));
+        }
+        Ok(val.max(0) as usize)
+    }
+
+    /// Raises a socket buffer to at least `want` bytes if it is smaller: the `force` option
+    /// (needs CAP_NET_ADMIN) first, then the capped `plain` one. Returns the size granted.
+    fn raise_buffer(&self, force: i32, plain: i32, want: usize) -> Result<usize, TransportError> {
+        let have = self.get_int(plain)?;
+        if have >= want {
+            return Ok(have);
+        }
+        // The kernel doubles the value it is given (bookkeeping overhead).
+        let val = want.div_ceil(2).min(i32::MAX as usize / 2) as i32;
+        if self.set_int(libc::SOL_SOCKET, force, val).is_err() {
+            self.set_int(libc::SOL_SOCKET, plain, val)?;
+        }
+        self.get_int(plain)
+    }
+
+    /// Waits until the socket is readable or `deadline` passes; false on timeout.
+    fn wait_readable(&self, deadline: Instant) -> Result<bool, TransportError> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            let mut pfd = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `pfd` is one valid pollfd and the count passed is 1.
+            let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+            match rc {
+                0 => return Ok(false),
+                r if r > 0 => return Ok(true),
+                _ if last_errno() == libc::EINTR => continue,
+                _ => return Err(TransportError::last_os("poll")),
+            }
+        }
+    }
+
+    /// `recv`/`recvfrom` with `MSG_DONTWAIT`; `Ok(None)` for EAGAIN, retries EINTR.
+    fn recv_raw(
+        &mut self,
+        flags: i32,
+        from: Option<&mut u32>,
+    ) -> Result<Option<usize>, TransportError> {
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut addr: libc::sockaddr_nl = unsafe { zeroed() };
+        let mut alen = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        loop {
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes; `addr`/`alen` are valid
+            // for writes of their sizes.
+            let n = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    flags | libc::MSG_DONTWAIT,
+                    (&mut addr as *mut libc::sockaddr_nl).cast(),
+                    &mut alen,
+                )
+            };
+            if n >= 0 {
+                if let Some(pid) = from {
+                    *pid = addr.nl_pid;
+                }
+                return Ok(Some(n as usize));
+            }
+            match last_errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Ok(None),
+                errno => return Err(TransportError::Sys { op: "recv", errno }),
+            }
+        }
+    }
+}
+
+impl DatagramIo for NetlinkSocket {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        let mut addr = kernel_addr();
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        // SAFETY: msghdr is plain old data; all-zero is a valid value.
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        msg.msg_name = (&mut addr as *mut libc::sockaddr_nl).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        loop {
+            // SAFETY: `msg` points at `addr` and one iovec over `bytes`, all alive for the
+            // call; the kernel only reads through them.
+            let n = unsafe { libc::sendmsg(self.fd.as_raw_fd(), &msg, 0) };
+            if n >= 0 {
+                if n as usize != bytes.len() {
+                    return Err(TransportError::Sys {
+                        op: "sendmsg (short write)",
+                        errno: libc::EMSGSIZE,
+                    });
+                }
+                return Ok(());
+            }
+            match last_errno() {
+                libc::EINTR => continue,
+                libc::EMSGSIZE => {
+                    return Err(TransportError::BatchTooLarge {
+                        len: bytes.len(),
+                        limit: self.send_buffer()?,
+                    })
+                }
+                errno => {
+                    return Err(TransportError::Sys {
+                        op: "sendmsg",
+                        errno,
+                    })
+                }
+            }
+        }
+    }
+
+    fn recv(&mut self, wait: bool) -> Result<Option<&[u8]>, TransportError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if wait && !self.wait_readable(deadline)? {
+                return Ok(None);
+            }
+            // Peek for the datagram's real size (MSG_TRUNC), grow the buffer, then take it.
+            let Some(size) = self.recv_raw(libc::MSG_PEEK | libc::MSG_TRUNC, None)? else {
+                if wait {
+                    continue;
+                }
+                return Ok(None);
+            };
+            if size > self.buf.len() {
+                self.buf.resize(size, 0);
+            }
+            let mut from = 0;
+            let Some(n) = self.recv_raw(0, Some(&mut from))? else {
+                continue;
+            };
+            if from != 0 {
+                continue; // not from the kernel: ignore
+            }
+            return Ok(Some(&self.buf[..n]));
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn prepare_batch(&mut self, len: usize, messages: usize) -> Result<(), TransportError> {
+        let want = len + SEND_SLACK + 4096;
+        let granted = self.raise_buffer(libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, want)?;
+        if granted < len + SEND_SLACK {
+            return Err(TransportError::BatchTooLarge {
+                len,
+                limit: granted,
+            });
+        }
+        let rcv = messages
+            .saturating_mul(self.rcvbuf_per_message)
+            .clamp(self.min_rcvbuf.min(RCVBUF_MAX), RCVBUF_MAX);
+        self.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, rcv)?;
+        Ok(())
+    }
+}
+
+impl Conn<NetlinkSocket> {
+    /// Opens a [`NetlinkSocket`] in the calling thread's network namespace and wraps it.
+    ///
+    /// # Errors
+    /// As [`NetlinkSocket::open`].
+    pub fn open() -> Result<Self, TransportError> {
+        Ok(Conn::new(NetlinkSocket::open()?))
+    }
+}
+
+/// The kernel's netlink address (port 0, no groups).
+fn kernel_addr() -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+    let mut a: libc::sockaddr_nl = unsafe { zeroed() };
+    a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    a
+}
