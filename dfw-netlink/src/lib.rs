@@ -8,5 +8,6 @@
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod route;
 pub mod transport;
 pub mod wire;

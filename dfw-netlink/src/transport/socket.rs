@@ -53,12 +53,25 @@ impl NetlinkSocket {
     /// [`TransportError::Sys`] when `socket`, `bind` or `getsockname` fails
     /// (`EPROTONOSUPPORT`: no nfnetlink in this kernel).
     pub fn open() -> Result<Self, TransportError> {
+        Self::open_protocol(NETLINK_NETFILTER)
+    }
+
+    /// Opens and binds a `NETLINK_ROUTE` socket (rtnetlink: routes and links), as [`Self::open`]
+    /// does for nfnetlink.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub fn open_route() -> Result<Self, TransportError> {
+        Self::open_protocol(libc::NETLINK_ROUTE)
+    }
+
+    fn open_protocol(protocol: i32) -> Result<Self, TransportError> {
         // SAFETY: plain syscall with constant arguments; the result is checked below.
         let raw = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                NETLINK_NETFILTER,
+                protocol,
             )
         };
         if raw < 0 {

@@ -1,0 +1,44 @@
+//! rtnetlink look-ups dfw needs: the interfaces of the default routes (for
+//! `external = ["auto"]`).
+//!
+//! Contract: request building and reply parsing ([`parse`]) are pure and never panic on any
+//! input; [`default_route_interfaces`] is the only function here that talks to the kernel, over
+//! a `NETLINK_ROUTE` socket in the calling thread's network namespace.
+
+pub mod parse;
+
+use crate::transport::{Conn, NetlinkSocket, Transport, TransportError};
+use dfw_core::model::Family;
+
+pub use parse::{dump_request, parse_links, parse_routes, Route, RouteError};
+
+/// Errors while looking up default routes.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// The netlink exchange failed.
+    #[error("reading routes over rtnetlink: {0}")]
+    Transport(#[from] TransportError),
+    /// The kernel's reply could not be parsed.
+    #[error("reading routes over rtnetlink: {0}")]
+    Parse(#[from] RouteError),
+}
+
+/// The names of the interfaces the default routes of `family` leave through (main table,
+/// every next hop of a multipath route), sorted and without duplicates.
+///
+/// # Errors
+/// [`LookupError`] when the kernel cannot be asked or answers something unparsable.
+pub fn default_route_interfaces(family: Family) -> Result<Vec<String>, LookupError> {
+    let mut conn = Conn::new(NetlinkSocket::open_route()?);
+    let routes = parse_routes(&conn.dump(&dump_request(libc::RTM_GETROUTE, family))?)?;
+    let links = parse_links(&conn.dump(&dump_request(libc::RTM_GETLINK, family))?)?;
+    let mut names: Vec<String> = routes
+        .iter()
+        .filter(|r| r.is_default())
+        .flat_map(|r| r.oifs.iter())
+        .filter_map(|idx| links.iter().find(|(i, _)| i == idx).map(|(_, n)| n.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
