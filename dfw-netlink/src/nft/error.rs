@@ -1,0 +1,77 @@
+//! `NLMSG_ERROR`: the kernel's error or acknowledgement for one request.
+//!
+//! Contract: the body is `int error` (negative errno, 0 for an ACK), the offending message's
+//! `nlmsghdr` (whose seq maps the error back to a batch entry), that message's payload unless
+//! `NLM_F_CAPPED`, then extended-ack attributes if `NLM_F_ACK_TLVS` (a text message and the
+//! offset of the offending attribute). Decoding never panics on short or odd bodies.
+
+use super::fields::Fields;
+use crate::wire::consts::*;
+use crate::wire::{align4, WireError, NLMSG_HDRLEN};
+
+/// A decoded `NLMSG_ERROR`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorMsg {
+    /// Positive errno (`ENOENT` = 2, `ERESTART` = 85...), or 0 for an acknowledgement.
+    pub errno: i32,
+    /// Sequence number of the message it answers.
+    pub seq: u32,
+    /// `nlmsg_type` of the message it answers.
+    pub msg_type: u16,
+    /// `NLMSGERR_ATTR_MSG`: the kernel's text, when it sent one.
+    pub message: Option<String>,
+    /// `NLMSGERR_ATTR_OFFS`: byte offset of the offending attribute in the message it answers.
+    pub bad_attr_offset: Option<u32>,
+}
+
+impl ErrorMsg {
+    /// True for an acknowledgement (errno 0).
+    pub fn is_ack(&self) -> bool {
+        self.errno == 0
+    }
+
+    /// Decodes the body of an `NLMSG_ERROR` (everything after its `nlmsghdr`); `flags` are the
+    /// error message's own `nlmsg_flags`.
+    ///
+    /// # Errors
+    /// [`WireError::Truncated`] when the body is shorter than errno + `nlmsghdr`.
+    pub fn parse(flags: u16, body: &[u8]) -> Result<Self, WireError> {
+        let need = 4 + NLMSG_HDRLEN;
+        if body.len() < need {
+            return Err(WireError::Truncated {
+                what: "nlmsgerr",
+                need,
+                have: body.len(),
+            });
+        }
+        let u32_at =
+            |o: usize| u32::from_ne_bytes([body[o], body[o + 1], body[o + 2], body[o + 3]]);
+        let error = u32_at(0) as i32;
+        let orig_len = u32_at(4) as usize;
+        let mut msg = ErrorMsg {
+            errno: error.checked_neg().unwrap_or(i32::MAX),
+            seq: u32_at(12),
+            msg_type: u16::from_ne_bytes([body[8], body[9]]),
+            ..Self::default()
+        };
+        if flags & NLM_F_ACK_TLVS != 0 {
+            let payload = if flags & NLM_F_CAPPED != 0 {
+                0
+            } else {
+                orig_len.saturating_sub(NLMSG_HDRLEN)
+            };
+            let start = need.saturating_add(align4(payload)).min(body.len());
+            // Extended-ack attributes are advisory: a malformed tail does not hide the errno.
+            if let Ok(f) = Fields::parse(&body[start..]) {
+                msg.message = f.get(NLMSGERR_ATTR_MSG).map(|p| {
+                    String::from_utf8_lossy(p.split(|&b| b == 0).next().unwrap_or(p)).into_owned()
+                });
+                msg.bad_attr_offset = f
+                    .get(NLMSGERR_ATTR_OFFS)
+                    .and_then(|p| p.try_into().ok())
+                    .map(u32::from_ne_bytes); // host order, unlike nf_tables attributes
+            }
+        }
+        Ok(msg)
+    }
+}
