@@ -292,6 +292,8 @@ pub const REPLY_ERROR_ENOENT: &str = concat!(
     "00000000020000000b00010066696c74657200000c000300464f525741524400",
 );
 
+/// `nft add rule ip filter INPUT limit rate 10/second counter accept` (nft 1.0.6, libnftnl
+/// 1.2.4): limit rate 10/second burst 5 type packets flags 0x0
 pub const EXPR_LIMIT_NFT: &str = concat!(
     "440001800a0001006c696d6974000000340002800c000100000000000000000a",
     "0c00020000000000000000010800030000000005080004000000000008000500",
@@ -355,6 +357,7 @@ pub const REPLY_RULE_JUMP: &str = concat!(
     "fffffffd08000200464f4f00",
 );
 
+/// `nft add rule ip filter INPUT meta mark set 1`: immediate reg 1 0x00000001
 pub const EXPR_IMM_VALUE_1: &str = concat!(
     "2c0001800e000100696d6d656469617465000000180002800800010000000001",
     "0c0002800800010001000000",
