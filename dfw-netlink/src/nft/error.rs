@@ -7,7 +7,7 @@
 
 use super::fields::Fields;
 use crate::wire::consts::*;
-use crate::wire::{align4, WireError, NLMSG_HDRLEN};
+use crate::wire::{WireError, NLMSG_HDRLEN};
 
 /// A decoded `NLMSG_ERROR`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,7 +60,8 @@ impl ErrorMsg {
             } else {
                 orig_len.saturating_sub(NLMSG_HDRLEN)
             };
-            let start = need.saturating_add(align4(payload)).min(body.len());
+            let aligned = payload.checked_add(3).map_or(usize::MAX, |p| p & !3);
+            let start = need.saturating_add(aligned).min(body.len());
             // Extended-ack attributes are advisory: a malformed tail does not hide the errno.
             if let Ok(f) = Fields::parse(&body[start..]) {
                 msg.message = f.get(NLMSGERR_ATTR_MSG).map(|p| {
