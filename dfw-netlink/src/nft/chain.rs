@@ -1,9 +1,9 @@
 //! Chains: `NFT_MSG_NEWCHAIN` payloads, built or decoded.
 //!
-//! Contract: [`ChainMsg::write_attrs`] writes, in libnftnl 1.2.x order, TABLE, NAME,
-//! [HOOK { HOOKNUM, PRIORITY }], [POLICY], [USE], [COUNTERS { PACKETS, BYTES }], [HANDLE],
-//! [TYPE], [FLAGS] (all numbers big-endian). iptables sends TABLE, NAME for a user chain and
-//! TABLE, NAME, HOOK, POLICY, TYPE for a base chain. [`ChainMsg::parse`] reads replies and
+//! Contract: [`ChainMsg::write_attrs`] writes, in libnftnl 1.2.x order (`?`: only when set),
+//! TABLE, NAME, HOOK { HOOKNUM, PRIORITY }?, POLICY?, USE?, COUNTERS { PACKETS, BYTES }?,
+//! HANDLE?, TYPE?, FLAGS? (all numbers big-endian). iptables sends TABLE, NAME for a user chain
+//! and TABLE, NAME, HOOK, POLICY, TYPE for a base chain. [`ChainMsg::parse`] reads replies and
 //! requests; attributes it does not model (userdata, devices) are ignored.
 
 use super::{fields::Fields, in_object, put_name, put_nested, split_body, EncodeError, Family};

@@ -7,15 +7,19 @@
 //! decoder cannot represent exactly come back as [`crate::expr::Expr::Other`], so a decoded
 //! rule re-encodes with the same expression data.
 
+#![deny(unsafe_code)]
+
 mod batch;
 mod chain;
 mod error;
 mod expr;
 mod fields;
 mod gen;
+mod query;
 mod reply;
 mod request;
 mod rule;
+mod rule_request;
 mod table;
 
 pub use batch::{parse_batch_begin, Batch, BatchPart, FinishedBatch};
@@ -23,13 +27,11 @@ pub use chain::{ChainMsg, Counters, Hook};
 pub use error::ErrorMsg;
 pub use expr::{decode_expr, encode_expr};
 pub use gen::GenMsg;
+pub use query::{GetChains, GetGen, GetRules, GetTables};
 pub use reply::{parse_replies, parse_reply, Reply};
-pub use request::encode_request;
-pub use request::{
-    CreateMode, DelChain, DelRule, DelTable, FlushChain, GetChains, GetGen, GetRules, GetTables,
-    NewChain, NewRule, NewTable, NftRequest, RuleMode,
-};
+pub use request::{encode_request, CreateMode, DelChain, DelTable, NewChain, NewTable, NftRequest};
 pub use rule::{RuleCompat, RuleMsg};
+pub use rule_request::{DelRule, FlushChain, NewRule, RuleMode};
 pub use table::TableMsg;
 
 use crate::wire::{AttrWriter, NfGenMsg, WireError, NFGENMSG_LEN};

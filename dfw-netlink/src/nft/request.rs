@@ -4,10 +4,9 @@
 //! Contract: every request implements [`NftRequest`]; [`encode_request`] frames one into a
 //! writer (used by [`super::Batch`] and for the stand-alone GETGEN/GET* requests). Flags:
 //! NEWTABLE `CREATE`; NEWCHAIN `CREATE` (builtin), `EXCL` (`-N`) or none (policy update);
-//! NEWRULE `CREATE|APPEND` (append, `-A`), `CREATE` (insert, `-I`), `CREATE|REPLACE` (`-R`);
-//! DELRULE and flush none; DELCHAIN `NONREC` (`-X`); dumps `DUMP`; single gets `ACK`.
+//! DELCHAIN `NONREC` (`-X`). Rule requests are in `rule_request`, queries in `query`.
 
-use super::{put_name, ChainMsg, EncodeError, Family, RuleMsg, TableMsg};
+use super::{put_name, ChainMsg, EncodeError, Family, TableMsg};
 use crate::wire::consts::*;
 use crate::wire::{AttrWriter, NfGenMsg, NlMsgWriter};
 
@@ -61,7 +60,6 @@ pub fn encode_request<R: NftRequest + ?Sized>(
     }
     Ok(())
 }
-
 /// `NFT_MSG_NEWTABLE` with `NLM_F_CREATE` (iptables: create if missing, never fails if present).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTable(pub TableMsg);
@@ -108,119 +106,8 @@ pub struct DelChain {
     /// chain's rules first.
     pub nonrecursive: bool,
 }
-
-/// How `NFT_MSG_NEWRULE` places the rule (with [`RuleMsg::position`]/[`RuleMsg::handle`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RuleMode {
-    /// `NLM_F_CREATE|NLM_F_APPEND`: at the end, or after `position` if set (`-A`).
-    Append,
-    /// `NLM_F_CREATE`: at the start, or before `position` if set (`-I`).
-    Insert,
-    /// `NLM_F_CREATE|NLM_F_REPLACE`: replace the rule with `handle` (`-R`).
-    Replace,
-}
-
-/// `NFT_MSG_NEWRULE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRule {
-    /// The rule (its `position`/`handle` place it, see [`RuleMode`]).
-    pub rule: RuleMsg,
-    /// Placement semantics.
-    pub mode: RuleMode,
-}
-
-impl NewRule {
-    /// Append at the end of the chain (`iptables -A`).
-    pub fn append(mut rule: RuleMsg) -> Self {
-        rule.handle = None;
-        rule.position = None;
-        NewRule {
-            rule,
-            mode: RuleMode::Append,
-        }
-    }
-
-    /// Insert before the rule with handle `before`, or at the start (`iptables -I [n]`).
-    pub fn insert(mut rule: RuleMsg, before: Option<u64>) -> Self {
-        rule.handle = None;
-        rule.position = before;
-        NewRule {
-            rule,
-            mode: RuleMode::Insert,
-        }
-    }
-
-    /// Replace the rule with handle `handle` (`iptables -R`).
-    pub fn replace(mut rule: RuleMsg, handle: u64) -> Self {
-        rule.handle = Some(handle);
-        rule.position = None;
-        NewRule {
-            rule,
-            mode: RuleMode::Replace,
-        }
-    }
-}
-
-/// `NFT_MSG_DELRULE` by handle: TABLE, CHAIN, HANDLE. (iptables 1.8.9 also resends the rule's
-/// expressions, which the kernel ignores.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DelRule {
-    /// Family.
-    pub family: Family,
-    /// Table name.
-    pub table: String,
-    /// Chain name.
-    pub chain: String,
-    /// Handle of the rule.
-    pub handle: u64,
-}
-
-/// `NFT_MSG_DELRULE` with only TABLE and CHAIN: deletes every rule of the chain (`iptables -F`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlushChain {
-    /// Family.
-    pub family: Family,
-    /// Table name.
-    pub table: String,
-    /// Chain name.
-    pub chain: String,
-}
-
-/// `NFT_MSG_GETGEN`: asks for the ruleset generation (family unspec, no attributes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GetGen;
-
-/// `NFT_MSG_GETTABLE`: a dump of the family's tables, or one table (with `NLM_F_ACK`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GetTables {
-    /// Family.
-    pub family: Family,
-    /// One table only.
-    pub name: Option<String>,
-}
-
-/// `NFT_MSG_GETCHAIN`: a dump of the family's chains, or one chain (TABLE, NAME, `NLM_F_ACK`,
-/// as iptables does). The kernel's chain dump is not filtered by table: filter the replies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GetChains {
-    /// Family.
-    pub family: Family,
-    /// `(table, chain)` for one chain only.
-    pub one: Option<(String, String)>,
-}
-
-/// `NFT_MSG_GETRULE` dump, optionally of one table or one chain (the kernel filters by both).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GetRules {
-    /// Family.
-    pub family: Family,
-    /// Table filter.
-    pub table: Option<String>,
-    /// Chain filter (needs `table`).
-    pub chain: Option<String>,
-}
-
-const REQ: u16 = NLM_F_REQUEST;
+/// `NLM_F_REQUEST`, set on every request.
+pub(super) const REQ: u16 = NLM_F_REQUEST;
 
 impl NftRequest for NewTable {
     fn msg_type(&self) -> u16 {
@@ -296,166 +183,5 @@ impl NftRequest for DelChain {
     }
     fn describe(&self) -> String {
         format!("delete chain {} {} {}", self.family, self.table, self.name)
-    }
-}
-
-impl NftRequest for NewRule {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_NEWRULE)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ | NLM_F_CREATE
-            | match self.mode {
-                RuleMode::Append => NLM_F_APPEND,
-                RuleMode::Insert => 0,
-                RuleMode::Replace => NLM_F_REPLACE,
-            }
-    }
-    fn family(&self) -> Family {
-        self.rule.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        self.rule.write_attrs(w)
-    }
-    fn describe(&self) -> String {
-        format!("new {}", self.rule.describe())
-    }
-}
-
-impl NftRequest for DelRule {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_DELRULE)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ
-    }
-    fn family(&self) -> Family {
-        self.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        put_name(w, NFTA_RULE_TABLE, "table", &self.table)?;
-        put_name(w, NFTA_RULE_CHAIN, "chain", &self.chain)?;
-        w.u64_be(NFTA_RULE_HANDLE, self.handle);
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        format!(
-            "delete rule {} {} {} handle {}",
-            self.family, self.table, self.chain, self.handle
-        )
-    }
-}
-
-impl NftRequest for FlushChain {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_DELRULE)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ
-    }
-    fn family(&self) -> Family {
-        self.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        put_name(w, NFTA_RULE_TABLE, "table", &self.table)?;
-        put_name(w, NFTA_RULE_CHAIN, "chain", &self.chain)
-    }
-    fn describe(&self) -> String {
-        format!("flush chain {} {} {}", self.family, self.table, self.chain)
-    }
-}
-
-impl NftRequest for GetGen {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_GETGEN)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ
-    }
-    fn family(&self) -> Family {
-        Family::UNSPEC
-    }
-    fn write_attrs(&self, _: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        "get generation".into()
-    }
-}
-
-impl NftRequest for GetTables {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_GETTABLE)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ | if self.name.is_some() {
-            NLM_F_ACK
-        } else {
-            NLM_F_DUMP
-        }
-    }
-    fn family(&self) -> Family {
-        self.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        match &self.name {
-            Some(n) => put_name(w, NFTA_TABLE_NAME, "table", n),
-            None => Ok(()),
-        }
-    }
-    fn describe(&self) -> String {
-        format!("get tables {}", self.family)
-    }
-}
-
-impl NftRequest for GetChains {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_GETCHAIN)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ | if self.one.is_some() {
-            NLM_F_ACK
-        } else {
-            NLM_F_DUMP
-        }
-    }
-    fn family(&self) -> Family {
-        self.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        match &self.one {
-            Some((t, c)) => {
-                put_name(w, NFTA_CHAIN_TABLE, "table", t)?;
-                put_name(w, NFTA_CHAIN_NAME, "chain", c)
-            }
-            None => Ok(()),
-        }
-    }
-    fn describe(&self) -> String {
-        format!("get chains {}", self.family)
-    }
-}
-
-impl NftRequest for GetRules {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_GETRULE)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ | NLM_F_DUMP
-    }
-    fn family(&self) -> Family {
-        self.family
-    }
-    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        if let Some(t) = &self.table {
-            put_name(w, NFTA_RULE_TABLE, "table", t)?;
-        }
-        if let Some(c) = &self.chain {
-            put_name(w, NFTA_RULE_CHAIN, "chain", c)?;
-        }
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        format!("get rules {}", self.family)
     }
 }

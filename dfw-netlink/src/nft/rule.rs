@@ -1,10 +1,10 @@
 //! Rules: `NFT_MSG_NEWRULE` / `NFT_MSG_DELRULE` payloads, built or decoded.
 //!
-//! Contract: [`RuleMsg::write_attrs`] writes, in libnftnl 1.2.x order, TABLE, CHAIN, [HANDLE],
-//! [POSITION], [USERDATA], [EXPRESSIONS { LIST_ELEM.. }] (left out when empty, as libnftnl
-//! does), [COMPAT { PROTO, FLAGS }]. [`RuleMsg::parse`] reads kernel dumps, echoes and
-//! requests; every expression goes through [`super::decode_expr`], so unknown ones survive as
-//! [`Expr::Other`]. Errors name the rule (family, table, chain, handle).
+//! Contract: [`RuleMsg::write_attrs`] writes, in libnftnl 1.2.x order (`?`: only when set),
+//! TABLE, CHAIN, HANDLE?, POSITION?, USERDATA?, EXPRESSIONS { LIST_ELEM.. }? (left out when
+//! empty, as libnftnl does), COMPAT { PROTO, FLAGS }?. [`RuleMsg::parse`] reads kernel dumps,
+//! echoes and requests; every expression goes through [`super::decode_expr`], so unknown ones
+//! survive as [`Expr::Other`]. Errors name the rule (family, table, chain, handle).
 
 use super::{
     decode_expr, encode_expr, fields::Fields, in_object, put_bytes, put_name, put_nested,

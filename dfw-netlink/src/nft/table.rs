@@ -1,8 +1,9 @@
 //! Tables: `NFT_MSG_NEWTABLE` payloads, built or decoded.
 //!
-//! Contract: [`TableMsg::write_attrs`] writes NAME, [HANDLE], [FLAGS] in libnftnl's order
-//! (iptables sends only NAME); [`TableMsg::parse`] reads a kernel reply or a request. The
-//! kernel-only `NFTA_TABLE_USE` is decoded but never written; unknown attributes are ignored.
+//! Contract: [`TableMsg::write_attrs`] writes NAME, HANDLE?, FLAGS? (`?`: only when set) in
+//! libnftnl's order (iptables sends only NAME); [`TableMsg::parse`] reads a kernel reply or a
+//! request. The kernel-only `NFTA_TABLE_USE` is decoded but never written; unknown attributes
+//! are ignored.
 
 use super::{fields::Fields, in_object, put_name, split_body, EncodeError, Family};
 use crate::wire::consts::*;
@@ -33,7 +34,7 @@ impl TableMsg {
         }
     }
 
-    /// Writes the attributes: NAME, [HANDLE], [FLAGS].
+    /// Writes the attributes: NAME, HANDLE?, FLAGS?.
     ///
     /// # Errors
     /// [`EncodeError::BadName`] for an empty, oversize or NUL-holding name.

@@ -4,6 +4,8 @@
 //! order except where the kernel says big-endian (marked at each use). Decoders never panic on
 //! any input; they return [`WireError`].
 
+#![deny(unsafe_code)]
+
 mod attr;
 pub mod consts;
 mod msg;
