@@ -76,3 +76,50 @@ impl ErrorMsg {
         Ok(msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// errno, a capped original header (seq 9, NEWRULE), then MSG and OFFS attributes.
+    fn capped_einval() -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&(-22i32).to_ne_bytes());
+        b.extend_from_slice(&200u32.to_ne_bytes()); // original length (payload not copied)
+        b.extend_from_slice(&0x0a06u16.to_ne_bytes());
+        b.extend_from_slice(&0x0c01u16.to_ne_bytes());
+        b.extend_from_slice(&9u32.to_ne_bytes());
+        b.extend_from_slice(&0u32.to_ne_bytes());
+        b.extend_from_slice(&[8, 0, 1, 0, b'b', b'a', b'd', 0]);
+        b.extend_from_slice(&[8, 0, 2, 0]);
+        b.extend_from_slice(&40u32.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn capped_error_with_extended_ack() {
+        let e = ErrorMsg::parse(NLM_F_CAPPED | NLM_F_ACK_TLVS, &capped_einval()).unwrap();
+        assert_eq!(
+            e,
+            ErrorMsg {
+                errno: 22,
+                seq: 9,
+                msg_type: 0x0a06,
+                message: Some("bad".into()),
+                bad_attr_offset: Some(40),
+            }
+        );
+        assert!(!e.is_ack());
+    }
+
+    #[test]
+    fn short_bodies_are_errors_and_odd_tails_are_ignored() {
+        let b = capped_einval();
+        assert!(ErrorMsg::parse(0, &b[..19]).is_err());
+        // Claims an uncapped 200-byte original that is not there: the errno still decodes.
+        let e = ErrorMsg::parse(NLM_F_ACK_TLVS, &b).unwrap();
+        assert_eq!((e.errno, e.seq, e.message), (22, 9, None));
+        let min = ErrorMsg::parse(0, &i32::MIN.to_ne_bytes().repeat(5)).unwrap();
+        assert_eq!(min.errno, i32::MAX);
+    }
+}

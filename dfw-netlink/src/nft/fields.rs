@@ -141,3 +141,26 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::AttrWriter;
+
+    #[test]
+    fn exactly_checks_required_optional_and_duplicates() {
+        let mut buf = Vec::new();
+        AttrWriter::new(&mut buf).u32_be(1, 7).u32_be(3, 9);
+        let f = Fields::parse(&buf).unwrap();
+        assert!(f.exactly(&[1, 3], &[]));
+        assert!(f.exactly(&[1], &[3, 4]));
+        assert!(!f.exactly(&[1], &[]));
+        assert!(!f.exactly(&[1, 2], &[3]));
+        assert_eq!((f.u32(1), f.u32(2), f.u64(1)), (Some(7), None, None));
+        AttrWriter::new(&mut buf).u32_be(1, 8);
+        assert!(Fields::parse(&buf).unwrap().extra);
+        let mut high = Vec::new();
+        AttrWriter::new(&mut high).u8(40, 1);
+        assert!(Fields::parse(&high).unwrap().extra);
+    }
+}

@@ -7,6 +7,11 @@
 //! shift, a counter with padding), comes back as [`Expr::Other`] holding the raw
 //! `NFTA_EXPR_DATA` payload, which [`encode_expr`] writes back unchanged. An [`Expr::Other`]
 //! with empty data is written without `NFTA_EXPR_DATA`.
+//!
+//! Canonical forms: `decode_expr(encode_expr(e)) == e` for every `e` except the non-canonical
+//! values `Verdict::Unknown(code)` with a code that has a named variant (0, 1, -1, -2, -5:
+//! they decode as that variant) and `Expr::Other` named like a typed expression whose data the
+//! typed decoder accepts (it decodes typed).
 
 mod data;
 mod native;
