@@ -11,7 +11,7 @@ mod common;
 
 use common::captured::*;
 use common::{hex, strip_attr, to_hex};
-use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, Verdict};
+use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
 use dfw_netlink::nft::*;
 use dfw_netlink::wire::consts::*;
 use dfw_netlink::wire::{split_messages, NlMsgHeader, NlMsgWriter};
@@ -381,4 +381,107 @@ fn bad_names_are_refused_and_leave_the_batch_unchanged() {
     assert_eq!(b.next_seq(), before);
     assert!(b.is_empty());
     assert_eq!(b.finish().bytes().len(), 40); // BEGIN + END only
+}
+
+#[test]
+fn ip6_batch_matches_the_capture_byte_for_byte() {
+    // ip6tables -A INPUT -s 2001:db8::/32 -j ACCEPT:
+    // [ payload load 4b @ network header + 8 => reg 1 ] [ cmp eq reg 1 0xb80d0120 ] ...
+    let ip6 = Family::IPV6;
+    let exprs = vec![
+        Expr::Payload {
+            base: PayloadBase::Network,
+            offset: 8,
+            len: 4,
+            dreg: 1,
+        },
+        Expr::Cmp {
+            sreg: 1,
+            op: CmpOp::Eq,
+            data: vec![0x20, 0x01, 0x0d, 0xb8],
+        },
+        counter(),
+        accept(),
+    ];
+    let chain = ChainMsg::base(
+        ip6,
+        "filter",
+        "INPUT",
+        Hook {
+            hooknum: 1,
+            priority: 0,
+        },
+        "filter",
+        Some(1),
+    );
+    let rule = RuleMsg::new(ip6, "filter", "INPUT", exprs, RuleCompat::default());
+    let mut b = Batch::new(1, Some(1));
+    b.push(&NewTable(TableMsg::new(ip6, "filter")), ()).unwrap();
+    b.push(
+        &NewChain {
+            chain,
+            mode: CreateMode::Create,
+        },
+        (),
+    )
+    .unwrap();
+    b.push(&NewRule::append(rule.clone()), ()).unwrap();
+    let bytes = hex(BATCH_IP6_SADDR);
+    assert_eq!(to_hex(b.finish().bytes()), to_hex(&bytes));
+    let msgs: Vec<_> = split_messages(&bytes).collect::<Result<_, _>>().unwrap();
+    assert_eq!(RuleMsg::parse(msgs[3].1).unwrap(), rule);
+}
+
+#[test]
+fn newrule_replace_by_handle() {
+    // iptables -R INPUT 2 -j DROP: HANDLE = handle of rule 2, flags CREATE|REPLACE.
+    let rule = RuleMsg::new(
+        IP,
+        "filter",
+        "INPUT",
+        vec![counter(), verdict(Verdict::Drop)],
+        RuleCompat::default(),
+    );
+    let req = NewRule::replace(rule.clone(), 3);
+    assert_eq!(to_hex(&encode(&req, 2)), to_hex(&hex(MSG_NEWRULE_REPLACE)));
+    let bytes = hex(MSG_NEWRULE_REPLACE);
+    let (h, body) = one(&bytes);
+    assert_eq!(h.flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+    assert_eq!(
+        RuleMsg::parse(body).unwrap(),
+        RuleMsg {
+            handle: Some(3),
+            ..rule
+        }
+    );
+}
+
+#[test]
+fn newrule_userdata_goes_before_expressions_as_libnftnl_puts_it() {
+    let rule = RuleMsg {
+        position: Some(7),
+        userdata: Some(b"\x00\x03hi\x00".to_vec()),
+        ..RuleMsg::new(
+            IP,
+            "filter",
+            "INPUT",
+            vec![Expr::Counter {
+                packets: 3,
+                bytes: 4,
+            }],
+            RuleCompat { proto: 6, flags: 0 },
+        )
+    };
+    let req = NewRule {
+        rule: rule.clone(),
+        mode: RuleMode::Insert,
+    };
+    assert_eq!(
+        to_hex(&encode(&req, 9)),
+        to_hex(&hex(MSG_NEWRULE_LIBNFTNL_USERDATA))
+    );
+    assert_eq!(
+        RuleMsg::parse(one(&hex(MSG_NEWRULE_LIBNFTNL_USERDATA)).1).unwrap(),
+        rule
+    );
 }
