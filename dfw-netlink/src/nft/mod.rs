@@ -6,6 +6,35 @@
 //! decoders return [`WireError`] for malformed bytes and never panic. Expressions the typed
 //! decoder cannot represent exactly come back as [`crate::expr::Expr::Other`], so a decoded
 //! rule re-encodes with the same expression data.
+//!
+//! ```
+//! use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, Verdict};
+//! use dfw_netlink::nft::*;
+//! use dfw_netlink::wire::consts::NF_POLICY_ACCEPT;
+//!
+//! // iptables -A INPUT -i eth0 -j ACCEPT, as one batch (genid from a GETGEN reply).
+//! let ip = Family::IPV4;
+//! let input = ChainMsg::base(ip, "filter", "INPUT", Hook { hooknum: 1, priority: 0 }, "filter",
+//!     Some(NF_POLICY_ACCEPT));
+//! let exprs = vec![
+//!     Expr::Meta { key: MetaKey::IIFNAME, dreg: 1 },
+//!     Expr::Cmp { sreg: 1, op: CmpOp::Eq, data: b"eth0\0".to_vec() },
+//!     Expr::Counter { packets: 0, bytes: 0 },
+//!     Expr::Immediate { dreg: 0, data: ImmediateData::Verdict(Verdict::Accept) },
+//! ];
+//! let rule = RuleMsg::new(ip, "filter", "INPUT", exprs, RuleCompat::default());
+//! let mut batch = Batch::new(1, Some(1));
+//! batch.push(&NewTable(TableMsg::new(ip, "filter")), "table filter")?;
+//! batch.push(&NewChain { chain: input, mode: CreateMode::Create }, "chain INPUT")?;
+//! let seq = batch.push(&NewRule::append(rule), "INPUT rule 1")?;
+//! let batch = batch.finish();
+//! assert_eq!(batch.bytes().len(), 408); // what iptables 1.8.9 sends, byte for byte
+//! assert_eq!(batch.part(seq), Some(BatchPart::Message(&"INPUT rule 1")));
+//!
+//! // The kernel's answers: parse_replies(&received) yields Reply::Error { seq, errno, .. },
+//! // and batch.part(seq) says which request failed.
+//! # Ok::<(), EncodeError>(())
+//! ```
 
 #![deny(unsafe_code)]
 
