@@ -262,3 +262,60 @@ fn reply_errors_map_to_the_offending_seq() {
     };
     assert_eq!(reply(REPLY_ERROR_ENOENT), Reply::Error(enoent));
 }
+
+#[test]
+fn decoded_dumps_list_exactly_like_nft_debug_netlink() {
+    // `nft --debug=netlink list ruleset` of the same namespace as the dumps (nft 1.0.6).
+    let nft = "\
+ip filter INPUT 2
+  [ payload load 4b @ network header + 12 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x0000f0ff ) ^ 0x00000000 ]
+  [ cmp eq reg 1 0x000000c0 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 return ]
+
+ip filter INPUT 3 2
+  [ match name conntrack rev 3 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+
+ip filter INPUT 5 3
+  [ meta load l4proto => reg 1 ]
+  [ cmp eq reg 1 0x00000006 ]
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ range eq reg 1 0x0000e803 0x0000d007 ]
+  [ counter pkts 0 bytes 0 ]
+  [ target name REJECT rev 0 ]
+
+ip filter INPUT 6 5
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 jump -> FOO ]
+
+ip filter INPUT 2
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x30687465 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+
+ip filter FOO 5
+  [ payload load 3b @ network header + 12 => reg 1 ]
+  [ cmp eq reg 1 0x000200c0 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 return ]";
+    let dumps = [
+        REPLY_RULE_SLASH12,
+        REPLY_RULE_CONNTRACK,
+        REPLY_RULE_RANGE_REJECT,
+        REPLY_RULE_JUMP,
+        REPLY_RULE_IIF,
+        REPLY_RULE_SADDR,
+    ];
+    let ours: Vec<String> = dumps
+        .iter()
+        .map(|d| match reply(d) {
+            Reply::Rule(r) => rule_listing(&r),
+            other => panic!("not a rule: {other:?}"),
+        })
+        .collect();
+    assert_eq!(ours.join("\n\n"), nft);
+}
