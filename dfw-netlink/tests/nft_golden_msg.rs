@@ -485,3 +485,63 @@ fn newrule_userdata_goes_before_expressions_as_libnftnl_puts_it() {
         rule
     );
 }
+
+#[test]
+fn chain_with_every_field_in_libnftnl_order() {
+    // TABLE, NAME, HOOK, POLICY, USE, COUNTERS {PACKETS, BYTES}, HANDLE, TYPE, FLAGS; the
+    // negative priority travels as two's complement big-endian (0xffffff6a).
+    let chain = ChainMsg {
+        handle: Some(42),
+        counters: Some(Counters {
+            packets: 5,
+            bytes: 100,
+        }),
+        use_count: Some(7),
+        flags: Some(NFT_CHAIN_BASE),
+        ..ChainMsg::base(
+            IP,
+            "mangle",
+            "INPUT",
+            Hook {
+                hooknum: 1,
+                priority: -150,
+            },
+            "filter",
+            Some(1),
+        )
+    };
+    let req = NewChain {
+        chain: chain.clone(),
+        mode: CreateMode::Create,
+    };
+    assert_eq!(
+        to_hex(&encode(&req, 3)),
+        to_hex(&hex(MSG_NEWCHAIN_LIBNFTNL_ALL))
+    );
+    assert_eq!(
+        ChainMsg::parse(one(&hex(MSG_NEWCHAIN_LIBNFTNL_ALL)).1).unwrap(),
+        chain
+    );
+}
+
+#[test]
+fn table_with_every_field_libnftnl_sends() {
+    // NAME, HANDLE, FLAGS; libnftnl never sends USE.
+    let table = TableMsg {
+        handle: Some(9),
+        flags: Some(0),
+        ..TableMsg::new(IP, "filter")
+    };
+    let with_use = TableMsg {
+        use_count: Some(4),
+        ..table.clone()
+    };
+    assert_eq!(
+        to_hex(&encode(&NewTable(with_use), 2)),
+        to_hex(&hex(MSG_NEWTABLE_LIBNFTNL_ALL))
+    );
+    assert_eq!(
+        TableMsg::parse(one(&hex(MSG_NEWTABLE_LIBNFTNL_ALL)).1).unwrap(),
+        table
+    );
+}

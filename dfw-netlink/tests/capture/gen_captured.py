@@ -168,11 +168,19 @@ const("BATCH_IP6_SADDR", "whole sendmsg of `ip6tables -A INPUT -s 2001:db8::/32 
       b"".join(msgs("ip6", "sendmsg")))
 const("MSG_NEWRULE_REPLACE", "`iptables -R INPUT 2 -j DROP`: NEWRULE with HANDLE 3, "
       "NLM_F_REPLACE|NLM_F_CREATE, seq 2", msgs("replace", "sendmsg")[1])
+LIB = [bytes.fromhex(x) for x in open(f"{DIR}/libnftnl_build.hex").read().split()]
 const("MSG_NEWRULE_LIBNFTNL_USERDATA", "Not from strace: built by libnftnl 1.2.4 itself "
-      "(libnftnl_userdata.py: libnftnl.so.11 through ctypes, nftnl_rule_nlmsg_build_payload) to "
+      "(libnftnl_build.py: libnftnl.so.11 through ctypes, nftnl_rule_nlmsg_build_payload) to "
       "pin where USERDATA goes (before EXPRESSIONS): table filter, chain INPUT, POSITION 7, "
       'USERDATA 00 03 "hi\\0", counter (packets 3, bytes 4), COMPAT {6, 0}; flags CREATE, seq 9.',
-      bytes.fromhex(open(f"{DIR}/libnftnl_userdata.hex").read().strip()))
+      LIB[0])
+const("MSG_NEWCHAIN_LIBNFTNL_ALL", "Not from strace: built by libnftnl 1.2.4 (libnftnl_build.py) "
+      "with every chain field set: mangle INPUT, hook 1 priority -150, policy accept, use 7, "
+      "counters (5 packets, 100 bytes), handle 42, type filter, flags 1; flags CREATE, seq 3.",
+      LIB[1])
+const("MSG_NEWTABLE_LIBNFTNL_ALL", "Not from strace: built by libnftnl 1.2.4 (libnftnl_build.py) "
+      "with name filter, flags 0, handle 9 and use 4 (which libnftnl does not send); flags "
+      "CREATE, seq 2.", LIB[2])
 
 print("""//! Bytes captured on this machine (Debian 12, kernel 6.18, iptables 1.8.9 nf_tables,
 //! libnftnl 1.2.4, libmnl 1.0.4, nft 1.0.6) by `tests/capture/capture.sh` (strace of each

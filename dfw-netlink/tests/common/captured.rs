@@ -404,7 +404,7 @@ pub const MSG_NEWRULE_REPLACE: &str = concat!(
     "000000000800020000000000",
 );
 
-/// Not from strace: built by libnftnl 1.2.4 itself (libnftnl_userdata.py: libnftnl.so.11 through
+/// Not from strace: built by libnftnl 1.2.4 itself (libnftnl_build.py: libnftnl.so.11 through
 /// ctypes, nftnl_rule_nlmsg_build_payload) to pin where USERDATA goes (before EXPRESSIONS): table
 /// filter, chain INPUT, POSITION 7, USERDATA 00 03 "hi\0", counter (packets 3, bytes 4), COMPAT {6,
 /// 0}; flags CREATE, seq 9.
@@ -414,4 +414,22 @@ pub const MSG_NEWRULE_LIBNFTNL_USERDATA: &str = concat!(
     "00000000300004802c0001800c000100636f756e746572001c0002800c000100",
     "00000000000000040c0002000000000000000003140005800800010000000006",
     "0800020000000000",
+);
+
+/// Not from strace: built by libnftnl 1.2.4 (libnftnl_build.py) with every chain field set: mangle
+/// INPUT, hook 1 priority -150, policy accept, use 7, counters (5 packets, 100 bytes), handle 42,
+/// type filter, flags 1; flags CREATE, seq 3.
+pub const MSG_NEWCHAIN_LIBNFTNL_ALL: &str = concat!(
+    "8c000000030a01040300000000000000020000000b0001006d616e676c650000",
+    "0a000300494e50555400000014000480080001000000000108000200ffffff6a",
+    "080005000000000108000600000000071c0008800c0002000000000000000005",
+    "0c00010000000000000000640c000200000000000000002a0b00070066696c74",
+    "6572000008000a0000000001",
+);
+
+/// Not from strace: built by libnftnl 1.2.4 (libnftnl_build.py) with name filter, flags 0, handle 9
+/// and use 4 (which libnftnl does not send); flags CREATE, seq 2.
+pub const MSG_NEWTABLE_LIBNFTNL_ALL: &str = concat!(
+    "34000000000a01040200000000000000020000000b00010066696c7465720000",
+    "0c00040000000000000000090800020000000000",
 );
