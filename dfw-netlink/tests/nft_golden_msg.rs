@@ -545,3 +545,26 @@ fn table_with_every_field_libnftnl_sends() {
         table
     );
 }
+
+#[test]
+fn nft_rule_with_comment_and_bare_counter() {
+    // nft 1.0.6 sends `counter` with an empty NFTA_EXPR_DATA and USERDATA after EXPRESSIONS.
+    let bytes = hex(MSG_NEWRULE_NFT_COMMENT);
+    let rule = RuleMsg::parse(one(&bytes).1).unwrap();
+    let bare_counter = Expr::Other {
+        name: "counter".into(),
+        data: vec![],
+    };
+    assert_eq!(rule.exprs, vec![bare_counter.clone(), accept()]);
+    assert_eq!(rule.userdata.as_deref(), Some(&b"\x00\x06hello\x00"[..]));
+    assert_eq!(
+        udata_comment(rule.userdata.as_deref().unwrap()).as_deref(),
+        Some("hello")
+    );
+    assert_eq!(rule.compat, None);
+    // The bare counter re-encodes exactly as nft sent it.
+    assert_eq!(
+        to_hex(&common::encode_one(&bare_counter)),
+        "140001800c000100636f756e7465720004000280"
+    );
+}

@@ -51,6 +51,7 @@ mod request;
 mod rule;
 mod rule_request;
 mod table;
+mod udata;
 
 pub use batch::{parse_batch_begin, Batch, BatchPart, FinishedBatch};
 pub use chain::{ChainMsg, Counters, Hook};
@@ -64,6 +65,9 @@ pub use request::{encode_request, CreateMode, DelChain, DelTable, NewChain, NewT
 pub use rule::{RuleCompat, RuleMsg};
 pub use rule_request::{DelRule, FlushChain, NewRule, RuleMode};
 pub use table::TableMsg;
+pub use udata::{
+    build_udata, parse_udata, udata_comment, Udata, UDATA_COMMENT_MAXLEN, UDATA_RULE_COMMENT,
+};
 
 use crate::wire::{AttrWriter, NfGenMsg, WireError, NFGENMSG_LEN};
 

@@ -39,4 +39,5 @@ run save12 "iptables -A INPUT -s 192.0.0.0/12 -j RETURN; \
 run nfterr "iptables -N FOO; iptables -A INPUT -j FOO" "nft delete chain ip filter FOO"
 run limit "iptables -A INPUT -j ACCEPT" "nft add rule ip filter INPUT limit rate 10/second counter accept"
 run metaset "iptables -A INPUT -j ACCEPT" "nft add rule ip filter INPUT meta mark set 1"
+run udata "iptables -A INPUT -j ACCEPT" "nft add rule ip filter INPUT counter accept comment hello"
 python3 "$(dirname "$0")/libnftnl_build.py" >"$out/libnftnl_build.hex"

@@ -168,6 +168,9 @@ const("BATCH_IP6_SADDR", "whole sendmsg of `ip6tables -A INPUT -s 2001:db8::/32 
       b"".join(msgs("ip6", "sendmsg")))
 const("MSG_NEWRULE_REPLACE", "`iptables -R INPUT 2 -j DROP`: NEWRULE with HANDLE 3, "
       "NLM_F_REPLACE|NLM_F_CREATE, seq 2", msgs("replace", "sendmsg")[1])
+const("MSG_NEWRULE_NFT_COMMENT", "`nft add rule ip filter INPUT counter accept comment hello` (nft "
+      "1.0.6): NEWRULE with USERDATA 00 06 \"hello\\0\" (nft puts it after EXPRESSIONS)",
+      msgs("udata", "sendmsg", NEWRULE)[0])
 LIB = [bytes.fromhex(x) for x in open(f"{DIR}/libnftnl_build.hex").read().split()]
 const("MSG_NEWRULE_LIBNFTNL_USERDATA", "Not from strace: built by libnftnl 1.2.4 itself "
       "(libnftnl_build.py: libnftnl.so.11 through ctypes, nftnl_rule_nlmsg_build_payload) to "

@@ -404,6 +404,15 @@ pub const MSG_NEWRULE_REPLACE: &str = concat!(
     "000000000800020000000000",
 );
 
+/// `nft add rule ip filter INPUT counter accept comment hello` (nft 1.0.6): NEWRULE with USERDATA
+/// 00 06 "hello\0" (nft puts it after EXPRESSIONS)
+pub const MSG_NEWRULE_NFT_COMMENT: &str = concat!(
+    "80000000060a010c0100000000000000020000000b00010066696c7465720000",
+    "0a000200494e50555400000048000480140001800c000100636f756e74657200",
+    "04000280300001800e000100696d6d6564696174650000001c00028008000100",
+    "00000000100002800c00028008000100000000010c000700000668656c6c6f00",
+);
+
 /// Not from strace: built by libnftnl 1.2.4 itself (libnftnl_build.py: libnftnl.so.11 through
 /// ctypes, nftnl_rule_nlmsg_build_payload) to pin where USERDATA goes (before EXPRESSIONS): table
 /// filter, chain INPUT, POSITION 7, USERDATA 00 03 "hi\0", counter (packets 3, bytes 4), COMPAT {6,

@@ -5,8 +5,9 @@
 //! 1.8.9, see the golden tests). [`decode_expr`] is its inverse; an expression whose name it
 //! does not know, or whose attributes it cannot represent exactly (e.g. `meta set`, a bitwise
 //! shift, a counter with padding), comes back as [`Expr::Other`] holding the raw
-//! `NFTA_EXPR_DATA` payload, which [`encode_expr`] writes back unchanged. An [`Expr::Other`]
-//! with empty data is written without `NFTA_EXPR_DATA`.
+//! `NFTA_EXPR_DATA` payload, which [`encode_expr`] writes back unchanged. `NFTA_EXPR_DATA` is
+//! always written, empty if need be, as libnftnl does (nft sends a bare `counter` that way); an
+//! expression that arrived without it decodes with empty data and gains an empty nest.
 //!
 //! Canonical forms: `decode_expr(encode_expr(e)) == e` for every `e` except the non-canonical
 //! values `Verdict::Unknown(code)` with a code that has a named variant (0, 1, -1, -2, -5:
@@ -51,7 +52,6 @@ pub fn encode_expr(expr: &Expr, w: &mut AttrWriter<'_>) -> Result<(), EncodeErro
     put_nested(w, NFTA_LIST_ELEM, "expression", |w| {
         w.string(NFTA_EXPR_NAME, name);
         match expr {
-            Expr::Other { data, .. } if data.is_empty() => Ok(()),
             Expr::Other { data, .. } => {
                 put_bytes(w, NFTA_EXPR_DATA | NLA_F_NESTED, "expression data", data)
             }
