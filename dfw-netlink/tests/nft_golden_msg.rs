@@ -568,3 +568,24 @@ fn nft_rule_with_comment_and_bare_counter() {
         "140001800c000100636f756e7465720004000280"
     );
 }
+
+#[test]
+fn newrule_insert_at_the_head() {
+    // iptables -I INPUT -j DROP: no POSITION, flags CREATE.
+    let rule = RuleMsg::new(
+        IP,
+        "filter",
+        "INPUT",
+        vec![counter(), verdict(Verdict::Drop)],
+        RuleCompat::default(),
+    );
+    let req = NewRule::insert(rule.clone(), None);
+    assert_eq!(
+        to_hex(&encode(&req, 2)),
+        to_hex(&hex(MSG_NEWRULE_INSERT_HEAD))
+    );
+    assert_eq!(
+        RuleMsg::parse(one(&hex(MSG_NEWRULE_INSERT_HEAD)).1).unwrap(),
+        rule
+    );
+}

@@ -23,6 +23,7 @@ run conntrack "iptables -A INPUT -j ACCEPT" \
 run reject "iptables -A INPUT -j ACCEPT" "iptables -A INPUT -j REJECT"
 run range "iptables -A INPUT -j ACCEPT" "iptables -A INPUT -p tcp --dport 1000:2000 -j ACCEPT"
 run insert "iptables -A INPUT -j ACCEPT; iptables -A INPUT -j DROP" "iptables -I INPUT 2 -j DROP"
+run insert_head "iptables -A INPUT -j ACCEPT" "iptables -I INPUT -j DROP"
 run delete "iptables -A INPUT -j ACCEPT; iptables -A INPUT -j DROP" "iptables -D INPUT 1"
 run flush "iptables -A INPUT -j ACCEPT; iptables -A INPUT -j DROP" "iptables -F INPUT"
 run delchain "iptables -N FOO" "iptables -X FOO"

@@ -110,6 +110,8 @@ const("MSG_NEWCHAIN_USER", "`iptables -N FOO`: NEWCHAIN filter FOO, NLM_F_EXCL, 
 const("MSG_END_SEQ3", "`iptables -N FOO`: BATCH_END seq 3", m[2])
 const("MSG_NEWRULE_INSERT", "`iptables -I INPUT 2 -j DROP`: NEWRULE with POSITION = handle 3, "
       "NLM_F_CREATE, seq 2", msgs("insert", "sendmsg")[1])
+const("MSG_NEWRULE_INSERT_HEAD", "`iptables -I INPUT -j DROP`: NEWRULE without POSITION, "
+      "NLM_F_CREATE, seq 2", msgs("insert_head", "sendmsg")[1])
 const("MSG_DELRULE_IPTABLES", "`iptables -D INPUT 1`: DELRULE handle 2, seq 2 (iptables resends "
       "the expressions)", msgs("delete", "sendmsg")[1])
 const("MSG_FLUSH", "`iptables -F INPUT`: DELRULE with TABLE and CHAIN only, seq 2",
