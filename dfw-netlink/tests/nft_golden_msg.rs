@@ -589,3 +589,22 @@ fn newrule_insert_at_the_head() {
         rule
     );
 }
+
+#[test]
+fn newrule_append_after_a_handle() {
+    // iptables never does this; the kernel puts a POSITION rule with NLM_F_APPEND after that
+    // handle (checked in a netns). The bytes are `-I INPUT 2`'s with NLM_F_APPEND added.
+    let mut want = hex(MSG_NEWRULE_INSERT);
+    want[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND).to_ne_bytes());
+    let rule = RuleMsg::new(
+        IP,
+        "filter",
+        "INPUT",
+        vec![counter(), verdict(Verdict::Drop)],
+        RuleCompat::default(),
+    );
+    assert_eq!(
+        to_hex(&encode(&NewRule::append_after(rule, 3), 2)),
+        to_hex(&want)
+    );
+}

@@ -40,6 +40,16 @@ impl NewRule {
         }
     }
 
+    /// Append right after the rule with handle `after` (POSITION with `NLM_F_APPEND`).
+    pub fn append_after(mut rule: RuleMsg, after: u64) -> Self {
+        rule.handle = None;
+        rule.position = Some(after);
+        NewRule {
+            rule,
+            mode: RuleMode::Append,
+        }
+    }
+
     /// Insert before the rule with handle `before`, or at the start (`iptables -I [n]`).
     pub fn insert(mut rule: RuleMsg, before: Option<u64>) -> Self {
         rule.handle = None;
