@@ -4,10 +4,13 @@
 //! Layers, bottom up:
 //! - [`wire`]: netlink framing, attributes and nf_tables constants (pure, no I/O).
 //! - [`expr`]: nf_tables expressions as values, the contract between the rule codec and the wire.
+//! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
+//! - [`route`]: rtnetlink look-ups (default-route interfaces).
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod nft;
 pub mod route;
 pub mod transport;
 pub mod wire;

@@ -23,7 +23,20 @@ impl<'a> AttrWriter<'a> {
         AttrWriter { buf }
     }
 
+    /// The current end of the buffer (an offset for [`AttrWriter::truncate`]).
+    pub fn position(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops everything written after `at` (undoes a partly written attribute).
+    pub fn truncate(&mut self, at: usize) {
+        self.buf.truncate(at);
+    }
+
     /// Appends an attribute with raw payload bytes.
+    ///
+    /// `nla_len` is 16 bits: the caller keeps payloads under 65532 bytes (the `nft` encoders
+    /// check this and return an error instead).
     pub fn bytes(&mut self, kind: u16, payload: &[u8]) -> &mut Self {
         let len = NLA_HDRLEN + payload.len();
         self.buf.extend_from_slice(&(len as u16).to_ne_bytes());

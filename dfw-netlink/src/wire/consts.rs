@@ -20,6 +20,23 @@ pub const NLM_F_REPLACE: u16 = 0x100;
 pub const NLM_F_EXCL: u16 = 0x200;
 pub const NLM_F_CREATE: u16 = 0x400;
 pub const NLM_F_APPEND: u16 = 0x800;
+/// Delete requests: do not delete recursively (`-X` sends it on DELCHAIN).
+pub const NLM_F_NONREC: u16 = 0x100;
+/// NLMSG_ERROR: the original message was cut to its header.
+pub const NLM_F_CAPPED: u16 = 0x100;
+/// NLMSG_ERROR: extended-ack attributes follow the original message.
+pub const NLM_F_ACK_TLVS: u16 = 0x200;
+pub const NLMSGERR_ATTR_MSG: u16 = 1;
+pub const NLMSGERR_ATTR_OFFS: u16 = 2;
+
+// Protocol families (`NFPROTO_*`).
+pub const NFPROTO_UNSPEC: u8 = 0;
+pub const NFPROTO_INET: u8 = 1;
+pub const NFPROTO_IPV4: u8 = 2;
+pub const NFPROTO_ARP: u8 = 3;
+pub const NFPROTO_NETDEV: u8 = 5;
+pub const NFPROTO_BRIDGE: u8 = 7;
+pub const NFPROTO_IPV6: u8 = 10;
 
 // nfnetlink.
 pub const NFNETLINK_V0: u8 = 0;
@@ -56,6 +73,7 @@ pub const NFTA_TABLE_NAME: u16 = 1;
 pub const NFTA_TABLE_FLAGS: u16 = 2;
 pub const NFTA_TABLE_USE: u16 = 3;
 pub const NFTA_TABLE_HANDLE: u16 = 4;
+pub const NFTA_TABLE_PAD: u16 = 5;
 pub const NFTA_TABLE_USERDATA: u16 = 6;
 
 // Chains.
@@ -67,6 +85,7 @@ pub const NFTA_CHAIN_POLICY: u16 = 5;
 pub const NFTA_CHAIN_USE: u16 = 6;
 pub const NFTA_CHAIN_TYPE: u16 = 7;
 pub const NFTA_CHAIN_COUNTERS: u16 = 8;
+pub const NFTA_CHAIN_PAD: u16 = 9;
 pub const NFTA_CHAIN_FLAGS: u16 = 10;
 pub const NFTA_CHAIN_ID: u16 = 11;
 pub const NFTA_CHAIN_USERDATA: u16 = 12;
@@ -75,6 +94,7 @@ pub const NFTA_HOOK_PRIORITY: u16 = 2;
 pub const NFTA_HOOK_DEV: u16 = 3;
 pub const NFTA_COUNTER_BYTES: u16 = 1;
 pub const NFTA_COUNTER_PACKETS: u16 = 2;
+pub const NFTA_COUNTER_PAD: u16 = 3;
 pub const NFT_CHAIN_BASE: u32 = 1;
 
 // Rules.
@@ -85,6 +105,7 @@ pub const NFTA_RULE_EXPRESSIONS: u16 = 4;
 pub const NFTA_RULE_COMPAT: u16 = 5;
 pub const NFTA_RULE_POSITION: u16 = 6;
 pub const NFTA_RULE_USERDATA: u16 = 7;
+pub const NFTA_RULE_PAD: u16 = 8;
 pub const NFTA_RULE_ID: u16 = 9;
 pub const NFTA_RULE_POSITION_ID: u16 = 10;
 pub const NFTA_RULE_CHAIN_ID: u16 = 11;
@@ -105,6 +126,7 @@ pub const NFTA_DATA_VALUE: u16 = 1;
 pub const NFTA_DATA_VERDICT: u16 = 2;
 pub const NFTA_VERDICT_CODE: u16 = 1;
 pub const NFTA_VERDICT_CHAIN: u16 = 2;
+pub const NFTA_VERDICT_CHAIN_ID: u16 = 3;
 pub const NFTA_META_DREG: u16 = 1;
 pub const NFTA_META_KEY: u16 = 2;
 pub const NFTA_META_SREG: u16 = 3;
@@ -112,6 +134,7 @@ pub const NFTA_PAYLOAD_DREG: u16 = 1;
 pub const NFTA_PAYLOAD_BASE: u16 = 2;
 pub const NFTA_PAYLOAD_OFFSET: u16 = 3;
 pub const NFTA_PAYLOAD_LEN: u16 = 4;
+pub const NFTA_PAYLOAD_SREG: u16 = 5;
 pub const NFTA_CMP_SREG: u16 = 1;
 pub const NFTA_CMP_OP: u16 = 2;
 pub const NFTA_CMP_DATA: u16 = 3;
@@ -120,6 +143,10 @@ pub const NFTA_BITWISE_DREG: u16 = 2;
 pub const NFTA_BITWISE_LEN: u16 = 3;
 pub const NFTA_BITWISE_MASK: u16 = 4;
 pub const NFTA_BITWISE_XOR: u16 = 5;
+pub const NFTA_BITWISE_OP: u16 = 6;
+pub const NFTA_BITWISE_DATA: u16 = 7;
+/// `NFT_BITWISE_BOOL` (value 0): `dreg = (sreg & mask) ^ xor`.
+pub const NFT_BITWISE_BOOL: u32 = 0;
 pub const NFTA_IMMEDIATE_DREG: u16 = 1;
 pub const NFTA_IMMEDIATE_DATA: u16 = 2;
 pub const NFTA_MATCH_NAME: u16 = 1;
@@ -137,6 +164,10 @@ pub const NFTA_LIMIT_UNIT: u16 = 2;
 pub const NFTA_LIMIT_BURST: u16 = 3;
 pub const NFTA_LIMIT_TYPE: u16 = 4;
 pub const NFTA_LIMIT_FLAGS: u16 = 5;
+
+// Base chain policies (`NF_DROP`/`NF_ACCEPT` as u32).
+pub const NF_POLICY_DROP: u32 = 0;
+pub const NF_POLICY_ACCEPT: u32 = 1;
 
 // Verdicts (`NF_*` and `NFT_*`), as i32.
 pub const NF_DROP: i32 = 0;

@@ -4,11 +4,13 @@
 //! order except where the kernel says big-endian (marked at each use). Decoders never panic on
 //! any input; they return [`WireError`].
 
+#![deny(unsafe_code)]
+
 mod attr;
 pub mod consts;
 mod msg;
 
-pub use attr::{Attr, AttrIter, AttrWriter};
+pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};
 pub use msg::{split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter, NFGENMSG_LEN, NLMSG_HDRLEN};
 
 /// A malformed netlink buffer.
@@ -49,6 +51,22 @@ pub enum WireError {
         context: &'static str,
         /// The missing attribute's name.
         attr: &'static str,
+    },
+    /// A message of a type the decoder does not expect here.
+    #[error("unexpected message type {kind:#06x}, expected {want}")]
+    UnexpectedMessage {
+        /// What the caller wanted.
+        want: &'static str,
+        /// The `nlmsg_type` found.
+        kind: u16,
+    },
+    /// An error inside a named object (a rule, chain, table), with that object's identity.
+    #[error("{object}: {source}")]
+    InObject {
+        /// The object, e.g. `rule ip filter INPUT handle 5`.
+        object: String,
+        /// What went wrong.
+        source: Box<WireError>,
     },
 }
 

@@ -148,6 +148,11 @@ impl NlMsgWriter {
         self
     }
 
+    /// Drops everything after the first `len` bytes (undoes a partly written message).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.buf.len()
