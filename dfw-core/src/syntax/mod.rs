@@ -1,14 +1,55 @@
 //! The exact `iptables-save` / `iptables-restore` text syntax of iptables 1.8.9 (nf_tables)
 //! for the extensions of dfw's model.
 //!
-//! Contract: pure text, no I/O, no panic on any input. Every failure is a [`SyntaxError`]
-//! naming line, column and token.
+//! Contract: pure text, no I/O, no panic on any input. [`RestoreScript::parse`] reads
+//! everything iptables-restore accepts for these extensions (non-canonical spellings
+//! included) into commands with line numbers; [`RestoreScript::apply`] runs them on a
+//! [`Ruleset`](crate::model::Ruleset) with iptables-restore's semantics; [`print_ruleset`]
+//! prints a ruleset exactly as iptables-save does, so printing a parsed canonical file gives
+//! the file back byte for byte. Every failure is a [`SyntaxError`] naming line, column and
+//! token.
 
-#![allow(dead_code)] // the value parsers are used by the rule parser (next commit)
-
+mod apply;
+mod command;
 mod error;
+mod ext;
+mod ext_ct;
+mod ext_l4;
+mod ext_misc;
+mod ext_target;
 mod icmp_names;
 mod lexer;
+mod rule_parser;
+mod script;
 mod values;
 
+pub use apply::{parse_ruleset, ApplyOptions};
 pub use error::{ErrorKind, SyntaxError};
+pub use script::{ChainDecl, Command, CommandKind, Item, RestoreScript, TableBlock};
+
+use crate::model::{Family, Rule};
+
+/// Parses one rule from its `iptables-save` spec (what follows `-A CHAIN`), for `family`.
+///
+/// # Errors
+/// A [`SyntaxError`] on line 1, columns counted within `spec`.
+pub fn parse_rule(family: Family, spec: &str) -> Result<Rule, SyntaxError> {
+    let toks = lexer::tokenize(spec, 1, 1)?;
+    let mut all = vec![
+        lexer::Token {
+            text: "-A".into(),
+            col: 0,
+            quoted: false,
+        },
+        lexer::Token {
+            text: "X".into(),
+            col: 0,
+            quoted: false,
+        },
+    ];
+    all.extend(toks);
+    match command::parse_command(&all, 1, family, None)?.kind {
+        CommandKind::Append { rule, .. } => Ok(rule),
+        _ => Err(SyntaxError::new(1, 1, spec, ErrorKind::NoCommand)),
+    }
+}

@@ -1,0 +1,303 @@
+//! One command line of a restore file (`-A INPUT -p tcp --dport 22 -j ACCEPT`) into a
+//! [`Command`], with getopt's rules: long options (`--append`, `--dport=22`), attached short
+//! arguments (`-ptcp`), `!` before an option, and command arguments right after the command.
+//!
+//! Contract: no I/O, no panic on any token list; errors point at the offending token.
+
+use super::error::{ErrorKind, SyntaxError};
+use super::lexer::Token;
+use super::rule_parser::RuleState;
+use super::script::{Command, CommandKind};
+use super::values;
+use crate::model::{ChainName, Counters, Family, Policy};
+
+/// Long spellings of the base options, with their short letter.
+const LONG: &[(&str, char)] = &[
+    ("append", 'A'),
+    ("insert", 'I'),
+    ("delete", 'D'),
+    ("replace", 'R'),
+    ("new-chain", 'N'),
+    ("new", 'N'),
+    ("delete-chain", 'X'),
+    ("flush", 'F'),
+    ("zero", 'Z'),
+    ("policy", 'P'),
+    ("source", 's'),
+    ("src", 's'),
+    ("destination", 'd'),
+    ("dst", 'd'),
+    ("in-interface", 'i'),
+    ("out-interface", 'o'),
+    ("protocol", 'p'),
+    ("match", 'm'),
+    ("jump", 'j'),
+    ("goto", 'g'),
+    ("set-counters", 'c'),
+    ("table", 't'),
+    ("fragment", 'f'),
+    ("rename-chain", 'E'),
+    ("check", 'C'),
+    ("list", 'L'),
+    ("list-rules", 'S'),
+];
+
+const COMMANDS: &str = "AIDRNXFZPECLS";
+const HEADER: &str = "sdiopmjgc";
+
+/// Parses the tokens of one command line. `prefix` holds `[p:b]` counters given before it.
+///
+/// # Errors
+/// A [`SyntaxError`] naming the token at fault.
+pub fn parse_command(
+    toks: &[Token],
+    line: usize,
+    family: Family,
+    prefix: Option<Counters>,
+) -> Result<Command, SyntaxError> {
+    let err = |t: &Token, k| SyntaxError::new(line, t.col, &t.text, k);
+    let mut rule = RuleState::new(family, line);
+    let mut cmd: Option<(char, Token, Vec<Token>)> = None;
+    let mut invert: Option<&Token> = None;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        i += 1;
+        if t.text == "!" {
+            if invert.is_some() {
+                return Err(err(t, ErrorKind::BadInvert));
+            }
+            invert = Some(t);
+            continue;
+        }
+        let (letter, name, inline) =
+            split_option(t).ok_or_else(|| err(t, ErrorKind::Unexpected))?;
+        let inverted = invert.take().is_some();
+        if let Some(c) = letter.filter(|c| COMMANDS.contains(*c)) {
+            if inverted {
+                return Err(err(t, ErrorKind::BadInvert));
+            }
+            if cmd.is_some() {
+                return Err(err(t, ErrorKind::TwoCommands));
+            }
+            if "ECLS".contains(c) {
+                return Err(err(
+                    t,
+                    ErrorKind::Unsupported("this command in a restore file"),
+                ));
+            }
+            let mut args = Vec::new();
+            let first = match inline {
+                Some(v) => Some(v),
+                None if "AIDRNP".contains(c) => toks.get(i).cloned().inspect(|_| i += 1),
+                None => None,
+            };
+            match first {
+                Some(v) => args.push(v),
+                None if "AIDRNP".contains(c) => return Err(err(t, ErrorKind::MissingChain)),
+                None => {
+                    if let Some(n) = toks.get(i).filter(|n| is_arg(n)) {
+                        args.push(n.clone());
+                        i += 1;
+                    }
+                }
+            }
+            let more = match c {
+                'I' | 'D' | 'R' | 'P' | 'Z' if !args.is_empty() => 1,
+                _ => 0,
+            };
+            for _ in 0..more {
+                if let Some(n) = toks.get(i).filter(|n| is_arg(n)) {
+                    args.push(n.clone());
+                    i += 1;
+                }
+            }
+            cmd = Some((c, t.clone(), args));
+            continue;
+        }
+        match letter {
+            Some('t') => return Err(err(t, ErrorKind::Unsupported("-t inside a restore file"))),
+            Some('f') => return Err(err(t, ErrorKind::Unsupported("-f (fragments)"))),
+            Some(c) if HEADER.contains(c) => {
+                let n = if c == 'c' { 2 } else { 1 };
+                let args = take_args(toks, &mut i, t, inline, n, line)?;
+                rule.header_opt(c, t, &args, inverted)?;
+            }
+            _ => {
+                let spec = rule
+                    .lookup(&name, t)
+                    .ok_or_else(|| err(t, ErrorKind::UnknownOption))?;
+                let args = take_args(toks, &mut i, t, inline, spec.nargs as usize, line)?;
+                rule.ext_opt(spec, t, &args, inverted)?;
+            }
+        }
+    }
+    if let Some(t) = invert {
+        return Err(err(t, ErrorKind::BadInvert));
+    }
+    let Some((c, ctok, args)) = cmd else {
+        let t = toks.first().cloned().unwrap_or(Token {
+            text: String::new(),
+            col: 1,
+            quoted: false,
+        });
+        return Err(err(&t, ErrorKind::NoCommand));
+    };
+    build(c, &ctok, args, rule, line, prefix)
+}
+
+/// True for a token getopt would not take as an option (`xs_has_arg`).
+fn is_arg(t: &Token) -> bool {
+    !t.text.starts_with('-') && !t.text.starts_with('!')
+}
+
+/// Splits an option token into (short letter, long name, inline argument).
+fn split_option(t: &Token) -> Option<(Option<char>, String, Option<Token>)> {
+    let inline = |text: &str, skip: usize| Token {
+        text: text.to_string(),
+        col: t.col + skip,
+        quoted: t.quoted,
+    };
+    if let Some(long) = t.text.strip_prefix("--") {
+        if long.is_empty() {
+            return None;
+        }
+        let (name, val) = match long.split_once('=') {
+            Some((n, v)) => (n, Some(inline(v, n.chars().count() + 3))),
+            None => (long, None),
+        };
+        let letter = LONG.iter().find(|(l, _)| *l == name).map(|(_, c)| *c);
+        return Some((letter, name.to_string(), val));
+    }
+    let mut chars = t.text.strip_prefix('-')?.chars();
+    let c = chars.next()?;
+    let rest = chars.as_str();
+    let takes = "AIDRNPsdiopmjgct".contains(c) || ("XFZ".contains(c) && !rest.is_empty());
+    if !rest.is_empty() && !takes {
+        return Some((None, String::new(), None));
+    }
+    let val = (!rest.is_empty()).then(|| inline(rest, 2));
+    Some((Some(c), String::new(), val))
+}
+
+fn take_args(
+    toks: &[Token],
+    i: &mut usize,
+    opt: &Token,
+    inline: Option<Token>,
+    n: usize,
+    line: usize,
+) -> Result<Vec<Token>, SyntaxError> {
+    let mut args: Vec<Token> = inline.into_iter().collect();
+    if n == 0 && !args.is_empty() {
+        return Err(SyntaxError::new(
+            line,
+            opt.col,
+            &opt.text,
+            ErrorKind::Unexpected,
+        ));
+    }
+    while args.len() < n {
+        let next = toks.get(*i).filter(|t| args.is_empty() || is_arg(t));
+        match next {
+            Some(t) => {
+                args.push(t.clone());
+                *i += 1;
+            }
+            None => {
+                return Err(SyntaxError::new(
+                    line,
+                    opt.col,
+                    &opt.text,
+                    ErrorKind::MissingArgument(if n == 2 {
+                        "two arguments"
+                    } else {
+                        "an argument"
+                    }),
+                ))
+            }
+        }
+    }
+    Ok(args)
+}
+
+fn build(
+    c: char,
+    ctok: &Token,
+    args: Vec<Token>,
+    rule: RuleState,
+    line: usize,
+    prefix: Option<Counters>,
+) -> Result<Command, SyntaxError> {
+    let err = |t: &Token, k| SyntaxError::new(line, t.col, &t.text, k);
+    let chain = |t: &Token| values::chain(&t.text).map_err(|k| err(t, k));
+    let num = |t: &Token| {
+        t.text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| err(t, ErrorKind::BadValue("a rule number 1 or more".into())))
+    };
+    let opt_chain = |a: Option<&Token>| a.map(chain).transpose();
+    let column = args.first().map_or(ctok.col, |a| a.col);
+    let takes_rule = matches!(c, 'A' | 'I' | 'R') || (c == 'D' && args.len() == 1);
+    if !takes_rule {
+        if let Some((col, text)) = &rule.first {
+            return Err(SyntaxError::new(line, *col, text, ErrorKind::NotAllowed));
+        }
+    }
+    let name: Option<ChainName> = opt_chain(args.first())?;
+    let kind = match c {
+        'A' | 'I' | 'R' | 'D' if takes_rule => {
+            let chain = name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?;
+            let index = match (c, args.get(1)) {
+                (_, Some(n)) => Some(num(n)?),
+                ('R', None) => return Err(err(ctok, ErrorKind::MissingArgument("a rule number"))),
+                _ => None,
+            };
+            let rule = rule.finish(ctok.col)?;
+            match c {
+                'A' => CommandKind::Append { chain, rule },
+                'I' => CommandKind::Insert {
+                    chain,
+                    index: index.unwrap_or(1),
+                    rule,
+                },
+                'R' => CommandKind::Replace {
+                    chain,
+                    index: index.unwrap_or(1),
+                    rule,
+                },
+                _ => CommandKind::Delete { chain, rule },
+            }
+        }
+        'D' => CommandKind::DeleteNum {
+            chain: name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?,
+            index: num(&args[1])?,
+        },
+        'N' => CommandKind::NewChain {
+            chain: name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?,
+        },
+        'X' => CommandKind::DeleteChain { chain: name },
+        'F' => CommandKind::Flush { chain: name },
+        'Z' => CommandKind::Zero {
+            chain: name,
+            index: args.get(1).map(num).transpose()?,
+        },
+        _ => {
+            let chain = name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?;
+            let p = args
+                .get(1)
+                .ok_or_else(|| err(ctok, ErrorKind::MissingArgument("a policy ACCEPT or DROP")))?;
+            let policy = Policy::parse(&p.text)
+                .ok_or_else(|| err(p, ErrorKind::BadValue("a policy ACCEPT or DROP".into())))?;
+            CommandKind::Policy { chain, policy }
+        }
+    };
+    Ok(Command {
+        line,
+        column,
+        counters: prefix,
+        kind,
+    })
+}

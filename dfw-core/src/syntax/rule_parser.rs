@@ -1,0 +1,314 @@
+//! The rule part of a command line: header options (`-s -d -i -o -p`), extension matches
+//! (`-m`, or the protocol's match loaded implicitly) and the target (`-j`, `-g`).
+//!
+//! Contract: mirrors iptables' option routing: an extension option goes to the target or to
+//! the most recently loaded match that knows it; an option nobody knows loads the match of
+//! the `-p` protocol once (`-p tcp --dport 22` means `-p tcp -m tcp --dport 22`).
+
+use super::error::{ErrorKind, SyntaxError};
+use super::ext::{MatchBuilder, OptCall, OptSpec};
+use super::ext_target::TargetBuilder;
+use super::lexer::Token;
+use super::values;
+use crate::model::{Counters, Family, Neg, Rule, RuleHeader, Target};
+
+/// One loaded extension with the options already given to it.
+#[derive(Debug, Clone)]
+struct Slot<B> {
+    builder: B,
+    col: usize,
+    name: String,
+    seen: Vec<u8>,
+}
+
+impl<B> Slot<B> {
+    fn new(builder: B, tok: &Token) -> Self {
+        Slot {
+            builder,
+            col: tok.col,
+            name: tok.text.clone(),
+            seen: Vec::new(),
+        }
+    }
+}
+
+/// A rule being parsed.
+#[derive(Debug, Clone)]
+pub struct RuleState {
+    family: Family,
+    line: usize,
+    header: RuleHeader,
+    matches: Vec<Slot<MatchBuilder>>,
+    target: Option<Slot<TargetBuilder>>,
+    counters: Option<Counters>,
+    proto_used: bool,
+    /// Column and text of the first rule option seen (for "not allowed" errors).
+    pub first: Option<(usize, String)>,
+}
+
+/// Where an extension option goes.
+enum Owner {
+    Target,
+    Match(usize),
+}
+
+impl RuleState {
+    /// An empty rule for `family` on line `line`.
+    pub fn new(family: Family, line: usize) -> Self {
+        RuleState {
+            family,
+            line,
+            header: RuleHeader::default(),
+            matches: Vec::new(),
+            target: None,
+            counters: None,
+            proto_used: false,
+            first: None,
+        }
+    }
+
+    fn err(&self, tok: &Token, kind: ErrorKind) -> SyntaxError {
+        SyntaxError::new(self.line, tok.col, &tok.text, kind)
+    }
+
+    fn note(&mut self, opt: &Token) {
+        if self.first.is_none() {
+            self.first = Some((opt.col, opt.text.clone()));
+        }
+    }
+
+    /// Handles a header option (`s d i o p m j g c` by its short letter).
+    ///
+    /// # Errors
+    /// Bad values, duplicates, misplaced `!`.
+    pub fn header_opt(
+        &mut self,
+        letter: char,
+        opt: &Token,
+        args: &[Token],
+        invert: bool,
+    ) -> Result<(), SyntaxError> {
+        self.note(opt);
+        let arg = &args[0];
+        let at = |kind: ErrorKind| self.err(arg, kind).with_option(&opt.text);
+        let dup = |set: bool| -> Result<(), SyntaxError> {
+            if set {
+                Err(self.err(opt, ErrorKind::Duplicate))
+            } else {
+                Ok(())
+            }
+        };
+        if invert && matches!(letter, 'm' | 'j' | 'g' | 'c') {
+            return Err(self.err(opt, ErrorKind::BadInvert));
+        }
+        let h = &self.header;
+        match letter {
+            's' | 'd' => {
+                dup(if letter == 's' {
+                    h.src.is_some()
+                } else {
+                    h.dst.is_some()
+                })?;
+                let n = values::network(self.family, &arg.text).map_err(at)?;
+                let v = Some(Neg::new(n, invert));
+                if letter == 's' {
+                    self.header.src = v;
+                } else {
+                    self.header.dst = v;
+                }
+            }
+            'i' | 'o' => {
+                dup(if letter == 'i' {
+                    h.in_iface.is_some()
+                } else {
+                    h.out_iface.is_some()
+                })?;
+                let v = match values::iface(&arg.text).map_err(at)? {
+                    Some(i) => Some(Neg::new(i, invert)),
+                    None if invert => return Err(at(ErrorKind::BadInvert)),
+                    None => None,
+                };
+                if letter == 'i' {
+                    self.header.in_iface = v;
+                } else {
+                    self.header.out_iface = v;
+                }
+            }
+            'p' => {
+                dup(h.proto.is_some())?;
+                match values::protocol(&arg.text).map_err(at)? {
+                    Some(p) => self.header.proto = Some(Neg::new(p, invert)),
+                    None if invert => return Err(at(ErrorKind::BadInvert)),
+                    None => {}
+                }
+            }
+            'm' => {
+                let b = MatchBuilder::new(&arg.text, self.family)
+                    .ok_or_else(|| at(ErrorKind::UnknownMatch))?;
+                self.matches.push(Slot::new(b, arg));
+            }
+            'j' | 'g' => {
+                if self.target.is_some() {
+                    return Err(self.err(opt, ErrorKind::Duplicate));
+                }
+                let b = if letter == 'g' {
+                    let c = values::chain(&arg.text).map_err(at)?;
+                    TargetBuilder::Plain(Target::Goto(c))
+                } else {
+                    TargetBuilder::new(&arg.text).ok_or_else(|| at(ErrorKind::UnknownTarget))?
+                };
+                self.target = Some(Slot::new(b, arg));
+            }
+            _ => {
+                dup(self.counters.is_some())?;
+                let num = |t: &Token| {
+                    t.text.parse::<u64>().map_err(|_| {
+                        self.err(t, ErrorKind::BadValue("a counter value".into()))
+                            .with_option(&opt.text)
+                    })
+                };
+                let (packets, bytes) = (num(&args[0])?, num(&args[1])?);
+                self.counters = Some(Counters { packets, bytes });
+            }
+        }
+        Ok(())
+    }
+
+    fn owner(&self, name: &str) -> Option<(Owner, &'static OptSpec)> {
+        let find = |opts: &'static [OptSpec]| opts.iter().find(|o| o.name == name);
+        if let Some(spec) = self.target.as_ref().and_then(|t| find(t.builder.options())) {
+            return Some((Owner::Target, spec));
+        }
+        self.matches
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, m)| find(m.builder.options()).map(|s| (Owner::Match(i), s)))
+    }
+
+    /// Finds the extension option `--name`, loading the protocol's match when needed.
+    pub fn lookup(&mut self, name: &str, opt: &Token) -> Option<&'static OptSpec> {
+        if let Some((_, spec)) = self.owner(name) {
+            return Some(spec);
+        }
+        let proto = self.header.proto.as_ref()?.value.number();
+        if self.proto_used {
+            return None;
+        }
+        let mname = match (proto, self.family) {
+            (6, _) => "tcp",
+            (17, _) => "udp",
+            (1, Family::Ipv4) => "icmp",
+            (58, Family::Ipv6) => "icmp6",
+            _ => return None,
+        };
+        let b = MatchBuilder::new(mname, self.family)?;
+        b.options().iter().find(|o| o.name == name)?;
+        self.proto_used = true;
+        self.matches.push(Slot::new(b, opt));
+        self.owner(name).map(|(_, s)| s)
+    }
+
+    /// Applies an extension option found by [`RuleState::lookup`].
+    ///
+    /// # Errors
+    /// Bad values, duplicates, misplaced `!`.
+    pub fn ext_opt(
+        &mut self,
+        spec: &'static OptSpec,
+        opt: &Token,
+        args: &[Token],
+        invert: bool,
+    ) -> Result<(), SyntaxError> {
+        self.note(opt);
+        if invert && !spec.invert {
+            return Err(self.err(opt, ErrorKind::BadInvert));
+        }
+        let Some((owner, _)) = self.owner(spec.name) else {
+            return Err(self.err(opt, ErrorKind::UnknownOption));
+        };
+        let texts: Vec<&str> = args.iter().map(|t| t.text.as_str()).collect();
+        let call = OptCall {
+            spec,
+            invert,
+            args: &texts,
+            family: self.family,
+        };
+        let line = self.line;
+        let (seen, res) = match owner {
+            Owner::Target => {
+                let t = self.target.as_mut().map(|t| (&mut t.seen, &mut t.builder));
+                let Some((seen, b)) = t else {
+                    return Err(SyntaxError::new(
+                        line,
+                        opt.col,
+                        &opt.text,
+                        ErrorKind::UnknownOption,
+                    ));
+                };
+                let dup = seen.contains(&spec.id);
+                seen.push(spec.id);
+                (dup, if dup { Ok(()) } else { b.set(&call) })
+            }
+            Owner::Match(i) => {
+                let slot = &mut self.matches[i];
+                let dup = slot.seen.contains(&spec.id);
+                slot.seen.push(spec.id);
+                (dup, if dup { Ok(()) } else { slot.builder.set(&call) })
+            }
+        };
+        if seen {
+            return Err(SyntaxError::new(
+                line,
+                opt.col,
+                &opt.text,
+                ErrorKind::Duplicate,
+            ));
+        }
+        res.map_err(|(idx, kind)| match args.get(idx) {
+            Some(a) => SyntaxError::new(line, a.col, &a.text, kind).with_option(&opt.text),
+            None => SyntaxError::new(line, opt.col, &opt.text, kind),
+        })
+    }
+
+    /// The finished rule, checked for `family` (protocol bindings, address families).
+    ///
+    /// # Errors
+    /// A match or target missing a mandatory option, or a rule the model refuses.
+    pub fn finish(self, cmd_col: usize) -> Result<Rule, SyntaxError> {
+        let line = self.line;
+        let mut matches = Vec::with_capacity(self.matches.len());
+        for slot in self.matches {
+            let m = slot
+                .builder
+                .finish()
+                .map_err(|k| SyntaxError::new(line, slot.col, &slot.name, k))?;
+            matches.push(m);
+        }
+        let proto = self
+            .header
+            .proto
+            .as_ref()
+            .filter(|p| !p.negated)
+            .map(|p| p.value);
+        let target = match self.target {
+            Some(slot) => Some(
+                slot.builder
+                    .finish(self.family, proto)
+                    .map_err(|k| SyntaxError::new(line, slot.col, &slot.name, k))?,
+            ),
+            None => None,
+        };
+        let rule = Rule {
+            header: self.header,
+            matches,
+            target,
+            counters: self.counters,
+        };
+        rule.check(self.family).map_err(|e| {
+            let (col, tok) = self.first.unwrap_or((cmd_col, String::new()));
+            SyntaxError::new(line, col, &tok, ErrorKind::Model(e))
+        })?;
+        Ok(rule)
+    }
+}
