@@ -172,7 +172,8 @@ fn split_option(t: &Token) -> Option<(Option<char>, String, Option<Token>)> {
     let mut chars = t.text.strip_prefix('-')?.chars();
     let c = chars.next()?;
     let rest = chars.as_str();
-    let takes = "AIDRNPsdiopmjgct".contains(c) || ("XFZ".contains(c) && !rest.is_empty());
+    // iptables 1.8.9 takes an attached argument (`-AINPUT`) only for commands.
+    let takes = "AIDRNPXFZ".contains(c);
     if !rest.is_empty() && !takes {
         return Some((None, String::new(), None));
     }
@@ -256,6 +257,7 @@ fn build(
                 _ => None,
             };
             let rule = rule.finish(ctok.col)?;
+            check_iface_direction(&chain, &rule, line, column)?;
             match c {
                 'A' => CommandKind::Append { chain, rule },
                 'I' => CommandKind::Insert {
@@ -300,4 +302,29 @@ fn build(
         counters: prefix,
         kind,
     })
+}
+
+/// iptables refuses `-o` in INPUT/PREROUTING and `-i` in OUTPUT/POSTROUTING.
+fn check_iface_direction(
+    chain: &ChainName,
+    rule: &crate::model::Rule,
+    line: usize,
+    column: usize,
+) -> Result<(), SyntaxError> {
+    let c = chain.as_str();
+    let why = match c {
+        "INPUT" | "PREROUTING" if rule.header.out_iface.is_some() => {
+            "-o (packets here have no output interface yet)"
+        }
+        "OUTPUT" | "POSTROUTING" if rule.header.in_iface.is_some() => {
+            "-i (locally generated packets have no input interface)"
+        }
+        _ => return Ok(()),
+    };
+    Err(SyntaxError::new(
+        line,
+        column,
+        c,
+        ErrorKind::WrongChain(why),
+    ))
 }

@@ -74,6 +74,9 @@ pub enum ErrorKind {
     /// A rule option with a command that takes no rule.
     #[error("option not allowed with this command")]
     NotAllowed,
+    /// An option the chain cannot have (`-o` in INPUT, `-i` in OUTPUT).
+    #[error("not allowed in this chain: {0}")]
+    WrongChain(&'static str),
     /// A token that does not belong where it is.
     #[error("unexpected argument")]
     Unexpected,

@@ -54,6 +54,14 @@ pub const ICMP6_OPTS: &[OptSpec] = &[opt("icmpv6-type", 1, 1, true)];
 
 fn ports(call: &OptCall<'_>) -> Result<Option<Neg<PortRange>>, ArgErr> {
     let r = values::port_range(call.arg()).map_err(|e| (0, e))?;
+    if r == PortRange::ALL && call.invert {
+        return Err((
+            0,
+            ErrorKind::BadValue(
+                "a port range other than 0:65535 after '!' (iptables-nft drops it)".into(),
+            ),
+        ));
+    }
     Ok((r != PortRange::ALL).then(|| call.neg(r)))
 }
 

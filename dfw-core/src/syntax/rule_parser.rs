@@ -110,7 +110,12 @@ impl RuleState {
                     h.dst.is_some()
                 })?;
                 let n = values::network(self.family, &arg.text).map_err(at)?;
-                let v = Some(Neg::new(n, invert));
+                // A /0 network matches everything; iptables encodes nothing for it.
+                let v = match (n.is_any(), invert) {
+                    (false, _) => Some(Neg::new(n, invert)),
+                    (true, false) => None,
+                    (true, true) => return Err(at(ErrorKind::BadInvert)),
+                };
                 if letter == 's' {
                     self.header.src = v;
                 } else {
