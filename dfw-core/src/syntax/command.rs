@@ -89,7 +89,11 @@ pub fn parse_command(
             let mut args = Vec::new();
             let first = match inline {
                 Some(v) => Some(v),
-                None if "AIDRNP".contains(c) => toks.get(i).cloned().inspect(|_| i += 1),
+                None if "AIDRNP".contains(c) => {
+                    let next = toks.get(i).cloned();
+                    i += usize::from(next.is_some());
+                    next
+                }
                 None => None,
             };
             match first {

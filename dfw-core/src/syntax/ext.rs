@@ -143,14 +143,14 @@ impl MatchBuilder {
         }
     }
 
-    /// The finished match.
+    /// The finished match; `None` when iptables-nft would store nothing for it.
     ///
     /// # Errors
     /// When a required option is missing.
-    pub fn finish(self) -> Result<Match, ErrorKind> {
+    pub fn finish(self) -> Result<Option<Match>, ErrorKind> {
         let need = |o: &'static str| ErrorKind::MissingOption(o);
-        Ok(match self {
-            MatchBuilder::Tcp(m) => Match::Tcp(m),
+        Ok(Some(match self {
+            MatchBuilder::Tcp(m) => return Ok(ext_l4::tcp_finish(m).map(Match::Tcp)),
             MatchBuilder::Udp(m) => Match::Udp(m),
             MatchBuilder::Multiport(m) => Match::Multiport(m.finish()?),
             MatchBuilder::Conntrack(m) if m.is_empty() => {
@@ -167,6 +167,6 @@ impl MatchBuilder {
             }
             MatchBuilder::AddrType(m) => Match::AddrType(m),
             MatchBuilder::Mark(m) => Match::Mark(m.ok_or_else(|| need("--mark"))?),
-        })
+        }))
     }
 }

@@ -10,7 +10,7 @@ use super::{icmp_names, values};
 use crate::model::matches::{
     IcmpType, Multiport, MultiportKind, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
 };
-use crate::model::{Neg, PortRange};
+use crate::model::{Match, Neg, PortRange};
 
 const SPORT: u8 = 1;
 const DPORT: u8 = 2;
@@ -102,7 +102,19 @@ pub fn tcp_set(m: &mut TcpMatch, call: &OptCall<'_>) -> Result<(), ArgErr> {
         FLAGS => {
             let mask = tcp_flags(call.arg()).map_err(|e| (0, e))?;
             let comp = tcp_flags(call.args.get(1).copied().unwrap_or("")).map_err(|e| (1, e))?;
-            m.flags = Some(call.neg(TcpFlags { mask, comp }));
+            // An empty mask examines nothing: iptables-nft encodes nothing for it.
+            // (Kept here with its empty mask; `finish` drops it as iptables-nft does.)
+            m.flags = match (mask.is_empty(), call.invert) {
+                (_, false) | (false, true) => Some(call.neg(TcpFlags { mask, comp })),
+                (true, true) => {
+                    return Err((
+                        0,
+                        ErrorKind::BadValue(
+                            "a non-empty flag mask after '!' (iptables-nft drops it)".into(),
+                        ),
+                    ))
+                }
+            };
         }
         _ => {
             let n = values::strtoui(call.arg(), 255)
@@ -188,4 +200,72 @@ pub fn icmp_set(m: &mut Option<Neg<IcmpType>>, call: &OptCall<'_>) -> Result<(),
     let t = icmp_names::parse(call.arg(), v6).map_err(|e| (0, e))?;
     *m = Some(call.neg(t));
     Ok(())
+}
+
+/// True when iptables-nft encodes this tcp match natively (ports and flags, no
+/// `--tcp-option`, not empty); it reads all native tcp expressions of a rule back as one match.
+fn tcp_native(t: &TcpMatch) -> bool {
+    !t.is_empty() && t.option.is_none()
+}
+
+fn fill<T: Clone>(into: &mut Option<T>, from: &Option<T>) {
+    if into.is_none() {
+        into.clone_from(from);
+    }
+}
+
+/// Merges the natively encoded tcp (and udp) matches of a rule into the first one, as
+/// iptables-nft 1.8.9 reads them back from the kernel; matches that set the same option are
+/// left apart.
+pub fn merge_native(matches: Vec<Match>) -> Vec<Match> {
+    let mut out: Vec<Match> = Vec::with_capacity(matches.len());
+    let (mut tcp_at, mut udp_at) = (None, None);
+    for m in matches {
+        match m {
+            Match::Tcp(t) if tcp_native(&t) => {
+                if let Some(Match::Tcp(first)) = tcp_at.and_then(|i| out.get_mut(i)) {
+                    let clash = (first.sport.is_some() && t.sport.is_some())
+                        || (first.dport.is_some() && t.dport.is_some())
+                        || (first.flags.is_some() && t.flags.is_some());
+                    if !clash {
+                        fill(&mut first.sport, &t.sport);
+                        fill(&mut first.dport, &t.dport);
+                        fill(&mut first.flags, &t.flags);
+                        continue;
+                    }
+                } else {
+                    tcp_at = Some(out.len());
+                }
+                out.push(Match::Tcp(t));
+            }
+            Match::Udp(u) if !u.is_empty() => {
+                if let Some(Match::Udp(first)) = udp_at.and_then(|i| out.get_mut(i)) {
+                    let clash = (first.sport.is_some() && u.sport.is_some())
+                        || (first.dport.is_some() && u.dport.is_some());
+                    if !clash {
+                        fill(&mut first.sport, &u.sport);
+                        fill(&mut first.dport, &u.dport);
+                        continue;
+                    }
+                } else {
+                    udp_at = Some(out.len());
+                }
+                out.push(Match::Udp(u));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The finished tcp match as iptables-nft stores it: `--tcp-flags NONE x` examines nothing
+/// and is dropped; when that leaves the match empty and `x` was not empty, iptables-nft
+/// stores no match at all (`None`), otherwise an empty `-m tcp`.
+pub fn tcp_finish(mut m: TcpMatch) -> Option<TcpMatch> {
+    let comp = match &m.flags {
+        Some(f) if f.value.mask.is_empty() => f.value.comp,
+        _ => return Some(m),
+    };
+    m.flags = None;
+    (comp.is_empty() || !m.is_empty()).then_some(m)
 }

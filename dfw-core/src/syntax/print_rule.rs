@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::model::matches::{Conntrack, CtStates, CtStatus, IcmpType, TcpFlag, TcpMatch, UdpMatch};
 use crate::model::target::{LogFlags, Nat};
-use crate::model::{Family, Match, Neg, Network, PortRange, Rule, Target};
+use crate::model::{ip_text, Family, Match, Neg, Network, PortRange, Rule, Target};
 
 /// Appends ` value`, double-quoted with `"`, `\` and `'` escaped unless it is made only of
 /// letters, digits, `_` and `-` (`xtables_save_string`).
@@ -135,7 +135,7 @@ fn states(out: &mut String, s: CtStates) {
 /// A conntrack address: no suffix for a host, `/N` or `/mask` otherwise.
 fn ct_addr(n: &Network) -> String {
     if n.is_host() {
-        n.addr().to_string()
+        ip_text(&n.addr())
     } else {
         n.to_string()
     }
@@ -275,9 +275,9 @@ fn nat_range(n: &Nat) -> String {
     let brackets = matches!(n.addrs, Some(a) if a.family() == Family::Ipv6) && n.ports.is_some();
     if let Some(a) = n.addrs {
         s.push_str(if brackets { "[" } else { "" });
-        let _ = write!(s, "{}", a.start());
+        s.push_str(&ip_text(&a.start()));
         if a.start() != a.end() {
-            let _ = write!(s, "-{}", a.end());
+            let _ = write!(s, "-{}", ip_text(&a.end()));
         }
         s.push_str(if brackets { "]" } else { "" });
     }

@@ -288,7 +288,7 @@ impl RuleState {
                 .builder
                 .finish()
                 .map_err(|k| SyntaxError::new(line, slot.col, &slot.name, k))?;
-            matches.push(m);
+            matches.extend(m);
         }
         let proto = self
             .header
@@ -306,7 +306,7 @@ impl RuleState {
         };
         let rule = Rule {
             header: self.header,
-            matches,
+            matches: super::ext_l4::merge_native(matches),
             target,
             counters: self.counters,
         };
