@@ -16,7 +16,6 @@ const SPORT: u8 = 1;
 const DPORT: u8 = 2;
 const FLAGS: u8 = 3;
 const OPTION: u8 = 4;
-const SYN: u8 = 5;
 
 /// `-m tcp` options.
 pub const TCP_OPTS: &[OptSpec] = &[
@@ -24,7 +23,7 @@ pub const TCP_OPTS: &[OptSpec] = &[
     opt("source-port", SPORT, 1, true),
     opt("dport", DPORT, 1, true),
     opt("destination-port", DPORT, 1, true),
-    opt("syn", SYN, 0, true),
+    opt("syn", FLAGS, 0, true),
     opt("tcp-flags", FLAGS, 2, true),
     opt("tcp-option", OPTION, 1, true),
 ];
@@ -98,7 +97,7 @@ pub fn tcp_set(m: &mut TcpMatch, call: &OptCall<'_>) -> Result<(), ArgErr> {
     match call.spec.id {
         SPORT => m.sport = ports(call)?,
         DPORT => m.dport = ports(call)?,
-        SYN => m.flags = Some(call.neg(TcpFlags::SYN)),
+        FLAGS if call.spec.name == "syn" => m.flags = Some(call.neg(TcpFlags::SYN)),
         FLAGS => {
             let mask = tcp_flags(call.arg()).map_err(|e| (0, e))?;
             let comp = tcp_flags(call.args.get(1).copied().unwrap_or("")).map_err(|e| (1, e))?;

@@ -185,7 +185,8 @@ fn reject(family: Family, text: &str) -> Result<Reject, ErrorKind> {
         .find(|r| !lower.is_empty() && r.name().starts_with(&lower))
         .ok_or_else(|| {
             ErrorKind::BadValue(format!(
-                "a {family} REJECT type such as icmp-port-unreachable"
+                "a REJECT type for {family} such as {}",
+                Reject::default_for(family)
             ))
         })
 }
