@@ -423,3 +423,19 @@ fn huge_token() {
     ));
     check(&e, 6, 31, &format!("{}...", "y".repeat(80)), "too long");
 }
+
+#[test]
+fn targets_in_the_wrong_table() {
+    // Measured: iptables-restore refuses these (EINVAL, or "DROP ... inhibited" in nat).
+    check(
+        &v4("-A USER -j DNAT --to-destination 1.2.3.4"),
+        6,
+        4,
+        "",
+        "-j DNAT is not allowed in table filter",
+    );
+    let e = parse_ruleset(Family::Ipv4, "*nat\n-A PREROUTING -j DROP\nCOMMIT\n").unwrap_err();
+    check(&e, 2, 4, "", "-j DROP is not allowed in table nat");
+    let e = parse_ruleset(Family::Ipv4, "*raw\n-A PREROUTING -j REJECT\nCOMMIT\n").unwrap_err();
+    check(&e, 2, 4, "", "-j REJECT is not allowed in table raw");
+}

@@ -1,7 +1,7 @@
 //! A family's tables, chains and rules, kept in the order iptables-save prints them:
 //! tables in the order they were added, built-in chains in hook order, user chains by name.
 
-use super::{ChainName, Counters, Family, ModelError, Policy, Rule, TableName};
+use super::{ChainName, Counters, Family, ModelError, Policy, Rule, TableName, Target};
 
 /// A chain: built-in (has a policy) or user-defined (no policy), with its rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +218,21 @@ impl Table {
     /// [`ModelError`] naming the problem.
     pub fn check_rule(&self, rule: &Rule) -> Result<(), ModelError> {
         rule.check(self.family)?;
+        // NAT targets live in nat, REJECT in filter; iptables refuses DROP in nat.
+        let misplaced = match &rule.target {
+            Some(Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_)) => {
+                self.name != TableName::Nat
+            }
+            Some(Target::Reject(_)) => self.name != TableName::Filter,
+            Some(Target::Drop) => self.name == TableName::Nat,
+            _ => false,
+        };
+        if let Some(t) = rule.target.as_ref().filter(|_| misplaced) {
+            return Err(ModelError::Invalid {
+                what: "target",
+                reason: format!("-j {} is not allowed in table {}", t.name(), self.name),
+            });
+        }
         if let Some(target) = rule.target.as_ref().and_then(|t| t.chain()) {
             match self.chain(target.as_str()) {
                 Some(c) if !c.is_builtin() => {}
@@ -344,7 +359,6 @@ impl Ruleset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Target;
 
     #[test]
     fn chains_sort_builtins_first_then_by_name() {
@@ -357,6 +371,21 @@ mod tests {
             .unwrap();
         let names: Vec<_> = t.chains().iter().map(|c| c.name().as_str()).collect();
         assert_eq!(names, ["INPUT", "OUTPUT", "ABC", "ZED"]);
+    }
+
+    #[test]
+    fn targets_belong_to_their_tables() {
+        let mut nat = Table::with_builtins(Family::Ipv4, TableName::Nat);
+        assert!(nat
+            .append_rule("PREROUTING", Rule::with_target(Target::Drop))
+            .is_err());
+        let masq = Rule::with_target(Target::Masquerade(Default::default()));
+        nat.append_rule("POSTROUTING", masq.clone()).unwrap();
+        let mut filter = Table::with_builtins(Family::Ipv4, TableName::Filter);
+        assert!(filter.append_rule("FORWARD", masq).is_err());
+        filter
+            .append_rule("FORWARD", Rule::with_target(Target::Drop))
+            .unwrap();
     }
 
     #[test]
