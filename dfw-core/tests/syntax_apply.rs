@@ -221,3 +221,41 @@ fn family_must_match() {
         .apply(&mut Ruleset::new(Family::Ipv4), ApplyOptions::default())
         .is_err());
 }
+
+#[test]
+fn long_option_spellings() {
+    // Input and expected output measured with iptables-restore / iptables-save 1.8.9.
+    let script = "*filter
+--new-chain B
+--append B --jump RETURN
+--insert B --source 1.1.1.1 --jump ACCEPT
+--insert B 2 --source 2.2.2.2 --jump ACCEPT
+--append B --protocol tcp --destination-port 80 --in-interface eth0 --jump DROP
+--delete B --source 2.2.2.2/32 --jump ACCEPT
+--policy FORWARD DROP
+--new-chain C
+--append C --jump RETURN
+--flush C
+--zero C
+--delete-chain C
+--append B --match comment --comment x --goto B
+--append B --set-counters 1 2 --destination 3.3.3.3 --jump DROP
+COMMIT
+";
+    let rs = parse_ruleset(Family::Ipv4, script).unwrap();
+    assert_eq!(
+        print_ruleset(&rs, PrintOptions::default()),
+        "*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:B - [0:0]
+-A B -s 1.1.1.1/32 -j ACCEPT
+-A B -j RETURN
+-A B -i eth0 -p tcp -m tcp --dport 80 -j DROP
+-A B -m comment --comment x -g B
+-A B -d 3.3.3.3/32 -j DROP
+COMMIT
+"
+    );
+}
