@@ -6,7 +6,7 @@
 //! the `-p` protocol once (`-p tcp --dport 22` means `-p tcp -m tcp --dport 22`).
 
 use super::error::{ErrorKind, SyntaxError};
-use super::ext::{MatchBuilder, OptCall, OptSpec};
+use super::ext::{ArgErr, MatchBuilder, OptCall, OptSpec};
 use super::ext_target::TargetBuilder;
 use super::lexer::Token;
 use super::values;
@@ -29,6 +29,19 @@ impl<B> Slot<B> {
             name: tok.text.clone(),
             seen: Vec::new(),
         }
+    }
+
+    /// Records the option, refusing a second use, and applies it with `set`.
+    fn apply(
+        &mut self,
+        call: &OptCall<'_>,
+        set: impl FnOnce(&mut B, &OptCall<'_>) -> Result<(), ArgErr>,
+    ) -> Result<(), ArgErr> {
+        if self.seen.contains(&call.spec.id) {
+            return Err((usize::MAX, ErrorKind::Duplicate));
+        }
+        self.seen.push(call.spec.id);
+        set(&mut self.builder, call)
     }
 }
 
@@ -240,36 +253,13 @@ impl RuleState {
             family: self.family,
         };
         let line = self.line;
-        let (seen, res) = match owner {
-            Owner::Target => {
-                let t = self.target.as_mut().map(|t| (&mut t.seen, &mut t.builder));
-                let Some((seen, b)) = t else {
-                    return Err(SyntaxError::new(
-                        line,
-                        opt.col,
-                        &opt.text,
-                        ErrorKind::UnknownOption,
-                    ));
-                };
-                let dup = seen.contains(&spec.id);
-                seen.push(spec.id);
-                (dup, if dup { Ok(()) } else { b.set(&call) })
-            }
-            Owner::Match(i) => {
-                let slot = &mut self.matches[i];
-                let dup = slot.seen.contains(&spec.id);
-                slot.seen.push(spec.id);
-                (dup, if dup { Ok(()) } else { slot.builder.set(&call) })
-            }
+        let res = match owner {
+            Owner::Target => match self.target.as_mut() {
+                Some(t) => t.apply(&call, TargetBuilder::set),
+                None => Err((usize::MAX, ErrorKind::UnknownOption)),
+            },
+            Owner::Match(i) => self.matches[i].apply(&call, MatchBuilder::set),
         };
-        if seen {
-            return Err(SyntaxError::new(
-                line,
-                opt.col,
-                &opt.text,
-                ErrorKind::Duplicate,
-            ));
-        }
         res.map_err(|(idx, kind)| match args.get(idx) {
             Some(a) => SyntaxError::new(line, a.col, &a.text, kind).with_option(&opt.text),
             None => SyntaxError::new(line, opt.col, &opt.text, kind),
