@@ -86,36 +86,7 @@ pub fn parse_command(
                     ErrorKind::Unsupported("this command in a restore file"),
                 ));
             }
-            let mut args = Vec::new();
-            let first = match inline {
-                Some(v) => Some(v),
-                None if "AIDRNP".contains(c) => {
-                    let next = toks.get(i).cloned();
-                    i += usize::from(next.is_some());
-                    next
-                }
-                None => None,
-            };
-            match first {
-                Some(v) => args.push(v),
-                None if "AIDRNP".contains(c) => return Err(err(t, ErrorKind::MissingChain)),
-                None => {
-                    if let Some(n) = toks.get(i).filter(|n| is_arg(n)) {
-                        args.push(n.clone());
-                        i += 1;
-                    }
-                }
-            }
-            let more = match c {
-                'I' | 'D' | 'R' | 'P' | 'Z' if !args.is_empty() => 1,
-                _ => 0,
-            };
-            for _ in 0..more {
-                if let Some(n) = toks.get(i).filter(|n| is_arg(n)) {
-                    args.push(n.clone());
-                    i += 1;
-                }
-            }
+            let args = command_args(c, t, inline, toks, &mut i, line)?;
             cmd = Some((c, t.clone(), args));
             continue;
         }
@@ -148,6 +119,45 @@ pub fn parse_command(
         return Err(err(&t, ErrorKind::NoCommand));
     };
     build(c, &ctok, args, rule, line, prefix)
+}
+
+/// The arguments a command reads right after it, as getopt and iptables' `xs_has_arg` take
+/// them: the chain (required for `-A -I -D -R -N -P`, optional for `-X -F -Z`), then one
+/// more non-option token (rule number or policy) when the command takes one.
+fn command_args(
+    c: char,
+    ctok: &Token,
+    inline: Option<Token>,
+    toks: &[Token],
+    i: &mut usize,
+    line: usize,
+) -> Result<Vec<Token>, SyntaxError> {
+    let required = "AIDRNP".contains(c);
+    let mut args: Vec<Token> = inline.into_iter().collect();
+    if args.is_empty() {
+        match toks.get(*i) {
+            Some(n) if required || is_arg(n) => {
+                args.push(n.clone());
+                *i += 1;
+            }
+            None if required => {
+                return Err(SyntaxError::new(
+                    line,
+                    ctok.col,
+                    &ctok.text,
+                    ErrorKind::MissingChain,
+                ))
+            }
+            _ => {}
+        }
+    }
+    if !args.is_empty() && "IDRPZ".contains(c) {
+        if let Some(n) = toks.get(*i).filter(|n| is_arg(n)) {
+            args.push(n.clone());
+            *i += 1;
+        }
+    }
+    Ok(args)
 }
 
 /// True for a token getopt would not take as an option (`xs_has_arg`).
