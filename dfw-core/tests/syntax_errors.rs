@@ -439,3 +439,22 @@ fn targets_in_the_wrong_table() {
     let e = parse_ruleset(Family::Ipv4, "*raw\n-A PREROUTING -j REJECT\nCOMMIT\n").unwrap_err();
     check(&e, 2, 4, "", "-j REJECT is not allowed in table raw");
 }
+
+#[test]
+fn ambiguous_abbreviations() {
+    // iptables refuses these too (getopt finds several options for the prefix).
+    check(
+        &v4("-A INPUT --de 1.2.3.4 -j ACCEPT"),
+        6,
+        10,
+        "--de",
+        "ambiguous option (could be --delete, --delete-chain, --destination)",
+    );
+    check(
+        &v4("-A INPUT -m conntrack --ctst NEW"),
+        6,
+        23,
+        "--ctst",
+        "--ctstate, --ctstatus",
+    );
+}

@@ -76,3 +76,20 @@ fn dump_random_rulesets_for_iptables() {
         std::fs::write(format!("{base}.{ext}"), text).unwrap();
     }
 }
+
+/// Reprints `$DFW_REPRINT_IN` (`.v4` or `.v6`) through dfw's parser and printer into
+/// `$DFW_REPRINT_OUT`, to diff against `iptables-restore` + `iptables-save` of the same file.
+#[test]
+#[ignore = "reads and writes files given in the environment"]
+fn reprint_file_for_iptables() {
+    let input = std::env::var("DFW_REPRINT_IN").expect("set DFW_REPRINT_IN");
+    let output = std::env::var("DFW_REPRINT_OUT").expect("set DFW_REPRINT_OUT");
+    let family = if input.ends_with(".v6") {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    };
+    let text = std::fs::read_to_string(&input).unwrap();
+    let rs = dfw_core::syntax::parse_ruleset(family, &text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(output, print_ruleset(&rs, PrintOptions::default())).unwrap();
+}

@@ -6,41 +6,11 @@
 
 use super::error::{ErrorKind, SyntaxError};
 use super::lexer::Token;
+use super::options::{resolve_long, Resolved, SHORT};
 use super::rule_parser::RuleState;
 use super::script::{Command, CommandKind};
 use super::values;
 use crate::model::{ChainName, Counters, Family, Policy};
-
-/// Long spellings of the base options, with their short letter.
-const LONG: &[(&str, char)] = &[
-    ("append", 'A'),
-    ("insert", 'I'),
-    ("delete", 'D'),
-    ("replace", 'R'),
-    ("new-chain", 'N'),
-    ("new", 'N'),
-    ("delete-chain", 'X'),
-    ("flush", 'F'),
-    ("zero", 'Z'),
-    ("policy", 'P'),
-    ("source", 's'),
-    ("src", 's'),
-    ("destination", 'd'),
-    ("dst", 'd'),
-    ("in-interface", 'i'),
-    ("out-interface", 'o'),
-    ("protocol", 'p'),
-    ("match", 'm'),
-    ("jump", 'j'),
-    ("goto", 'g'),
-    ("set-counters", 'c'),
-    ("table", 't'),
-    ("fragment", 'f'),
-    ("rename-chain", 'E'),
-    ("check", 'C'),
-    ("list", 'L'),
-    ("list-rules", 'S'),
-];
 
 const COMMANDS: &str = "AIDRNXFZPECLS";
 const HEADER: &str = "sdiopmjgc";
@@ -70,40 +40,44 @@ pub fn parse_command(
             invert = Some(t);
             continue;
         }
-        let (letter, name, inline) =
-            split_option(t).ok_or_else(|| err(t, ErrorKind::Unexpected))?;
+        let (name, inline) = split_option(t).ok_or_else(|| err(t, ErrorKind::Unexpected))?;
         let inverted = invert.take().is_some();
-        if let Some(c) = letter.filter(|c| COMMANDS.contains(*c)) {
-            if inverted {
-                return Err(err(t, ErrorKind::BadInvert));
+        let resolved = match name {
+            OptName::Short(c) if SHORT.contains(c) => Resolved::Base(c),
+            OptName::Short(_) => return Err(err(t, ErrorKind::UnknownOption)),
+            OptName::Long(n) => resolve_long(&n, &mut rule, t).map_err(|k| err(t, k))?,
+        };
+        match resolved {
+            Resolved::Base(c) if COMMANDS.contains(c) => {
+                if inverted {
+                    return Err(err(t, ErrorKind::BadInvert));
+                }
+                if cmd.is_some() {
+                    return Err(err(t, ErrorKind::TwoCommands));
+                }
+                if "ECLS".contains(c) {
+                    let what = "this command in a restore file";
+                    return Err(err(t, ErrorKind::Unsupported(what)));
+                }
+                let args = command_args(c, t, inline, toks, &mut i, line)?;
+                cmd = Some((c, t.clone(), args));
             }
-            if cmd.is_some() {
-                return Err(err(t, ErrorKind::TwoCommands));
-            }
-            if "ECLS".contains(c) {
-                return Err(err(
-                    t,
-                    ErrorKind::Unsupported("this command in a restore file"),
-                ));
-            }
-            let args = command_args(c, t, inline, toks, &mut i, line)?;
-            cmd = Some((c, t.clone(), args));
-            continue;
-        }
-        match letter {
-            Some('t') => return Err(err(t, ErrorKind::Unsupported("-t inside a restore file"))),
-            Some('f') => return Err(err(t, ErrorKind::Unsupported("-f (fragments)"))),
-            Some(c) if HEADER.contains(c) => {
+            Resolved::Base(c) if HEADER.contains(c) => {
                 let n = if c == 'c' { 2 } else { 1 };
                 let args = take_args(toks, &mut i, t, inline, n, line)?;
                 rule.header_opt(c, t, &args, inverted)?;
             }
-            _ => {
-                let spec = rule
-                    .lookup(&name, t)
-                    .ok_or_else(|| err(t, ErrorKind::UnknownOption))?;
+            Resolved::Base('t') => {
+                return Err(err(t, ErrorKind::Unsupported("-t inside a restore file")))
+            }
+            Resolved::Base('f') => return Err(err(t, ErrorKind::Unsupported("-f (fragments)"))),
+            Resolved::Base(_) => {
+                let what = "this option in a restore file";
+                return Err(err(t, ErrorKind::Unsupported(what)));
+            }
+            Resolved::Ext(owner, spec) => {
                 let args = take_args(toks, &mut i, t, inline, spec.nargs as usize, line)?;
-                rule.ext_opt(spec, t, &args, inverted)?;
+                rule.ext_opt((owner, spec), t, &args, inverted)?;
             }
         }
     }
@@ -165,34 +139,39 @@ fn is_arg(t: &Token) -> bool {
     !t.text.starts_with('-') && !t.text.starts_with('!')
 }
 
-/// Splits an option token into (short letter, long name, inline argument).
-fn split_option(t: &Token) -> Option<(Option<char>, String, Option<Token>)> {
+/// An option as written: `-x` or `--name`.
+enum OptName {
+    Short(char),
+    Long(String),
+}
+
+/// Splits an option token into its name and an attached argument (`--name=value`, or
+/// `-AINPUT` for commands, the only short options iptables 1.8.9 takes attached).
+fn split_option(t: &Token) -> Option<(OptName, Option<Token>)> {
     let inline = |text: &str, skip: usize| Token {
         text: text.to_string(),
         col: t.col + skip,
         quoted: t.quoted,
     };
     if let Some(long) = t.text.strip_prefix("--") {
-        if long.is_empty() {
-            return None;
-        }
-        let (name, val) = match long.split_once('=') {
-            Some((n, v)) => (n, Some(inline(v, n.chars().count() + 3))),
-            None => (long, None),
-        };
-        let letter = LONG.iter().find(|(l, _)| *l == name).map(|(_, c)| *c);
-        return Some((letter, name.to_string(), val));
+        return Some(match long.split_once('=') {
+            Some((n, v)) => (
+                OptName::Long(n.into()),
+                Some(inline(v, n.chars().count() + 3)),
+            ),
+            None => (OptName::Long(long.into()), None),
+        });
     }
     let mut chars = t.text.strip_prefix('-')?.chars();
     let c = chars.next()?;
     let rest = chars.as_str();
-    // iptables 1.8.9 takes an attached argument (`-AINPUT`) only for commands.
-    let takes = "AIDRNPXFZ".contains(c);
-    if !rest.is_empty() && !takes {
-        return Some((None, String::new(), None));
+    if rest.is_empty() {
+        return Some((OptName::Short(c), None));
     }
-    let val = (!rest.is_empty()).then(|| inline(rest, 2));
-    Some((Some(c), String::new(), val))
+    if !"AIDRNPXFZ".contains(c) {
+        return Some((OptName::Short('?'), None));
+    }
+    Some((OptName::Short(c), Some(inline(rest, 2))))
 }
 
 fn take_args(

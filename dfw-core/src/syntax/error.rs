@@ -50,6 +50,9 @@ pub enum ErrorKind {
     /// An invalid interface name.
     #[error("invalid interface name: {0}")]
     Iface(&'static str),
+    /// An abbreviated option that names several options.
+    #[error("ambiguous option (could be {0})")]
+    Ambiguous(String),
     /// An option given twice where iptables allows it once.
     #[error("option used twice")]
     Duplicate,

@@ -19,6 +19,7 @@ mod ext_misc;
 mod ext_target;
 mod icmp_names;
 mod lexer;
+mod options;
 mod print;
 mod print_rule;
 mod rule_parser;

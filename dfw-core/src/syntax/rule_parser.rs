@@ -59,9 +59,12 @@ pub struct RuleState {
     pub first: Option<(usize, String)>,
 }
 
-/// Where an extension option goes.
-enum Owner {
+/// Which loaded extension an option belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The target.
     Target,
+    /// The match at this index.
     Match(usize),
 }
 
@@ -192,48 +195,52 @@ impl RuleState {
         Ok(())
     }
 
-    fn owner(&self, name: &str) -> Option<(Owner, &'static OptSpec)> {
-        let find = |opts: &'static [OptSpec]| opts.iter().find(|o| o.name == name);
-        if let Some(spec) = self.target.as_ref().and_then(|t| find(t.builder.options())) {
-            return Some((Owner::Target, spec));
-        }
-        self.matches
+    /// Every extension option in the order getopt sees them: the target's, then the
+    /// matches', newest first.
+    pub fn ext_options(&self) -> Vec<(Owner, &'static OptSpec)> {
+        let target = self
+            .target
             .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(i, m)| find(m.builder.options()).map(|s| (Owner::Match(i), s)))
+            .flat_map(|t| t.builder.options().iter().map(|s| (Owner::Target, s)));
+        let matches = self.matches.iter().enumerate().rev().flat_map(|(i, m)| {
+            m.builder
+                .options()
+                .iter()
+                .map(move |s| (Owner::Match(i), s))
+        });
+        target.chain(matches).collect()
     }
 
-    /// Finds the extension option `--name`, loading the protocol's match when needed.
-    pub fn lookup(&mut self, name: &str, opt: &Token) -> Option<&'static OptSpec> {
-        if let Some((_, spec)) = self.owner(name) {
-            return Some(spec);
-        }
-        let proto = self.header.proto.as_ref()?.value.number();
-        if self.proto_used {
-            return None;
-        }
-        let mname = match (proto, self.family) {
+    /// Loads the match of the `-p` protocol (once per rule), as iptables does for an option
+    /// no loaded extension knows. Returns true when it loaded one.
+    pub fn load_proto_match(&mut self, opt: &Token) -> bool {
+        let Some(proto) = self.header.proto.as_ref().map(|p| p.value.number()) else {
+            return false;
+        };
+        let name = match (proto, self.family) {
             (6, _) => "tcp",
             (17, _) => "udp",
             (1, Family::Ipv4) => "icmp",
             (58, Family::Ipv6) => "icmp6",
-            _ => return None,
+            _ => return false,
         };
-        let b = MatchBuilder::new(mname, self.family)?;
-        b.options().iter().find(|o| o.name == name)?;
-        self.proto_used = true;
-        self.matches.push(Slot::new(b, opt));
-        self.owner(name).map(|(_, s)| s)
+        match MatchBuilder::new(name, self.family) {
+            Some(b) if !self.proto_used => {
+                self.proto_used = true;
+                self.matches.push(Slot::new(b, opt));
+                true
+            }
+            _ => false,
+        }
     }
 
-    /// Applies an extension option found by [`RuleState::lookup`].
+    /// Applies an extension option resolved by [`super::options::resolve_long`].
     ///
     /// # Errors
     /// Bad values, duplicates, misplaced `!`.
     pub fn ext_opt(
         &mut self,
-        spec: &'static OptSpec,
+        (owner, spec): (Owner, &'static OptSpec),
         opt: &Token,
         args: &[Token],
         invert: bool,
@@ -242,9 +249,6 @@ impl RuleState {
         if invert && !spec.invert {
             return Err(self.err(opt, ErrorKind::BadInvert));
         }
-        let Some((owner, _)) = self.owner(spec.name) else {
-            return Err(self.err(opt, ErrorKind::UnknownOption));
-        };
         let texts: Vec<&str> = args.iter().map(|t| t.text.as_str()).collect();
         let call = OptCall {
             spec,
