@@ -212,9 +212,9 @@ fn option_used_twice() {
     );
     check(&v4("-A INPUT -j ACCEPT -j DROP"), 6, 20, "-j", "used twice");
     check(
-        &v4("-A INPUT -m multiport --sports 1 --dports 2"),
+        &v4("-A INPUT -p tcp -m multiport --sports 1 --dports 2"),
         6,
-        34,
+        41,
         "--dports",
         "only one of",
     );
@@ -353,7 +353,15 @@ fn protocol_bindings() {
         "*nat\n-A PREROUTING -j DNAT --to-destination 1.2.3.4:80\nCOMMIT\n",
     )
     .unwrap_err();
-    check(&e, 2, 18, "DNAT", "-p tcp, udp");
+    check(&e, 2, 40, "1.2.3.4:80", "-p tcp, udp");
+    // iptables checks -p when it reads the option: -p after it is too late.
+    check(
+        &v4("-A INPUT -m multiport --dports 1 -p tcp"),
+        6,
+        23,
+        "--dports",
+        "before multiport",
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::{ext_ct, ext_l4, ext_misc};
 use crate::model::matches::{
     AddrType, Comment, Conntrack, CtStates, IcmpType, Mark, TcpMatch, UdpMatch,
 };
-use crate::model::{Family, Match, Neg};
+use crate::model::{Family, Match, Neg, Protocol};
 
 /// One long option of an extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct OptCall<'a> {
     pub args: &'a [&'a str],
     /// The ruleset family.
     pub family: Family,
+    /// The rule's `-p` as given so far (iptables checks some options against it at once).
+    pub proto: Option<Neg<Protocol>>,
 }
 
 impl OptCall<'_> {

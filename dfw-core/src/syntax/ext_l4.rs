@@ -157,6 +157,15 @@ impl MultiportB {
 /// # Errors
 /// A bad list, or a second port option.
 pub fn multiport_set(m: &mut MultiportB, call: &OptCall<'_>) -> Result<(), ArgErr> {
+    let ok = matches!(call.proto.as_ref(), Some(p) if !p.negated && matches!(p.value.number(), 6 | 17 | 33 | 132 | 136));
+    if !ok {
+        return Err((
+            usize::MAX,
+            ErrorKind::BadValue(
+                "-p tcp, udp, udplite, sctp or dccp before multiport options".into(),
+            ),
+        ));
+    }
     if m.0.is_some() {
         return Err((
             usize::MAX,

@@ -122,6 +122,7 @@ impl TargetBuilder {
             TargetBuilder::Dnat(nat, seen) | TargetBuilder::Snat(nat, seen) => match call.spec.id {
                 1 => {
                     let (addrs, ports) = nat_range(call.family, arg).map_err(e0)?;
+                    check_port_proto(call, ports)?;
                     (nat.addrs, nat.ports, *seen) = (addrs, ports, true);
                 }
                 2 => nat.random = true,
@@ -129,7 +130,11 @@ impl TargetBuilder {
                 _ => nat.persistent = true,
             },
             TargetBuilder::Masquerade(m) => match call.spec.id {
-                1 => m.ports = Some(nat_ports(arg).map_err(e0)?),
+                1 => {
+                    let ports = nat_ports(arg).map_err(e0)?;
+                    check_port_proto(call, Some(ports))?;
+                    m.ports = Some(ports);
+                }
                 2 => m.random = true,
                 _ => m.random_fully = true,
             },
@@ -173,6 +178,21 @@ impl TargetBuilder {
             }
         })
     }
+}
+
+/// libxt_NAT takes ports only after `-p tcp|udp|sctp|dccp|icmp` (inverted or not).
+fn check_port_proto(call: &OptCall<'_>, ports: Option<PortRange>) -> Result<(), ArgErr> {
+    let ok = matches!(
+        call.proto.as_ref().map(|p| p.value.number()),
+        Some(6 | 17 | 132 | 33 | 1)
+    );
+    if ports.is_some() && !ok {
+        return Err((
+            0,
+            ErrorKind::BadValue("-p tcp, udp, sctp, dccp or icmp before NAT ports".into()),
+        ));
+    }
+    Ok(())
 }
 
 fn reject(family: Family, text: &str) -> Result<Reject, ErrorKind> {

@@ -255,6 +255,7 @@ impl RuleState {
             invert,
             args: &texts,
             family: self.family,
+            proto: self.header.proto.clone(),
         };
         let line = self.line;
         let res = match owner {
