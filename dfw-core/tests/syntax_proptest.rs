@@ -3,8 +3,10 @@
 
 mod support;
 
-use dfw_core::model::Family;
-use dfw_core::syntax::{parse_rule, parse_ruleset, rule_spec, RestoreScript};
+use dfw_core::model::{ChainName, Counters, Family, Policy, Ruleset, TableName, Target};
+use dfw_core::syntax::{
+    parse_rule, parse_ruleset, print_ruleset, rule_spec, PrintOptions, RestoreScript,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -22,6 +24,81 @@ proptest! {
         let spec = rule_spec(&rule);
         let back = parse_rule(Family::Ipv6, &spec).map_err(|e| TestCaseError::fail(format!("{spec}\n{e}")))?;
         prop_assert_eq!(back, rule, "{}", spec);
+    }
+}
+
+/// A ruleset with filter and nat tables, random policies and counters, and random rules in
+/// a user chain of the right table (NAT targets in nat).
+fn ruleset(family: Family) -> impl Strategy<Value = Ruleset> {
+    let counters =
+        || (any::<u64>(), any::<u64>()).prop_map(|(packets, bytes)| Counters { packets, bytes });
+    (
+        proptest::collection::vec(
+            (support::rule(family), proptest::option::of(counters())),
+            0..12,
+        ),
+        proptest::collection::vec((any::<bool>(), counters()), 7),
+    )
+        .prop_map(move |(rules, pols)| {
+            let mut rs = Ruleset::new(family);
+            let mut pols = pols.into_iter();
+            for t in [TableName::Filter, TableName::Nat] {
+                let table = rs.ensure_table(t);
+                for b in t.builtin_chains() {
+                    let (drop, c) = pols.next().unwrap_or_default();
+                    let p = if drop && t == TableName::Filter {
+                        Policy::Drop
+                    } else {
+                        Policy::Accept
+                    };
+                    table.set_policy(b.name(), p, c).unwrap();
+                }
+                table.add_user_chain(ChainName::new("T").unwrap()).unwrap();
+            }
+            for (mut rule, c) in rules {
+                rule.counters = c;
+                let nat = matches!(
+                    rule.target,
+                    Some(Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_))
+                );
+                let table = rs
+                    .table_mut(if nat {
+                        TableName::Nat
+                    } else {
+                        TableName::Filter
+                    })
+                    .unwrap();
+                if let Some(ch) = rule.target.as_ref().and_then(|t| t.chain()) {
+                    if table.chain(ch.as_str()).is_none() {
+                        table.add_user_chain(ch.clone()).unwrap();
+                    }
+                }
+                table.append_rule("T", rule).unwrap();
+            }
+            rs
+        })
+}
+
+fn rule_counters(rs: &Ruleset) -> Vec<Option<Counters>> {
+    rs.tables()
+        .iter()
+        .flat_map(|t| t.chains())
+        .flat_map(|c| c.rules.iter().map(|r| r.counters))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn rulesets_round_trip_with_counters(f in support::family().prop_flat_map(|f| (Just(f), ruleset(f)))) {
+        let (family, rs) = f;
+        let text = print_ruleset(&rs, PrintOptions { counters: true });
+        let back = parse_ruleset(family, &text).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+        prop_assert_eq!(&back, &rs);
+        let with_zero: Vec<_> = rule_counters(&rs).into_iter().map(|c| Some(c.unwrap_or_default())).collect();
+        prop_assert_eq!(rule_counters(&back), with_zero);
+        prop_assert_eq!(print_ruleset(&back, PrintOptions { counters: true }), text);
     }
 }
 
