@@ -268,7 +268,7 @@ fn build(
         }
         'D' => CommandKind::DeleteNum {
             chain: name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?,
-            index: num(&args[1])?,
+            index: num(args.last().unwrap_or(ctok))?,
         },
         'N' => CommandKind::NewChain {
             chain: name.ok_or_else(|| err(ctok, ErrorKind::MissingChain))?,

@@ -105,7 +105,15 @@ impl RuleState {
         invert: bool,
     ) -> Result<(), SyntaxError> {
         self.note(opt);
-        let arg = &args[0];
+        let n = if letter == 'c' { 2 } else { 1 };
+        let (Some(arg), true) = (args.first(), args.len() >= n) else {
+            let want = if n == 2 {
+                "two arguments"
+            } else {
+                "an argument"
+            };
+            return Err(self.err(opt, ErrorKind::MissingArgument(want)));
+        };
         let at = |kind: ErrorKind| self.err(arg, kind).with_option(&opt.text);
         let dup = |set: bool| -> Result<(), SyntaxError> {
             if set {
@@ -188,7 +196,7 @@ impl RuleState {
                             .with_option(&opt.text)
                     })
                 };
-                let (packets, bytes) = (num(&args[0])?, num(&args[1])?);
+                let (packets, bytes) = (num(arg)?, num(&args[args.len() - 1])?);
                 self.counters = Some(Counters { packets, bytes });
             }
         }
