@@ -37,15 +37,15 @@ mod icmp_names;
 mod lexer;
 mod options;
 mod print;
-mod print_rule;
 mod rule_parser;
+mod rule_spec;
 mod script;
 mod values;
 
 pub use apply::{parse_ruleset, ApplyOptions};
 pub use error::{ErrorKind, SyntaxError};
 pub use print::{print_rule, print_ruleset, print_table, PrintOptions};
-pub use print_rule::{rule_spec, save_string};
+pub use rule_spec::{rule_spec, save_string};
 pub use script::{ChainDecl, Command, CommandKind, Item, RestoreScript, TableBlock};
 
 use crate::model::{Family, Rule};

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::print_rule::rule_spec;
+use super::rule_spec::rule_spec;
 use crate::model::{ChainName, Rule, Ruleset, Table};
 
 /// Printing choices.
