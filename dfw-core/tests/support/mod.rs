@@ -3,16 +3,19 @@
 
 #![allow(dead_code)]
 
+pub mod errors;
+mod targets;
+
+pub use targets::target;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dfw_core::model::matches::{
     AddrType, AddrTypes, Comment, Conntrack, CtDirection, CtStates, CtStatus, IcmpType, IpRange,
     LimitIface, Mark, Multiport, MultiportKind, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
 };
-use dfw_core::model::target::{Log, LogFlags, Masquerade, Nat, Reject, RejectV4, RejectV6};
 use dfw_core::model::{
-    AddrRange, ChainName, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule,
-    RuleHeader, Target,
+    AddrRange, ChainName, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader,
 };
 use proptest::prelude::*;
 
@@ -62,7 +65,7 @@ pub fn chain() -> impl Strategy<Value = ChainName> {
     name("a-zA-Z", 20).prop_filter_map("reserved", |n| ChainName::new(&n).ok())
 }
 
-fn port_range() -> impl Strategy<Value = PortRange> {
+pub fn port_range() -> impl Strategy<Value = PortRange> {
     prop_oneof![
         any::<u16>().prop_map(PortRange::single),
         (any::<u16>(), any::<u16>()).prop_map(|(a, b)| PortRange::new(a.min(b), a.max(b)).unwrap()),
@@ -177,7 +180,7 @@ fn conntrack(f: Family) -> impl Strategy<Value = Conntrack> {
         .prop_filter("empty", |c| !c.is_empty())
 }
 
-fn range(f: Family) -> impl Strategy<Value = AddrRange> {
+pub fn range(f: Family) -> impl Strategy<Value = AddrRange> {
     (addr(f), addr(f)).prop_map(|(a, b)| {
         AddrRange::new(a, b)
             .or_else(|_| AddrRange::new(b, a))
@@ -267,102 +270,6 @@ fn one_match(f: Family, p: Option<Protocol>) -> BoxedStrategy<Match> {
         _ => {}
     }
     proptest::strategy::Union::new(opts).boxed()
-}
-
-fn reject(f: Family, tcp: bool) -> BoxedStrategy<Reject> {
-    let v4 = [
-        RejectV4::NetUnreachable,
-        RejectV4::HostUnreachable,
-        RejectV4::ProtoUnreachable,
-        RejectV4::PortUnreachable,
-        RejectV4::NetProhibited,
-        RejectV4::HostProhibited,
-        RejectV4::AdminProhibited,
-    ];
-    let v6 = [
-        RejectV6::NoRoute,
-        RejectV6::AdmProhibited,
-        RejectV6::AddrUnreachable,
-        RejectV6::PortUnreachable,
-        RejectV6::PolicyFail,
-        RejectV6::RejectRoute,
-    ];
-    let mut all: Vec<Reject> = match f {
-        Family::Ipv4 => v4.into_iter().map(Reject::V4).collect(),
-        Family::Ipv6 => v6.into_iter().map(Reject::V6).collect(),
-    };
-    if tcp {
-        all.push(match f {
-            Family::Ipv4 => Reject::V4(RejectV4::TcpReset),
-            Family::Ipv6 => Reject::V6(RejectV6::TcpReset),
-        });
-    }
-    proptest::sample::select(all).boxed()
-}
-
-fn nat(f: Family, ports_ok: bool, fully: bool) -> impl Strategy<Value = Nat> {
-    let ports = if ports_ok {
-        proptest::option::of(port_range()).boxed()
-    } else {
-        Just(None).boxed()
-    };
-    (
-        proptest::option::of(range(f)),
-        ports,
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_filter("empty", |(a, p, ..)| a.is_some() || p.is_some())
-        .prop_map(move |(addrs, ports, random, persistent, rf)| Nat {
-            addrs,
-            ports,
-            random,
-            persistent,
-            random_fully: rf && fully,
-        })
-}
-
-/// Any target valid for the rule's family and protocol.
-pub fn target(f: Family, p: Option<Protocol>) -> BoxedStrategy<Target> {
-    let tcp = p == Some(Protocol::TCP);
-    let ports_ok = matches!(p.map(|p| p.number()), Some(6 | 17 | 132 | 33 | 1));
-    let log = (
-        0u8..8,
-        0u8..64,
-        proptest::string::string_regex("[^\n\0]{0,29}").unwrap(),
-    )
-        .prop_filter_map("prefix", |(l, fl, p)| {
-            let p: String = p.chars().take(10).collect();
-            Log::new(l, LogFlags::from_bits_truncate(fl), &p).ok()
-        });
-    let masq = (
-        if ports_ok {
-            proptest::option::of(port_range()).boxed()
-        } else {
-            Just(None).boxed()
-        },
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(ports, random, random_fully)| Masquerade {
-            ports,
-            random,
-            random_fully,
-        });
-    prop_oneof![
-        Just(Target::Accept),
-        Just(Target::Drop),
-        Just(Target::Return),
-        chain().prop_map(Target::Jump),
-        chain().prop_map(Target::Goto),
-        reject(f, tcp).prop_map(Target::Reject),
-        log.prop_map(Target::Log),
-        nat(f, ports_ok, false).prop_map(Target::Dnat),
-        nat(f, ports_ok, true).prop_map(Target::Snat),
-        masq.prop_map(Target::Masquerade),
-    ]
-    .boxed()
 }
 
 /// An arbitrary valid rule of family `f`.
