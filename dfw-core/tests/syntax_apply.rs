@@ -259,3 +259,23 @@ COMMIT
 "
     );
 }
+
+#[test]
+fn tables_print_in_iptables_order() {
+    // Measured: restoring raw, nat, mangle, filter, security in that order, iptables-save
+    // 1.8.9 prints mangle, security, raw, filter, nat.
+    let mut text = String::new();
+    for (t, c) in [
+        ("raw", "PREROUTING"),
+        ("nat", "PREROUTING"),
+        ("mangle", "PREROUTING"),
+        ("filter", "INPUT"),
+        ("security", "INPUT"),
+    ] {
+        text.push_str(&format!("*{t}\n-A {c} -j ACCEPT\nCOMMIT\n"));
+    }
+    let rs = parse_ruleset(Family::Ipv4, &text).unwrap();
+    let printed = print_ruleset(&rs, PrintOptions::default());
+    let order: Vec<&str> = printed.lines().filter(|l| l.starts_with('*')).collect();
+    assert_eq!(order, ["*mangle", "*security", "*raw", "*filter", "*nat"]);
+}

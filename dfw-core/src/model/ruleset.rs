@@ -1,5 +1,6 @@
 //! A family's tables, chains and rules, kept in the order iptables-save prints them:
-//! tables in the order they were added, built-in chains in hook order, user chains by name.
+//! tables in iptables-nft's fixed order ([`TableName::SAVE_ORDER`]), built-in chains in hook
+//! order, user chains by name.
 
 use super::{ChainName, Counters, Family, ModelError, Policy, Rule, TableName, Target};
 
@@ -316,19 +317,28 @@ impl Ruleset {
         self.tables.iter_mut().find(|t| t.name == name)
     }
 
-    /// The table, appended empty if missing.
+    /// Where a new table `name` goes to keep [`TableName::SAVE_ORDER`].
+    fn slot(&self, name: TableName) -> usize {
+        self.tables
+            .iter()
+            .position(|t| t.name.save_rank() > name.save_rank())
+            .unwrap_or(self.tables.len())
+    }
+
+    /// The table, added empty if missing.
     pub fn ensure_table(&mut self, name: TableName) -> &mut Table {
         let idx = match self.tables.iter().position(|t| t.name == name) {
             Some(i) => i,
             None => {
-                self.tables.push(Table::new(self.family, name));
-                self.tables.len() - 1
+                let at = self.slot(name);
+                self.tables.insert(at, Table::new(self.family, name));
+                at
             }
         };
         &mut self.tables[idx]
     }
 
-    /// Replaces or appends a whole table.
+    /// Replaces or adds a whole table.
     ///
     /// # Errors
     /// [`ModelError::Invalid`] when the table belongs to the other family.
@@ -344,7 +354,10 @@ impl Ruleset {
         }
         match self.tables.iter_mut().find(|t| t.name == table.name) {
             Some(t) => *t = table,
-            None => self.tables.push(table),
+            None => {
+                let at = self.slot(table.name);
+                self.tables.insert(at, table);
+            }
         }
         Ok(())
     }
@@ -371,6 +384,29 @@ mod tests {
             .unwrap();
         let names: Vec<_> = t.chains().iter().map(|c| c.name().as_str()).collect();
         assert_eq!(names, ["INPUT", "OUTPUT", "ABC", "ZED"]);
+    }
+
+    #[test]
+    fn tables_keep_iptables_save_order() {
+        let mut rs = Ruleset::new(Family::Ipv4);
+        for t in [
+            TableName::Nat,
+            TableName::Raw,
+            TableName::Filter,
+            TableName::Mangle,
+        ] {
+            rs.ensure_table(t);
+        }
+        let names: Vec<_> = rs.tables().iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            [
+                TableName::Mangle,
+                TableName::Raw,
+                TableName::Filter,
+                TableName::Nat
+            ]
+        );
     }
 
     #[test]
