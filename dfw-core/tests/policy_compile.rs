@@ -27,7 +27,7 @@ fn chain(rules: &FamilyRules, name: &str) -> Vec<String> {
         .chain(name)
         .unwrap_or_else(|| panic!("no chain {name}"))
         .iter()
-        .map(support::rule)
+        .map(support::spec)
         .collect()
 }
 
@@ -120,7 +120,7 @@ fn host_false_makes_no_input_jump_or_chain() {
         assert_eq!(rules.jumps.len(), 1);
         assert_eq!(rules.jumps[0].chain.as_str(), DOCKER_USER);
         assert_eq!(
-            support::rule(&rules.jumps[0].rule),
+            support::spec(&rules.jumps[0].rule),
             "-m comment --comment dfw -j DFW-DOCKER"
         );
         assert!(rules.chain(CHAIN_INPUT).is_none() && rules.chain(CHAIN_INPUT_EXT).is_none());
@@ -138,7 +138,7 @@ fn host_true_jumps_from_input_and_allows_loopback() {
         let jumps: Vec<_> = rules.jumps.iter().map(|j| j.chain.as_str()).collect();
         assert_eq!(jumps, [DOCKER_USER, INPUT]);
         assert_eq!(
-            support::rule(&rules.jumps[1].rule),
+            support::spec(&rules.jumps[1].rule),
             "-m comment --comment dfw -j DFW-INPUT"
         );
         assert_eq!(

@@ -32,8 +32,8 @@ fn example_config_compiles_to_golden_rulesets() {
     let p = example();
     let compiled = p.compile(p.named_external().unwrap());
     let [v4, v6] = compiled.to_rulesets().unwrap();
-    assert_eq!(support::ruleset(&v4), GOLDEN_V4);
-    assert_eq!(support::ruleset(&v6), GOLDEN_V6);
+    assert_eq!(support::print(&v4), GOLDEN_V4);
+    assert_eq!(support::print(&v6), GOLDEN_V6);
     for family in Family::ALL {
         let rules = compiled.family(family);
         assert_eq!(rules.family, family);

@@ -120,7 +120,7 @@ fn root_oracle_iptables_round_trips_every_feature() {
     let compiled = p.compile(p.named_external().unwrap_or(&[] as &[Iface]));
     let [v4, v6] = compiled.to_rulesets().unwrap();
     for (family, rs) in [(Family::Ipv4, v4), (Family::Ipv6, v6)] {
-        let text = support::ruleset(&rs);
+        let text = support::print(&rs);
         assert_eq!(restore_and_save(family, &text), strip(&text), "{family}");
     }
 }

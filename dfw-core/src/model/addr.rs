@@ -41,6 +41,23 @@ fn prefix_mask_bits(family: Family, prefix: u8) -> u128 {
     (ones << (width - prefix as u32)) & ones
 }
 
+/// An address as glibc's `inet_ntop` (and so iptables-save) writes it. This differs from
+/// Rust's `Display` only for IPv4-compatible IPv6 addresses, which glibc ends with a dotted
+/// quad (`::96.64.4.130`, where Rust writes `::6040:482`).
+pub fn ip_text(addr: &IpAddr) -> String {
+    match addr {
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            if s[..6].iter().all(|w| *w == 0) && s[6] != 0 {
+                let [.., a, b, c, d] = a.octets();
+                return format!("::{a}.{b}.{c}.{d}");
+            }
+            a.to_string()
+        }
+        IpAddr::V4(a) => a.to_string(),
+    }
+}
+
 impl Network {
     /// A network from an address and a prefix length; host bits are cleared.
     ///
@@ -128,7 +145,7 @@ impl Network {
     pub fn mask_text(&self) -> String {
         match self.prefix() {
             Some(p) => p.to_string(),
-            None => self.mask.to_string(),
+            None => ip_text(&self.mask),
         }
     }
 }
@@ -136,7 +153,7 @@ impl Network {
 impl fmt::Display for Network {
     /// Always `addr/prefix` (or `addr/mask`), as iptables-save prints `-s` and `-d`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.mask_text())
+        write!(f, "{}/{}", ip_text(&self.addr), self.mask_text())
     }
 }
 
@@ -194,7 +211,7 @@ impl AddrRange {
 
 impl fmt::Display for AddrRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.start, self.end)
+        write!(f, "{}-{}", ip_text(&self.start), ip_text(&self.end))
     }
 }
 
@@ -215,6 +232,15 @@ mod tests {
         assert_eq!(n.to_string(), "2001:db8::/33");
         assert!(Network::with_prefix("1.2.3.4".parse().unwrap(), 33).is_err());
         assert!(Network::host("::1".parse().unwrap()).is_host());
+        let n = Network::host("::6040:482".parse().unwrap());
+        assert_eq!(n.to_string(), "::96.64.4.130/128");
+        assert_eq!(ip_text(&"::1".parse().unwrap()), "::1");
+        assert_eq!(ip_text(&"::".parse().unwrap()), "::");
+        assert_eq!(ip_text(&"::1:0".parse().unwrap()), "::0.1.0.0");
+        assert_eq!(
+            ip_text(&"::ffff:1.2.3.4".parse().unwrap()),
+            "::ffff:1.2.3.4"
+        );
         assert!(Network::with_prefix("0.0.0.0".parse().unwrap(), 0)
             .unwrap()
             .is_any());

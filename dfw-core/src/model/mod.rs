@@ -19,7 +19,7 @@ mod ruleset;
 mod table;
 pub mod target;
 
-pub use addr::{AddrRange, Network};
+pub use addr::{ip_text, AddrRange, Network};
 pub use chain::{ChainName, Policy};
 pub use error::ModelError;
 pub use family::Family;

@@ -6,29 +6,77 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Protocol(u8);
 
-/// Names iptables-save prints (its built-in `xtables_chain_protos` plus common `/etc/protocols`
-/// entries), number first.
+/// Names iptables-save 1.8.9 prints: its built-in `xtables_chain_protos` first (so 135 is
+/// `mobility-header`), then the first name of each number in Debian's netbase
+/// `/etc/protocols` (which `getprotobynumber` returns); number first.
 const NAMES: &[(u8, &str)] = &[
     (1, "icmp"),
     (2, "igmp"),
+    (3, "ggp"),
     (4, "ipencap"),
+    (5, "st"),
     (6, "tcp"),
+    (8, "egp"),
+    (9, "igp"),
+    (12, "pup"),
     (17, "udp"),
+    (20, "hmp"),
+    (22, "xns-idp"),
+    (27, "rdp"),
+    (29, "iso-tp4"),
+    (33, "dccp"),
+    (36, "xtp"),
+    (37, "ddp"),
+    (38, "idpr-cmtp"),
     (41, "ipv6"),
+    (43, "ipv6-route"),
+    (44, "ipv6-frag"),
+    (45, "idrp"),
+    (46, "rsvp"),
     (47, "gre"),
     (50, "esp"),
     (51, "ah"),
+    (57, "skip"),
     (58, "ipv6-icmp"),
+    (59, "ipv6-nonxt"),
+    (60, "ipv6-opts"),
+    (73, "rspf"),
+    (81, "vmtp"),
+    (88, "eigrp"),
     (89, "ospf"),
+    (93, "ax.25"),
+    (94, "ipip"),
+    (97, "etherip"),
+    (98, "encap"),
     (103, "pim"),
+    (108, "ipcomp"),
     (112, "vrrp"),
+    (115, "l2tp"),
+    (124, "isis"),
     (132, "sctp"),
-    (135, "mh"),
+    (133, "fc"),
+    (135, "mobility-header"),
     (136, "udplite"),
+    (137, "mpls-in-ip"),
+    (138, "manet"),
+    (139, "hip"),
+    (140, "shim6"),
+    (141, "wesp"),
+    (142, "rohc"),
+    (143, "ethernet"),
 ];
 
-/// Extra spellings accepted on input.
-const ALIASES: &[(u8, &str)] = &[(58, "icmpv6"), (58, "icmp6"), (4, "ipip")];
+/// Extra spellings accepted on input: iptables' own (`icmpv6`, `ipv6-mh`, `mh`) and the
+/// `/etc/protocols` aliases of common protocols (matched case-insensitively).
+const ALIASES: &[(u8, &str)] = &[
+    (58, "icmpv6"),
+    (135, "ipv6-mh"),
+    (135, "mh"),
+    (4, "ip-encap"),
+    (50, "ipsec-esp"),
+    (51, "ipsec-ah"),
+    (89, "ospfigp"),
+];
 
 impl Protocol {
     /// ICMP (1).

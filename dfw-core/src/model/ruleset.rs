@@ -1,7 +1,8 @@
 //! A family's tables, chains and rules, kept in the order iptables-save prints them:
-//! tables in the order they were added, built-in chains in hook order, user chains by name.
+//! tables in iptables-nft's fixed order ([`TableName::SAVE_ORDER`]), built-in chains in hook
+//! order, user chains by name.
 
-use super::{ChainName, Counters, Family, ModelError, Policy, Rule, TableName};
+use super::{ChainName, Counters, Family, ModelError, Policy, Rule, TableName, Target};
 
 /// A chain: built-in (has a policy) or user-defined (no policy), with its rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +219,21 @@ impl Table {
     /// [`ModelError`] naming the problem.
     pub fn check_rule(&self, rule: &Rule) -> Result<(), ModelError> {
         rule.check(self.family)?;
+        // NAT targets live in nat, REJECT in filter; iptables refuses DROP in nat.
+        let misplaced = match &rule.target {
+            Some(Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_)) => {
+                self.name != TableName::Nat
+            }
+            Some(Target::Reject(_)) => self.name != TableName::Filter,
+            Some(Target::Drop) => self.name == TableName::Nat,
+            _ => false,
+        };
+        if let Some(t) = rule.target.as_ref().filter(|_| misplaced) {
+            return Err(ModelError::Invalid {
+                what: "target",
+                reason: format!("-j {} is not allowed in table {}", t.name(), self.name),
+            });
+        }
         if let Some(target) = rule.target.as_ref().and_then(|t| t.chain()) {
             match self.chain(target.as_str()) {
                 Some(c) if !c.is_builtin() => {}
@@ -301,19 +317,28 @@ impl Ruleset {
         self.tables.iter_mut().find(|t| t.name == name)
     }
 
-    /// The table, appended empty if missing.
+    /// Where a new table `name` goes to keep [`TableName::SAVE_ORDER`].
+    fn slot(&self, name: TableName) -> usize {
+        self.tables
+            .iter()
+            .position(|t| t.name.save_rank() > name.save_rank())
+            .unwrap_or(self.tables.len())
+    }
+
+    /// The table, added empty if missing.
     pub fn ensure_table(&mut self, name: TableName) -> &mut Table {
         let idx = match self.tables.iter().position(|t| t.name == name) {
             Some(i) => i,
             None => {
-                self.tables.push(Table::new(self.family, name));
-                self.tables.len() - 1
+                let at = self.slot(name);
+                self.tables.insert(at, Table::new(self.family, name));
+                at
             }
         };
         &mut self.tables[idx]
     }
 
-    /// Replaces or appends a whole table.
+    /// Replaces or adds a whole table.
     ///
     /// # Errors
     /// [`ModelError::Invalid`] when the table belongs to the other family.
@@ -329,7 +354,10 @@ impl Ruleset {
         }
         match self.tables.iter_mut().find(|t| t.name == table.name) {
             Some(t) => *t = table,
-            None => self.tables.push(table),
+            None => {
+                let at = self.slot(table.name);
+                self.tables.insert(at, table);
+            }
         }
         Ok(())
     }
@@ -344,7 +372,6 @@ impl Ruleset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Target;
 
     #[test]
     fn chains_sort_builtins_first_then_by_name() {
@@ -357,6 +384,44 @@ mod tests {
             .unwrap();
         let names: Vec<_> = t.chains().iter().map(|c| c.name().as_str()).collect();
         assert_eq!(names, ["INPUT", "OUTPUT", "ABC", "ZED"]);
+    }
+
+    #[test]
+    fn tables_keep_iptables_save_order() {
+        let mut rs = Ruleset::new(Family::Ipv4);
+        for t in [
+            TableName::Nat,
+            TableName::Raw,
+            TableName::Filter,
+            TableName::Mangle,
+        ] {
+            rs.ensure_table(t);
+        }
+        let names: Vec<_> = rs.tables().iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            [
+                TableName::Mangle,
+                TableName::Raw,
+                TableName::Filter,
+                TableName::Nat
+            ]
+        );
+    }
+
+    #[test]
+    fn targets_belong_to_their_tables() {
+        let mut nat = Table::with_builtins(Family::Ipv4, TableName::Nat);
+        assert!(nat
+            .append_rule("PREROUTING", Rule::with_target(Target::Drop))
+            .is_err());
+        let masq = Rule::with_target(Target::Masquerade(Default::default()));
+        nat.append_rule("POSTROUTING", masq.clone()).unwrap();
+        let mut filter = Table::with_builtins(Family::Ipv4, TableName::Filter);
+        assert!(filter.append_rule("FORWARD", masq).is_err());
+        filter
+            .append_rule("FORWARD", Rule::with_target(Target::Drop))
+            .unwrap();
     }
 
     #[test]

@@ -123,6 +123,24 @@ impl TableName {
         TableName::Security,
     ];
 
+    /// The order iptables-nft 1.8.9 lists tables in (`enum nft_table_type`), which is the
+    /// order iptables-save prints them in.
+    pub const SAVE_ORDER: [TableName; 5] = [
+        TableName::Mangle,
+        TableName::Security,
+        TableName::Raw,
+        TableName::Filter,
+        TableName::Nat,
+    ];
+
+    /// Position in [`TableName::SAVE_ORDER`].
+    pub fn save_rank(self) -> usize {
+        TableName::SAVE_ORDER
+            .iter()
+            .position(|t| *t == self)
+            .unwrap_or(TableName::SAVE_ORDER.len())
+    }
+
     /// The table's name (`filter`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -32,6 +32,21 @@ pub enum Target {
 }
 
 impl Target {
+    /// The name `-j` (or `-g`) takes: the target's own name, or the chain's.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Accept => "ACCEPT",
+            Target::Drop => "DROP",
+            Target::Return => "RETURN",
+            Target::Jump(c) | Target::Goto(c) => c.as_str(),
+            Target::Reject(_) => "REJECT",
+            Target::Log(_) => "LOG",
+            Target::Dnat(_) => "DNAT",
+            Target::Snat(_) => "SNAT",
+            Target::Masquerade(_) => "MASQUERADE",
+        }
+    }
+
     /// The chain this target jumps or goes to, if any.
     pub fn chain(&self) -> Option<&ChainName> {
         match self {

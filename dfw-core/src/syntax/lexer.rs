@@ -1,0 +1,176 @@
+//! Splits one restore line into tokens exactly as iptables-restore does
+//! (`add_param_to_argv` in iptables' `xshared.c`), keeping each token's column.
+//!
+//! Contract: outside double quotes, spaces and tabs separate tokens and a backslash is an
+//! ordinary character. `"` opens a quote; inside it `\x` stands for `x` and the closing `"`
+//! ends the token at once (so `""` is an empty token and `"a"b` is two tokens). An
+//! unterminated quote runs to the end of the line. Tokens are limited to 1023 bytes.
+
+use super::error::{ErrorKind, SyntaxError};
+use crate::model::Counters;
+
+/// Longest token iptables-restore accepts (its parameter buffer is 1024 bytes).
+pub const MAX_TOKEN_LEN: usize = 1023;
+
+/// Most tokens on one line (iptables' `MAX_ARGC` less the arguments it adds itself).
+pub const MAX_TOKENS: usize = 250;
+
+/// One token of a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The text, unquoted and unescaped.
+    pub text: String,
+    /// 1-based column (in characters) of its first character (or opening quote).
+    pub col: usize,
+    /// True when any part of it was quoted.
+    pub quoted: bool,
+}
+
+/// Splits `line` (without its newline) into tokens; `col0` is the column of its first char.
+///
+/// # Errors
+/// [`ErrorKind::TooLong`] for a token over 1023 bytes or a line with too many tokens.
+pub fn tokenize(line: &str, line_no: usize, col0: usize) -> Result<Vec<Token>, SyntaxError> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0usize;
+    let (mut in_quote, mut escaped, mut quoted) = (false, false, false);
+    let mut push = |text: &mut String, start: usize, quoted: bool| -> Result<(), SyntaxError> {
+        if out.len() >= MAX_TOKENS {
+            return Err(SyntaxError::new(line_no, start, text, ErrorKind::TooLong));
+        }
+        out.push(Token {
+            text: std::mem::take(text),
+            col: start,
+            quoted,
+        });
+        Ok(())
+    };
+    for (i, c) in line.chars().enumerate() {
+        let col = col0 + i;
+        if in_quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+                continue;
+            } else if c == '"' {
+                in_quote = false;
+                push(&mut cur, start, quoted)?;
+                quoted = false;
+                continue;
+            }
+        } else if c == '"' {
+            if cur.is_empty() {
+                start = col;
+            }
+            in_quote = true;
+            quoted = true;
+            continue;
+        } else if c == ' ' || c == '\t' {
+            if !cur.is_empty() {
+                push(&mut cur, start, quoted)?;
+                quoted = false;
+            }
+            continue;
+        }
+        if cur.is_empty() && !quoted {
+            start = col;
+        }
+        cur.push(c);
+        if cur.len() > MAX_TOKEN_LEN {
+            return Err(SyntaxError::new(line_no, start, &cur, ErrorKind::TooLong));
+        }
+    }
+    if !cur.is_empty() {
+        push(&mut cur, start, quoted)?;
+    }
+    Ok(out)
+}
+
+/// Splits a leading `[packets:bytes]` counter prefix off a rule line.
+/// Returns the counters (if present) and the rest of the line with its starting column.
+///
+/// # Errors
+/// [`ErrorKind::BadValue`] for a malformed prefix.
+pub fn split_counters(
+    line: &str,
+    line_no: usize,
+) -> Result<(Option<Counters>, &str, usize), SyntaxError> {
+    let Some(body) = line.strip_prefix('[') else {
+        return Ok((None, line, 1));
+    };
+    let bad = || {
+        SyntaxError::new(
+            line_no,
+            1,
+            line.split_whitespace().next().unwrap_or(line),
+            ErrorKind::BadValue("counters [packets:bytes]".into()),
+        )
+    };
+    let end = body.find(']').ok_or_else(bad)?;
+    let (p, b) = body[..end].split_once(':').ok_or_else(bad)?;
+    let packets = p.parse::<u64>().map_err(|_| bad())?;
+    let bytes = b.parse::<u64>().map_err(|_| bad())?;
+    let rest = &body[end + 1..];
+    let col = line[..line.len() - rest.len()].chars().count() + 1;
+    Ok((Some(Counters { packets, bytes }), rest, col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &str) -> Vec<String> {
+        tokenize(line, 1, 1)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_iptables_restore() {
+        assert_eq!(
+            texts("-A  INPUT\t-j ACCEPT"),
+            ["-A", "INPUT", "-j", "ACCEPT"]
+        );
+        assert_eq!(
+            texts(r#"--comment "a \"b\" c""#),
+            ["--comment", r#"a "b" c"#]
+        );
+        assert_eq!(texts(r#"--comment """#), ["--comment", ""]);
+        assert_eq!(texts(r#""a"b"#), ["a", "b"]);
+        assert_eq!(texts(r"a\b"), [r"a\b"]);
+        assert_eq!(texts(r#"x "open quote"#), ["x", "open quote"]);
+        let t = tokenize(r#"-m comment --comment "x y""#, 1, 1).unwrap();
+        assert_eq!((t[3].col, t[3].quoted), (22, true));
+    }
+
+    #[test]
+    fn limits_token_length() {
+        let long = "a".repeat(2000);
+        assert!(matches!(
+            tokenize(&long, 1, 1),
+            Err(SyntaxError {
+                kind: ErrorKind::TooLong,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn splits_counter_prefix() {
+        let (c, rest, col) = split_counters("[3:4] -A INPUT", 1).unwrap();
+        assert_eq!(
+            c,
+            Some(Counters {
+                packets: 3,
+                bytes: 4
+            })
+        );
+        assert_eq!((rest, col), (" -A INPUT", 6));
+        assert!(split_counters("[3 -A", 1).is_err());
+        assert_eq!(split_counters("-A X", 1).unwrap().0, None);
+    }
+}
