@@ -4,7 +4,11 @@
 //! Layers, bottom up:
 //! - [`wire`]: netlink framing, attributes and nf_tables constants (pure, no I/O).
 //! - [`expr`]: nf_tables expressions as values, the contract between the rule codec and the wire.
+//! - [`xt`]: xt extension info structs (pure encode/decode).
+//! - [`rule_codec`]: model rules <-> expressions + compat attribute, in iptables-nft's form.
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod rule_codec;
 pub mod wire;
+pub mod xt;
