@@ -9,24 +9,19 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use dfw_core::model::matches::{Mark, TcpFlag, TcpFlags, TcpMatch, UdpMatch};
-use dfw_core::model::{
-    ChainName, Counters, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, Target,
-};
+use dfw_core::model::{ChainName, Counters, Family, Iface, Neg, Network, Protocol, Rule, Target};
 
 use super::encode::{addr_offsets, REG};
+use super::ext::{decode_xt_match, decode_xt_target};
 use super::{Compat, DecodedRule};
 use crate::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
-use crate::xt::{
-    self, addrtype, comment, conntrack, icmp, iprange, log, mark, multiport, nat, reject, tcpudp,
-};
 
 /// Why a rule is opaque.
-type Why = String;
+pub(super) type Why = String;
 
 /// What register 1 holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Load {
+pub(super) enum Load {
     Meta(MetaKey),
     Payload {
         base: PayloadBase,
@@ -48,18 +43,20 @@ pub fn decode_rule(family: Family, exprs: &[Expr], compat: Option<Compat>) -> De
     }
 }
 
-struct Decoder {
-    family: Family,
-    rule: Rule,
-    load: Option<Load>,
-    mask: Option<Vec<u8>>,
+/// The state of decoding one rule: what is built so far and what register 1 holds.
+pub(super) struct Decoder {
+    pub(super) family: Family,
+    pub(super) rule: Rule,
+    pub(super) load: Option<Load>,
+    pub(super) mask: Option<Vec<u8>>,
     /// Index in `rule.matches` of the match built from native transport expressions.
-    native_l4: Option<usize>,
-    counted: bool,
-    finished: bool,
+    pub(super) native_l4: Option<usize>,
+    pub(super) counted: bool,
+    pub(super) finished: bool,
 }
 
-fn be16(data: &[u8]) -> Result<u16, Why> {
+/// A big-endian port from a 2-byte compare.
+pub(super) fn be16(data: &[u8]) -> Result<u16, Why> {
     match data {
         [a, b] => Ok(u16::from_be_bytes([*a, *b])),
         _ => Err(format!("port compare of {} bytes", data.len())),
@@ -310,24 +307,6 @@ impl Decoder {
         put_once(&mut self.rule.header.proto, Neg::new(p, eq_neq(op)?), "-p")
     }
 
-    fn mark(&mut self, mask: Option<Vec<u8>>, op: CmpOp, data: &[u8]) -> Result<(), Why> {
-        let word = |b: &[u8]| -> Result<u32, Why> {
-            <[u8; 4]>::try_from(b)
-                .map(u32::from_ne_bytes)
-                .map_err(|_| "mark compare of odd length".to_string())
-        };
-        let value = word(data)?;
-        let mask = mask.as_deref().map_or(Ok(u32::MAX), word)?;
-        if value & !mask != 0 {
-            return Err("mark value outside its mask".into());
-        }
-        let negated = eq_neq(op)?;
-        self.rule
-            .matches
-            .push(Match::Mark(Mark::new(value, mask, negated)));
-        Ok(())
-    }
-
     fn network(
         &mut self,
         offset: u32,
@@ -374,91 +353,6 @@ impl Decoder {
         };
         put_once(slot, n, "address")
     }
-
-    /// The native tcp/udp match (iptables 1.8.8+), created at its first expression.
-    fn native(&mut self) -> Result<&mut Match, Why> {
-        let proto = self.rule.bound_proto();
-        let idx = match self.native_l4 {
-            Some(i) => i,
-            None => {
-                let m = match proto {
-                    Some(Protocol::TCP) => Match::Tcp(TcpMatch::default()),
-                    Some(Protocol::UDP) => Match::Udp(UdpMatch::default()),
-                    _ => return Err("transport header match without -p tcp or udp".into()),
-                };
-                self.rule.matches.push(m);
-                self.rule.matches.len() - 1
-            }
-        };
-        self.native_l4 = Some(idx);
-        self.rule
-            .matches
-            .get_mut(idx)
-            .ok_or_else(|| "lost native match".into())
-    }
-
-    fn set_port(&mut self, dport: bool, p: Neg<PortRange>) -> Result<(), Why> {
-        let slot = match self.native()? {
-            Match::Tcp(t) if dport => &mut t.dport,
-            Match::Tcp(t) => &mut t.sport,
-            Match::Udp(u) if dport => &mut u.dport,
-            Match::Udp(u) => &mut u.sport,
-            _ => return Err("lost native match".into()),
-        };
-        put_once(slot, p, "port")
-    }
-
-    fn transport(
-        &mut self,
-        offset: u32,
-        len: u32,
-        mask: Option<Vec<u8>>,
-        op: CmpOp,
-        data: &[u8],
-    ) -> Result<(), Why> {
-        match (offset, len, mask) {
-            (0 | 2, 2, None) => self.set_port(offset == 2, port_cmp(op, be16(data)?)?),
-            (0, 4, None) => {
-                // --sport P --dport Q with the same inversion: one 4-byte compare. Only the
-                // plain form is equivalent; `!=` on both would negate the pair, not each port.
-                if op != CmpOp::Eq || data.len() != 4 {
-                    return Err("inverted or odd combined port compare".into());
-                }
-                self.set_port(false, Neg::is(PortRange::single(be16(&data[..2])?)))?;
-                self.set_port(true, Neg::is(PortRange::single(be16(&data[2..])?)))
-            }
-            (13, 1, Some(mask)) => {
-                let bits = |b: u8| TcpFlag::from_bits(b).ok_or(format!("tcp flags {b:#x}"));
-                let f = TcpFlags {
-                    mask: bits(mask[0])?,
-                    comp: bits(*data.first().ok_or("empty flags compare")?)?,
-                };
-                if data.len() != 1 {
-                    return Err("flags compare of odd length".into());
-                }
-                let negated = eq_neq(op)?;
-                match self.native()? {
-                    Match::Tcp(t) => put_once(&mut t.flags, Neg::new(f, negated), "tcp flags"),
-                    _ => Err("tcp flags without -p tcp".into()),
-                }
-            }
-            (o, l, _) => Err(format!("transport header load {l}b at {o}")),
-        }
-    }
-
-    fn range(&mut self, load: Load, op: CmpOp, from: &[u8], to: &[u8]) -> Result<(), Why> {
-        match load {
-            Load::Payload {
-                base: PayloadBase::Transport,
-                offset: offset @ (0 | 2),
-                len: 2,
-            } => {
-                let r = PortRange::new(be16(from)?, be16(to)?).map_err(|e| e.to_string())?;
-                self.set_port(offset == 2, Neg::new(r, eq_neq(op)?))
-            }
-            _ => Err("range on something other than a port".into()),
-        }
-    }
 }
 
 fn no_mask(mask: &Option<Vec<u8>>) -> Result<(), Why> {
@@ -468,7 +362,7 @@ fn no_mask(mask: &Option<Vec<u8>>) -> Result<(), Why> {
     }
 }
 
-fn eq_neq(op: CmpOp) -> Result<bool, Why> {
+pub(super) fn eq_neq(op: CmpOp) -> Result<bool, Why> {
     match op {
         CmpOp::Eq => Ok(false),
         CmpOp::Neq => Ok(true),
@@ -476,30 +370,12 @@ fn eq_neq(op: CmpOp) -> Result<bool, Why> {
     }
 }
 
-fn put_once<T>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), Why> {
+pub(super) fn put_once<T>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), Why> {
     if slot.is_some() {
         return Err(format!("{what} given twice"));
     }
     *slot = Some(v);
     Ok(())
-}
-
-/// A port compare as iptables 1.8.9 reads it: `==`/`!=` one port, `<`/`<=`/`>`/`>=` a range.
-fn port_cmp(op: CmpOp, v: u16) -> Result<Neg<PortRange>, Why> {
-    let range = |lo, hi| {
-        PortRange::new(lo, hi)
-            .map(Neg::is)
-            .map_err(|e| e.to_string())
-    };
-    match op {
-        CmpOp::Eq => Ok(Neg::is(PortRange::single(v))),
-        CmpOp::Neq => Ok(Neg::not(PortRange::single(v))),
-        CmpOp::Lt if v > 0 => range(0, v - 1),
-        CmpOp::Lte => range(0, v),
-        CmpOp::Gt if v < u16::MAX => range(v + 1, u16::MAX),
-        CmpOp::Gte => range(v, u16::MAX),
-        _ => Err(format!("port compare {op:?} {v} matches nothing")),
-    }
 }
 
 /// iptables' interface data: `name\0` exact, `name` (no NUL) a `+` wildcard.
@@ -525,64 +401,4 @@ fn ip(family: Family, b: &[u8]) -> IpAddr {
             IpAddr::V6(Ipv6Addr::from(o))
         }
     }
-}
-
-/// Decodes one xt match dfw knows (name and revision) into the model.
-///
-/// # Errors
-/// [`xt::XtError`] for an unknown extension or revision, or a blob that does not decode.
-pub fn decode_xt_match(
-    family: Family,
-    name: &str,
-    rev: u32,
-    info: &[u8],
-) -> Result<Match, xt::XtError> {
-    Ok(match (name, rev) {
-        (tcpudp::NAME_TCP, tcpudp::REV) => Match::Tcp(tcpudp::decode_tcp(info)?),
-        (tcpudp::NAME_UDP, tcpudp::REV) => Match::Udp(tcpudp::decode_udp(info)?),
-        (multiport::NAME, multiport::REV) => Match::Multiport(multiport::decode(info)?),
-        (conntrack::NAME, conntrack::REV) => match conntrack::decode(family, info)? {
-            conntrack::CtMatch::Conntrack(c) => Match::Conntrack(c),
-            conntrack::CtMatch::State(s) => Match::State(s),
-        },
-        (iprange::NAME, iprange::REV) => Match::IpRange(iprange::decode(family, info)?),
-        (comment::NAME, comment::REV) => Match::Comment(comment::decode(info)?),
-        (icmp::NAME_V4, icmp::REV) if family == Family::Ipv4 => Match::Icmp(icmp::decode(info)?),
-        (icmp::NAME_V6, icmp::REV) if family == Family::Ipv6 => Match::Icmp6(icmp::decode(info)?),
-        (addrtype::NAME, addrtype::REV) => Match::AddrType(addrtype::decode(info)?),
-        (mark::NAME, mark::REV) => Match::Mark(mark::decode(info)?),
-        _ => {
-            return Err(xt::XtError::invalid(
-                "match",
-                format!("unknown extension {name} rev {rev}"),
-            ))
-        }
-    })
-}
-
-/// Decodes one xt target dfw knows (name and revision) into the model.
-///
-/// # Errors
-/// [`xt::XtError`] for an unknown extension or revision, or a blob that does not decode.
-pub fn decode_xt_target(
-    family: Family,
-    name: &str,
-    rev: u32,
-    info: &[u8],
-) -> Result<Target, xt::XtError> {
-    Ok(match (name, rev) {
-        (reject::NAME, reject::REV) => Target::Reject(reject::decode(family, info)?),
-        (log::NAME, log::REV) => Target::Log(log::decode(info)?),
-        (nat::DNAT, _) => Target::Dnat(nat::decode_nat(nat::DNAT, family, rev, info)?),
-        (nat::SNAT, _) => Target::Snat(nat::decode_nat(nat::SNAT, family, rev, info)?),
-        (nat::MASQUERADE, nat::MASQUERADE_REV) => {
-            Target::Masquerade(nat::decode_masquerade(family, info)?)
-        }
-        _ => {
-            return Err(xt::XtError::invalid(
-                "target",
-                format!("unknown extension {name} rev {rev}"),
-            ))
-        }
-    })
 }

@@ -15,9 +15,12 @@
 
 mod decode;
 mod encode;
+mod ext;
+mod native;
 
 pub use decode::decode_rule;
 pub use encode::{encode_match, encode_rule, encode_target};
+pub use ext::{decode_xt_match, decode_xt_target};
 
 use dfw_core::model::{ModelError, Rule};
 
