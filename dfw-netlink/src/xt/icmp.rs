@@ -37,6 +37,14 @@ pub fn decode(info: &[u8]) -> Result<Neg<IcmpType>, XtError> {
     if info[3] & !INV != 0 {
         return Err(XtError::invalid(EXT, format!("invflags {:#x}", info[3])));
     }
+    // libxt_icmp prints any type 255 as `any` (and the kernel matches every packet for it),
+    // so only the exact `any` encoding reads back.
+    if info[0] == 0xff && (info[1], info[2]) != (0, 0xff) {
+        return Err(XtError::invalid(
+            EXT,
+            "type 255 with a code range other than any",
+        ));
+    }
     let t = IcmpType::from_raw(info[0], info[1], info[2]).ok_or_else(|| {
         XtError::invalid(
             EXT,

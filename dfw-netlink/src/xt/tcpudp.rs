@@ -90,7 +90,9 @@ pub fn decode_tcp(info: &[u8]) -> Result<TcpMatch, XtError> {
     let m = TcpMatch {
         sport: ports(EXT, info, 0, inv & INV_SRCPT != 0)?,
         dport: ports(EXT, info, 4, inv & INV_DSTPT != 0)?,
-        flags: (!mask.is_empty() || !comp.is_empty() || flags_neg)
+        // libxt_tcp prints --tcp-flags only for a mask or an inversion; a lone `comp` byte
+        // fails the canonical check below (iptables would show no flags at all).
+        flags: (!mask.is_empty() || flags_neg)
             .then_some(Neg::new(TcpFlags { mask, comp }, flags_neg)),
         option: (info[OPTION] != 0 || opt_neg).then_some(Neg::new(info[OPTION], opt_neg)),
     };

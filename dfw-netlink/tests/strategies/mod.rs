@@ -79,7 +79,8 @@ fn tcp_flag() -> impl Strategy<Value = TcpFlag> {
     (0u8..64).prop_map(TcpFlag::from_bits_truncate)
 }
 
-/// `-m tcp` with any options (possibly none).
+/// `-m tcp` with any options (possibly none); `--tcp-flags` has a mask unless inverted, as
+/// iptables can print it.
 pub fn tcp_match() -> impl Strategy<Value = TcpMatch> {
     (
         proptest::option::of(port_neg()),
@@ -89,7 +90,7 @@ pub fn tcp_match() -> impl Strategy<Value = TcpMatch> {
         ))
         .prop_filter("flags not at the default", |f| {
             !f.as_ref()
-                .is_some_and(|f| !f.negated && f.value.mask.is_empty() && f.value.comp.is_empty())
+                .is_some_and(|f| !f.negated && f.value.mask.is_empty())
         }),
         proptest::option::of(neg(any::<u8>())).prop_filter("option not at the default", |o| {
             !o.as_ref().is_some_and(|o| !o.negated && o.value == 0)
@@ -218,7 +219,8 @@ pub fn icmp_type() -> impl Strategy<Value = IcmpType> {
     prop_oneof![
         Just(IcmpType::Any),
         (0u8..255).prop_map(IcmpType::Type),
-        any::<(u8, u8)>().prop_map(|(t, c)| IcmpType::TypeCode(t, c)),
+        // type 255 is `any` to iptables and the kernel, whatever the code
+        (0u8..255, any::<u8>()).prop_map(|(t, c)| IcmpType::TypeCode(t, c)),
     ]
 }
 

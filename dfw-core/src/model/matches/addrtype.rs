@@ -2,7 +2,7 @@
 
 use bitflags::bitflags;
 
-use crate::model::Neg;
+use crate::model::{Family, ModelError, Neg};
 
 bitflags! {
     /// Address types (`XT_ADDRTYPE_*`), as `--src-type`/`--dst-type` name them.
@@ -71,4 +71,34 @@ pub struct AddrType {
     pub dst: Option<Neg<AddrTypes>>,
     /// Interface limit.
     pub limit_iface: Option<LimitIface>,
+}
+
+impl AddrType {
+    /// Types the kernel refuses to match for IPv6 (`addrtype_mt_checkentry_v1`).
+    pub const IPV6_UNSUPPORTED: AddrTypes = AddrTypes::BROADCAST
+        .union(AddrTypes::BLACKHOLE)
+        .union(AddrTypes::PROHIBIT)
+        .union(AddrTypes::THROW)
+        .union(AddrTypes::NAT)
+        .union(AddrTypes::XRESOLVE);
+
+    /// Checks the types are ones the kernel matches for `family`.
+    ///
+    /// # Errors
+    /// [`ModelError::Invalid`] for BROADCAST, BLACKHOLE, PROHIBIT, THROW, NAT or XRESOLVE on
+    /// IPv6 (the kernel answers EINVAL).
+    pub fn check_family(&self, family: Family) -> Result<(), ModelError> {
+        let used = [&self.src, &self.dst]
+            .into_iter()
+            .flatten()
+            .fold(AddrTypes::empty(), |acc, t| acc | t.value);
+        if family == Family::Ipv6 && used.intersects(Self::IPV6_UNSUPPORTED) {
+            return Err(ModelError::Invalid {
+                what: "addrtype",
+                reason: "IPv6 cannot match BROADCAST, BLACKHOLE, PROHIBIT, THROW, NAT or XRESOLVE"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
 }

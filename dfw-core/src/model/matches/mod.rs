@@ -85,6 +85,7 @@ impl Match {
             }),
             Match::Conntrack(c) => c.check_family(family),
             Match::IpRange(r) => r.check_family(family),
+            Match::AddrType(a) => a.check_family(family),
             _ => Ok(()),
         }
     }
