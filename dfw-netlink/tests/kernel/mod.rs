@@ -5,6 +5,8 @@
 //! before the real wire codec lands; it is not the library's writer.
 #![allow(dead_code, unsafe_code)]
 
+pub mod strace;
+
 use dfw_core::model::Family;
 use dfw_netlink::expr::{Expr, ImmediateData, Verdict};
 use dfw_netlink::rule_codec::EncodedRule;
