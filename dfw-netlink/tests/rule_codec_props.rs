@@ -6,7 +6,9 @@ mod strategies;
 
 use dfw_core::model::Family;
 use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
-use dfw_netlink::rule_codec::{decode_rule, encode_rule, Compat, DecodedRule};
+use dfw_netlink::rule_codec::{
+    decode_rule, decode_rule_with_userdata, encode_rule, Compat, DecodedRule,
+};
 use dfw_netlink::xt::{
     addrtype, comment, conntrack, icmp, iprange, log, mark, multiport, nat, reject, tcpudp,
 };
@@ -70,6 +72,17 @@ proptest! {
         if let Ok(v) = tcpudp::decode_tcp(&b(16)) { prop_assert_eq!(tcpudp::encode_tcp(&v), b(16)); }
         if let Ok(v) = addrtype::decode(&b(8)) { prop_assert_eq!(addrtype::encode(&v), b(8)); }
         if let Ok(v) = log::decode(&b(32)) { prop_assert_eq!(log::encode(&v), b(32)); }
+    }
+
+    #[test]
+    fn userdata_decoding_never_panics(udata in proptest::collection::vec(any::<u8>(), 0..64), text in "[ -~]{0,40}") {
+        let e = [Expr::Counter { packets: 0, bytes: 0 }];
+        let _ = decode_rule_with_userdata(Family::Ipv4, &e, None, Some(&udata));
+        let mut tlv = vec![0u8, text.len() as u8 + 1];
+        tlv.extend_from_slice(text.as_bytes());
+        tlv.push(0);
+        let decoded = decode_rule_with_userdata(Family::Ipv4, &e, None, Some(&tlv));
+        prop_assert!(decoded.rule().is_some());
     }
 
     #[test]
