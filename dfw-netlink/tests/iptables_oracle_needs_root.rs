@@ -161,3 +161,49 @@ fn iptables_native_forms_decode_like_dfw_xt_forms_needs_root() {
         check("", cmd, true);
     }
 }
+
+/// Every rule of a shared ruleset, restored by iptables-restore: decodes, and dfw's encoding
+/// is iptables' or (native tcp/udp/mark) decodes to the same rule.
+fn check_ruleset(family: Family, path: &str) {
+    let restore = match family {
+        Family::Ipv4 => "iptables-restore",
+        Family::Ipv6 => "ip6tables-restore",
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let appends = text.lines().filter(|l| l.starts_with("-A ")).count();
+    let rules = capture("", &format!("{restore} < {path}"), true);
+    assert_eq!(rules.len(), appends, "{path}");
+    let mut native = 0;
+    for (exprs, compat) in &rules {
+        let rule = match decode_rule(family, exprs, *compat) {
+            DecodedRule::Rule(r) => r,
+            DecodedRule::Opaque { reason, .. } => panic!("{path}: opaque: {reason}\n{exprs:?}"),
+        };
+        let enc = encode_rule(family, &rule).unwrap();
+        assert_eq!(enc.compat, *compat, "{path}: {rule:?}");
+        if &enc.exprs != exprs {
+            native += 1;
+            assert_eq!(
+                decode_rule(family, &enc.exprs, enc.compat),
+                DecodedRule::Rule(rule),
+                "{path}"
+            );
+        }
+    }
+    eprintln!("{path}: {appends} rules, {native} written natively by iptables");
+}
+
+#[test]
+#[ignore = "needs root, unshare, strace and iptables 1.8.9 (nf_tables)"]
+fn shared_rulesets_decode_and_reencode_needs_root() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+    for (family, file) in [
+        (Family::Ipv4, "conformance/rules.v4"),
+        (Family::Ipv6, "conformance/rules.v6"),
+        (Family::Ipv4, "fixtures/docker/docker-27.v4"),
+        (Family::Ipv4, "fixtures/docker/docker-29.v4"),
+        (Family::Ipv6, "fixtures/docker/docker-29.v6"),
+    ] {
+        check_ruleset(family, &format!("{dir}/{file}"));
+    }
+}
