@@ -281,3 +281,21 @@ fn docker_dnat_rule() {
     ];
     both(V4, &r, &dfw, compat(6, 0));
 }
+
+#[test]
+fn ipv4_protocol_as_payload_like_iptables_1_8_10() {
+    // doc 0 / 2.4: iptables 1.8.10+ writes IPv4 `-p tcp` as `payload load 1b @ nh + 9`.
+    let r = tcp_rule(TcpMatch {
+        dport: Some(Neg::is(PortRange::single(22))),
+        ..Default::default()
+    });
+    let e = [
+        nh(9, 1),
+        eq(&[6]),
+        th(2, 2),
+        eq(&[0, 22]),
+        counter(),
+        verdict(Verdict::Accept),
+    ];
+    assert_eq!(decoded(V4, &e, compat(6, 0)), r);
+}
