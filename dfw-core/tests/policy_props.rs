@@ -48,7 +48,8 @@ fn port_spec() -> impl Strategy<Value = PortSpec> {
 }
 
 fn iface() -> impl Strategy<Value = Iface> {
-    "[a-z][a-z0-9._-]{0,14}\\+?"
+    // At most 15 bytes, '+' included (iptables' limit for a wildcard).
+    prop_oneof!["[a-z][a-z0-9._-]{0,14}", "[a-z][a-z0-9._-]{0,13}\\+"]
         .prop_filter("not loopback or auto", |s| {
             !["lo", "lo+", "auto"].contains(&s.as_str())
         })

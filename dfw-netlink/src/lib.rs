@@ -4,6 +4,8 @@
 //! Layers, bottom up:
 //! - [`wire`]: netlink framing, attributes and nf_tables constants (pure, no I/O).
 //! - [`expr`]: nf_tables expressions as values, the contract between the rule codec and the wire.
+//! - [`xt`]: xt extension info structs (pure encode/decode).
+//! - [`rule_codec`]: model rules <-> expressions + compat attribute, in iptables-nft's form.
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces).
@@ -12,5 +14,7 @@
 pub mod expr;
 pub mod nft;
 pub mod route;
+pub mod rule_codec;
 pub mod transport;
 pub mod wire;
+pub mod xt;

@@ -7,8 +7,8 @@ use super::ModelError;
 /// Longest interface name the kernel accepts (`IFNAMSIZ - 1`).
 pub const IFACE_MAX_LEN: usize = 15;
 
-/// An interface name, exact or a `+` prefix wildcard. The name part is 1 to 15 bytes with no
-/// whitespace, `/`, NUL or `+` inside.
+/// An interface name, exact or a `+` prefix wildcard. The name part is 1 to 15 bytes (14 before
+/// a `+`) with no whitespace, `/`, NUL or `+` inside.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Iface {
     name: String,
@@ -49,6 +49,10 @@ impl Iface {
         }
         if name.len() > IFACE_MAX_LEN {
             return Err(err("longer than 15 bytes"));
+        }
+        // iptables limits the text, `+` included, to 15 bytes (IFNAMSIZ - 1).
+        if wildcard && name.len() > IFACE_MAX_LEN - 1 {
+            return Err(err("longer than 14 bytes before '+'"));
         }
         if name
             .chars()
@@ -109,5 +113,7 @@ mod tests {
             assert!(Iface::parse(bad).is_err(), "{bad}");
         }
         assert!(Iface::parse("0123456789abcde").is_ok());
+        assert!(Iface::parse("0123456789abcd+").is_ok());
+        assert!(Iface::parse("0123456789abcde+").is_err());
     }
 }
