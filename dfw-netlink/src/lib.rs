@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod firewall;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

@@ -1,0 +1,171 @@
+//! The firewall against the kernel (each test in its own private network namespace, gated
+//! by `kernel_test`): apply creates tables and chains as iptables-nft does, keeps handles of
+//! unchanged rules, places inserted rules exactly, never flips an existing policy, and maps
+//! a rejection back to the rule that caused it.
+
+use dfw_core::model::{ChainName, Family, Policy, Rule, TableName};
+use dfw_core::syntax::parse_rule;
+use dfw_netlink::firewall::{ChainTarget, ChangeSet, Firewall, FirewallError, StepKind};
+use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
+
+fn rule(spec: &str) -> Rule {
+    parse_rule(Family::Ipv4, spec).unwrap()
+}
+
+fn target(chain: &str, create: bool, policy: Option<Policy>, rules: &[&str]) -> ChainTarget {
+    ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: ChainName::new(chain).unwrap(),
+        create,
+        policy,
+        rules: rules.iter().map(|s| rule(s)).collect(),
+    }
+}
+
+fn save() -> String {
+    run_cmd("iptables-save", &[])
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn kernel_apply_creates_edits_and_keeps_handles() {
+    kernel_test("kernel_apply_creates_edits_and_keeps_handles", || {
+        let mut fw = Firewall::open().unwrap();
+        let change = ChangeSet {
+            chains: vec![
+                target(
+                    "DFW",
+                    true,
+                    None,
+                    &[" -s 192.0.2.1/32 -j ACCEPT", " -j RETURN"],
+                ),
+                target(
+                    "INPUT",
+                    true,
+                    Some(Policy::Drop),
+                    &[" -i lo -j ACCEPT", " -j DFW"],
+                ),
+            ],
+            delete_chains: vec![],
+        };
+        let r = fw.apply(&change).unwrap();
+        assert!(r.committed);
+        assert_eq!(
+            save(),
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:DFW - [0:0]\n\
+             -A INPUT -i lo -j ACCEPT\n-A INPUT -j DFW\n\
+             -A DFW -s 192.0.2.1/32 -j ACCEPT\n-A DFW -j RETURN\nCOMMIT\n"
+        );
+        let before = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["DFW"])
+            .unwrap();
+        let keep = before[0].rules[1].handle;
+        // Insert at the head, in the middle and at the end; delete the first rule.
+        let change = ChangeSet {
+            chains: vec![target(
+                "DFW",
+                false,
+                None,
+                &[
+                    " -s 192.0.2.7/32 -j DROP",
+                    " -s 192.0.2.8/32 -j DROP",
+                    " -j RETURN",
+                    " -s 192.0.2.9/32 -j DROP",
+                    " -s 192.0.2.10/32 -j DROP",
+                ],
+            )],
+            delete_chains: vec![],
+        };
+        let plan = fw.plan(&change).unwrap();
+        assert_eq!(
+            (
+                plan.stats().kept,
+                plan.stats().deleted,
+                plan.stats().inserted
+            ),
+            (1, 1, 4)
+        );
+        fw.apply(&change).unwrap();
+        let after = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["DFW"])
+            .unwrap();
+        assert_eq!(
+            after[0].rules[2].handle, keep,
+            "the kept rule keeps its handle"
+        );
+        assert!(save().contains(
+            "-A DFW -s 192.0.2.7/32 -j DROP\n-A DFW -s 192.0.2.8/32 -j DROP\n-A DFW -j RETURN\n\
+             -A DFW -s 192.0.2.9/32 -j DROP\n-A DFW -s 192.0.2.10/32 -j DROP\n"
+        ));
+        // Nothing to do: no batch.
+        assert!(!fw.apply(&change).unwrap().committed);
+        // Delete the chain (and the jump to it).
+        let change = ChangeSet {
+            chains: vec![target("INPUT", false, None, &[" -i lo -j ACCEPT"])],
+            delete_chains: vec![(
+                Family::Ipv4,
+                TableName::Filter,
+                ChainName::new("DFW").unwrap(),
+            )],
+        };
+        fw.apply(&change).unwrap();
+        assert_eq!(
+            save(),
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             -A INPUT -i lo -j ACCEPT\nCOMMIT\n"
+        );
+    });
+}
+
+#[test]
+fn kernel_existing_policy_is_never_flipped() {
+    kernel_test("kernel_existing_policy_is_never_flipped", || {
+        run_cmd("iptables", &["-P", "FORWARD", "DROP"]).unwrap();
+        let mut fw = Firewall::open().unwrap();
+        let change = ChangeSet {
+            chains: vec![target("FORWARD", true, None, &[" -j ACCEPT"])],
+            delete_chains: vec![],
+        };
+        fw.apply(&change).unwrap();
+        assert!(save().contains(":FORWARD DROP [0:0]\n"), "{}", save());
+    });
+}
+
+#[test]
+fn kernel_rejection_names_the_rule_and_commits_nothing() {
+    kernel_test(
+        "kernel_rejection_names_the_rule_and_commits_nothing",
+        || {
+            let mut fw = Firewall::open().unwrap();
+            fw.apply(&ChangeSet {
+                chains: vec![target("INPUT", true, None, &[" -j ACCEPT"])],
+                delete_chains: vec![],
+            })
+            .unwrap();
+            let before = save();
+            let change = ChangeSet {
+                chains: vec![target(
+                    "INPUT",
+                    true,
+                    None,
+                    &[" -j ACCEPT", " -j DROP", " -j NOSUCH"],
+                )],
+                delete_chains: vec![],
+            };
+            match fw.apply(&change) {
+                Err(FirewallError::Rejected { step, errno, .. }) => {
+                    assert_eq!(errno, libc::ENOENT);
+                    assert_eq!(step.chain.as_deref(), Some("INPUT"));
+                    assert_eq!(step.kind, StepKind::InsertRule { position: 3 });
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(save(), before);
+        },
+    );
+}
