@@ -120,11 +120,25 @@ impl<T: Transport> Firewall<T> {
     /// before anything is sent; [`FirewallError::Transport`] with
     /// [`TransportError::RetriesExhausted`] when the ruleset kept changing.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<ApplyReport, FirewallError> {
+        self.commit_loop(false, |t| Ok((read_for(t, changes)?, changes.clone())))
+    }
+
+    /// The retry loop shared by [`Firewall::apply`] and restore: `prepare` reads what it
+    /// needs and says what to change; the plan is sent (unless `dry_run`) with the generation
+    /// read before `prepare`, and everything starts again on a generation race.
+    pub(super) fn commit_loop<F>(
+        &mut self,
+        dry_run: bool,
+        mut prepare: F,
+    ) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut T) -> Result<(Vec<KernelTable>, ChangeSet), FirewallError>,
+    {
         let policy = self.retry;
         let mut backoff = policy.initial_backoff;
         let mut attempt = 1;
         loop {
-            let result = self.attempt(changes, attempt);
+            let result = self.attempt(&mut prepare, attempt, dry_run);
             let retry = match result {
                 Ok(report) => return Ok(report),
                 Err(FirewallError::Transport(e)) if e.is_retryable() => e,
@@ -144,15 +158,22 @@ impl<T: Transport> Firewall<T> {
     }
 
     /// One read-plan-send attempt.
-    fn attempt(
+    fn attempt<F>(
         &mut self,
-        changes: &ChangeSet,
+        prepare: &mut F,
         attempts: u32,
-    ) -> Result<ApplyReport, FirewallError> {
+        dry_run: bool,
+    ) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut T) -> Result<(Vec<KernelTable>, ChangeSet), FirewallError>,
+    {
         let genid = self.transport.generation()?;
-        let state = read_for(&mut self.transport, changes)?;
-        let plan = make_plan(&state, changes)?;
-        if plan.is_empty() {
+        let (state, changes) = prepare(&mut self.transport)?;
+        let plan = make_plan(&state, &changes)?;
+        if dry_run {
+            build_batch(&plan, genid, 1)?;
+        }
+        if plan.is_empty() || dry_run {
             let now = self.transport.generation()?;
             if now != genid {
                 return Err(TransportError::GenerationChanged { seq: 0, genid }.into());

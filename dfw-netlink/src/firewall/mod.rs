@@ -28,15 +28,15 @@ mod build;
 mod error;
 mod plan;
 mod read;
-// mod restore;
-// mod save;
+mod restore;
+mod save;
 mod types;
 
 pub use build::{Step, StepKind};
 pub use error::FirewallError;
 pub use plan::{ChainPlan, Create, Place, Plan, RuleOp};
-// pub use restore::{RestoreOptions, RestoreReport};
-// pub use save::{print_kernel_table, OPAQUE_MARK};
+pub use restore::{RestoreError, RestoreOptions, RestoreReport};
+pub use save::{print_kernel_table, OPAQUE_MARK};
 pub use types::{
     ApplyReport, BaseChain, ChainTarget, ChangeSet, Decoded, KernelChain, KernelRule, KernelTable,
 };
