@@ -3,6 +3,8 @@
 //! iptables arguments.
 #![allow(dead_code)]
 
+pub mod strace;
+
 use dfw_core::model::Family;
 use dfw_netlink::transport::testkit::run_cmd;
 
