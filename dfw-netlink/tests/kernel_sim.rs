@@ -263,3 +263,89 @@ fn kernel_sim_netns_run_moves_only_its_thread() {
     assert_ne!(inside, me);
     assert_eq!(std::fs::read_link("/proc/thread-self/ns/net").unwrap(), me);
 }
+
+/// How refusals look to the probes: REJECT with ICMP (host-prohibited, adm-prohibited, port
+/// unreachable) or tcp-reset is `Refused`, DROP is `TimedOut`, on INPUT and on FORWARD.
+#[test]
+fn kernel_sim_probe_outcomes_of_reject_and_drop() {
+    if !kernel_gate("kernel_sim_probe_outcomes_of_reject_and_drop") {
+        return;
+    }
+    let h = DockerHost::start().unwrap();
+    load_fixture(h.host(), Fixture::Docker29V4);
+    load_fixture(h.host(), Fixture::Docker29V6);
+    let rules: [(&str, &str); 7] = [
+        ("iptables", "-I INPUT -p tcp --dport 9999 -j REJECT --reject-with icmp-host-prohibited"),
+        ("iptables", "-I INPUT -p tcp --dport 22 -j DROP"),
+        ("iptables", "-I DOCKER-USER -p tcp -m conntrack --ctorigdstport 5432 -j REJECT --reject-with tcp-reset"),
+        ("iptables", "-I DOCKER-USER -p udp -j REJECT --reject-with icmp-port-unreachable"),
+        ("iptables", "-I DOCKER-USER -s 198.51.100.200 -j REJECT --reject-with icmp-admin-prohibited"),
+        ("ip6tables", "-I INPUT -p tcp --dport 9999 -j REJECT --reject-with icmp6-adm-prohibited"),
+        ("ip6tables", "-I DOCKER-USER -s 3fff::/20 -j REJECT --reject-with icmp6-adm-prohibited"),
+    ];
+    for (program, args) in rules {
+        let args: Vec<&str> = args.split(' ').collect();
+        support::run_in(h.host(), program, &args, "").unwrap();
+    }
+    use Probe::*;
+    use Side::*;
+    expect(
+        &h,
+        &[
+            (tcp(Internet, STRANGER2_V4, HOST_V4, HOST_APP), Refused),
+            (tcp(Internet, STRANGER2_V4, HOST_V4, HOST_SSH), TimedOut),
+            (tcp(Internet, STRANGER2_V4, HOST_V4, DB_PORT), Refused),
+            (udp(Internet, STRANGER2_V4, HOST_V4, DNS_PUBLISHED), Refused),
+            (tcp(Internet, STRANGER_V4, HOST_V4, WEB_PUBLISHED), Refused),
+            (tcp(Internet, STRANGER2_V4, HOST_V4, WEB_PUBLISHED), Open),
+            (tcp(Internet, OTHER_V6, HOST_V6, HOST_APP), Refused),
+            (tcp(Internet, STRANGER_V6, HOST_V6, WEB_PUBLISHED), Refused),
+            (tcp(Internet, OTHER_V6, HOST_V6, WEB_PUBLISHED), Open),
+        ],
+    );
+    let lines: Vec<String> = h
+        .survey(&DockerHost::internet_survey(), T)
+        .unwrap()
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+    assert!(
+        lines.contains(&"internet 198.51.100.200 -> 203.0.113.1:8080/tcp: refused".to_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"internet 3fff::7 -> [2001:db8:1::1]:22/tcp: open (host-ssh)".to_string()),
+        "{lines:#?}"
+    );
+}
+
+/// rtnetlink refusals name the namespace, the object and the errno.
+#[test]
+fn kernel_sim_rtnl_errors_name_the_object() {
+    if !kernel_gate("kernel_sim_rtnl_errors_name_the_object") {
+        return;
+    }
+    use dfw_netlink::sim::{Rtnl, SimError};
+    let ns = NetNs::new("scratch").unwrap();
+    ns.run(|| {
+        let mut r = Rtnl::open("scratch").unwrap();
+        r.add_bridge("br0").unwrap();
+        let e = r.add_bridge("br0").unwrap_err().to_string();
+        assert!(
+            e.contains("scratch") && e.contains("create bridge br0"),
+            "{e}"
+        );
+        assert!(e.contains("EEXIST"), "{e}");
+        match r.set_master("br0", "nosuch0") {
+            Err(SimError::NoSuchLink { ns, name }) => {
+                assert_eq!((ns.as_str(), name.as_str()), ("scratch", "nosuch0"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let gw: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let e = r.add_route(HOST_V4, 0, gw).unwrap_err().to_string();
+        assert!(e.contains("add default route via 192.0.2.1"), "{e}");
+        assert!(r.link_index("lo").unwrap() > 0);
+    })
+    .unwrap();
+}

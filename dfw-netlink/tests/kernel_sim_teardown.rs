@@ -70,6 +70,17 @@ fn kernel_sim_teardown_leaves_nothing() {
         .ino();
     assert_eq!(bound, inodes[0]);
     assert_eq!(h.host().name(), Some(name.as_str()));
+    // What `dfw-cli --netns NAME` does (transport::enter_netns) reaches the host namespace.
+    let entered = std::thread::spawn({
+        let name = name.clone();
+        move || {
+            dfw_netlink::transport::enter_netns(&name).unwrap();
+            std::fs::read_link("/proc/thread-self/ns/net").unwrap()
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(entered.to_string_lossy(), format!("net:[{}]", inodes[0]));
     assert!(matches!(
         NetNs::named(&name),
         Err(SimError::NameTaken { .. })

@@ -31,6 +31,28 @@ pub struct DockerHost {
     db: NetNs,
 }
 
+/// One line of a [`DockerHost::survey`]: the check, its outcome and the server's greeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What was tried.
+    pub check: Check,
+    /// What happened.
+    pub probe: Probe,
+    /// What the server said, when it answered.
+    pub greeting: Option<Greeting>,
+}
+
+impl std::fmt::Display for Outcome {
+    /// `internet 198.51.100.200 -> 203.0.113.1:8080/tcp: open (web)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.check, self.probe)?;
+        if let Some(g) = &self.greeting {
+            write!(f, " ({})", g.service)?;
+        }
+        Ok(())
+    }
+}
+
 /// An address with its prefix length.
 type Cidr = (IpAddr, u8);
 
@@ -185,15 +207,33 @@ impl DockerHost {
     /// # Errors
     /// The first [`SimError`] of any check.
     pub fn check_all(&self, checks: &[Check], timeout: Duration) -> Result<Vec<Probe>, SimError> {
+        Ok(self
+            .survey(checks, timeout)?
+            .into_iter()
+            .map(|o| o.probe)
+            .collect())
+    }
+
+    /// As [`DockerHost::check_all`], keeping each check and what the server said: a report
+    /// that prints one line per check (for the demo).
+    ///
+    /// # Errors
+    /// The first [`SimError`] of any check.
+    pub fn survey(&self, checks: &[Check], timeout: Duration) -> Result<Vec<Outcome>, SimError> {
         std::thread::scope(|s| {
             let handles: Vec<_> = checks
                 .iter()
-                .map(|c| s.spawn(move || self.check(c, timeout).map(|(p, _)| p)))
+                .map(|c| s.spawn(move || self.check(c, timeout)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(r) => r,
+            checks
+                .iter()
+                .zip(handles)
+                .map(|(c, h)| match h.join() {
+                    Ok(r) => r.map(|(probe, greeting)| Outcome {
+                        check: *c,
+                        probe,
+                        greeting,
+                    }),
                     Err(panic) => std::panic::resume_unwind(panic),
                 })
                 .collect()

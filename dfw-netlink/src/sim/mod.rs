@@ -18,6 +18,31 @@
 //!   server thread and closes every namespace; nothing is left behind.
 //! - The simulation never loads firewall rules itself: callers load Docker's rules (or dfw's)
 //!   inside [`DockerHost::host`].
+//!
+//! # Example
+//! ```no_run
+//! use dfw_netlink::sim::topology::{HOST_V4, STRANGER_V4, WEB_PUBLISHED};
+//! use dfw_netlink::sim::{DockerHost, Side};
+//!
+//! # fn main() -> Result<(), dfw_netlink::sim::SimError> {
+//! // Named, so `dfw-cli --netns dfw-demo ...` can be pointed at the host namespace.
+//! let h = DockerHost::start_named("dfw-demo")?;
+//! h.host().run(|| {
+//!     // Load Docker's rules here: sockets opened and programs spawned on this thread
+//!     // belong to the host namespace.
+//! })?;
+//! let p = h.tcp_probe(
+//!     Side::Internet,
+//!     STRANGER_V4,
+//!     (HOST_V4, WEB_PUBLISHED).into(),
+//!     DockerHost::PROBE_TIMEOUT,
+//! )?;
+//! println!("a stranger -> {HOST_V4}:{WEB_PUBLISHED}: {p}");
+//! for line in h.survey(&DockerHost::internet_survey(), DockerHost::PROBE_TIMEOUT)? {
+//!     println!("{line}");
+//! }
+//! # Ok(()) }
+//! ```
 #![deny(unsafe_code)]
 
 mod docker_host;
@@ -33,7 +58,7 @@ mod sock;
 mod sysctl;
 pub mod topology;
 
-pub use docker_host::DockerHost;
+pub use docker_host::{DockerHost, Outcome};
 pub use error::SimError;
 pub use netns::NetNs;
 pub use probe::{tcp_greeting, tcp_probe, udp_greeting, udp_probe, Check, Greeting, Probe, Proto};

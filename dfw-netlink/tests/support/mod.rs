@@ -5,7 +5,7 @@
 
 mod restart;
 
-pub use restart::{normalized_save, simulate_docker_restart};
+pub use restart::{normalized_save, restart_from_text, simulate_docker_restart};
 
 use std::io::Write;
 use std::process::{Command, Stdio};

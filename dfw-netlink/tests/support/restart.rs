@@ -14,6 +14,7 @@
 //! Rules of others in DOCKER-USER (dfw's jump) and chains of others (DFW-*) are untouched.
 
 use super::{run_in, Fixture};
+
 use dfw_netlink::sim::NetNs;
 
 const USER: &str = "DOCKER-USER";
@@ -51,10 +52,18 @@ fn tables(text: &str) -> Vec<Table<'_>> {
 /// # Errors
 /// The failing command and its standard error.
 pub fn simulate_docker_restart(ns: &NetNs, fixture: Fixture) -> Result<(), String> {
-    let ipt = fixture.iptables();
+    restart_from_text(ns, fixture.iptables(), fixture.text())
+}
+
+/// As [`simulate_docker_restart`], for any Docker `iptables-save` text loaded with
+/// `ipt`-restore (`ipt` is `iptables` or `ip6tables`).
+///
+/// # Errors
+/// The failing command and its standard error.
+pub fn restart_from_text(ns: &NetNs, ipt: &str, text: &str) -> Result<(), String> {
     let run = |args: &[&str]| run_in(ns, ipt, args, "").map(drop);
     run(&["-t", "filter", "-D", "FORWARD", "-j", USER])?;
-    let parsed = tables(fixture.text());
+    let parsed = tables(text);
     for t in &parsed {
         let builtin = |c: &str| t.chains.iter().any(|(n, b)| *n == c && *b);
         for rule in t.rules.iter().filter(|r| **r != JUMP) {
@@ -78,8 +87,7 @@ pub fn simulate_docker_restart(ns: &NetNs, fixture: Fixture) -> Result<(), Strin
         }
     }
     run(&["-t", "filter", "-I", "FORWARD", "-j", USER])?;
-    let rebuilt: String = fixture
-        .text()
+    let rebuilt: String = text
         .lines()
         .filter(|l| !l.starts_with(":DOCKER-USER ") && !l.starts_with("-A DOCKER-USER "))
         .filter(|l| *l != JUMP)
