@@ -156,7 +156,8 @@ impl DockerHost {
         }
     }
 
-    /// A TCP connection from `src` (an address of `from`) to `dst` (see [`probe`]).
+    /// A TCP connection from `src` (an address of `from`) to `dst` (see [`Probe`] for
+    /// how outcomes are classified).
     ///
     /// # Errors
     /// [`SimError::Socket`] for failures that are not an outcome.
@@ -170,7 +171,8 @@ impl DockerHost {
         probe::tcp_probe(self.ns(from), src, dst, timeout)
     }
 
-    /// A UDP exchange from `src` (an address of `from`) to `dst` (see [`probe`]).
+    /// A UDP exchange from `src` (an address of `from`) to `dst` (see [`Probe`] for
+    /// how outcomes are classified).
     ///
     /// # Errors
     /// [`SimError::Socket`] for failures that are not an outcome.

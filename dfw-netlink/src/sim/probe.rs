@@ -1,19 +1,7 @@
 //! Probes: one real TCP connection or UDP exchange from a chosen source address inside a
 //! namespace, classified as [`Probe::Open`], [`Probe::Refused`] or [`Probe::TimedOut`].
 //!
-//! Contract (the errno mapping):
-//! - TCP: `Open` when the handshake completes; `Refused` when the connect fails with
-//!   `ECONNREFUSED` (a TCP RST, from a closed port or `REJECT --reject-with tcp-reset`, or
-//!   ICMP port unreachable), `EHOSTUNREACH` / `ENETUNREACH` (ICMP host or net unreachable, and
-//!   `icmp-host-prohibited` / `icmp-admin-prohibited`, which Linux reports the same way),
-//!   `EACCES` (ICMPv6 administratively prohibited: `icmp6-adm-prohibited`) or `EPERM` (a
-//!   local netfilter drop in the probing namespace's own OUTPUT); `TimedOut` when nothing
-//!   answers within the timeout (a DROP somewhere on the path).
-//! - UDP: the probe connects its socket (so ICMP errors are reported to it), sends one
-//!   datagram and waits for the server's answer: `Open` on an answer, `Refused` on the same
-//!   errnos as TCP, `TimedOut` otherwise.
-//! - Any other failure (for example `EADDRNOTAVAIL`: the source is not an address of the
-//!   namespace) is a [`SimError::Socket`], not a probe outcome.
+//! Contract: see [`Probe`] for how errors map to outcomes.
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -25,11 +13,27 @@ use super::sock::tcp_connect_from;
 use super::topology::Side;
 
 /// The outcome of a probe.
+///
+/// How errors map to outcomes:
+/// - TCP: `Open` when the handshake completes; `Refused` when the connect fails with
+///   `ECONNREFUSED` (a TCP RST, from a closed port or `REJECT --reject-with tcp-reset`, or
+///   ICMP port unreachable), `EHOSTUNREACH` / `ENETUNREACH` (ICMP host or net unreachable, and
+///   `icmp-host-prohibited` / `icmp-admin-prohibited`, which Linux reports the same way),
+///   `EACCES` (ICMPv6 administratively prohibited: `icmp6-adm-prohibited`) or `EPERM` (a
+///   local netfilter drop in the probing namespace's own OUTPUT); `TimedOut` when nothing
+///   answers within the timeout (a DROP somewhere on the path). ICMP errors are read from the
+///   socket's error queue too (`IP_RECVERR`), so one that the kernel records only as a soft
+///   error (it arrived while `connect()` held the socket) still counts.
+/// - UDP: the probe connects its socket (so ICMP errors are reported to it), sends one
+///   datagram and waits for the server's answer: `Open` on an answer, `Refused` on the same
+///   errnos as TCP, `TimedOut` otherwise.
+/// - Any other failure (for example `EADDRNOTAVAIL`: the source is not an address of the
+///   namespace) is a [`SimError::Socket`], not a probe outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Probe {
     /// The connection was established (TCP) or answered (UDP).
     Open,
-    /// Actively refused: a TCP RST or an ICMP error (see the module contract).
+    /// Actively refused: a TCP RST or an ICMP error.
     Refused,
     /// No answer within the timeout.
     TimedOut,
