@@ -8,4 +8,5 @@
 #![warn(missing_docs)]
 
 pub mod diff;
+pub mod eval;
 pub mod model;
