@@ -14,6 +14,7 @@ pub mod audit;
 mod ctmatch;
 mod error;
 mod explain;
+mod exposure;
 pub(crate) mod flow;
 pub mod host;
 pub(crate) mod matcher;
@@ -26,7 +27,7 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-pub use audit::{audit, Audit, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
+pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
 pub use error::EvalError;
 pub use explain::{explain, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};

@@ -10,7 +10,9 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use crate::model::{AddrRange, Family, Match, Network, Rule, Ruleset, TableName, Target};
+use crate::model::matches::MultiportKind;
+use crate::model::{AddrRange, Family, Match, Network, PortRange, Protocol, Rule, Ruleset};
+use crate::model::{TableName, Target};
 
 use super::host::Host;
 use super::trace::RuleRef;
@@ -54,7 +56,8 @@ impl AddrSet {
         }
     }
 
-    fn family(&self) -> Family {
+    /// The family.
+    pub fn family(&self) -> Family {
         match self {
             AddrSet::Net(n) => n.family(),
             AddrSet::Range(r) => r.family(),
@@ -113,39 +116,117 @@ impl AddrSet {
     }
 }
 
-/// Every DNAT rule reached from nat PREROUTING (through jumps and gotos), in walk order.
-pub fn dnat_rules(ruleset: &Ruleset) -> Vec<(RuleRef, &Rule)> {
+/// Every rule reached from built-in chain `base` of `table` through jumps and gotos, in walk
+/// order (depth first, each chain once).
+pub fn reachable<'r>(
+    ruleset: &'r Ruleset,
+    table: TableName,
+    base: &'r str,
+) -> Vec<(RuleRef, &'r Rule)> {
     let mut out = Vec::new();
-    let Some(nat) = ruleset.table(TableName::Nat) else {
+    let Some(t) = ruleset.table(table) else {
         return out;
     };
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut todo = vec!["PREROUTING"];
+    let mut todo = vec![base];
     while let Some(name) = todo.pop() {
         if !seen.insert(name) {
             continue;
         }
-        let Some(chain) = nat.chain(name) else {
+        let Some(chain) = t.chain(name) else {
             continue;
         };
         let mut next = Vec::new();
         for (i, rule) in chain.rules.iter().enumerate() {
-            match &rule.target {
-                Some(Target::Dnat(_)) => out.push((
-                    RuleRef {
-                        table: TableName::Nat,
-                        chain: name.to_string(),
-                        number: i + 1,
-                    },
-                    rule,
-                )),
-                Some(Target::Jump(c) | Target::Goto(c)) => next.push(c.as_str()),
-                _ => {}
+            let at = RuleRef {
+                table,
+                chain: name.to_string(),
+                number: i + 1,
+            };
+            out.push((at, rule));
+            if let Some(c) = rule.target.as_ref().and_then(|t| t.chain()) {
+                next.push(c.as_str());
             }
         }
         todo.extend(next.into_iter().rev());
     }
     out
+}
+
+/// Every DNAT rule reached from nat PREROUTING, in walk order.
+pub fn dnat_rules(ruleset: &Ruleset) -> Vec<(RuleRef, &Rule)> {
+    reachable(ruleset, TableName::Nat, "PREROUTING")
+        .into_iter()
+        .filter(|(_, r)| matches!(r.target, Some(Target::Dnat(_))))
+        .collect()
+}
+
+/// The destination ports a rule selects (positive ranges) and those it excludes (negated).
+pub fn dports(rule: &Rule) -> (Vec<PortRange>, Vec<PortRange>) {
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    for m in &rule.matches {
+        let (negated, ranges): (bool, Vec<PortRange>) = match m {
+            Match::Tcp(t) => match &t.dport {
+                Some(r) => (r.negated, vec![r.value]),
+                None => continue,
+            },
+            Match::Udp(u) => match &u.dport {
+                Some(r) => (r.negated, vec![r.value]),
+                None => continue,
+            },
+            Match::Multiport(mp) if mp.kind() != MultiportKind::Source => {
+                (mp.negated(), mp.ports().to_vec())
+            }
+            _ => continue,
+        };
+        if negated { &mut neg } else { &mut pos }.extend(ranges);
+    }
+    (pos, neg)
+}
+
+/// The (protocol, first port) pairs the rules reached from filter INPUT select by destination
+/// port, TCP and UDP only, sorted and deduplicated; a rule without `-p` counts for both.
+pub fn input_ports(ruleset: &Ruleset) -> Vec<(Protocol, u16)> {
+    let mut out = Vec::new();
+    for (_, rule) in reachable(ruleset, TableName::Filter, "INPUT") {
+        let protos = match rule.bound_proto() {
+            Some(p) if p == Protocol::TCP || p == Protocol::UDP => vec![p],
+            Some(_) => continue,
+            None => vec![Protocol::TCP, Protocol::UDP],
+        };
+        let (pos, neg) = dports(rule);
+        for r in pos.iter().chain(&neg) {
+            for p in &protos {
+                out.push((*p, r.lo()));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The first port from 1 up that no rule of any table selects or excludes by destination port
+/// (`--dport`, `--dports`, `--ports`, `--ctorigdstport`, `--ctreplsrcport`): every such port
+/// meets the same rules as it.
+pub fn unmentioned_port(ruleset: &Ruleset) -> Option<u16> {
+    let mut ranges: Vec<PortRange> = Vec::new();
+    for rule in ruleset
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains())
+        .flat_map(|c| &c.rules)
+    {
+        let (pos, neg) = dports(rule);
+        ranges.extend(pos.into_iter().chain(neg));
+        for m in &rule.matches {
+            if let Match::Conntrack(c) = m {
+                let ports = [&c.orig_dst_port, &c.repl_src_port];
+                ranges.extend(ports.into_iter().flatten().map(|p| p.value));
+            }
+        }
+    }
+    (1..=u16::MAX).find(|p| !ranges.iter().any(|r| r.contains(*p)))
 }
 
 /// The source-like address sets of every rule of every table (header `-s`, `--ctorigsrc`,

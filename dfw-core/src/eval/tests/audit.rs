@@ -19,7 +19,7 @@ fn user(mut rs: Ruleset, rules: &[&str]) -> Ruleset {
 
 /// (host port, protocol, reach on eth0) of every published port.
 fn summary(a: &Audit) -> Vec<(u16, Option<Protocol>, Reach)> {
-    a.ports
+    a.published
         .iter()
         .map(|p| {
             assert_eq!(p.exposure.len(), 1, "one external interface");
@@ -47,7 +47,7 @@ fn docker27_ports_are_open_to_everyone() {
             &[(8080, Protocol::TCP), (5432, Protocol::TCP)]
         )
     );
-    let p = &a.ports[0];
+    let p = &a.published[0];
     assert_eq!(
         p.rule,
         RuleRef {
@@ -115,7 +115,7 @@ fn docker_user_whitelist_and_public_port() {
             "{name}"
         );
         assert_eq!(
-            a.ports[1].exposure[0].decided_by,
+            a.published[1].exposure[0].decided_by,
             Some(Decision::Rule(RuleRef {
                 table: TableName::Filter,
                 chain: "DOCKER-USER".into(),
@@ -161,4 +161,43 @@ fn whitelist_by_original_source_and_range() {
     assert!(s.contains(&SourceSet::Network(net("198.51.100.128/25"))));
     assert!(s.iter().any(|x| matches!(x, SourceSet::Range(_))));
     assert!(!s.contains(&SourceSet::Outside));
+}
+
+#[test]
+fn host_ports_of_the_input_path() {
+    let mut rs = v4("docker-29.v4");
+    let rules = [
+        "-i lo -j ACCEPT",
+        "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        "-s 192.0.2.0/24 -p tcp -m tcp --dport 22 -j ACCEPT",
+        "-p tcp -m multiport --dports 80,443 -j ACCEPT",
+        "-i eth0 -j DROP",
+    ];
+    for (i, r) in rules.iter().enumerate() {
+        insert(&mut rs, TableName::Filter, "INPUT", i, r);
+    }
+    let a = audit(&rs, &docker_host());
+    let hp: Vec<(Protocol, u16, bool, Reach)> = a
+        .host_ports
+        .iter()
+        .map(|h| (h.proto, h.port, h.unnamed, h.exposure[0].reach.clone()))
+        .collect();
+    assert_eq!(
+        hp,
+        vec![
+            (Protocol::TCP, 22, false, Reach::LanOnly),
+            (Protocol::TCP, 80, false, Reach::Everyone),
+            (Protocol::TCP, 443, false, Reach::Everyone),
+            (Protocol::TCP, 1, true, Reach::Nobody),
+            (Protocol::UDP, 1, true, Reach::Nobody),
+        ]
+    );
+    // Published ports are not affected by INPUT.
+    assert!(summary(&a).iter().all(|s| s.2 == Reach::Everyone));
+    // Without INPUT rules, every host port is open.
+    let a = audit(&v4("docker-29.v4"), &docker_host());
+    assert!(a
+        .host_ports
+        .iter()
+        .all(|h| h.unnamed && h.exposure[0].reach == Reach::Everyone));
 }
