@@ -4,6 +4,7 @@
 mod audit;
 mod docker;
 mod hosts;
+mod kernel;
 mod matches;
 mod prop;
 mod rules;
