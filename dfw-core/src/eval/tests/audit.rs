@@ -201,3 +201,92 @@ fn host_ports_of_the_input_path() {
         .iter()
         .all(|h| h.unnamed && h.exposure[0].reach == Reach::Everyone));
 }
+
+/// Docker 28.0.1 - 28.2.1: DOCKER-FORWARD with the isolation chains, DOCKER-USER ending in
+/// RETURN, raw PREROUTING drops (one container publishing 8080 -> 80).
+const DOCKER_28: &str = "*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-BRIDGE - [0:0]
+:DOCKER-CT - [0:0]
+:DOCKER-FORWARD - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER ! -i docker0 -o docker0 -j DROP
+-A DOCKER-BRIDGE -o docker0 -j DOCKER
+-A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i docker0 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -j RETURN
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+COMMIT
+";
+
+#[test]
+fn docker28_layout() {
+    let rs = ruleset(Family::Ipv4, DOCKER_28);
+    let a = audit(&rs, &docker_host());
+    assert_eq!(summary(&a), all(Reach::Everyone, &[(8080, Protocol::TCP)]));
+    // Rules inserted before DOCKER-USER's final RETURN.
+    let rs2 = user(
+        rs.clone(),
+        &[
+            "-i eth0 -s 203.0.113.0/24 -j DROP",
+            "-i eth0 -s 203.0.113.8/29 -j LOG",
+        ],
+    );
+    let a = audit(&rs2, &docker_host());
+    assert_eq!(
+        summary(&a)[0].2,
+        Reach::EveryoneExcept(vec![
+            SourceSet::Network(net("203.0.113.0/24")),
+            SourceSet::Network(net("203.0.113.8/29")),
+        ])
+    );
+    // A second layout-independent check: the nobody case through a goto.
+    let rs3 = ruleset(
+        Family::Ipv4,
+        &DOCKER_28.replace(
+            ":DOCKER-USER - [0:0]\n",
+            ":DOCKER-USER - [0:0]\n:BLOCK - [0:0]\n-A BLOCK -j DROP\n",
+        ),
+    );
+    let rs3 = user(rs3, &["-i eth0 -g BLOCK"]);
+    let a = audit(&rs3, &docker_host());
+    assert_eq!(summary(&a)[0].2, Reach::Nobody);
+    assert_eq!(
+        a.published[0].exposure[0].decided_by,
+        Some(Decision::Rule(RuleRef {
+            table: TableName::Filter,
+            chain: "BLOCK".into(),
+            number: 1
+        }))
+    );
+}
