@@ -12,7 +12,8 @@
 //!    FORWARD: mangle (-150), filter (0), security (50), then POSTROUTING: mangle (-150),
 //!    nat POSTROUTING (100, SNAT/MASQUERADE only).
 //!
-//! A DROP or REJECT ends the path. Missing tables or chains accept. Unknown rules whose target
+//! A DROP or REJECT ends the path (a REJECT met outside INPUT/FORWARD/OUTPUT is unknown: the
+//! kernel refuses such a ruleset). Missing tables or chains accept. Unknown rules whose target
 //! matters are explored both ways (up to [`MAX_PATHS`] paths): when every path ends in the same
 //! verdict (and the same DNAT) the verdict is known, otherwise it is [`Verdict::Unknown`] naming
 //! the first undecidable rule. The reported [`Trace`] follows the path where no undecidable rule
@@ -150,6 +151,20 @@ fn run_hooks(
                 if d.is_some() {
                     end.decided_by = d;
                 }
+            }
+            HookResult::End(Verdict::Reject(_), Some(Decision::Rule(at)))
+                if !matches!(hook, Hook::Input | Hook::Forward | Hook::Output) =>
+            {
+                end.verdict = unknown(
+                    Some(at),
+                    format!(
+                        "REJECT reached from {} {}: only valid in INPUT, FORWARD and OUTPUT \
+                         (not loadable)",
+                        table,
+                        hook.chain_name()
+                    ),
+                );
+                return Err(());
             }
             HookResult::End(v, d) => {
                 end.verdict = v;

@@ -8,7 +8,8 @@
 //! - [`packet`], [`host`]: the inputs; [`trace`]: the result of [`explain`];
 //! - `flow`, `matcher`, `ctmatch`: the packet in flight and every match of the model;
 //! - `walk`: one chain walk (jump, goto, return, policies); [`explain()`]: every hook in order;
-//! - [`audit`]: published ports and who can reach them.
+//! - [`audit()`]: published ports and host ports, and who can reach them (`exposure` runs the
+//!   probes, `probes` picks the representative addresses and finds the DNAT rules).
 
 pub mod audit;
 mod ctmatch;

@@ -199,3 +199,14 @@ fn non_syn_tcp_is_unknown_unless_rules_decide_first() {
     let rs = ":INPUT ACCEPT\n-A INPUT -p tcp -m tcp ! --tcp-flags SYN,ACK SYN -j DROP";
     assert_eq!(input_packet(rs, p).verdict, Verdict::Drop);
 }
+
+#[test]
+fn reject_outside_input_forward_output_is_not_loadable() {
+    let rs = ruleset(
+        Family::Ipv4,
+        "*raw\n:PREROUTING ACCEPT\n-A PREROUTING -p tcp -j REJECT\nCOMMIT\n",
+    );
+    let p = Packet::tcp_syn("eth0", ip("203.0.113.5"), ip(ETH0_V4), 22);
+    let t = explain(&rs, &p, &docker_host()).unwrap();
+    assert!(t.verdict.is_unknown());
+}
