@@ -104,6 +104,7 @@ fn random_ruleset() -> impl Strategy<Value = Ruleset> {
             for (c, o, t) in rules {
                 text.push_str(&format!("-A {} {} {}\n", chains[c], OPTS[o], target(t)));
             }
+            text.push_str("COMMIT\n");
             ruleset(Family::Ipv4, &text)
         },
     )

@@ -201,12 +201,8 @@ fn non_syn_tcp_is_unknown_unless_rules_decide_first() {
 }
 
 #[test]
-fn reject_outside_input_forward_output_is_not_loadable() {
-    let rs = ruleset(
-        Family::Ipv4,
-        "*raw\n:PREROUTING ACCEPT\n-A PREROUTING -p tcp -j REJECT\nCOMMIT\n",
-    );
-    let p = Packet::tcp_syn("eth0", ip("203.0.113.5"), ip(ETH0_V4), 22);
-    let t = explain(&rs, &p, &docker_host()).unwrap();
-    assert!(t.verdict.is_unknown());
+fn reject_outside_filter_cannot_be_built() {
+    // The kernel refuses REJECT outside INPUT/FORWARD/OUTPUT; the parser refuses it first.
+    let text = "*raw\n:PREROUTING ACCEPT\n-A PREROUTING -p tcp -j REJECT\nCOMMIT\n";
+    assert!(crate::syntax::parse_ruleset(Family::Ipv4, text).is_err());
 }
