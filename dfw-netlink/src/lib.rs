@@ -9,6 +9,7 @@
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces).
+//! - [`sim`]: a simulated Docker host in throwaway network namespaces (tests and the demo).
 #![warn(missing_docs)]
 
 pub mod expr;
@@ -16,6 +17,7 @@ pub mod firewall;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
+pub mod sim;
 pub mod transport;
 pub mod wire;
 pub mod xt;
