@@ -8,12 +8,14 @@
 //! - [`rule_codec`]: model rules <-> expressions + compat attribute, in iptables-nft's form.
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
-//! - [`route`]: rtnetlink look-ups (default-route interfaces).
+//! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
+//! - [`live`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`sim`]: a simulated Docker host in throwaway network namespaces (tests and the demo).
 #![warn(missing_docs)]
 
 pub mod expr;
 pub mod firewall;
+pub mod live;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
