@@ -140,3 +140,96 @@ pub fn read_ruleset<T: Transport>(
     let tables = fw.read_tables(family, &EVAL_TABLES)?;
     ruleset_of(family, &tables)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firewall::{BaseChain, KernelChain, KernelRule};
+    use dfw_core::syntax::{parse_rule, parse_ruleset};
+
+    fn rule(spec: &str) -> KernelRule {
+        KernelRule {
+            handle: 1,
+            rule: DecodedRule::Rule(parse_rule(Family::Ipv4, spec).unwrap()),
+            counters: Default::default(),
+        }
+    }
+
+    fn filter(forward: Vec<KernelRule>, user: Vec<KernelRule>) -> KernelTable {
+        let base = BaseChain {
+            hook: 2,
+            priority: 0,
+            chain_type: "filter".into(),
+            policy: Some(Policy::Drop),
+            counters: Default::default(),
+        };
+        KernelTable {
+            family: Family::Ipv4,
+            name: TableName::Filter,
+            chains: vec![
+                KernelChain {
+                    name: "FORWARD".into(),
+                    handle: 1,
+                    base: Some(base),
+                    rules: forward,
+                },
+                KernelChain {
+                    name: "DOCKER-USER".into(),
+                    handle: 2,
+                    base: None,
+                    rules: user,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn kernel_tables_become_the_ruleset_iptables_save_describes() {
+        let t = filter(
+            vec![rule("-j DOCKER-USER")],
+            vec![rule("-s 198.51.100.0/24 -j RETURN"), rule("-j DROP")],
+        );
+        let got = ruleset_of(Family::Ipv4, &[t]).unwrap();
+        let want = parse_ruleset(
+            Family::Ipv4,
+            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             :DOCKER-USER - [0:0]\n-A FORWARD -j DOCKER-USER\n\
+             -A DOCKER-USER -s 198.51.100.0/24 -j RETURN\n-A DOCKER-USER -j DROP\nCOMMIT\n",
+        )
+        .unwrap();
+        let (g, w) = (got.table(TableName::Filter), want.table(TableName::Filter));
+        assert_eq!(
+            g.and_then(|t| t.chain("FORWARD")),
+            w.and_then(|t| t.chain("FORWARD"))
+        );
+        assert_eq!(
+            g.and_then(|t| t.chain("DOCKER-USER")),
+            w.and_then(|t| t.chain("DOCKER-USER"))
+        );
+    }
+
+    #[test]
+    fn an_opaque_rule_makes_the_family_unevaluable() {
+        let opaque = KernelRule {
+            handle: 9,
+            rule: DecodedRule::Opaque {
+                reason: "unknown expression".into(),
+                exprs: Vec::new(),
+                compat: None,
+            },
+            counters: Default::default(),
+        };
+        let t = filter(
+            vec![rule("-j DOCKER-USER")],
+            vec![rule("-j RETURN"), opaque],
+        );
+        let err = ruleset_of(Family::Ipv4, &[t]).unwrap_err().to_string();
+        assert!(err.contains("filter chain DOCKER-USER rule #2"), "{err}");
+        assert!(err.contains("unknown expression"), "{err}");
+        let dangling = filter(vec![rule("-j NOWHERE")], Vec::new());
+        let err = ruleset_of(Family::Ipv4, &[dangling])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("FORWARD"), "{err}");
+    }
+}
