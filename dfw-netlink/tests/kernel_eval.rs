@@ -7,8 +7,8 @@
 //! kernel exactly as `dfw-cli audit` reads them (`live::read_ruleset`, `route::read_host`).
 //!
 //! For every round: random (source, port) pairs from the internet and LAN sides, and every
-//! audit probe arriving on `eth0` whose replies route back through `eth0` (its source added to
-//! the internet side), are connected for real, concurrently; the outcome must be what the
+//! audit probe (the audit examines `eth0` and `eth1`) whose replies route back through the
+//! interface it arrives on (its source added to the internet or LAN side), are connected for real, concurrently; the outcome must be what the
 //! verdict says (ACCEPT: open when a server listens at the final destination, refused
 //! otherwise; REJECT: refused; DROP: timed out), and an audit probe reaches its service exactly
 //! when its connection opens. A mismatch is retried once with a long timeout before failing.
@@ -17,18 +17,18 @@
 mod evalsim;
 mod support;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use dfw_core::eval::{audit, explain, Host, IfaceExposure, Packet, RouteDecision, RuleRef};
+use dfw_core::eval::{audit, explain, Host, IfaceExposure, Packet, Reach, RouteDecision, RuleRef};
 use dfw_core::model::{Family, Protocol, Ruleset};
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
 use evalsim::policy::{random_policy, Lcg};
-use evalsim::{add_internet_source, expected, listens, live, outcome, random_pairs, side_of};
+use evalsim::{add_source, expected, listens, live, outcome, random_pairs, side_of};
 use support::{load_fixture, run_in, Fixture};
 
 const SHORT: Duration = Duration::from_millis(350);
@@ -48,6 +48,8 @@ struct Stats {
     audit: usize,
     unknown: usize,
     retried: usize,
+    audit_lan: usize,
+    reaches: BTreeMap<&'static str, usize>,
     seen: Vec<Probe>,
 }
 
@@ -65,28 +67,65 @@ fn is_link_local(a: &IpAddr) -> bool {
     matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80)
 }
 
-/// The audit's probes of one service on `eth0`, as connections from the internet side.
-#[allow(clippy::too_many_arguments)]
-fn audit_cases(
-    h: &DockerHost,
-    host: &Host,
-    added: &mut HashSet<IpAddr>,
-    exposure: &[IfaceExposure],
-    goal: Option<&RuleRef>,
+/// One audited service: the DNAT rule it must pass (none for a host port), protocol, the
+/// rule's `-d` host address if any, and port.
+struct Svc<'a> {
+    family: Family,
+    goal: Option<&'a RuleRef>,
     proto: Proto,
-    dst: SocketAddr,
-    what: &str,
+    addr: Option<IpAddr>,
+    port: u16,
+    what: String,
+}
+
+/// Where the audit's probes start from: the side behind each examined interface, the host
+/// address probed there, and the sources added so far.
+struct Sources<'h> {
+    h: &'h DockerHost,
+    added: HashSet<(Side, IpAddr)>,
+    fresh: bool,
+}
+
+impl Sources<'_> {
+    fn add(&mut self, side: Side, addr: IpAddr) {
+        if self.added.insert((side, addr)) {
+            add_source(self.h, side, addr);
+            self.fresh = true;
+        }
+    }
+}
+
+/// The side behind a host interface and the host's address there.
+fn behind(iface: &str, family: Family) -> (Side, IpAddr) {
+    match (iface, family) {
+        (LAN_IF, Family::Ipv4) => (Side::Lan, HOST_LAN_V4),
+        (LAN_IF, Family::Ipv6) => (Side::Lan, HOST_LAN_V6),
+        (_, Family::Ipv4) => (Side::Internet, HOST_V4),
+        (_, Family::Ipv6) => (Side::Internet, HOST_V6),
+    }
+}
+
+/// The audit's probes of one service on every examined interface, as connections from the
+/// side behind it (sources whose replies route back through that interface only).
+fn audit_cases(
+    src: &mut Sources<'_>,
+    host: &Host,
+    exposure: &[IfaceExposure],
+    svc: &Svc<'_>,
     out: &mut Vec<Case>,
 ) {
-    for e in exposure.iter().filter(|e| e.iface == EXTERNAL_IF) {
+    for e in exposure {
+        let (side, own) = behind(&e.iface, svc.family);
+        let dst = SocketAddr::new(svc.addr.unwrap_or(own), svc.port);
         for p in &e.probes {
-            let back_via_eth0 = host.lookup(&p.addr) == Some(EXTERNAL_IF);
-            if !back_via_eth0 || host.local_owner(&p.addr).is_some() || is_link_local(&p.addr) {
+            let back = host.lookup(&p.addr) == Some(e.iface.as_str());
+            if !back || host.local_owner(&p.addr).is_some() || is_link_local(&p.addr) {
                 continue;
             }
             let route = p.dnat.as_ref().map_or(RouteDecision::Local, |_| {
                 RouteDecision::Forward(BRIDGE.to_string())
             });
+            let proto = svc.proto;
             let Some(want) = outcome(&p.verdict, p.dnat.as_ref(), Some(&route), proto, dst) else {
                 continue;
             };
@@ -96,22 +135,23 @@ fn audit_cases(
             };
             if serves {
                 // A probe reaches its service exactly when its connection opens there.
-                let there = p.dnat.as_ref().map(|d| &d.rule) == goal;
+                let there = p.dnat.as_ref().map(|d| &d.rule) == svc.goal;
                 let opens = want == Probe::Open && there;
-                assert_eq!(p.reaches, Some(opens), "{what}: {p:?}");
+                assert_eq!(p.reaches, Some(opens), "{}: {p:?}", svc.what);
             }
-            if added.insert(p.addr) {
-                add_internet_source(h, p.addr);
-            }
+            src.add(side, p.addr);
             out.push(Case {
                 check: Check {
-                    from: Side::Internet,
+                    from: side,
                     src: p.addr,
                     proto,
                     dst,
                 },
                 want,
-                label: format!("audit {what} on eth0, probe {:?}: {}", p.source, p.verdict),
+                label: format!(
+                    "audit {} on {}, probe {:?}: {}",
+                    svc.what, e.iface, p.source, p.verdict
+                ),
             });
         }
     }
@@ -119,57 +159,60 @@ fn audit_cases(
 
 /// Every audit probe of every TCP/UDP service with a port.
 fn all_audit_cases(
-    h: &DockerHost,
+    src: &mut Sources<'_>,
     rs: &Ruleset,
     host: &Host,
-    added: &mut HashSet<IpAddr>,
+    reaches: &mut BTreeMap<&'static str, usize>,
 ) -> Vec<Case> {
     let a = audit(rs, host);
-    let host_addr = if rs.family() == Family::Ipv4 {
-        HOST_V4
-    } else {
-        HOST_V6
-    };
+    let exposures = a
+        .published
+        .iter()
+        .flat_map(|p| &p.exposure)
+        .chain(a.host_ports.iter().flat_map(|h| &h.exposure));
+    for e in exposures {
+        let kind = match e.reach {
+            Reach::Everyone => "everyone",
+            Reach::EveryoneExcept(_) => "everyone except",
+            Reach::Sources(_) => "sources",
+            Reach::LanOnly => "LAN only",
+            Reach::Nobody => "nobody",
+            Reach::Unknown(_) => "unknown",
+        };
+        *reaches.entry(kind).or_default() += 1;
+    }
     let mut out = Vec::new();
     for p in &a.published {
         let (Some(proto), Some(port)) = (p.proto.and_then(proto_of), p.host_ports.first()) else {
             continue;
         };
         let addr = match &p.host_addr {
-            Some(n) if !n.negated && n.value.is_host() => n.value.addr(),
-            _ => host_addr,
+            Some(n) if !n.negated && n.value.is_host() => Some(n.value.addr()),
+            _ => None,
         };
-        let dst = SocketAddr::new(addr, port.lo());
-        let what = format!("published {} ({})", port.lo(), p.rule);
-        audit_cases(
-            h,
-            host,
-            added,
-            &p.exposure,
-            Some(&p.rule),
+        let svc = Svc {
+            family: rs.family(),
+            goal: Some(&p.rule),
             proto,
-            dst,
-            &what,
-            &mut out,
-        );
+            addr,
+            port: port.lo(),
+            what: format!("published {} ({})", port.lo(), p.rule),
+        };
+        audit_cases(src, host, &p.exposure, &svc, &mut out);
     }
     for hp in &a.host_ports {
         let Some(proto) = proto_of(hp.proto) else {
             continue;
         };
-        let dst = SocketAddr::new(host_addr, hp.port);
-        let what = format!("host port {}/{}", hp.port, hp.proto);
-        audit_cases(
-            h,
-            host,
-            added,
-            &hp.exposure,
-            None,
+        let svc = Svc {
+            family: rs.family(),
+            goal: None,
             proto,
-            dst,
-            &what,
-            &mut out,
-        );
+            addr: None,
+            port: hp.port,
+            what: format!("host port {}/{}", hp.port, hp.proto),
+        };
+        audit_cases(src, host, &hp.exposure, &svc, &mut out);
     }
     out
 }
@@ -216,6 +259,12 @@ fn connect(h: &DockerHost, cases: &[Case], context: &str, stats: &mut Stats) {
     let again: Vec<Check> = retry.iter().map(|i| cases[*i].check).collect();
     let second = h.check_all(&again, LONG).expect("probes");
     stats.retried += retry.len();
+    for i in &retry {
+        eprintln!(
+            "retried: {}: want {}, got {} at first",
+            cases[*i].label, cases[*i].want, got[*i]
+        );
+    }
     let wrong: Vec<String> = retry
         .iter()
         .zip(&second)
@@ -231,7 +280,7 @@ fn round(
     fixture: Fixture,
     policy: Option<&str>,
     rng: &mut Lcg,
-    added: &mut HashSet<IpAddr>,
+    src: &mut Sources<'_>,
     stats: &mut Stats,
 ) {
     load_fixture(h.host(), fixture);
@@ -244,12 +293,17 @@ fn round(
     } else {
         Family::Ipv4
     };
-    let (rs, host) = live(h, family);
+    let (rs, host) = live(h, family, &[EXTERNAL_IF, LAN_IF]);
     let mut cases = explain_cases(&rs, &host, rng, fixture.is_v6(), stats);
     stats.explain += cases.len();
-    let audit = all_audit_cases(h, &rs, &host, added);
+    let audit = all_audit_cases(src, &rs, &host, &mut stats.reaches);
+    stats.audit_lan += audit.iter().filter(|c| c.check.from == Side::Lan).count();
     stats.audit += audit.len();
     cases.extend(audit);
+    if std::mem::take(&mut src.fresh) {
+        // Let new addresses settle (IPv6 routes and neighbours) before the first probe.
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let context = format!("{fixture:?} with policy:\n{}", policy.unwrap_or("(none)"));
     connect(h, &cases, &context, stats);
     stats.rounds += 1;
@@ -271,9 +325,18 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         write_sysctls(h.ns(side), &limits).expect("sysctls");
     }
     let mut rng = Lcg::new(0x5eed_a0d1_7e57);
-    // The internet side's own addresses are there already.
-    let mut added: HashSet<IpAddr> = INTERNET_SOURCES.into_iter().collect();
-    added.extend([INET_GW_V4, INET_GW_V6]);
+    // The sides' own addresses are there already.
+    let mut added: HashSet<(Side, IpAddr)> = INTERNET_SOURCES
+        .into_iter()
+        .chain([INET_GW_V4, INET_GW_V6])
+        .map(|a| (Side::Internet, a))
+        .collect();
+    added.extend([LAN_CLIENT_V4, LAN_CLIENT_V6].map(|a| (Side::Lan, a)));
+    let mut src = Sources {
+        h: &h,
+        added,
+        fresh: false,
+    };
     let mut stats = Stats::default();
     let plan = [
         (Fixture::Docker27V4, 20),
@@ -281,10 +344,10 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         (Fixture::Docker29V6, 15),
     ];
     for (fixture, n) in plan {
-        round(&h, fixture, None, &mut rng, &mut added, &mut stats);
+        round(&h, fixture, None, &mut rng, &mut src, &mut stats);
         for _ in 0..n {
             let p = random_policy(&mut rng, fixture.is_v6());
-            round(&h, fixture, Some(&p), &mut rng, &mut added, &mut stats);
+            round(&h, fixture, Some(&p), &mut rng, &mut src, &mut stats);
         }
     }
     let count = |p: Probe| stats.seen.iter().filter(|s| **s == p).count();
@@ -300,6 +363,20 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         count(Probe::TimedOut),
         t0.elapsed()
     );
+    eprintln!(
+        "audit probes from the LAN side: {}; reach classes: {:?}",
+        stats.audit_lan, stats.reaches
+    );
+    assert!(stats.audit_lan > 50);
+    for kind in [
+        "everyone",
+        "everyone except",
+        "sources",
+        "LAN only",
+        "nobody",
+    ] {
+        assert!(stats.reaches.contains_key(kind), "no exposure was {kind}");
+    }
     for p in [Probe::Open, Probe::Refused, Probe::TimedOut] {
         assert!(count(p) > 10, "too few {p} outcomes");
     }

@@ -17,12 +17,14 @@ use dfw_netlink::sim::{Check, DockerHost, Probe, Proto, Rtnl, Side};
 
 /// The kernel's ruleset of `family` and the host description, read inside the host namespace
 /// exactly as `dfw-cli audit` reads them.
-pub fn live(h: &DockerHost, family: Family) -> (Ruleset, Host) {
+/// `externals`: the interfaces the audit examines.
+pub fn live(h: &DockerHost, family: Family, externals: &[&str]) -> (Ruleset, Host) {
+    let externals: Vec<String> = externals.iter().map(|s| s.to_string()).collect();
     h.host()
         .run(|| {
             let mut fw = Firewall::open().expect("firewall");
             let rs = read_ruleset(&mut fw, family).expect("ruleset");
-            let host = read_host(family, &[]).expect("host");
+            let host = read_host(family, &externals).expect("host");
             (rs, host)
         })
         .expect("host namespace")
@@ -164,11 +166,11 @@ pub fn random_pairs(rng: &mut policy::Lcg, v6: bool, n: usize) -> Vec<Pair> {
         .collect()
 }
 
-/// Adds `addr` (a /32 or /128) to the internet side's link, so probes can start from it.
-pub fn add_internet_source(h: &DockerHost, addr: IpAddr) {
-    let ns = h.ns(Side::Internet);
+/// Adds `addr` (a /32 or /128) to the link of `side`, so probes can start from it.
+pub fn add_source(h: &DockerHost, side: Side, addr: IpAddr) {
+    let ns = h.ns(side);
     let prefix = if addr.is_ipv4() { 32 } else { 128 };
     ns.run(|| Rtnl::open(ns.label())?.add_addr("eth0", addr, prefix))
-        .expect("internet namespace")
+        .expect("namespace")
         .expect("add address");
 }
