@@ -8,10 +8,13 @@
 //!
 //! For every round: random (source, port) pairs from the internet and LAN sides, and every
 //! audit probe (the audit examines `eth0` and `eth1`) whose replies route back through the
-//! interface it arrives on (its source added to the internet or LAN side), are connected for real, concurrently; the outcome must be what the
+//! interface it arrives on (its source added to the internet or LAN side; IPv6 link-local
+//! sources are left out), are connected for real, concurrently; the outcome must be what the
 //! verdict says (ACCEPT: open when a server listens at the final destination, refused
 //! otherwise; REJECT: refused; DROP: timed out), and an audit probe reaches its service exactly
-//! when its connection opens. A mismatch is retried once with a long timeout before failing.
+//! when its connection opens. New sources get 100 ms to settle before the round's probes; a
+//! mismatch is retried once with a long timeout (and printed) before failing. Every reach
+//! class (everyone, everyone except, sources, LAN only, nobody) must occur.
 //! Without root they print `SKIPPED` and pass, unless `DFW_REQUIRE_KERNEL=1`.
 
 mod evalsim;
