@@ -13,7 +13,7 @@ use dfw_core::eval::{audit, Audit, Host, IfaceExposure, IfaceKind};
 use dfw_core::model::{Family, Ruleset};
 
 use super::audit_json::{self, Document};
-use super::live::{decision_text, load, nat_text, reach_text, rule_line};
+use super::live::{decision_text, load, nat_text, port_text, reach_text, rule_line};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
@@ -64,7 +64,7 @@ fn text(rs: &Ruleset, a: &Audit, host: &Host) -> String {
         let ports = if p.host_ports.is_empty() {
             "*".to_string()
         } else {
-            let v: Vec<String> = p.host_ports.iter().map(|r| r.to_string()).collect();
+            let v: Vec<String> = p.host_ports.iter().map(port_text).collect();
             v.join(",")
         };
         let _ = writeln!(out, "  {proto} {ports} -> {}", nat_text(&p.to));

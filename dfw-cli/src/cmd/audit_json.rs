@@ -53,7 +53,7 @@ use dfw_core::eval::{
 };
 use dfw_core::model::{Family, Ruleset};
 
-use super::live::{nat_text, rule_text};
+use super::live::{nat_text, port_text, rule_text};
 
 /// The schema name and version.
 pub const SCHEMA: &str = "dfw.audit/1";
@@ -285,7 +285,7 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
             .map(|p| PublishedJ {
                 rule: rule(rs, &p.rule),
                 proto: p.proto.map(|x| x.to_string()),
-                host_ports: p.host_ports.iter().map(|r| r.to_string()).collect(),
+                host_ports: p.host_ports.iter().map(port_text).collect(),
                 host_addr: p
                     .host_addr
                     .as_ref()
@@ -306,3 +306,7 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "audit_json_tests.rs"]
+mod tests;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use dfw_core::eval::{Decision, Host, Reach, RuleRef, SourceSet};
 use dfw_core::model::target::Nat;
-use dfw_core::model::{Family, Ruleset};
+use dfw_core::model::{Family, PortRange, Ruleset};
 use dfw_core::syntax::rule_spec;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::live::read_ruleset;
@@ -46,6 +46,15 @@ pub fn decision_text(rs: &Ruleset, d: &Decision) -> String {
     }
 }
 
+/// A port range as `80` or `1000-2000`.
+pub fn port_text(r: &PortRange) -> String {
+    if r.lo() == r.hi() {
+        r.lo().to_string()
+    } else {
+        format!("{}-{}", r.lo(), r.hi())
+    }
+}
+
 /// `addr[:port]`, `[v6]:port`, `a-b:p-q` of a DNAT target.
 pub fn nat_text(n: &Nat) -> String {
     let addr = n.addrs.map(|r| {
@@ -55,7 +64,7 @@ pub fn nat_text(n: &Nat) -> String {
             r.to_string()
         }
     });
-    match (addr, n.ports) {
+    match (addr, n.ports.as_ref().map(port_text)) {
         (Some(a), Some(p)) if a.contains(':') => format!("[{a}]:{p}"),
         (Some(a), Some(p)) => format!("{a}:{p}"),
         (Some(a), None) => a,
@@ -94,4 +103,50 @@ pub fn iface_addr(host: &Host, iface: &str, family: Family) -> Option<IpAddr> {
         .iter()
         .map(|(a, _)| *a)
         .find(|a| Family::of(a) == family)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfw_core::eval::Undecided;
+    use dfw_core::model::{AddrRange, Network};
+
+    #[test]
+    fn nat_targets_and_reach_in_words() {
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        let one = |x: &str| AddrRange::new(a(x), a(x)).unwrap();
+        let nat = |addrs, ports| Nat {
+            addrs,
+            ports,
+            ..Nat::default()
+        };
+        let p80 = PortRange::new(80, 80).ok();
+        assert_eq!(
+            nat_text(&nat(Some(one("172.17.0.2")), p80)),
+            "172.17.0.2:80"
+        );
+        assert_eq!(nat_text(&nat(Some(one("fd00::2")), p80)), "[fd00::2]:80");
+        assert_eq!(nat_text(&nat(Some(one("172.17.0.2")), None)), "172.17.0.2");
+        let range = AddrRange::new(a("10.0.0.1"), a("10.0.0.9")).ok();
+        assert_eq!(
+            nat_text(&nat(range, PortRange::new(80, 90).ok())),
+            "10.0.0.1-10.0.0.9:80-90"
+        );
+        let net = Network::with_prefix(a("198.51.100.0"), 24).unwrap();
+        let lan = Network::with_prefix(a("192.168.1.0"), 24).unwrap();
+        assert_eq!(
+            reach_text(&Reach::Sources(vec![SourceSet::Network(net)])),
+            "only 198.51.100.0/24"
+        );
+        assert_eq!(
+            reach_text(&Reach::EveryoneExcept(vec![SourceSet::Lan(lan)])),
+            "everyone except LAN 192.168.1.0/24"
+        );
+        let u = Undecided {
+            rule: None,
+            reason: "mark unknown".into(),
+        };
+        assert_eq!(reach_text(&Reach::Unknown(u)), "unknown (mark unknown)");
+        assert_eq!(reach_text(&Reach::LanOnly), "LAN only");
+    }
 }
