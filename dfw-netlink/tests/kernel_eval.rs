@@ -3,7 +3,8 @@
 //! the real `iptables-restore` (the oracle), each alone and under many seeded random policies
 //! (`evalsim::policy`: DOCKER-USER whitelists, `--ctorigdstport` allows, `-s` restrictions,
 //! REJECT/DROP ends, jumps and gotos to GATE, INPUT rules and policies, extra nat DNATs),
-//! loaded with `iptables-restore --noflush`. The ruleset and the host are read back from the
+//! loaded with `iptables-restore --noflush` or (every other round) dfw's own
+//! `Firewall::restore` with `noflush`. The ruleset and the host are read back from the
 //! kernel exactly as `dfw-cli audit` reads them (`live::read_ruleset`, `route::read_host`).
 //!
 //! For every round: random (source, port) pairs from the internet and LAN sides, and every
@@ -31,7 +32,9 @@ use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
 use evalsim::policy::{random_policy, Lcg};
-use evalsim::{add_source, expected, listens, live, outcome, random_pairs, side_of};
+use evalsim::{
+    add_source, expected, listens, live, outcome, random_pairs, restore_with_dfw, side_of,
+};
 use support::{load_fixture, run_in, Fixture};
 
 const SHORT: Duration = Duration::from_millis(350);
@@ -288,14 +291,19 @@ fn round(
 ) {
     load_fixture(h.host(), fixture);
     let restore = format!("{}-restore", fixture.iptables());
-    if let Some(p) = policy {
-        run_in(h.host(), &restore, &["--noflush"], p).unwrap_or_else(|e| panic!("{e}\n{p}"));
-    }
     let family = if fixture.is_v6() {
         Family::Ipv6
     } else {
         Family::Ipv4
     };
+    match policy {
+        // Every other policy goes in through dfw's own restore.
+        Some(p) if stats.rounds % 2 == 1 => restore_with_dfw(h, family, p),
+        Some(p) => {
+            run_in(h.host(), &restore, &["--noflush"], p).unwrap_or_else(|e| panic!("{e}\n{p}"));
+        }
+        None => {}
+    }
     let (rs, host) = live(h, family, &[EXTERNAL_IF, LAN_IF]);
     let mut cases = explain_cases(&rs, &host, rng, fixture.is_v6(), stats);
     stats.explain += cases.len();

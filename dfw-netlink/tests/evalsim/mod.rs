@@ -9,7 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use dfw_core::eval::{DnatApplied, Host, RouteDecision, Trace, Verdict};
 use dfw_core::model::{Family, Ruleset};
-use dfw_netlink::firewall::Firewall;
+use dfw_core::syntax::RestoreScript;
+use dfw_netlink::firewall::{Firewall, RestoreOptions};
 use dfw_netlink::live::read_ruleset;
 use dfw_netlink::route::read_host;
 use dfw_netlink::sim::topology::*;
@@ -164,6 +165,19 @@ pub fn random_pairs(rng: &mut policy::Lcg, v6: bool, n: usize) -> Vec<Pair> {
             }
         })
         .collect()
+}
+
+/// Loads `text` with dfw's own `Firewall::restore --noflush` inside the host namespace.
+pub fn restore_with_dfw(h: &DockerHost, family: Family, text: &str) {
+    let script = RestoreScript::parse(family, text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let opts = RestoreOptions {
+        noflush: true,
+        ..Default::default()
+    };
+    h.host()
+        .run(|| Firewall::open().expect("firewall").restore(&script, opts))
+        .expect("host namespace")
+        .unwrap_or_else(|e| panic!("dfw restore: {e}\n{text}"));
 }
 
 /// Adds `addr` (a /32 or /128) to the link of `side`, so probes can start from it.
