@@ -284,3 +284,63 @@ fn kernel_opaque_rules_are_kept_marked_and_never_rewritten_silently() {
         );
     });
 }
+
+/// The kernel transport, with another writer (iptables) changing the ruleset right before the
+/// first batch goes out.
+struct Racing {
+    inner: dfw_netlink::transport::NetlinkTransport,
+    raced: bool,
+}
+
+impl Transport for Racing {
+    fn generation(&mut self) -> Result<u32, dfw_netlink::transport::TransportError> {
+        self.inner.generation()
+    }
+    fn dump(&mut self, r: &[u8]) -> Result<Vec<Vec<u8>>, dfw_netlink::transport::TransportError> {
+        self.inner.dump(r)
+    }
+    fn send_batch(
+        &mut self,
+        b: &[u8],
+    ) -> Result<dfw_netlink::transport::BatchOutcome, dfw_netlink::transport::TransportError> {
+        if !self.raced {
+            self.raced = true;
+            run_cmd(
+                "iptables",
+                &["-A", "OUTPUT", "-d", "198.51.100.1", "-j", "DROP"],
+            )
+            .unwrap();
+        }
+        self.inner.send_batch(b)
+    }
+}
+
+#[test]
+fn kernel_generation_race_is_replanned_and_retried() {
+    kernel_test("kernel_generation_race_is_replanned_and_retried", || {
+        run_cmd("iptables", &["-A", "INPUT", "-j", "ACCEPT"]).unwrap();
+        let t = Racing {
+            inner: dfw_netlink::transport::NetlinkTransport::open().unwrap(),
+            raced: false,
+        };
+        let mut fw = Firewall::new(t);
+        let r = fw
+            .apply(&ChangeSet {
+                chains: vec![target(
+                    "INPUT",
+                    true,
+                    None,
+                    &[" -j ACCEPT", " -i lo -j ACCEPT"],
+                )],
+                delete_chains: vec![],
+            })
+            .unwrap();
+        assert_eq!(r.attempts, 2, "ERESTART, then re-read and re-planned");
+        let s = save();
+        assert!(
+            s.contains("-A INPUT -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n"),
+            "{s}"
+        );
+        assert!(s.contains("-A OUTPUT -d 198.51.100.1/32 -j DROP\n"), "{s}");
+    });
+}
