@@ -10,9 +10,12 @@
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces).
 //! - [`sim`]: a simulated Docker host in throwaway network namespaces (tests and the demo).
+//! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
+//!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
 #![warn(missing_docs)]
 
 pub mod expr;
+pub mod firewall;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

@@ -1,0 +1,211 @@
+//! The firewall's operations: consistent reads, planning and the atomic, retried apply.
+//!
+//! Contract: [`Firewall::apply`] loops at most [`RetryPolicy::max_attempts`] times: read the
+//! generation, read the chains the change names, plan, and (unless the plan is empty) send
+//! one batch whose BEGIN carries that generation. `ERESTART` (someone else changed the
+//! ruleset in between) or an interrupted dump starts the loop again after a doubling
+//! backoff; a rejection is mapped to the [`Step`] that caused it.
+
+use dfw_core::model::{Family, TableName};
+
+use super::build::{build_batch, Step};
+use super::plan::{make_plan, Plan};
+use super::read::{read, Scope};
+use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
+use super::{Firewall, FirewallError};
+use crate::transport::{snapshot, Transport, TransportError};
+
+fn to_transport(e: FirewallError) -> TransportError {
+    match e {
+        FirewallError::Transport(t) => t,
+        FirewallError::Malformed(w) => TransportError::Malformed(w),
+        other => TransportError::InvalidRequest {
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Every (family, table) the change touches, with the chains it names there.
+fn scopes(changes: &ChangeSet) -> Vec<(Family, TableName, Vec<String>)> {
+    let mut out: Vec<(Family, TableName, Vec<String>)> = Vec::new();
+    let names = changes
+        .chains
+        .iter()
+        .map(|t| (t.family, t.table, t.chain.as_str()))
+        .chain(
+            changes
+                .delete_chains
+                .iter()
+                .map(|(f, t, c)| (*f, *t, c.as_str())),
+        );
+    for (f, t, c) in names {
+        match out.iter_mut().find(|(ff, tt, _)| *ff == f && *tt == t) {
+            Some((_, _, v)) => {
+                if !v.iter().any(|x| x == c) {
+                    v.push(c.to_string());
+                }
+            }
+            None => out.push((f, t, vec![c.to_string()])),
+        }
+    }
+    out
+}
+
+/// Reads the chains `changes` names (one table entry per family and table).
+fn read_for<T: Transport + ?Sized>(
+    t: &mut T,
+    changes: &ChangeSet,
+) -> Result<Vec<KernelTable>, FirewallError> {
+    let mut state = Vec::new();
+    for (family, table, chains) in scopes(changes) {
+        let names: Vec<&str> = chains.iter().map(String::as_str).collect();
+        state.extend(read(t, family, &Scope::Chains(table, &names))?);
+    }
+    Ok(state)
+}
+
+impl<T: Transport> Firewall<T> {
+    /// Reads only the named chains of one table (missing chains are left out), with their
+    /// rules, as one consistent snapshot.
+    ///
+    /// # Errors
+    /// [`FirewallError::Transport`] (retries exhausted, socket errors) or
+    /// [`FirewallError::Malformed`].
+    pub fn read_chains(
+        &mut self,
+        family: Family,
+        table: TableName,
+        chains: &[&str],
+    ) -> Result<Vec<KernelChain>, FirewallError> {
+        let scope = Scope::Chains(table, chains);
+        let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
+            read(t, family, &scope).map_err(to_transport)
+        })?;
+        Ok(tables.into_iter().flat_map(|t| t.chains).collect())
+    }
+
+    /// Reads whole tables (those of `tables` that exist, in iptables-save order), as one
+    /// consistent snapshot.
+    ///
+    /// # Errors
+    /// As [`Firewall::read_chains`].
+    pub fn read_tables(
+        &mut self,
+        family: Family,
+        tables: &[TableName],
+    ) -> Result<Vec<KernelTable>, FirewallError> {
+        let scope = Scope::Tables(tables);
+        let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
+            read(t, family, &scope).map_err(to_transport)
+        })?;
+        Ok(tables)
+    }
+
+    /// What [`Firewall::apply`] would do now, without doing it.
+    ///
+    /// # Errors
+    /// As [`Firewall::read_chains`], and the planning errors of [`Firewall::apply`].
+    pub fn plan(&mut self, changes: &ChangeSet) -> Result<Plan, FirewallError> {
+        let (_, state) = snapshot(&mut self.transport, &self.retry, |t| {
+            read_for(t, changes).map_err(to_transport)
+        })?;
+        make_plan(&state, changes)
+    }
+
+    /// Applies `changes` in one atomic batch (see the module contract).
+    ///
+    /// # Errors
+    /// [`FirewallError::Rejected`] naming the message the kernel refused (nothing committed);
+    /// [`FirewallError::MissingChain`], [`FirewallError::Refused`], [`FirewallError::Encode`]
+    /// before anything is sent; [`FirewallError::Transport`] with
+    /// [`TransportError::RetriesExhausted`] when the ruleset kept changing.
+    pub fn apply(&mut self, changes: &ChangeSet) -> Result<ApplyReport, FirewallError> {
+        self.commit_loop(false, |t| Ok((read_for(t, changes)?, changes.clone())))
+    }
+
+    /// The retry loop shared by [`Firewall::apply`] and restore: `prepare` reads what it
+    /// needs and says what to change; the plan is sent (unless `dry_run`) with the generation
+    /// read before `prepare`, and everything starts again on a generation race.
+    pub(super) fn commit_loop<F>(
+        &mut self,
+        dry_run: bool,
+        mut prepare: F,
+    ) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut T) -> Result<(Vec<KernelTable>, ChangeSet), FirewallError>,
+    {
+        let policy = self.retry;
+        let mut backoff = policy.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            let result = self.attempt(&mut prepare, attempt, dry_run);
+            let retry = match result {
+                Ok(report) => return Ok(report),
+                Err(FirewallError::Transport(e)) if e.is_retryable() => e,
+                Err(e) => return Err(e),
+            };
+            if attempt >= policy.max_attempts.max(1) {
+                return Err(TransportError::RetriesExhausted {
+                    attempts: attempt,
+                    last: Box::new(retry),
+                }
+                .into());
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(policy.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// One read-plan-send attempt.
+    fn attempt<F>(
+        &mut self,
+        prepare: &mut F,
+        attempts: u32,
+        dry_run: bool,
+    ) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut T) -> Result<(Vec<KernelTable>, ChangeSet), FirewallError>,
+    {
+        let genid = self.transport.generation()?;
+        let (state, changes) = prepare(&mut self.transport)?;
+        let plan = make_plan(&state, &changes)?;
+        if dry_run {
+            build_batch(&plan, genid, 1)?;
+        }
+        if plan.is_empty() || dry_run {
+            let now = self.transport.generation()?;
+            if now != genid {
+                return Err(TransportError::GenerationChanged { seq: 0, genid }.into());
+            }
+            return Ok(ApplyReport {
+                plan,
+                attempts,
+                generation: now,
+                committed: false,
+            });
+        }
+        let seq = self.batch_seq();
+        let batch = build_batch(&plan, genid, seq)?;
+        match self.transport.send_batch(batch.bytes()) {
+            Ok(outcome) => Ok(ApplyReport {
+                plan,
+                attempts,
+                generation: outcome.generation,
+                committed: true,
+            }),
+            Err(TransportError::BatchRejected { errors }) => {
+                let describe = |seq: u32| -> Option<Step> {
+                    match batch.part(seq)? {
+                        crate::nft::BatchPart::Message(s) => Some(s.clone()),
+                        _ => None,
+                    }
+                };
+                Err(FirewallError::from_rejection(&errors, describe).unwrap_or(
+                    FirewallError::Transport(TransportError::BatchRejected { errors }),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

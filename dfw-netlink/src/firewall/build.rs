@@ -1,0 +1,247 @@
+//! Building the batch (pure): a [`Plan`] becomes one `nft::Batch` whose every message is
+//! described by a [`Step`], so a kernel error's seq maps back to what caused it.
+//!
+//! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
+//! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
+//! chains exclusive), policies of existing built-ins, every rule deletion, every rule
+//! insertion, then chain deletions. Rules are encoded by [`crate::rule_codec::encode_rule`].
+
+use std::fmt;
+
+use dfw_core::model::{Family, Policy, TableName};
+
+use super::plan::{Create, Place, Plan, RuleOp};
+use super::{nfamily, FirewallError};
+use crate::nft::{
+    Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, Hook, NewChain, NewRule,
+    NewTable, RuleCompat, RuleMsg, TableMsg,
+};
+use crate::rule_codec::encode_rule;
+
+/// What one batch message does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    /// Create the table if missing.
+    NewTable,
+    /// Create a user chain.
+    NewUserChain,
+    /// Create a built-in chain with this policy.
+    NewBuiltinChain(Policy),
+    /// Set an existing built-in chain's policy.
+    SetPolicy(Policy),
+    /// Delete the rule at 1-based position (as read) with this handle.
+    DeleteRule {
+        /// Position in the chain as read.
+        position: usize,
+        /// Handle.
+        handle: u64,
+    },
+    /// Insert the wanted rule at 1-based position.
+    InsertRule {
+        /// Position in the wanted rules.
+        position: usize,
+    },
+    /// Delete a user chain.
+    DeleteChain,
+}
+
+/// The description of one batch message: which object, and what it does to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Family.
+    pub family: Family,
+    /// Table.
+    pub table: TableName,
+    /// Chain (`None` for a table message).
+    pub chain: Option<String>,
+    /// What it does.
+    pub kind: StepKind,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.family.nft_name(), self.table)?;
+        if let Some(c) = &self.chain {
+            write!(f, " {c}")?;
+        }
+        match &self.kind {
+            StepKind::NewTable => write!(f, " (create table)"),
+            StepKind::NewUserChain => write!(f, " (create chain)"),
+            StepKind::NewBuiltinChain(p) => write!(f, " (create built-in chain, policy {p})"),
+            StepKind::SetPolicy(p) => write!(f, " (set policy {p})"),
+            StepKind::DeleteRule { position, handle } => {
+                write!(f, " rule {position} (delete, handle {handle})")
+            }
+            StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
+            StepKind::DeleteChain => write!(f, " (delete chain)"),
+        }
+    }
+}
+
+fn policy_value(p: Policy) -> u32 {
+    p as u32
+}
+
+/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`.
+///
+/// # Errors
+/// [`FirewallError::Encode`] naming the rule that cannot be encoded.
+pub(super) fn build_batch(
+    plan: &Plan,
+    genid: u32,
+    first_seq: u32,
+) -> Result<FinishedBatch<Step>, FirewallError> {
+    let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
+    let step = |family, table, chain: Option<&str>, kind| Step {
+        family,
+        table,
+        chain: chain.map(str::to_string),
+        kind,
+    };
+    let wire = |s: &Step, e: crate::nft::EncodeError| FirewallError::Encode {
+        family: s.family,
+        table: s.table,
+        chain: s.chain.clone().unwrap_or_default(),
+        position: match s.kind {
+            StepKind::InsertRule { position } | StepKind::DeleteRule { position, .. } => position,
+            _ => 0,
+        },
+        reason: e.to_string(),
+    };
+    let push = |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| {
+        let copy = s.clone();
+        b.push(req, s).map(|_| ()).map_err(|e| wire(&copy, e))
+    };
+    for &(family, table) in &plan.tables {
+        let req = NewTable(TableMsg::new(nfamily(family), table.as_str()));
+        push(&mut b, &req, step(family, table, None, StepKind::NewTable))?;
+    }
+    for c in &plan.chains {
+        let fam = nfamily(c.family);
+        let t = c.table.as_str();
+        match c.create {
+            None => {}
+            Some(Create::User) => {
+                let req = NewChain {
+                    chain: ChainMsg::user(fam, t, c.chain.as_str()),
+                    mode: CreateMode::Exclusive,
+                };
+                push(
+                    &mut b,
+                    &req,
+                    step(c.family, c.table, Some(&c.chain), StepKind::NewUserChain),
+                )?;
+            }
+            Some(Create::Builtin(p)) => {
+                let Some(bc) = c.table.builtin(&c.chain) else {
+                    continue;
+                };
+                let hook = Hook {
+                    hooknum: bc.hook as u32,
+                    priority: bc.priority,
+                };
+                let msg = ChainMsg::base(
+                    fam,
+                    t,
+                    c.chain.as_str(),
+                    hook,
+                    bc.chain_type,
+                    Some(policy_value(p)),
+                );
+                let req = NewChain {
+                    chain: msg,
+                    mode: CreateMode::Create,
+                };
+                let kind = StepKind::NewBuiltinChain(p);
+                push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
+            }
+        }
+    }
+    for c in &plan.chains {
+        if let Some(p) = c.set_policy {
+            let mut msg = ChainMsg::user(nfamily(c.family), c.table.as_str(), c.chain.as_str());
+            msg.policy = Some(policy_value(p));
+            let req = NewChain {
+                chain: msg,
+                mode: CreateMode::Update,
+            };
+            push(
+                &mut b,
+                &req,
+                step(c.family, c.table, Some(&c.chain), StepKind::SetPolicy(p)),
+            )?;
+        }
+    }
+    for c in &plan.chains {
+        for op in &c.ops {
+            if let RuleOp::Delete { handle, position } = *op {
+                let req = DelRule {
+                    family: nfamily(c.family),
+                    table: c.table.as_str().into(),
+                    chain: c.chain.clone(),
+                    handle,
+                };
+                let kind = StepKind::DeleteRule { position, handle };
+                push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
+            }
+        }
+    }
+    for c in &plan.chains {
+        for op in &c.ops {
+            let RuleOp::Insert {
+                position,
+                place,
+                rule,
+            } = op
+            else {
+                continue;
+            };
+            let s = step(
+                c.family,
+                c.table,
+                Some(&c.chain),
+                StepKind::InsertRule {
+                    position: *position,
+                },
+            );
+            let enc = encode_rule(c.family, rule).map_err(|e| FirewallError::Encode {
+                family: c.family,
+                table: c.table,
+                chain: c.chain.clone(),
+                position: *position,
+                reason: e.to_string(),
+            })?;
+            let compat = enc.compat.unwrap_or_default();
+            let msg = RuleMsg::new(
+                nfamily(c.family),
+                c.table.as_str(),
+                c.chain.as_str(),
+                enc.exprs,
+                RuleCompat {
+                    proto: compat.proto,
+                    flags: compat.flags,
+                },
+            );
+            let req = match *place {
+                Place::Append => NewRule::append(msg),
+                Place::After(h) => NewRule::append_after(msg, h),
+                Place::Before(h) => NewRule::insert(msg, Some(h)),
+            };
+            push(&mut b, &req, s)?;
+        }
+    }
+    for (family, table, chain) in &plan.delete_chains {
+        let req = DelChain {
+            family: nfamily(*family),
+            table: table.as_str().into(),
+            name: chain.clone(),
+            nonrecursive: false,
+        };
+        push(
+            &mut b,
+            &req,
+            step(*family, *table, Some(chain), StepKind::DeleteChain),
+        )?;
+    }
+    Ok(b.finish())
+}

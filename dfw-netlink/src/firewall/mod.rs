@@ -1,0 +1,99 @@
+//! The kernel-facing firewall: reads iptables-nft tables, chains and rules from nf_tables and
+//! changes them in one atomic batch, in exactly the form iptables-nft uses.
+//!
+//! # Contract
+//! - Reading ([`Firewall::read_chains`], [`Firewall::read_tables`]) sees only the iptables
+//!   tables (`raw`, `mangle`, `filter`, `nat`, `security`) of family `ip` or `ip6`, and only
+//!   what was asked for: the chain dump is filtered by table here (the kernel does not filter
+//!   it), rules are dumped per table or per chain (the kernel filters those). Reads are one
+//!   consistent snapshot (generation unchanged across them, retried with bounded backoff).
+//!   Rules come back with their handles and counters; a rule dfw cannot express is kept as
+//!   [`Decoded::Opaque`], never dropped and never shown as something else.
+//! - Changing ([`Firewall::plan`], [`Firewall::apply`]): a [`ChangeSet`] says what chains must
+//!   end up holding. Per chain, [`dfw_core::diff`] between the kernel's rules and the wanted
+//!   ones gives a minimal edit: equal rules keep their handle and counters, the others are
+//!   deleted by handle, new rules are inserted positioned by handle (see `plan`). Missing
+//!   tables and built-in chains are created as iptables-nft creates them (name, hook,
+//!   priority, type from [`dfw_core::model::TableName::builtin_chains`], policy ACCEPT unless given); an
+//!   existing base chain's policy is sent only when the caller sets one that differs (sending
+//!   it unasked would flip Docker's `FORWARD DROP`). Everything, both families included, goes
+//!   in ONE batch whose BEGIN carries the generation the plan was made from; on `ERESTART`
+//!   the state is re-read and the batch re-planned, with bounded backoff.
+//! - A kernel rejection is a [`FirewallError::Rejected`] naming the family, table, chain and
+//!   rule position of the message that failed, with the errno name and a hint; nothing of
+//!   the batch was committed.
+#![deny(unsafe_code)]
+
+mod apply;
+mod build;
+mod error;
+mod plan;
+mod read;
+mod restore;
+mod save;
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use build::{Step, StepKind};
+pub use error::FirewallError;
+pub use plan::{ChainPlan, Create, Place, Plan, RuleOp};
+pub use restore::{RestoreError, RestoreOptions, RestoreReport};
+pub use save::{print_kernel_table, OPAQUE_MARK};
+pub use types::{
+    ApplyReport, BaseChain, ChainTarget, ChangeSet, Decoded, KernelChain, KernelRule, KernelTable,
+};
+
+use crate::transport::{NetlinkTransport, RetryPolicy, Transport};
+
+/// The firewall over a [`Transport`] (the kernel, or a recorded double in tests).
+#[derive(Debug)]
+pub struct Firewall<T> {
+    transport: T,
+    retry: RetryPolicy,
+    next_seq: u32,
+}
+
+impl<T: Transport> Firewall<T> {
+    /// A firewall talking through `transport`, with the default [`RetryPolicy`].
+    pub fn new(transport: T) -> Self {
+        Firewall {
+            transport,
+            retry: RetryPolicy::default(),
+            next_seq: 0x1000_0000,
+        }
+    }
+
+    /// Sets how generation races are retried.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The transport.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The first sequence number for the next batch.
+    fn batch_seq(&mut self) -> u32 {
+        let s = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(0x0100_0000).max(0x1000_0000);
+        s
+    }
+}
+
+impl Firewall<NetlinkTransport> {
+    /// Opens a netlink socket in the calling thread's network namespace.
+    ///
+    /// # Errors
+    /// [`FirewallError::Transport`] when the socket cannot be opened.
+    pub fn open() -> Result<Self, FirewallError> {
+        Ok(Firewall::new(NetlinkTransport::open()?))
+    }
+}
+
+/// The `nfgen_family` of a model family.
+fn nfamily(f: dfw_core::model::Family) -> crate::nft::Family {
+    crate::nft::Family(f.nfproto())
+}

@@ -1,0 +1,297 @@
+//! Planning (pure): the kernel's chains as read plus a [`ChangeSet`] give a [`Plan`], the
+//! exact list of table, chain and rule operations one batch will carry.
+//!
+//! Contract: per chain, [`dfw_core::diff::diff`] between the kernel's rules (counters left
+//! out; opaque rules never equal anything) and the wanted rules. Deletions go by handle.
+//! Insertions are placed by handle, relative to rules the edit keeps: a run of new rules
+//! after kept handle `H` is sent in reverse order, each "after `H`" (POSITION with
+//! `NLM_F_APPEND`); a run at the head, before the first kept handle `N`, is sent in order,
+//! each "before `N`" (POSITION without `NLM_F_APPEND`); with no kept rule at all, new rules
+//! are appended in order. So the chain ends up exactly as wanted whatever the deletions.
+
+use std::collections::HashSet;
+
+use dfw_core::diff::{diff, DiffOp, DiffStats};
+use dfw_core::model::{Family, Policy, Rule, TableName};
+
+use super::types::{ChangeSet, KernelChain, KernelTable};
+use super::FirewallError;
+
+/// Where a new rule goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// At the end of the chain.
+    Append,
+    /// Right after the rule with this handle.
+    After(u64),
+    /// Right before the rule with this handle.
+    Before(u64),
+}
+
+/// One rule operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleOp {
+    /// Delete the kernel rule with `handle`, at 1-based `position` of the chain as read.
+    Delete {
+        /// Handle.
+        handle: u64,
+        /// 1-based position in the chain as read.
+        position: usize,
+    },
+    /// Insert a wanted rule.
+    Insert {
+        /// 1-based position in the wanted rules.
+        position: usize,
+        /// Where it is placed.
+        place: Place,
+        /// The rule.
+        rule: Box<Rule>,
+    },
+}
+
+/// How a missing chain is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// A user chain.
+    User,
+    /// A built-in chain, as iptables-nft creates it, with this policy.
+    Builtin(Policy),
+}
+
+/// What happens to one chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainPlan {
+    /// Family.
+    pub family: Family,
+    /// Table.
+    pub table: TableName,
+    /// Chain.
+    pub chain: String,
+    /// Created first, when missing.
+    pub create: Option<Create>,
+    /// A policy sent for an existing built-in chain (only when asked and different).
+    pub set_policy: Option<Policy>,
+    /// Rule operations: every deletion, then every insertion, in send order.
+    pub ops: Vec<RuleOp>,
+    /// Kept / deleted / inserted counts.
+    pub stats: DiffStats,
+}
+
+impl ChainPlan {
+    /// True when nothing is sent for this chain.
+    pub fn is_noop(&self) -> bool {
+        self.create.is_none() && self.set_policy.is_none() && self.ops.is_empty()
+    }
+}
+
+/// Everything one batch will do.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// Tables sent with create-if-missing (those where a chain is created), in order.
+    pub tables: Vec<(Family, TableName)>,
+    /// Per wanted chain (no-op chains included), in the change set's order.
+    pub chains: Vec<ChainPlan>,
+    /// User chains deleted (with their rules), after every rule operation.
+    pub delete_chains: Vec<(Family, TableName, String)>,
+}
+
+impl Plan {
+    /// True when the batch would be empty.
+    pub fn is_empty(&self) -> bool {
+        self.delete_chains.is_empty() && self.chains.iter().all(ChainPlan::is_noop)
+    }
+
+    /// Totals over every chain.
+    pub fn stats(&self) -> DiffStats {
+        self.chains.iter().fold(DiffStats::default(), |mut a, c| {
+            a.kept += c.stats.kept;
+            a.deleted += c.stats.deleted;
+            a.inserted += c.stats.inserted;
+            a
+        })
+    }
+}
+
+fn find<'a>(
+    state: &'a [KernelTable],
+    family: Family,
+    table: TableName,
+    chain: &str,
+) -> Option<&'a KernelChain> {
+    state
+        .iter()
+        .filter(|t| t.family == family && t.name == table)
+        .find_map(|t| t.chain(chain))
+}
+
+/// Plans `changes` against `state` (the chains it names, as read).
+///
+/// # Errors
+/// [`FirewallError::MissingChain`] for a missing chain not to be created;
+/// [`FirewallError::Refused`] for a chain named twice, a policy on a user chain, or deleting
+/// a built-in or a chain also wanted.
+pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, FirewallError> {
+    let mut plan = Plan::default();
+    let mut seen = HashSet::new();
+    for t in &changes.chains {
+        let name = t.chain.as_str();
+        let refuse = |reason: &str| FirewallError::Refused {
+            family: t.family,
+            table: t.table,
+            chain: name.to_string(),
+            reason: reason.to_string(),
+        };
+        if !seen.insert((t.family, t.table, name)) {
+            return Err(refuse("named twice in one change"));
+        }
+        let builtin = t.table.builtin(name);
+        if t.policy.is_some() && builtin.is_none() {
+            return Err(refuse("only built-in chains have a policy"));
+        }
+        let current = find(state, t.family, t.table, name);
+        let (create, set_policy) = match current {
+            None if !t.create => {
+                return Err(FirewallError::MissingChain {
+                    family: t.family,
+                    table: t.table,
+                    chain: name.to_string(),
+                })
+            }
+            None => match builtin {
+                Some(_) => (
+                    Some(Create::Builtin(t.policy.unwrap_or(Policy::Accept))),
+                    None,
+                ),
+                None => (Some(Create::User), None),
+            },
+            Some(c) => {
+                let now = c.base.as_ref().and_then(|b| b.policy);
+                match t.policy {
+                    Some(p) if c.base.is_none() => {
+                        let _ = p;
+                        return Err(refuse("is a user chain in the kernel; it has no policy"));
+                    }
+                    Some(p) if now != Some(p) => (None, Some(p)),
+                    _ => (None, None),
+                }
+            }
+        };
+        if create.is_some() && !plan.tables.contains(&(t.family, t.table)) {
+            plan.tables.push((t.family, t.table));
+        }
+        let (ops, stats) = match current {
+            Some(c) => rule_ops(c, &t.rules),
+            None => {
+                let ops = t
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| RuleOp::Insert {
+                        position: i + 1,
+                        place: Place::Append,
+                        rule: Box::new(r.clone()),
+                    })
+                    .collect();
+                let stats = DiffStats {
+                    inserted: t.rules.len(),
+                    ..DiffStats::default()
+                };
+                (ops, stats)
+            }
+        };
+        plan.chains.push(ChainPlan {
+            family: t.family,
+            table: t.table,
+            chain: name.to_string(),
+            create,
+            set_policy,
+            ops,
+            stats,
+        });
+    }
+    for (family, table, chain) in &changes.delete_chains {
+        let refuse = |reason: &str| FirewallError::Refused {
+            family: *family,
+            table: *table,
+            chain: chain.to_string(),
+            reason: reason.to_string(),
+        };
+        if table.builtin(chain.as_str()).is_some() {
+            return Err(refuse("a built-in chain cannot be deleted"));
+        }
+        if seen.contains(&(*family, *table, chain.as_str())) {
+            return Err(refuse("both wanted and deleted in one change"));
+        }
+        if find(state, *family, *table, chain.as_str()).is_some() {
+            plan.delete_chains
+                .push((*family, *table, chain.to_string()));
+        }
+    }
+    Ok(plan)
+}
+
+/// The rule operations turning `chain`'s rules into `wanted` (see the module contract).
+fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
+    let old: Vec<Option<Rule>> = chain.rules.iter().map(|r| r.comparable()).collect();
+    let new: Vec<Option<Rule>> = wanted
+        .iter()
+        .map(|r| {
+            Some(Rule {
+                counters: None,
+                ..r.clone()
+            })
+        })
+        .collect();
+    let script = diff(&old, &new);
+    let stats = DiffStats::of(&script);
+    let mut deletes = Vec::new();
+    let mut inserts = Vec::new();
+    let kept_after: Vec<Option<u64>> = {
+        // For each script index, the handle of the next kept rule at or after it.
+        let mut next = None;
+        let mut v = vec![None; script.len() + 1];
+        for (i, op) in script.iter().enumerate().rev() {
+            if let DiffOp::Keep { old, .. } = op {
+                next = chain.rules.get(*old).map(|r| r.handle);
+            }
+            v[i] = next;
+        }
+        v
+    };
+    let mut prev_kept: Option<u64> = None;
+    let mut run: Vec<usize> = Vec::new();
+    let flush =
+        |run: &mut Vec<usize>, prev: Option<u64>, next: Option<u64>, out: &mut Vec<RuleOp>| {
+            let mk = |j: usize, place| RuleOp::Insert {
+                position: j + 1,
+                place,
+                rule: Box::new(wanted[j].clone()),
+            };
+            match (prev, next) {
+                (Some(h), _) => out.extend(run.iter().rev().map(|&j| mk(j, Place::After(h)))),
+                (None, Some(n)) => out.extend(run.iter().map(|&j| mk(j, Place::Before(n)))),
+                (None, None) => out.extend(run.iter().map(|&j| mk(j, Place::Append))),
+            }
+            run.clear();
+        };
+    for (i, op) in script.iter().enumerate() {
+        match *op {
+            DiffOp::Keep { old, .. } => {
+                flush(&mut run, prev_kept, kept_after[i], &mut inserts);
+                prev_kept = chain.rules.get(old).map(|r| r.handle);
+            }
+            DiffOp::Delete { old } => {
+                if let Some(r) = chain.rules.get(old) {
+                    deletes.push(RuleOp::Delete {
+                        handle: r.handle,
+                        position: old + 1,
+                    });
+                }
+            }
+            DiffOp::Insert { new } => run.push(new),
+        }
+    }
+    flush(&mut run, prev_kept, None, &mut inserts);
+    deletes.extend(inserts);
+    (deletes, stats)
+}
