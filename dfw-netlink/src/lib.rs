@@ -9,8 +9,12 @@
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces).
+//! - [`firewall`]: reading and changing iptables-nft chains in one atomic batch.
+//! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
+//!   `Firewall::commit`).
 #![warn(missing_docs)]
 
+pub mod dfw;
 pub mod expr;
 pub mod firewall;
 pub mod nft;

@@ -147,6 +147,9 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
             }
         }
     }
+    // By name: an entry chain (`DFW-DOCKER`) goes before the chain it jumps to
+    // (`DFW-DOCKER-EXT`), so each deletion finds its chain unreferenced.
+    out.delete.sort();
     // DOCKER-USER and INPUT: dfw's jumps on top of everyone else's rules.
     for chain in [DOCKER_USER, INPUT] {
         let jumps: Vec<Rule> = policy
