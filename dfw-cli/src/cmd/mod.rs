@@ -1,8 +1,12 @@
 //! The subcommands, one file each. To add one: a file here, one variant in [`Command`] and
 //! one arm in [`run`].
 
+mod commit;
+mod config;
+mod plan;
 mod restore;
 mod save;
+mod show;
 
 use std::process::ExitCode;
 
@@ -15,6 +19,12 @@ pub enum Command {
     Restore(restore::Args),
     /// Print the kernel's iptables rules (iptables-save compatible).
     Save(save::Args),
+    /// Print the rules a dfw policy compiles to (iptables-save format; no root needed).
+    Show(show::Args),
+    /// Show what `commit` would change (exit 0: nothing, 2: changes pending, 1: error).
+    Plan(plan::Args),
+    /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
+    Commit(commit::Args),
 }
 
 /// Runs a subcommand; the exit code is the command's result.
@@ -22,6 +32,9 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Restore(a) => restore::run(a),
         Command::Save(a) => save::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Commit(a) => commit::run(a),
     }
 }
 
