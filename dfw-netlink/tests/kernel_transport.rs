@@ -7,9 +7,10 @@
 
 use std::time::Instant;
 
+use dfw_netlink::nft::Batch;
 use dfw_netlink::transport::testkit::{kernel_test, netns_id, run_cmd};
 use dfw_netlink::transport::{
-    commit_with_retry, enter_netns, Batch, NetlinkSocket, NetlinkTransport, RetryPolicy, Transport,
+    commit_with_retry, enter_netns, NetlinkSocket, NetlinkTransport, RetryPolicy, Transport,
     TransportError,
 };
 use dfw_netlink::wire::consts::*;
@@ -113,12 +114,12 @@ fn dump_request(msg: u16) -> Vec<u8> {
 
 /// A batch at `genid` holding `msgs`; returns the bytes and each message's seq.
 fn batch(genid: u32, msgs: &[Vec<u8>]) -> (Vec<u8>, Vec<u32>) {
-    let mut b = Batch::new(genid, 1);
+    let mut b = Batch::new(1, Some(genid));
     let seqs = msgs
         .iter()
-        .map(|m| b.push_encoded(m, 0).unwrap().start)
+        .map(|m| b.push_encoded(m, 0, ()).unwrap())
         .collect();
-    (b.finish(), seqs)
+    (b.finish().into_bytes(), seqs)
 }
 
 fn ruleset() -> String {
@@ -235,13 +236,13 @@ fn kernel_100k_chains_in_one_sendmsg() {
         const N: usize = 100_000;
         let mut t = NetlinkTransport::open().unwrap();
         let g = t.generation().unwrap();
-        let mut b = Batch::new(g, 1);
-        b.push_encoded(&newtable("filter"), 0).unwrap();
+        let mut b = Batch::new(1, Some(g));
+        b.push_encoded(&newtable("filter"), 0, ()).unwrap();
         for i in 0..N {
-            b.push_encoded(&newchain("filter", &format!("DFW-{i}")), 0)
+            b.push_encoded(&newchain("filter", &format!("DFW-{i}")), 0, ())
                 .unwrap();
         }
-        let bytes = b.finish();
+        let bytes = b.finish().into_bytes();
         let start = Instant::now();
         let out = t.send_batch(&bytes).unwrap();
         let sent = start.elapsed();
@@ -265,14 +266,15 @@ fn kernel_100k_rules_with_counter_in_one_sendmsg() {
     kernel_test("kernel_100k_rules_with_counter_in_one_sendmsg", || {
         const N: usize = 100_000;
         let mut t = NetlinkTransport::open().unwrap();
-        let mut b = Batch::new(t.generation().unwrap(), 1);
-        b.push_encoded(&newtable("filter"), 0).unwrap();
-        b.push_encoded(&newchain("filter", "DFW-TEST"), 0).unwrap();
+        let mut b = Batch::new(1, Some(t.generation().unwrap()));
+        b.push_encoded(&newtable("filter"), 0, ()).unwrap();
+        b.push_encoded(&newchain("filter", "DFW-TEST"), 0, ())
+            .unwrap();
         let rule = accept_rule("filter", "DFW-TEST");
         for _ in 0..N {
-            b.push_encoded(&rule, 0).unwrap();
+            b.push_encoded(&rule, 0, ()).unwrap();
         }
-        let bytes = b.finish();
+        let bytes = b.finish().into_bytes();
         let start = Instant::now();
         t.send_batch(&bytes).unwrap();
         let sent = start.elapsed();
@@ -297,13 +299,13 @@ fn kernel_100k_rejections_are_all_reported_without_loss() {
         || {
             const N: usize = 100_000;
             let mut t = NetlinkTransport::open().unwrap();
-            let mut b = Batch::new(t.generation().unwrap(), 1);
+            let mut b = Batch::new(1, Some(t.generation().unwrap()));
             for i in 0..N {
-                b.push_encoded(&newchain("nosuchtable", &format!("C{i}")), 0)
+                b.push_encoded(&newchain("nosuchtable", &format!("C{i}")), 0, ())
                     .unwrap();
             }
             let start = Instant::now();
-            let err = t.send_batch(&b.finish()).unwrap_err();
+            let err = t.send_batch(&b.finish().into_bytes()).unwrap_err();
             let TransportError::BatchRejected { errors } = err else {
                 panic!("{err:?}");
             };
@@ -321,12 +323,12 @@ fn kernel_lost_replies_are_a_typed_error_not_a_hang() {
         sock.set_receive_budget(0, 0);
         sock.set_receive_buffer(4096).unwrap();
         let mut t = dfw_netlink::transport::Conn::new(sock);
-        let mut b = Batch::new(0, 1);
+        let mut b = Batch::new(1, None);
         for i in 0..10_000 {
-            b.push_encoded(&newchain("nosuchtable", &format!("C{i}")), 0)
+            b.push_encoded(&newchain("nosuchtable", &format!("C{i}")), 0, ())
                 .unwrap();
         }
-        let err = t.send_batch(&b.finish()).unwrap_err();
+        let err = t.send_batch(&b.finish().into_bytes()).unwrap_err();
         assert!(
             matches!(err, TransportError::RepliesLost { during: "batch" }),
             "{err:?}"
@@ -343,14 +345,12 @@ fn kernel_acks_on_every_message_including_begin_and_end() {
         || {
             let mut t = NetlinkTransport::open().unwrap();
             let g = t.generation().unwrap();
-            let mut b = Batch::new(g, 1);
-            let r = b
-                .push_encoded(
-                    &[newtable("filter"), newchain("filter", "X")].concat(),
-                    NLM_F_ACK,
-                )
+            let mut b = Batch::new(1, Some(g));
+            let first = b.push_encoded(&newtable("filter"), NLM_F_ACK, ()).unwrap();
+            let last = b
+                .push_encoded(&newchain("filter", "X"), NLM_F_ACK, ())
                 .unwrap();
-            let bytes = b.finish();
+            let bytes = b.finish().into_bytes();
             // Also ask for ACKs on BEGIN and END (honoured from Linux 6.10).
             let mut acked_all = bytes.clone();
             for (off, _) in offsets(&bytes) {
@@ -358,8 +358,8 @@ fn kernel_acks_on_every_message_including_begin_and_end() {
                 acked_all[off + 6..off + 8].copy_from_slice(&f.to_ne_bytes());
             }
             let out = t.send_batch(&acked_all).unwrap();
-            assert!(out.acked.contains(&r.start) && out.acked.contains(&(r.end - 1)));
-            println!("acked seqs (BEGIN=1, END={}): {:?}", r.end, out.acked);
+            assert!(out.acked.contains(&first) && out.acked.contains(&last));
+            println!("acked seqs (BEGIN=1, END={}): {:?}", last + 1, out.acked);
         },
     );
 }

@@ -30,6 +30,8 @@ mod plan;
 mod read;
 mod restore;
 mod save;
+#[cfg(test)]
+mod tests;
 mod types;
 
 pub use build::{Step, StepKind};

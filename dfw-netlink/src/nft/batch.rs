@@ -10,7 +10,7 @@
 use super::request::encode_request;
 use super::{fields::Fields, split_body, EncodeError, NftRequest};
 use crate::wire::consts::*;
-use crate::wire::{NfGenMsg, NlMsgWriter, WireError};
+use crate::wire::{NfGenMsg, NlMsgHeader, NlMsgWriter, WireError};
 
 /// Reads the generation id from the body of a `BATCH_BEGIN` (everything after `nlmsghdr`):
 /// `None` when it carries no `NFNL_BATCH_GENID`.
@@ -110,6 +110,45 @@ impl<D> Batch<D> {
         Ok(seq)
     }
 
+    /// Appends one already-encoded request (a complete netlink message built elsewhere, e.g.
+    /// recorded bytes), giving it the next seq (its own is overwritten) and OR-ing
+    /// `extra_flags` (`NLM_F_ACK`, `NLM_F_ECHO` only) into its flags; returns its seq.
+    ///
+    /// # Errors
+    /// [`EncodeError::BadMessage`] when `message` is not exactly one well-formed netlink
+    /// message, is a batch BEGIN/END, or `extra_flags` holds other flags; the batch is left
+    /// unchanged.
+    pub fn push_encoded(
+        &mut self,
+        message: &[u8],
+        extra_flags: u16,
+        desc: D,
+    ) -> Result<u32, EncodeError> {
+        let bad = |reason: String| EncodeError::BadMessage { reason };
+        let h = NlMsgHeader::parse(message).map_err(|e| bad(e.to_string()))?;
+        if h.len as usize != message.len() && crate::wire::align4(h.len as usize) != message.len() {
+            return Err(bad(format!(
+                "header length {} but {} bytes: not exactly one message",
+                h.len,
+                message.len()
+            )));
+        }
+        if (h.len as usize) < crate::wire::NLMSG_HDRLEN {
+            return Err(bad(format!("header length {} is too short", h.len)));
+        }
+        if h.kind == NFNL_MSG_BATCH_BEGIN || h.kind == NFNL_MSG_BATCH_END {
+            return Err(bad("a batch BEGIN/END cannot be a request".into()));
+        }
+        if extra_flags & !(NLM_F_ACK | NLM_F_ECHO) != 0 {
+            return Err(bad(format!("extra flags {extra_flags:#x}: only ACK/ECHO")));
+        }
+        let seq = self.next_seq();
+        self.w
+            .raw_message(&message[..h.len as usize], seq, extra_flags);
+        self.descs.push(desc);
+        Ok(seq)
+    }
+
     /// Number of requests (BEGIN and END not counted).
     pub fn len(&self) -> usize {
         self.descs.len()
@@ -178,6 +217,11 @@ impl<D> FinishedBatch<D> {
             n if n == self.descs.len() + 1 => Some(BatchPart::End),
             _ => None,
         }
+    }
+
+    /// The bytes alone.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 
     /// The bytes and the descriptions.

@@ -148,6 +148,12 @@ pub enum EncodeError {
         /// Bytes it would need.
         len: usize,
     },
+    /// Already-encoded bytes that are not one well-formed request message.
+    #[error("not a request message: {reason}")]
+    BadMessage {
+        /// Why.
+        reason: String,
+    },
     /// An error inside a named object (rule, chain, table), with that object's identity.
     #[error("{object}: {source}")]
     InObject {

@@ -5,8 +5,8 @@
 //! `is_done` says when the exchange is complete; `finish` turns what was seen into the result.
 //! Replies whose seq belongs to no message of the exchange are stale and ignored.
 
-use super::batch::BatchInfo;
 use super::error::{KernelError, TransportError, ERESTART};
+use super::inspect::BatchInfo;
 use super::reply::{done_errno, is_newgen, parse_newgen, ErrorMsg};
 use crate::wire::consts::{
     NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,

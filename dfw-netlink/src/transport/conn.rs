@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use super::batch::inspect_batch;
 use super::collect::{BatchCollector, BatchOutcome, DumpCollector};
 use super::error::TransportError;
+use super::inspect::inspect_batch;
 use super::reply::{getgen_request, is_newgen, parse_newgen};
 use crate::wire::consts::{NLM_F_ACK, NLM_F_DUMP};
 use crate::wire::{split_messages, NlMsgHeader};
@@ -35,7 +35,7 @@ pub trait Transport {
     /// [`TransportError::InvalidRequest`] when `request` is not exactly one message.
     fn dump(&mut self, request: &[u8]) -> Result<Vec<Vec<u8>>, TransportError>;
 
-    /// Sends a complete batch (BEGIN ... END, see [`super::Batch`]) in one `sendmsg` and
+    /// Sends a complete batch (BEGIN ... END, see [`crate::nft::Batch`]) in one `sendmsg` and
     /// reports whether the kernel committed it.
     ///
     /// # Errors

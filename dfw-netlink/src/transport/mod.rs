@@ -35,11 +35,11 @@
 //!   (feature `test-support`) runs kernel tests in private namespaces.
 #![deny(unsafe_code)]
 
-mod batch;
 mod collect;
 mod conn;
 mod error;
 pub mod fake;
+mod inspect;
 #[allow(unsafe_code)]
 mod netns;
 mod reply;
@@ -52,10 +52,10 @@ pub mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use batch::{inspect_batch, Batch, BatchInfo, BatchMessage};
 pub use collect::{BatchCollector, BatchOutcome, DumpCollector};
 pub use conn::{Conn, DatagramIo, Transport};
 pub use error::{errno_hint, errno_name, msg_type_name, KernelError, TransportError, ERESTART};
+pub use inspect::{inspect_batch, BatchInfo, BatchMessage};
 pub use netns::{enter_netns, NETNS_RUN_DIR};
 pub use reply::{getgen_request, parse_newgen, ErrorMsg};
 pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy};

@@ -102,6 +102,10 @@ impl NfGenMsg {
     }
 }
 
+fn hdr_emit(h: &NlMsgHeader, out: &mut [u8]) {
+    h.emit(out);
+}
+
 /// Appends complete nfnetlink messages to a buffer (one batch may hold many).
 #[derive(Debug, Default)]
 pub struct NlMsgWriter {
@@ -145,6 +149,21 @@ impl NlMsgWriter {
             pid: 0,
         };
         hdr.emit(&mut self.buf[start..start + NLMSG_HDRLEN]);
+        self
+    }
+
+    /// Appends one already-encoded message, replacing its seq and OR-ing `extra_flags` into
+    /// its flags, padded to 4 bytes. The caller checked that `message` is one well-formed
+    /// message (its header's length is `message.len()`).
+    pub fn raw_message(&mut self, message: &[u8], seq: u32, extra_flags: u16) -> &mut Self {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(message);
+        if let Ok(mut h) = NlMsgHeader::parse(message) {
+            h.seq = seq;
+            h.flags |= extra_flags;
+            hdr_emit(&h, &mut self.buf[start..start + NLMSG_HDRLEN]);
+        }
+        self.buf.resize(start + align4(self.buf.len() - start), 0);
         self
     }
 

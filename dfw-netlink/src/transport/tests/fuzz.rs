@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::nft::Batch;
 use crate::wire::NlMsgHeader;
 
 /// Arbitrary bytes, half of the time behind a plausible netlink header of a given type.
@@ -51,9 +52,9 @@ proptest! {
     #[test]
     fn batch_checks_never_panic(d in datagram()) {
         let _ = inspect_batch(&d);
-        let mut b = Batch::new(1, 1);
-        let _ = b.push_encoded(&d, 0);
-        prop_assert!(inspect_batch(&b.finish()).is_ok());
+        let mut b = Batch::new(1, Some(1));
+        let _ = b.push_encoded(&d, 0, ());
+        prop_assert!(inspect_batch(b.finish().bytes()).is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::fake::{done_reply, error_reply, headers, newgen_reply, FakeTransport, ScriptedIo};
 use super::*;
+use crate::nft::Batch;
 use crate::wire::consts::*;
 use crate::wire::{NfGenMsg, NlMsgWriter};
 
@@ -84,11 +85,11 @@ pub(super) fn msg(kind: u16, flags: u16) -> Vec<u8> {
 }
 
 pub(super) fn batch(genid: u32, kinds: &[u16], flags: u16) -> Vec<u8> {
-    let mut b = Batch::new(genid, 100);
+    let mut b = Batch::new(100, (genid != 0).then_some(genid));
     for &k in kinds {
-        b.push_encoded(&msg(k, 0), flags).unwrap();
+        b.push_encoded(&msg(k, 0), flags, k).unwrap();
     }
-    b.finish()
+    b.finish().into_bytes()
 }
 
 pub(super) fn conn(gen: u32) -> (Conn<ScriptedIo>, Arc<AtomicU32>) {

@@ -1,6 +1,7 @@
 //! Replies recorded from a real kernel, decoded by the engine.
 
 use super::*;
+use crate::nft::Batch;
 
 /// Reply bytes recorded with `strace -xx` from the kernel (Linux 6.18) during the kernel test
 /// `kernel_rejected_batch_names_the_message_and_leaves_nothing`: BEGIN seq 1, NEWTABLE 2,
@@ -31,11 +32,11 @@ fn recorded_kernel_replies_decode() {
         k if k == NFNL_MSG_BATCH_BEGIN => vec![Ok(bytes::ENOENT_SEQ4.to_vec())],
         _ => vec![Ok(bytes::NEWGEN_SEQ6.to_vec())],
     }));
-    let mut b = Batch::new(1, 1);
+    let mut b = Batch::new(1, Some(1));
     for k in [NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN] {
-        b.push_encoded(&msg(k, 0), 0).unwrap();
+        b.push_encoded(&msg(k, 0), 0, k).unwrap();
     }
-    let err = c.send_batch(&b.finish()).unwrap_err();
+    let err = c.send_batch(b.finish().bytes()).unwrap_err();
     assert_eq!(headers(&c.io().sent[1])[0].seq, 6, "fence seq as recorded");
     let e = err.kernel_error().unwrap();
     assert_eq!(e.seq, 4);

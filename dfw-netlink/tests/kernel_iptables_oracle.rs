@@ -1,21 +1,22 @@
-//! Differential test against the real iptables 1.8.9 (needs root, `unshare`, `strace` and
-//! iptables-nft; run with `cargo test -p dfw-netlink --test iptables_oracle_needs_root --
-//! --ignored`).
+//! Differential kernel test against the real iptables 1.8.9 (root, `strace` and
+//! iptables-nft; gated by `kernel_test`, so it fails rather than skips under
+//! `DFW_REQUIRE_KERNEL=1`).
 //!
-//! For each command, iptables runs under strace in a fresh network namespace; the NEWRULE it
-//! sends is parsed back into expressions and the compat attribute (`kernel/strace.rs`), then:
+//! For each command, iptables runs under strace in its own private network namespace; the
+//! NEWRULE it sends is decoded with the library's nf_tables codec (`oracle/strace.rs`), then:
 //! - `decode_rule` must give a model rule (never opaque);
 //! - encoding that rule must give iptables' exact expressions and compat attribute, except for
 //!   the rules iptables writes natively (tcp/udp ports and flags, mark), where dfw deliberately
 //!   writes xt matches: there the dfw encoding must decode to the same rule.
 #![cfg(target_endian = "little")]
 
-mod kernel;
+mod oracle;
 
 use dfw_core::model::Family;
 use dfw_netlink::rule_codec::{decode_rule, encode_rule, DecodedRule};
+use dfw_netlink::transport::testkit::{in_private_netns, kernel_test};
 
-use kernel::strace::capture;
+use oracle::strace::capture;
 
 /// Checks one command; `native` when iptables 1.8.9 writes part of it natively.
 fn check(setup: &str, cmd: &str, native: bool) {
@@ -24,7 +25,7 @@ fn check(setup: &str, cmd: &str, native: bool) {
     } else {
         Family::Ipv4
     };
-    let rules = capture(setup, cmd, true);
+    let rules = in_private_netns(|| capture(setup, cmd)).unwrap();
     assert_eq!(rules.len(), 1, "{cmd}");
     let (exprs, compat) = &rules[0];
     let rule = match decode_rule(family, exprs, *compat) {
@@ -144,22 +145,27 @@ const NATIVE: &[&str] = &[
 ];
 
 #[test]
-#[ignore = "needs root, unshare, strace and iptables 1.8.9 (nf_tables)"]
-fn dfw_encodes_exactly_as_iptables_needs_root() {
-    for cmd in XT {
-        check("", cmd, false);
-    }
-    check("iptables -N FOO;", "iptables -A INPUT -j FOO", false);
-    check("iptables -N FOO;", "iptables -A INPUT -g FOO", false);
-    check("iptables -N FOO;", "iptables -A FOO -j RETURN", false);
+fn kernel_dfw_encodes_exactly_as_iptables() {
+    kernel_test("kernel_dfw_encodes_exactly_as_iptables", || {
+        for cmd in XT {
+            check("", cmd, false);
+        }
+        check("iptables -N FOO;", "iptables -A INPUT -j FOO", false);
+        check("iptables -N FOO;", "iptables -A INPUT -g FOO", false);
+        check("iptables -N FOO;", "iptables -A FOO -j RETURN", false);
+    });
 }
 
 #[test]
-#[ignore = "needs root, unshare, strace and iptables 1.8.9 (nf_tables)"]
-fn iptables_native_forms_decode_like_dfw_xt_forms_needs_root() {
-    for cmd in NATIVE {
-        check("", cmd, true);
-    }
+fn kernel_iptables_native_forms_decode_like_dfw_xt_forms() {
+    kernel_test(
+        "kernel_iptables_native_forms_decode_like_dfw_xt_forms",
+        || {
+            for cmd in NATIVE {
+                check("", cmd, true);
+            }
+        },
+    );
 }
 
 /// Every rule of a shared ruleset, restored by iptables-restore: decodes, and dfw's encoding
@@ -171,7 +177,7 @@ fn check_ruleset(family: Family, path: &str) {
     };
     let text = std::fs::read_to_string(path).unwrap();
     let appends = text.lines().filter(|l| l.starts_with("-A ")).count();
-    let rules = capture("", &format!("{restore} < {path}"), true);
+    let rules = in_private_netns(|| capture("", &format!("{restore} < {path}"))).unwrap();
     assert_eq!(rules.len(), appends, "{path}");
     let mut native = 0;
     for (exprs, compat) in &rules {
@@ -194,8 +200,14 @@ fn check_ruleset(family: Family, path: &str) {
 }
 
 #[test]
-#[ignore = "needs root, unshare, strace and iptables 1.8.9 (nf_tables)"]
-fn shared_rulesets_decode_and_reencode_needs_root() {
+fn kernel_shared_rulesets_decode_and_reencode() {
+    kernel_test(
+        "kernel_shared_rulesets_decode_and_reencode",
+        shared_rulesets,
+    );
+}
+
+fn shared_rulesets() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
     for (family, file) in [
         (Family::Ipv4, "conformance/rules.v4"),

@@ -1,140 +1,17 @@
-//! Batch framing: `NFNL_MSG_BATCH_BEGIN` (carrying `NFNL_BATCH_GENID`), already-encoded
-//! nf_tables messages, `NFNL_MSG_BATCH_END`; and the check of a finished batch's shape.
+//! The check of a finished batch's shape before it is sent: BEGIN (nf_tables, with or
+//! without `NFNL_BATCH_GENID`), requests, END, distinct sequence numbers.
 //!
-//! Contract: pure; the encoders of tables, chains and rules live elsewhere and hand over their
-//! message bytes. [`Batch`] renumbers them with consecutive sequence numbers and tells the
-//! caller which seq each message got, so a rejected seq maps back to the object it encodes.
+//! Contract: pure. Batches are built by [`crate::nft::Batch`] (the one batch builder, whose
+//! descriptions map a rejected seq back to the object it encodes); the transport only
+//! inspects them, so the reply reader knows every seq and the genid.
 
 use std::collections::HashMap;
-use std::ops::Range;
 
 use super::error::TransportError;
 use crate::wire::consts::{
-    NFNETLINK_V0, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
-    NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST,
+    NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
 };
-use crate::wire::{split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter, NLMSG_HDRLEN};
-
-/// The nfgenmsg of BEGIN and END: `AF_UNSPEC`, res_id = the nf_tables subsystem.
-const BATCH_GEN: NfGenMsg = NfGenMsg {
-    family: 0,
-    version: NFNETLINK_V0,
-    res_id: NFNL_SUBSYS_NFTABLES,
-};
-
-/// A batch under construction: BEGIN is written by [`Batch::new`], END by [`Batch::finish`].
-#[derive(Debug)]
-pub struct Batch {
-    buf: Vec<u8>,
-    begin_seq: u32,
-    next_seq: u32,
-}
-
-impl Batch {
-    /// Starts a batch whose BEGIN has sequence number `first_seq` and carries `genid` as
-    /// `NFNL_BATCH_GENID` (the kernel rejects the batch with `ERESTART` if the ruleset
-    /// generation is no longer `genid`). `genid == 0` means "no check" and omits the attribute.
-    pub fn new(genid: u32, first_seq: u32) -> Self {
-        let mut w = NlMsgWriter::new();
-        w.message(
-            NFNL_MSG_BATCH_BEGIN,
-            NLM_F_REQUEST,
-            first_seq,
-            BATCH_GEN,
-            |a| {
-                if genid != 0 {
-                    a.u32_be(NFNL_BATCH_GENID, genid);
-                }
-            },
-        );
-        let mut buf = Vec::with_capacity(4096);
-        buf.extend_from_slice(w.as_bytes());
-        Batch {
-            buf,
-            begin_seq: first_seq,
-            next_seq: first_seq.wrapping_add(1),
-        }
-    }
-
-    /// Sequence number of the BEGIN message.
-    pub fn begin_seq(&self) -> u32 {
-        self.begin_seq
-    }
-
-    /// The sequence number the next appended message will get.
-    pub fn next_seq(&self) -> u32 {
-        self.next_seq
-    }
-
-    /// Bytes written so far.
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Always false: a batch holds at least its BEGIN message.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
-    /// Appends one or more complete, already-encoded netlink messages, giving each the next
-    /// sequence number (the seq in `messages` is overwritten) and, if `extra_flags` is not 0,
-    /// OR-ing those flags (`NLM_F_ACK`, `NLM_F_ECHO`) into their headers. Returns the seqs given.
-    ///
-    /// # Errors
-    /// [`TransportError::InvalidBatch`] when `messages` is not a sequence of well-formed
-    /// netlink messages, or holds a BEGIN or END of its own; the batch is left unchanged.
-    pub fn push_encoded(
-        &mut self,
-        messages: &[u8],
-        extra_flags: u16,
-    ) -> Result<Range<u32>, TransportError> {
-        let first = self.next_seq;
-        let mut count = 0u32;
-        for m in split_messages(messages) {
-            let (h, _) = m.map_err(|e| invalid(format!("appended message: {e}")))?;
-            if h.kind == NFNL_MSG_BATCH_BEGIN || h.kind == NFNL_MSG_BATCH_END {
-                return Err(invalid("appended bytes hold a batch BEGIN/END".into()));
-            }
-            count += 1;
-        }
-        if extra_flags & !(NLM_F_ACK | NLM_F_ECHO) != 0 {
-            return Err(invalid(format!(
-                "extra flags {extra_flags:#x}: only ACK/ECHO"
-            )));
-        }
-        let start = self.buf.len();
-        let buf = &mut self.buf;
-        buf.extend_from_slice(messages);
-        // The last message may lack its padding; the next one must start 4-byte aligned.
-        buf.resize(crate::wire::align4(buf.len()), 0);
-        let mut at = start;
-        let mut seq = first;
-        while at + NLMSG_HDRLEN <= buf.len() {
-            let len = u32::from_ne_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
-            let flags = u16::from_ne_bytes([buf[at + 6], buf[at + 7]]) | extra_flags;
-            buf[at + 6..at + 8].copy_from_slice(&flags.to_ne_bytes());
-            buf[at + 8..at + 12].copy_from_slice(&seq.to_ne_bytes());
-            seq = seq.wrapping_add(1);
-            at += crate::wire::align4(len as usize);
-        }
-        self.next_seq = first.wrapping_add(count);
-        Ok(first..self.next_seq)
-    }
-
-    /// Appends END and returns the finished batch bytes, ready for one `sendmsg`.
-    pub fn finish(mut self) -> Vec<u8> {
-        let mut w = NlMsgWriter::new();
-        w.message(
-            NFNL_MSG_BATCH_END,
-            NLM_F_REQUEST,
-            self.next_seq,
-            BATCH_GEN,
-            |_| {},
-        );
-        self.buf.extend_from_slice(w.as_bytes());
-        self.buf
-    }
-}
+use crate::wire::{split_messages, NfGenMsg, NlMsgHeader};
 
 fn invalid(reason: String) -> TransportError {
     TransportError::InvalidBatch { reason }
@@ -254,7 +131,11 @@ fn begin_genid(attrs: &[u8]) -> Result<u32, TransportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::consts::{nft_msg, NFTA_TABLE_NAME, NFT_MSG_NEWTABLE, NLM_F_CREATE};
+    use crate::nft::Batch;
+    use crate::wire::consts::{
+        nft_msg, NFTA_TABLE_NAME, NFT_MSG_NEWTABLE, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST,
+    };
+    use crate::wire::NlMsgWriter;
 
     fn newtable(seq: u32) -> Vec<u8> {
         let mut w = NlMsgWriter::new();
@@ -276,9 +157,9 @@ mod tests {
     /// The first two messages of the strace in xtables-nft-encoding.md 3.3 (genid 1), and END.
     #[test]
     fn matches_iptables_bytes() {
-        let mut b = Batch::new(1, 1);
-        assert_eq!(b.push_encoded(&newtable(99), 0).unwrap(), 2..3);
-        let bytes = b.finish();
+        let mut b = Batch::new(1, Some(1));
+        assert_eq!(b.push_encoded(&newtable(99), 0, ()).unwrap(), 2);
+        let bytes = b.finish().into_bytes();
         let begin: [u8; 28] = [
             28, 0, 0, 0, 0x10, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr
             0, 0, 0, 10, // AF_UNSPEC, v0, htons(10)
@@ -300,12 +181,11 @@ mod tests {
 
     #[test]
     fn push_encoded_renumbers_and_adds_flags() {
-        let mut two = newtable(50);
-        two.extend(newtable(50));
-        let mut b = Batch::new(0, 10);
-        assert_eq!(b.push_encoded(&two, NLM_F_ACK).unwrap(), 11..13);
+        let mut b = Batch::new(10, None);
+        assert_eq!(b.push_encoded(&newtable(50), NLM_F_ACK, "a").unwrap(), 11);
+        assert_eq!(b.push_encoded(&newtable(50), NLM_F_ACK, "b").unwrap(), 12);
         assert_eq!(b.next_seq(), 13);
-        let info = inspect_batch(&b.finish()).unwrap();
+        let info = inspect_batch(b.finish().bytes()).unwrap();
         assert_eq!(info.genid, 0);
         let seqs: Vec<_> = info.messages.iter().map(|m| m.seq).collect();
         assert_eq!(seqs, [10, 11, 12, 13]);
@@ -318,13 +198,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        let mut b = Batch::new(0, 1);
-        assert!(b.push_encoded(&[1, 2, 3], 0).is_err());
-        assert!(b.push_encoded(&newtable(1), NLM_F_CREATE).is_err());
-        let nested = Batch::new(0, 1).finish();
-        assert!(b.push_encoded(&nested, 0).is_err());
+        let mut b = Batch::new(1, None);
+        assert!(b.push_encoded(&[1, 2, 3], 0, ()).is_err());
+        assert!(b.push_encoded(&newtable(1), NLM_F_CREATE, ()).is_err());
+        let mut two = newtable(1);
+        two.extend(newtable(2));
+        assert!(b.push_encoded(&two, 0, ()).is_err(), "two messages");
+        let nested = Batch::<()>::new(1, None).finish().into_bytes();
+        assert!(b.push_encoded(&nested[..20], 0, ()).is_err(), "BEGIN");
         assert_eq!(b.next_seq(), 2, "failed pushes leave the batch unchanged");
-        let ok = b.finish();
+        let ok = b.finish().into_bytes();
         assert!(inspect_batch(&ok).is_ok());
         assert!(inspect_batch(&ok[..ok.len() - 20]).is_err(), "no END");
         assert!(inspect_batch(&newtable(1)).is_err(), "no BEGIN");
@@ -332,7 +215,7 @@ mod tests {
         let mut trailing = ok.clone();
         trailing.extend(newtable(9));
         assert!(inspect_batch(&trailing).is_err());
-        let mut dup = Batch::new(0, 1).finish();
+        let mut dup = Batch::<()>::new(1, None).finish().into_bytes();
         dup[28] = 1; // END's seq (at 20 + 8) = BEGIN's seq
         assert!(inspect_batch(&dup).is_err(), "duplicate seq");
     }

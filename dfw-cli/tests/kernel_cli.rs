@@ -1,0 +1,211 @@
+//! `dfw-cli restore` / `save` against the kernel and iptables-nft (each test in its own
+//! private network namespace; the binary inherits the test thread's namespace):
+//! every shared file restored by the CLI is printed exactly by `iptables-save` and by
+//! `dfw-cli save`; errors print `FILE:LINE: line` and change nothing; `--noflush` touches only
+//! the chains named; `restore` never forks or executes anything (strace).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
+
+fn shared(rel: &str) -> String {
+    format!("{}/../../shared/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files() -> Vec<(String, bool)> {
+    [
+        "conformance/rules.v4",
+        "conformance/rules.v6",
+        "fixtures/docker/docker-27.v4",
+        "fixtures/docker/docker-29.v4",
+        "fixtures/docker/docker-29.v6",
+    ]
+    .iter()
+    .map(|f| (shared(f), f.ends_with("v6")))
+    .collect()
+}
+
+fn cli(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(c.stdin.take());
+    c.wait_with_output().unwrap()
+}
+
+fn oracle_save(v6: bool) -> String {
+    let tool = if v6 {
+        "ip6tables-save"
+    } else {
+        "iptables-save"
+    };
+    run_cmd(tool, &[])
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn kernel_cli_restore_and_save_round_trip_every_shared_file() {
+    for (path, v6) in files() {
+        kernel_test(&format!("cli restore {path}"), || {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut args = vec!["restore"];
+            if v6 {
+                args.push("-6");
+            }
+            args.push(&path);
+            let out = cli(&args, None);
+            assert!(out.status.success(), "{path}: {out:?}");
+            assert_eq!(oracle_save(v6), text, "{path}");
+            let save = cli(if v6 { &["save", "-6"] } else { &["save"] }, None);
+            assert!(save.status.success());
+            assert_eq!(String::from_utf8(save.stdout).unwrap(), text, "{path}");
+            // From stdin, again: nothing to change, still exit 0.
+            let again = cli(&args[..args.len() - 1], Some(&text));
+            assert!(again.status.success(), "{path}: {again:?}");
+            assert_eq!(oracle_save(v6), text);
+        });
+    }
+}
+
+#[test]
+fn kernel_cli_errors_name_the_line_and_change_nothing() {
+    kernel_test("kernel_cli_errors", || {
+        let conf = shared("conformance/rules.v4");
+        assert!(cli(&["restore", &conf], None).status.success());
+        let before = oracle_save(false);
+        let bad = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n";
+        let out = cli(&["restore"], Some(bad));
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("<stdin>:4: -A INPUT -p tcp --dport 99999 -j ACCEPT\n"),
+            "{err}"
+        );
+        let missing = "*filter\n-A INPUT -j ACCEPT\n-A FORWARD -j NO-SUCH-CHAIN\nCOMMIT\n";
+        let out = cli(&["restore", "--noflush"], Some(missing));
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("<stdin>:3: -A FORWARD -j NO-SUCH-CHAIN\n"),
+            "{err}"
+        );
+        // --test reads and plans, sends nothing.
+        let ok = "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n";
+        assert!(cli(&["restore", "--test"], Some(ok)).status.success());
+        assert_eq!(oracle_save(false), before);
+        assert_eq!(cli(&["save", "-t", "nosuch"], None).status.code(), Some(1));
+    });
+}
+
+#[test]
+fn kernel_cli_noflush_touches_only_named_chains() {
+    kernel_test("kernel_cli_noflush", || {
+        let conf = shared("conformance/rules.v4");
+        assert!(cli(&["restore", &conf], None).status.success());
+        let before = oracle_save(false);
+        let input = "*filter\n-A WHITELIST-IP -s 198.51.100.7/32 -j ACCEPT\nCOMMIT\n";
+        assert!(cli(&["restore", "-n"], Some(input)).status.success());
+        let after = oracle_save(false);
+        let want = before.replace(
+            "COMMIT\n",
+            "-A WHITELIST-IP -s 198.51.100.7/32 -j ACCEPT\nCOMMIT\n",
+        );
+        assert_eq!(after, want);
+        // Without --noflush the named table is replaced: INPUT/FORWARD policies from the
+        // declarations, undeclared user chains gone.
+        let full =
+            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        assert!(cli(&["restore"], Some(full)).status.success());
+        assert_eq!(oracle_save(false), full);
+    });
+}
+
+#[test]
+fn kernel_cli_restore_never_forks_or_executes() {
+    kernel_test("kernel_cli_restore_never_forks", || {
+        let conf = shared("conformance/rules.v4");
+        let log = format!("/tmp/dfw-strace-{}.log", std::process::id());
+        let out = Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=execve,execveat,fork,vfork,clone,clone3",
+                "-o",
+                &log,
+                BIN,
+                "restore",
+                &conf,
+            ])
+            .output()
+            .expect("strace is installed");
+        assert!(out.status.success(), "{out:?}");
+        let trace = std::fs::read_to_string(&log).unwrap();
+        let _ = std::fs::remove_file(&log);
+        // With -f each line starts with the pid.
+        let calls: Vec<&str> = trace
+            .lines()
+            .filter(|l| !l.contains("+++"))
+            .map(|l| {
+                l.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .trim_start()
+            })
+            .collect();
+        assert_eq!(calls.len(), 1, "{trace}");
+        assert!(
+            calls[0].starts_with("execve(") && calls[0].contains(BIN),
+            "{trace}"
+        );
+        assert_eq!(oracle_save(false), std::fs::read_to_string(&conf).unwrap());
+    });
+}
+
+/// Deletes the named namespace when dropped.
+struct NamedNetns(String);
+
+impl Drop for NamedNetns {
+    fn drop(&mut self) {
+        let _ = run_cmd("ip", &["netns", "delete", &self.0]);
+    }
+}
+
+#[test]
+fn kernel_cli_netns_enters_the_named_namespace() {
+    kernel_test("kernel_cli_netns", || {
+        let name = format!("dfwtest-cli-{}", std::process::id());
+        run_cmd("ip", &["netns", "add", &name]).unwrap();
+        let _guard = NamedNetns(name.clone());
+        let input = "*filter\n:DFW - [0:0]\n-A DFW -s 203.0.113.9/32 -j DROP\nCOMMIT\n";
+        let out = cli(&["--netns", &name, "restore", "-n"], Some(input));
+        assert!(out.status.success(), "{out:?}");
+        let there = run_cmd("ip", &["netns", "exec", &name, "iptables-save"]).unwrap();
+        assert!(
+            there.contains("-A DFW -s 203.0.113.9/32 -j DROP\n"),
+            "{there}"
+        );
+        assert!(
+            !oracle_save(false).contains("203.0.113.9"),
+            "leaked into the test's netns"
+        );
+        let saved = cli(&["--netns", &name, "save", "-t", "filter"], None);
+        assert!(String::from_utf8(saved.stdout)
+            .unwrap()
+            .contains("-A DFW -s 203.0.113.9/32"));
+        let out = cli(&["--netns", "dfwtest-no-such-netns", "save"], None);
+        assert_eq!(out.status.code(), Some(1));
+    });
+}

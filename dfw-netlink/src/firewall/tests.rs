@@ -1,0 +1,248 @@
+//! Firewall tests without a kernel: planning (placement by handle, policies, refusals) and
+//! apply over the scripted [`FakeTransport`] (generation races, rejection mapping).
+
+use dfw_core::model::{ChainName, Counters, Family, Policy, Rule, TableName};
+use dfw_core::syntax::parse_rule;
+
+use super::plan::{make_plan, Create, Place, RuleOp};
+use super::*;
+use crate::rule_codec::DecodedRule;
+use crate::transport::fake::FakeTransport;
+use crate::transport::{inspect_batch, KernelError, RetryPolicy, TransportError};
+
+fn rule(spec: &str) -> Rule {
+    parse_rule(Family::Ipv4, spec).unwrap()
+}
+
+fn kchain(name: &str, base: Option<Policy>, rules: &[(u64, &str)]) -> KernelChain {
+    KernelChain {
+        name: name.into(),
+        handle: 1,
+        base: base.map(|p| BaseChain {
+            hook: 2,
+            priority: 0,
+            chain_type: "filter".into(),
+            policy: Some(p),
+            counters: Counters::default(),
+        }),
+        rules: rules
+            .iter()
+            .map(|(h, s)| KernelRule {
+                handle: *h,
+                rule: DecodedRule::Rule(Rule {
+                    counters: Some(Counters {
+                        packets: 5,
+                        bytes: 9,
+                    }),
+                    ..rule(s)
+                }),
+                counters: Counters {
+                    packets: 5,
+                    bytes: 9,
+                },
+            })
+            .collect(),
+    }
+}
+
+fn state(chains: Vec<KernelChain>) -> Vec<KernelTable> {
+    vec![KernelTable {
+        family: Family::Ipv4,
+        name: TableName::Filter,
+        chains,
+    }]
+}
+
+fn target(chain: &str, create: bool, policy: Option<Policy>, rules: &[&str]) -> ChainTarget {
+    ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: ChainName::new(chain).unwrap(),
+        create,
+        policy,
+        rules: rules.iter().map(|s| rule(s)).collect(),
+    }
+}
+
+fn one(t: ChainTarget) -> ChangeSet {
+    ChangeSet {
+        chains: vec![t],
+        delete_chains: vec![],
+    }
+}
+
+fn places(ops: &[RuleOp]) -> Vec<(char, usize, Option<Place>)> {
+    ops.iter()
+        .map(|o| match o {
+            RuleOp::Delete { handle, .. } => ('D', *handle as usize, None),
+            RuleOp::Insert {
+                position, place, ..
+            } => ('I', *position, Some(*place)),
+        })
+        .collect()
+}
+
+#[test]
+fn inserts_are_placed_by_kept_handles() {
+    let s = state(vec![kchain(
+        "X",
+        None,
+        &[(10, " -j ACCEPT"), (20, " -j DROP"), (30, " -j RETURN")],
+    )]);
+    let t = target(
+        "X",
+        false,
+        None,
+        &[
+            " -i a -j DROP",
+            " -i b -j DROP",
+            " -j ACCEPT",
+            " -i c -j DROP",
+            " -j RETURN",
+            " -i d -j DROP",
+            " -i e -j DROP",
+        ],
+    );
+    let plan = make_plan(&s, &one(t)).unwrap();
+    let c = &plan.chains[0];
+    assert_eq!((c.stats.kept, c.stats.deleted, c.stats.inserted), (2, 1, 5));
+    assert_eq!(
+        places(&c.ops),
+        [
+            ('D', 20, None),
+            ('I', 1, Some(Place::Before(10))),
+            ('I', 2, Some(Place::Before(10))),
+            ('I', 4, Some(Place::After(10))),
+            ('I', 7, Some(Place::After(30))),
+            ('I', 6, Some(Place::After(30))),
+        ]
+    );
+}
+
+#[test]
+fn nothing_kept_appends_in_order_and_counters_do_not_matter() {
+    let s = state(vec![kchain("X", None, &[(10, " -j ACCEPT")])]);
+    let plan = make_plan(
+        &s,
+        &one(target("X", false, None, &[" -j DROP", " -j RETURN"])),
+    )
+    .unwrap();
+    assert_eq!(
+        places(&plan.chains[0].ops),
+        [
+            ('D', 10, None),
+            ('I', 1, Some(Place::Append)),
+            ('I', 2, Some(Place::Append))
+        ]
+    );
+    // The kernel rule has counters, the wanted one none: still equal, nothing to do.
+    let plan = make_plan(&s, &one(target("X", false, None, &[" -j ACCEPT"]))).unwrap();
+    assert!(plan.is_empty());
+}
+
+#[test]
+fn policies_are_sent_only_when_asked_and_different() {
+    let s = state(vec![kchain("FORWARD", Some(Policy::Drop), &[])]);
+    let none = make_plan(&s, &one(target("FORWARD", true, None, &[]))).unwrap();
+    assert!(
+        none.is_empty(),
+        "no policy asked: FORWARD DROP is never sent"
+    );
+    let same = make_plan(&s, &one(target("FORWARD", true, Some(Policy::Drop), &[]))).unwrap();
+    assert!(same.is_empty());
+    let flip = make_plan(&s, &one(target("FORWARD", true, Some(Policy::Accept), &[]))).unwrap();
+    assert_eq!(flip.chains[0].set_policy, Some(Policy::Accept));
+    let created = make_plan(&state(vec![]), &one(target("INPUT", true, None, &[]))).unwrap();
+    assert_eq!(
+        created.chains[0].create,
+        Some(Create::Builtin(Policy::Accept))
+    );
+    assert_eq!(created.tables, [(Family::Ipv4, TableName::Filter)]);
+}
+
+#[test]
+fn refusals_name_the_chain() {
+    let s = state(vec![kchain("U", None, &[])]);
+    let missing = make_plan(&s, &one(target("NOPE", false, None, &[]))).unwrap_err();
+    assert!(matches!(missing, FirewallError::MissingChain { ref chain, .. } if chain == "NOPE"));
+    let user_policy = make_plan(&s, &one(target("U", true, Some(Policy::Drop), &[])));
+    assert!(matches!(user_policy, Err(FirewallError::Refused { .. })));
+    let twice = ChangeSet {
+        chains: vec![target("U", true, None, &[]), target("U", true, None, &[])],
+        delete_chains: vec![],
+    };
+    assert!(make_plan(&s, &twice).is_err());
+    let builtin = ChangeSet {
+        chains: vec![],
+        delete_chains: vec![(
+            Family::Ipv4,
+            TableName::Filter,
+            ChainName::new("INPUT").unwrap(),
+        )],
+    };
+    assert!(make_plan(&s, &builtin).is_err());
+}
+
+#[test]
+fn apply_retries_a_generation_race_and_sends_one_batch_each_time() {
+    let mut t = FakeTransport::default();
+    t.batch_results
+        .push_back(Err(TransportError::GenerationChanged { seq: 1, genid: 0 }));
+    let mut fw = Firewall::new(t).with_retry(RetryPolicy::immediate(3));
+    let change = one(target("DFW", true, None, &[" -j ACCEPT", " -j DROP"]));
+    let r = fw.apply(&change).unwrap();
+    assert_eq!(r.attempts, 2);
+    assert!(r.committed);
+    let sent = &fw.transport().sent_batches;
+    assert_eq!(sent.len(), 2);
+    // BEGIN, NEWTABLE, NEWCHAIN, 2 x NEWRULE, END.
+    assert_eq!(inspect_batch(&sent[1]).unwrap().messages.len(), 6);
+}
+
+#[test]
+fn apply_maps_a_rejection_to_the_rule() {
+    let mut t = FakeTransport::default();
+    // First batch: BEGIN at 0x1000_0000, table +1, chain +2, rules +3 and +4.
+    let err = |seq| KernelError {
+        seq,
+        errno: libc::ENOENT,
+        msg_type: None,
+        reason: None,
+        bad_attr_offset: None,
+    };
+    t.batch_results
+        .push_back(Err(TransportError::BatchRejected {
+            errors: vec![err(0x1000_0004), err(0x1000_0005)],
+        }));
+    let mut fw = Firewall::new(t);
+    let change = one(target("DFW", true, None, &[" -j ACCEPT", " -j NOWHERE"]));
+    match fw.apply(&change) {
+        Err(FirewallError::Rejected {
+            step,
+            errno,
+            others,
+            ..
+        }) => {
+            assert_eq!(errno, libc::ENOENT);
+            assert_eq!(others, 1);
+            assert_eq!(step.kind, StepKind::InsertRule { position: 2 });
+            assert_eq!(step.to_string(), "ip filter DFW rule 2 (insert)");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn apply_gives_up_after_bounded_retries() {
+    let mut t = FakeTransport::default();
+    for _ in 0..3 {
+        t.batch_results
+            .push_back(Err(TransportError::GenerationChanged { seq: 1, genid: 0 }));
+    }
+    let mut fw = Firewall::new(t).with_retry(RetryPolicy::immediate(3));
+    let e = fw.apply(&one(target("DFW", true, None, &[]))).unwrap_err();
+    assert!(matches!(
+        e,
+        FirewallError::Transport(TransportError::RetriesExhausted { attempts: 3, .. })
+    ));
+}
