@@ -12,6 +12,8 @@
 //! - [`firewall`]: reading and changing iptables-nft chains in one atomic batch.
 //! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
 //!   `Firewall::commit`).
+//! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
+//!   throwaway network namespaces, built over rtnetlink, with servers and probes.
 #![warn(missing_docs)]
 
 pub mod dfw;
@@ -20,6 +22,7 @@ pub mod firewall;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
+pub mod sim;
 pub mod transport;
 pub mod wire;
 pub mod xt;

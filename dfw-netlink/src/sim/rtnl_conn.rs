@@ -1,0 +1,159 @@
+//! [`Rtnl`]: a `NETLINK_ROUTE` connection in the calling thread's namespace that sends the
+//! requests of [`super::rtnl`] one at a time, each with `NLM_F_ACK`, and waits for the ACK
+//! ([`Transport::dump`] does exactly that for a non-dump request).
+//!
+//! Contract: one request, one answer; a refusal becomes [`SimError::Rtnl`] naming the
+//! namespace and the object (`create veth eth0 <-> eth0@internet`, `add 172.17.0.1/16 to
+//! docker0`). No read waits longer than [`Rtnl::TIMEOUT`].
+
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use super::error::SimError;
+use super::netns::NetNs;
+use super::rtnl;
+use crate::route::parse_links;
+use crate::transport::{Conn, NetlinkSocket, Transport};
+
+/// An rtnetlink connection bound to one namespace.
+#[derive(Debug)]
+pub struct Rtnl {
+    conn: Conn<NetlinkSocket>,
+    ns: String,
+}
+
+impl Rtnl {
+    /// How long one request may wait for its answer.
+    pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Opens a connection in the calling thread's namespace; `ns` labels it in errors.
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] when the socket cannot be opened.
+    pub fn open(ns: &str) -> Result<Self, SimError> {
+        let mut sock = NetlinkSocket::open_route().map_err(|source| SimError::Rtnl {
+            ns: ns.into(),
+            what: "open NETLINK_ROUTE socket".into(),
+            source,
+        })?;
+        sock.set_timeout(Self::TIMEOUT);
+        Ok(Rtnl {
+            conn: Conn::new(sock),
+            ns: ns.into(),
+        })
+    }
+
+    /// Sends one request and waits for its ACK (or its reply, for a get).
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] with `what` when the kernel refuses or does not answer.
+    pub fn request(&mut self, what: &str, msg: &[u8]) -> Result<Vec<Vec<u8>>, SimError> {
+        self.conn.dump(msg).map_err(|source| SimError::Rtnl {
+            ns: self.ns.clone(),
+            what: what.into(),
+            source,
+        })
+    }
+
+    /// The index of the link `name`.
+    ///
+    /// # Errors
+    /// [`SimError::NoSuchLink`] when there is none; [`SimError::RtnlReply`] for a bad reply.
+    pub fn link_index(&mut self, name: &str) -> Result<i32, SimError> {
+        let replies = match self.request(&format!("look up link {name}"), &rtnl::get_link(name)) {
+            Err(SimError::Rtnl { source, .. }) if kernel_errno(&source) == Some(libc::ENODEV) => {
+                return Err(self.no_link(name))
+            }
+            r => r?,
+        };
+        let links = parse_links(&replies).map_err(|source| SimError::RtnlReply {
+            ns: self.ns.clone(),
+            what: format!("look up link {name}"),
+            source,
+        })?;
+        links
+            .into_iter()
+            .find(|(_, n)| n == name)
+            .map(|(i, _)| i)
+            .ok_or_else(|| self.no_link(name))
+    }
+
+    fn no_link(&self, name: &str) -> SimError {
+        SimError::NoSuchLink {
+            ns: self.ns.clone(),
+            name: name.into(),
+        }
+    }
+
+    /// Creates the veth pair `name` (here) and `peer` (inside `peer_ns`).
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] when the kernel refuses (`EEXIST`: a name is taken).
+    pub fn add_veth(&mut self, name: &str, peer: &str, peer_ns: &NetNs) -> Result<(), SimError> {
+        let what = format!("create veth {name} <-> {peer}@{}", peer_ns.label());
+        let msg = rtnl::new_veth(name, peer, peer_ns.fd().as_raw_fd());
+        self.request(&what, &msg).map(drop)
+    }
+
+    /// Creates the bridge `name`.
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] when the kernel refuses (`EOPNOTSUPP`: no bridge module).
+    pub fn add_bridge(&mut self, name: &str) -> Result<(), SimError> {
+        self.request(&format!("create bridge {name}"), &rtnl::new_bridge(name))
+            .map(drop)
+    }
+
+    /// Makes the link `name` a port of `master`.
+    ///
+    /// # Errors
+    /// [`SimError::NoSuchLink`] or [`SimError::Rtnl`].
+    pub fn set_master(&mut self, name: &str, master: &str) -> Result<(), SimError> {
+        let index = self.link_index(master)?;
+        let what = format!("set master of {name} to {master}");
+        self.request(&what, &rtnl::set_master(name, index))
+            .map(drop)
+    }
+
+    /// Sets the link `name` up.
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] (`ENODEV`: no such link).
+    pub fn set_up(&mut self, name: &str) -> Result<(), SimError> {
+        self.request(&format!("set {name} up"), &rtnl::set_up(name))
+            .map(drop)
+    }
+
+    /// Adds `addr/prefix` to the link `name` (IPv6 without duplicate address detection).
+    ///
+    /// # Errors
+    /// [`SimError::NoSuchLink`] or [`SimError::Rtnl`].
+    pub fn add_addr(&mut self, name: &str, addr: IpAddr, prefix: u8) -> Result<(), SimError> {
+        let index = self.link_index(name)?;
+        let what = format!("add {addr}/{prefix} to {name}");
+        self.request(&what, &rtnl::new_addr(index, addr, prefix))
+            .map(drop)
+    }
+
+    /// Adds a route to `dst/prefix` via `gateway` (`prefix` 0: the default route).
+    ///
+    /// # Errors
+    /// [`SimError::Rtnl`] (`ENETUNREACH`: the gateway is not on a connected network).
+    pub fn add_route(&mut self, dst: IpAddr, prefix: u8, gateway: IpAddr) -> Result<(), SimError> {
+        let what = if prefix == 0 {
+            format!("add default route via {gateway}")
+        } else {
+            format!("add route {dst}/{prefix} via {gateway}")
+        };
+        self.request(&what, &rtnl::new_route(dst, prefix, gateway))
+            .map(drop)
+    }
+}
+
+fn kernel_errno(e: &crate::transport::TransportError) -> Option<i32> {
+    match e {
+        crate::transport::TransportError::Kernel(k) => Some(k.errno),
+        _ => None,
+    }
+}

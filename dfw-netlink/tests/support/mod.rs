@@ -1,0 +1,94 @@
+//! Test support for the simulation's kernel tests: loading Docker's fixtures with the real
+//! `iptables-restore` (the test oracle) inside a namespace, and a simulated dockerd restart.
+//! Each test binary uses part of it.
+#![allow(dead_code, unused_imports)]
+
+mod restart;
+
+pub use restart::{normalized_save, restart_from_text, simulate_docker_restart};
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use dfw_netlink::sim::NetNs;
+
+/// A Docker fixture of `shared/fixtures/docker/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixture {
+    /// Docker 27, IPv4.
+    Docker27V4,
+    /// Docker 29, IPv4.
+    Docker29V4,
+    /// Docker 29, IPv6.
+    Docker29V6,
+}
+
+impl Fixture {
+    /// The fixture's text.
+    pub fn text(self) -> &'static str {
+        match self {
+            Fixture::Docker27V4 => include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures/docker/docker-27.v4"
+            )),
+            Fixture::Docker29V4 => include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures/docker/docker-29.v4"
+            )),
+            Fixture::Docker29V6 => include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures/docker/docker-29.v6"
+            )),
+        }
+    }
+
+    /// `true` for an IPv6 fixture.
+    pub fn is_v6(self) -> bool {
+        self == Fixture::Docker29V6
+    }
+
+    /// The iptables program of the fixture's family.
+    pub fn iptables(self) -> &'static str {
+        if self.is_v6() {
+            "ip6tables"
+        } else {
+            "iptables"
+        }
+    }
+}
+
+/// Runs `program args` with `stdin` from a thread inside `ns` (a child inherits the spawning
+/// thread's network namespace) and returns its standard output.
+pub fn run_in(ns: &NetNs, program: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+    ns.run(|| {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{program}: {e}"))?;
+        let mut pipe = child.stdin.take().ok_or("no stdin")?;
+        pipe.write_all(stdin.as_bytes())
+            .map_err(|e| format!("{program} stdin: {e}"))?;
+        drop(pipe);
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("{program}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{program} {args:?}: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    })
+    .map_err(|e| e.to_string())?
+}
+
+/// Loads `fixture` with `iptables-restore` (or `ip6tables-restore`) inside `ns`.
+pub fn load_fixture(ns: &NetNs, fixture: Fixture) {
+    let program = format!("{}-restore", fixture.iptables());
+    run_in(ns, &program, &[], fixture.text()).unwrap_or_else(|e| panic!("{e}"));
+}
