@@ -3,6 +3,8 @@
 
 mod commit;
 mod config;
+mod demo;
+mod demo_table;
 mod plan;
 mod restore;
 mod save;
@@ -25,6 +27,9 @@ pub enum Command {
     Plan(plan::Args),
     /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
     Commit(commit::Args),
+    /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
+    /// firewall is not touched).
+    Demo(demo::Args),
 }
 
 /// Runs a subcommand; the exit code is the command's result.
@@ -35,6 +40,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Show(a) => show::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Commit(a) => commit::run(a),
+        Command::Demo(a) => demo::run(a),
     }
 }
 
