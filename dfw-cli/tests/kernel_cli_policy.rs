@@ -104,3 +104,28 @@ fn kernel_cli_commit_in_a_named_netns() {
         assert!(!here.contains("DFW-"), "committed in the wrong namespace");
     });
 }
+
+#[test]
+fn kernel_cli_show_auto_without_a_default_route_uses_a_placeholder() {
+    kernel_test("kernel_cli_show_auto_placeholder", || {
+        let path = std::env::temp_dir().join(format!("dfw-auto-{}.toml", std::process::id()));
+        std::fs::write(&path, "[interfaces]\nexternal = [\"auto\"]\n").unwrap();
+        let out = cli(&["show", "-c", path.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&path);
+        assert!(out.status.success(), "{out:?}");
+        let text = stdout(&out);
+        assert!(
+            text.contains("# AUTO stands for the interfaces of the default routes"),
+            "{text}"
+        );
+        assert!(
+            text.contains("-A DFW-DOCKER -i AUTO -j DFW-DOCKER-EXT"),
+            "{text}"
+        );
+        assert_eq!(
+            run_cmd("iptables-save", &[]).unwrap(),
+            "",
+            "show touched the kernel"
+        );
+    });
+}
