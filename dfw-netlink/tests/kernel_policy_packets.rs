@@ -9,6 +9,10 @@
 //!   true`); IPv6 the same;
 //! - after a simulated dockerd restart the policy still holds and a new plan is empty.
 //!
+//! - dfw committed before Docker starts: Docker (simulated: it inserts its FORWARD jump at
+//!   1 and adds its chains, keeping DOCKER-USER) finds dfw's DOCKER-USER, no duplicate jump
+//!   appears, and the policy holds.
+//!
 //! For the Docker 27 (IPv4) and Docker 29 (IPv4 + IPv6) layouts. Each test builds its own
 //! throwaway namespaces; the whole file runs in about 2 s (probe timeout 400 ms, refusals
 //! are immediate since the policy rejects).
@@ -23,7 +27,7 @@ use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
-use support::{load_fixture, simulate_docker_restart, Fixture};
+use support::{load_fixture, run_in, simulate_docker_restart, Fixture};
 
 /// The test policy, written for the simulation's addresses.
 const POLICY: &str = r#"
@@ -243,4 +247,49 @@ fn kernel_packets_docker29_v4_and_v6() {
     if kernel_gate("kernel_packets_docker29_v4_and_v6") {
         prove(&[Fixture::Docker29V4, Fixture::Docker29V6]);
     }
+}
+
+/// What dockerd does at its first start when DOCKER-USER and FORWARD's jump already exist:
+/// `-D FORWARD -j DOCKER-USER`, `-I FORWARD -j DOCKER-USER`, then its own chains and rules
+/// (`iptables-restore -n` of the fixture without DOCKER-USER and without that jump).
+fn docker_starts(h: &DockerHost, f: Fixture) {
+    let ipt = f.iptables();
+    run_in(h.host(), ipt, &["-D", "FORWARD", "-j", "DOCKER-USER"], "").unwrap();
+    run_in(h.host(), ipt, &["-I", "FORWARD", "-j", "DOCKER-USER"], "").unwrap();
+    let rest: String = f
+        .text()
+        .lines()
+        .filter(|l| !l.contains("DOCKER-USER"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    run_in(h.host(), &format!("{ipt}-restore"), &["-n"], &rest).unwrap();
+}
+
+#[test]
+fn kernel_packets_dfw_before_docker29() {
+    if !kernel_gate("kernel_packets_dfw_before_docker29") {
+        return;
+    }
+    let h = DockerHost::start().unwrap();
+    no_icmp_rate_limit(&h);
+    commit(&h);
+    let fixtures = [Fixture::Docker29V4, Fixture::Docker29V6];
+    for f in fixtures {
+        docker_starts(&h, f);
+        let forward = run_in(h.host(), f.iptables(), &["-S", "FORWARD"], "").unwrap();
+        let jumps = forward
+            .lines()
+            .filter(|l| l.contains("DOCKER-USER"))
+            .count();
+        assert_eq!(jumps, 1, "{forward}");
+        assert!(
+            forward.starts_with("-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n"),
+            "{forward}"
+        );
+    }
+    let mut after = after_v4();
+    after.extend(after_v6());
+    expect(&h, "dfw first, then Docker", &after);
+    assert!(plan_is_empty(&h), "Docker's start changed dfw's rules");
+    h.shutdown().unwrap();
 }
