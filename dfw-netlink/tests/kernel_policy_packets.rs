@@ -4,7 +4,7 @@
 //! TCP connections and UDP exchanges from the internet, the LAN and the containers:
 //! - before commit, every published port is reachable from anyone on the internet;
 //! - after: allowed ports reachable, the others refused; `from` restrictions hold; the
-//!   whitelist and the LAN reach everything; containers' outgoing connections and their
+//!   `to` (original destination address) holds; the whitelist and the LAN reach everything; containers' outgoing connections and their
 //!   replies work; host services are refused from outside except allowed ports (`host =
 //!   true`); IPv6 the same;
 //! - after a simulated dockerd restart the policy still holds and a new plan is empty;
@@ -45,6 +45,16 @@ ports = ["8080/tcp"]
 [[allow]]                       # the db container, only from a range
 ports = ["5432/tcp", "5353/udp"]
 from = ["198.51.100.1-198.51.100.3", "2001:db8:2::/48"]
+
+[[allow]]                       # `to`: the published address matches
+ports = ["5353/udp"]
+from = ["192.0.2.50"]
+to = "203.0.113.1"
+
+[[allow]]                       # `to`: another address, never matches here
+ports = ["5432/tcp"]
+from = ["192.0.2.50"]
+to = "203.0.113.2"
 
 [[allow]]                       # the host's ssh, only from the provider's network
 ports = ["22/tcp"]
@@ -152,6 +162,7 @@ fn after_v4() -> Vec<Want> {
         (i, STRANGER_V4, TCP, HOST_V4, HOST_APP, Refused),
         (i, STRANGER2_V4, TCP, HOST_V4, WEB_PUBLISHED, Open),
         (i, STRANGER2_V4, TCP, HOST_V4, DB_PORT, Refused),
+        (i, STRANGER2_V4, UDP, HOST_V4, DNS_PUBLISHED, Open),
         // `from` a range: the db ports, nothing else.
         (i, IN_RANGE_V4, TCP, HOST_V4, DB_PORT, Open),
         (i, IN_RANGE_V4, UDP, HOST_V4, DNS_PUBLISHED, Open),
