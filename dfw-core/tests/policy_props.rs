@@ -208,7 +208,7 @@ proptest! {
     fn loader_never_panics_on_damaged_configs(
         cut in 0usize..2000, len in 0usize..8, insert in "[\\[\\]\"=,. a-z0-9/-]{0,4}"
     ) {
-        let example = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/dfw.toml"));
+        let example = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml"));
         let mut at = cut.min(example.len());
         while !example.is_char_boundary(at) { at -= 1; }
         let mut end = (at + len).min(example.len());

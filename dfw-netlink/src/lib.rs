@@ -10,9 +10,15 @@
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
 //! - [`live`]: the kernel's rules of a family as a model ruleset for the evaluator.
-//! - [`sim`]: a simulated Docker host in throwaway network namespaces (tests and the demo).
+//! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
+//!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
+//! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
+//!   `Firewall::commit`).
+//! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
+//!   throwaway network namespaces, built over rtnetlink, with servers and probes.
 #![warn(missing_docs)]
 
+pub mod dfw;
 pub mod expr;
 pub mod firewall;
 pub mod live;

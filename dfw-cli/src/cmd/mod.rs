@@ -3,10 +3,16 @@
 
 mod audit;
 mod audit_json;
+mod commit;
+mod config;
+mod demo;
+mod demo_table;
 mod explain;
 mod live;
+mod plan;
 mod restore;
 mod save;
+mod show;
 
 use std::process::ExitCode;
 
@@ -23,6 +29,15 @@ pub enum Command {
     Restore(restore::Args),
     /// Print the kernel's iptables rules (iptables-save compatible).
     Save(save::Args),
+    /// Print the rules a dfw policy compiles to (iptables-save format; no root needed).
+    Show(show::Args),
+    /// Show what `commit` would change (exit 0: nothing, 2: changes pending, 1: error).
+    Plan(plan::Args),
+    /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
+    Commit(commit::Args),
+    /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
+    /// firewall is not touched).
+    Demo(demo::Args),
 }
 
 /// Runs a subcommand; the exit code is the command's result.
@@ -32,6 +47,10 @@ pub fn run(command: Command) -> ExitCode {
         Command::Explain(a) => explain::run(a),
         Command::Restore(a) => restore::run(a),
         Command::Save(a) => save::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Commit(a) => commit::run(a),
+        Command::Demo(a) => demo::run(a),
     }
 }
 

@@ -3,8 +3,8 @@
 //! Contract: pure (no I/O, no sockets). [`Policy::from_toml`] turns the text of a config file
 //! into a validated [`Policy`] or a [`PolicyError`] naming `file:line:column` and the key;
 //! [`Policy::compile`] turns a policy and the external interfaces into [`Compiled`]: dfw's own
-//! chains and jumps for IPv4 and IPv6. Reading the kernel, planning and committing are the
-//! caller's.
+//! chains and jumps for IPv4 and IPv6; [`reconcile`] compares that with what the kernel holds
+//! and says what must change. Reading the kernel and committing are the caller's.
 //!
 //! # The config file
 //! ```toml
@@ -45,6 +45,9 @@ mod config;
 mod error;
 mod keypath;
 mod raw;
+mod reconcile;
+#[cfg(test)]
+mod reconcile_tests;
 mod validate;
 mod value;
 
@@ -55,6 +58,9 @@ pub use compiled::{
 };
 pub use config::{Allow, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport};
 pub use error::{Location, PolicyError};
+pub use reconcile::{
+    reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,
+};
 
 /// The default path of the config file.
 pub const DEFAULT_PATH: &str = "/etc/dfw/dfw.toml";

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 /// The config the goldens are for.
-pub const EXAMPLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/dfw.toml"));
+pub const EXAMPLE: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml"));
 
 /// IPv4.
 pub const GOLDEN_V4: &str = "\

@@ -1,0 +1,100 @@
+//! `dfw-cli demo`: dfw on a simulated Docker host, without touching this machine's own
+//! firewall or network.
+//!
+//! Builds the simulated Docker host of `dfw_netlink::sim` in throwaway network namespaces,
+//! loads Docker 29's rules there (IPv4 and IPv6, the fixture texts embedded in this binary)
+//! with dfw's own restore, shows what the internet and the LAN can reach with real
+//! connections, commits the embedded `examples/dfw.toml` (its external interface, `eth0`, is
+//! the simulated host's link to the internet) and shows it again. Everything disappears when
+//! it ends. Needs root (network namespaces); never runs another program.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dfw_core::model::Family;
+use dfw_core::policy::Policy;
+use dfw_core::syntax::RestoreScript;
+use dfw_netlink::firewall::{Firewall, RestoreOptions};
+use dfw_netlink::sim::{write_sysctls, DockerHost};
+
+use super::demo_table;
+
+/// Docker 29's rules (copies of `shared/fixtures/docker/docker-29.v4` and `.v6`).
+const DOCKER_V4: &str = include_str!("../../fixtures/docker-29.v4");
+const DOCKER_V6: &str = include_str!("../../fixtures/docker-29.v6");
+/// The example policy of the repository.
+const EXAMPLE: &str = include_str!("../../../examples/dfw.toml");
+
+/// `demo` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How long a probe waits for an answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 400)]
+    timeout_ms: u64,
+}
+
+/// Runs `demo`.
+pub fn run(a: Args) -> ExitCode {
+    match demo(Duration::from_millis(a.timeout_ms)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dfw-cli demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn demo(timeout: Duration) -> Result<(), Error> {
+    let policy = Policy::from_toml(EXAMPLE, "examples/dfw.toml")?;
+    println!("dfw demo: a simulated Docker host in throwaway network namespaces");
+    println!("(this machine's own firewall and network are not touched)\n");
+    println!(
+        "  host: eth0 203.0.113.1 / 2001:db8:1::1 to the internet, eth1 192.168.1.1 to the LAN"
+    );
+    println!("  containers on docker0: web 172.17.0.2 published as 8080/tcp -> 80,");
+    println!("                         db 172.17.0.3 published as 5432/tcp and 5353/udp -> 53\n");
+    let h = DockerHost::start()?;
+    // The host answers each refused probe with an ICMP error: no rate limit in the demo.
+    write_sysctls(
+        h.host(),
+        &[
+            ("net/ipv4/icmp_ratelimit", "0"),
+            ("net/ipv6/icmp/ratelimit", "0"),
+        ],
+    )?;
+    h.host().run(load_docker)??;
+    println!("Docker 29's rules loaded, as dockerd writes them (IPv4 and IPv6).\n");
+    println!("Before dfw: who reaches what (published ports bypass INPUT: Docker forwards them)");
+    print!("{}", demo_table::survey(&h, timeout)?);
+
+    println!("\n$ dfw-cli commit -c examples/dfw.toml   (external = [\"eth0\"])");
+    let report = h.host().run(|| -> Result<_, Error> {
+        let mut fw = Firewall::open()?;
+        let first = fw.commit(&policy)?;
+        let second = fw.commit(&policy)?;
+        Ok((first, second))
+    })??;
+    for s in report.0.summaries() {
+        println!("{s}");
+    }
+    println!("\nAfter dfw: who reaches what");
+    print!("{}", demo_table::survey(&h, timeout)?);
+    println!("\nA second commit of the same file changes nothing:");
+    for s in report.1.summaries() {
+        println!("{s}");
+    }
+    h.shutdown()?;
+    Ok(())
+}
+
+/// Loads Docker 29's rules in the current (host) namespace with dfw's own restore.
+fn load_docker() -> Result<(), Error> {
+    let mut fw = Firewall::open()?;
+    for (family, text) in [(Family::Ipv4, DOCKER_V4), (Family::Ipv6, DOCKER_V6)] {
+        let script = RestoreScript::parse(family, text)?;
+        fw.restore(&script, RestoreOptions::default())?;
+    }
+    Ok(())
+}
