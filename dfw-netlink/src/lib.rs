@@ -8,7 +8,8 @@
 //! - [`rule_codec`]: model rules <-> expressions + compat attribute, in iptables-nft's form.
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
-//! - [`route`]: rtnetlink look-ups (default-route interfaces).
+//! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
+//! - [`live`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
 //!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
 //! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
@@ -20,6 +21,7 @@
 pub mod dfw;
 pub mod expr;
 pub mod firewall;
+pub mod live;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

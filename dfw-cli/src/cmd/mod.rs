@@ -1,10 +1,14 @@
 //! The subcommands, one file each. To add one: a file here, one variant in [`Command`] and
 //! one arm in [`run`].
 
+mod audit;
+mod audit_json;
 mod commit;
 mod config;
 mod demo;
 mod demo_table;
+mod explain;
+mod live;
 mod plan;
 mod restore;
 mod save;
@@ -17,6 +21,10 @@ use clap::Subcommand;
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Who can reach each published and host port through each external interface, and why.
+    Audit(audit::Args),
+    /// Follow one packet through the kernel's rules and print every rule it meets.
+    Explain(explain::Args),
     /// Load rules in iptables-restore format, as one atomic batch (iptables-restore compatible).
     Restore(restore::Args),
     /// Print the kernel's iptables rules (iptables-save compatible).
@@ -35,6 +43,8 @@ pub enum Command {
 /// Runs a subcommand; the exit code is the command's result.
 pub fn run(command: Command) -> ExitCode {
     match command {
+        Command::Audit(a) => audit::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Restore(a) => restore::run(a),
         Command::Save(a) => save::run(a),
         Command::Show(a) => show::run(a),

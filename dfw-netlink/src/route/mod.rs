@@ -1,15 +1,19 @@
 //! rtnetlink look-ups dfw needs: the interfaces of the default routes (for
-//! `external = ["auto"]`).
+//! `external = ["auto"]`), and the host description of the evaluator ([`host`]).
 //!
 //! Contract: request building and reply parsing ([`parse`]) are pure and never panic on any
 //! input; [`default_route_interfaces`] is the only function here that talks to the kernel, over
 //! a `NETLINK_ROUTE` socket in the calling thread's network namespace.
 
+pub mod host;
+pub mod link;
 pub mod parse;
 
 use crate::transport::{Conn, NetlinkSocket, Transport, TransportError};
 use dfw_core::model::Family;
 
+pub use host::{build_host, read_host, HostError};
+pub use link::{parse_addrs, parse_link_details, IfAddr, Link, LinkKind};
 pub use parse::{dump_request, parse_links, parse_routes, Route, RouteError};
 
 /// Errors while looking up default routes.

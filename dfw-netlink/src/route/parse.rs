@@ -7,6 +7,7 @@ use crate::wire::{split_messages, AttrIter, NlMsgHeader, WireError, NLMSG_HDRLEN
 
 const RTMSG_LEN: usize = 12;
 const IFINFOMSG_LEN: usize = 16;
+const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
@@ -31,6 +32,8 @@ pub enum RouteError {
 pub struct Route {
     /// Destination prefix length (0 for a default route).
     pub dst_len: u8,
+    /// Destination network address (`RTA_DST`; `None` for a default route).
+    pub dst: Option<std::net::IpAddr>,
     /// Routing table id.
     pub table: u32,
     /// Route type (`RTN_*`).
@@ -46,12 +49,22 @@ impl Route {
     }
 }
 
-/// A dump request (`RTM_GETROUTE` or `RTM_GETLINK`) for a family.
+/// An address from an attribute payload of address family `family` (`AF_INET`,
+/// `AF_INET6`); `None` for another family or a payload of the wrong length.
+pub(crate) fn ip_of(family: u8, payload: &[u8]) -> Option<std::net::IpAddr> {
+    match family as i32 {
+        libc::AF_INET => <[u8; 4]>::try_from(payload).ok().map(Into::into),
+        libc::AF_INET6 => <[u8; 16]>::try_from(payload).ok().map(Into::into),
+        _ => None,
+    }
+}
+
+/// A dump request (`RTM_GETROUTE`, `RTM_GETLINK` or `RTM_GETADDR`) for a family.
 pub fn dump_request(kind: u16, family: Family) -> Vec<u8> {
-    let body = if kind == libc::RTM_GETLINK {
-        IFINFOMSG_LEN
-    } else {
-        RTMSG_LEN
+    let body = match kind {
+        libc::RTM_GETLINK => IFINFOMSG_LEN,
+        libc::RTM_GETADDR => 8,
+        _ => RTMSG_LEN,
     };
     let mut buf = vec![0u8; NLMSG_HDRLEN + body];
     let hdr = NlMsgHeader {
@@ -71,7 +84,7 @@ pub fn dump_request(kind: u16, family: Family) -> Vec<u8> {
 }
 
 /// Bodies (after the netlink header) of the data messages in a dump reply.
-fn bodies(messages: &[Vec<u8>]) -> Result<Vec<(u16, &[u8])>, RouteError> {
+pub(crate) fn bodies(messages: &[Vec<u8>]) -> Result<Vec<(u16, &[u8])>, RouteError> {
     let mut out = Vec::new();
     for m in messages {
         for part in split_messages(m) {
@@ -97,8 +110,10 @@ pub fn parse_routes(messages: &[Vec<u8>]) -> Result<Vec<Route>, RouteError> {
         if body.len() < RTMSG_LEN {
             return Err(RouteError::Truncated("rtmsg"));
         }
+        let family = body[0];
         let mut r = Route {
             dst_len: body[1],
+            dst: None,
             table: body[4] as u32,
             kind: body[7],
             oifs: Vec::new(),
@@ -107,6 +122,7 @@ pub fn parse_routes(messages: &[Vec<u8>]) -> Result<Vec<Route>, RouteError> {
             let attr = attr?;
             match attr.kind {
                 RTA_OIF => r.oifs.push(ne_i32(attr.payload)?),
+                RTA_DST => r.dst = ip_of(family, attr.payload),
                 RTA_TABLE => r.table = ne_i32(attr.payload)? as u32,
                 RTA_MULTIPATH => r.oifs.extend(nexthops(attr.payload)?),
                 _ => {}
@@ -155,7 +171,7 @@ pub fn parse_links(messages: &[Vec<u8>]) -> Result<Vec<(i32, String)>, RouteErro
     Ok(links)
 }
 
-fn ne_i32(b: &[u8]) -> Result<i32, RouteError> {
+pub(crate) fn ne_i32(b: &[u8]) -> Result<i32, RouteError> {
     let a: [u8; 4] = b
         .get(..4)
         .and_then(|s| s.try_into().ok())

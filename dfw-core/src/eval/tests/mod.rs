@@ -4,8 +4,6 @@
 mod audit;
 mod docker;
 mod hosts;
-mod kernel;
-mod kernel_lab;
 mod matches;
 mod prop;
 mod rules;

@@ -1,0 +1,312 @@
+//! `dfw-cli audit --json`: the audit as JSON, schema `dfw.audit/1`.
+//!
+//! Contract: the schema is stable. Within `dfw.audit/1` fields and enum values are only ever
+//! added, never renamed, removed or changed in meaning; anything else bumps the version. Every
+//! field below is always present (`null` where it says "or null"). The structs here mirror
+//! `dfw_core::eval`'s result types at the CLI edge (dfw-core has no serde).
+//!
+//! ```text
+//! Document    { "schema": "dfw.audit/1", "families": [Family] }
+//! Family      { "family": "ipv4" | "ipv6",
+//!               "externals": [string],           interfaces examined
+//!               "error": string or null,         why this family could not be audited
+//!               "published": [Published], "host_ports": [HostPort] }
+//! Published   { "rule": Rule,                    the DNAT rule (nat table)
+//!               "proto": string or null,         "tcp", "udp", ...; null: every protocol
+//!               "host_ports": [string],          "8080", "1000-2000"; []: every port
+//!               "host_addr": string or null,     the rule's -d ("!" prefix when negated)
+//!               "to": string,                    "172.17.0.2:80", "[fd00::2]:80"
+//!               "exposure": [Exposure] }         one per external interface
+//! HostPort    { "proto": "tcp" | "udp", "port": number,
+//!               "unnamed": bool,                 true: stands for every port no rule names
+//!               "exposure": [Exposure] }
+//! Exposure    { "iface": string,
+//!               "reach": "everyone" | "everyone_except" | "sources" | "lan_only" | "nobody"
+//!                        | "unknown",
+//!               "sources": [Source],             everyone_except: who is refused;
+//!                                                sources: who gets in; otherwise []
+//!               "unknown_reason": string or null,
+//!               "decided_by": Decision or null,  what decides the outside probe's fate
+//!               "probes": [Probe] }
+//! Source      { "kind": "outside" | "lan" | "network" | "range", "value": string or null }
+//! Probe       { "source": Source, "addr": string,
+//!               "verdict": "accept" | "drop" | "reject" | "unknown",
+//!               "reject_with": string or null,   "icmp-port-unreachable", "tcp-reset", ...
+//!               "unknown_reason": string or null,
+//!               "reaches": bool or null,         null: unknown
+//!               "decided_by": Decision or null,
+//!               "dnat": Dnat or null }
+//! Dnat        { "rule": Rule, "dst": string, "port": number or null }
+//! Decision    { "kind": "rule" | "policy" | "routing" | "no_rules",
+//!               "rule": Rule or null,            kind rule
+//!               "table": string or null, "chain": string or null,
+//!               "policy": "ACCEPT" | "DROP" or null,   kind policy
+//!               "reason": string or null }       kind routing
+//! Rule        { "table": string, "chain": string, "number": number (from 1),
+//!               "text": string }                 the rule as iptables-save prints it after -A CHAIN
+//! ```
+
+use serde::Serialize;
+
+use dfw_core::eval::{
+    Audit, Decision, DnatApplied, IfaceExposure, Probe, Reach, RuleRef, SourceSet, Verdict,
+};
+use dfw_core::model::{Family, Ruleset};
+
+use super::live::{nat_text, port_text, rule_text};
+
+/// The schema name and version.
+pub const SCHEMA: &str = "dfw.audit/1";
+
+/// The whole document.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    schema: &'static str,
+    families: Vec<FamilyJ>,
+}
+
+/// One family's audit, or why there is none.
+#[derive(Debug, Serialize)]
+pub struct FamilyJ {
+    family: &'static str,
+    externals: Vec<String>,
+    error: Option<String>,
+    published: Vec<PublishedJ>,
+    host_ports: Vec<HostPortJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct RuleJ {
+    table: String,
+    chain: String,
+    number: usize,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PublishedJ {
+    rule: RuleJ,
+    proto: Option<String>,
+    host_ports: Vec<String>,
+    host_addr: Option<String>,
+    to: String,
+    exposure: Vec<ExposureJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct HostPortJ {
+    proto: String,
+    port: u16,
+    unnamed: bool,
+    exposure: Vec<ExposureJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct ExposureJ {
+    iface: String,
+    reach: &'static str,
+    sources: Vec<SourceJ>,
+    unknown_reason: Option<String>,
+    decided_by: Option<DecisionJ>,
+    probes: Vec<ProbeJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct SourceJ {
+    kind: &'static str,
+    value: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ProbeJ {
+    source: SourceJ,
+    addr: String,
+    verdict: &'static str,
+    reject_with: Option<String>,
+    unknown_reason: Option<String>,
+    reaches: Option<bool>,
+    decided_by: Option<DecisionJ>,
+    dnat: Option<DnatJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct DnatJ {
+    rule: RuleJ,
+    dst: String,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Serialize)]
+struct DecisionJ {
+    kind: &'static str,
+    rule: Option<RuleJ>,
+    table: Option<String>,
+    chain: Option<String>,
+    policy: Option<String>,
+    reason: Option<String>,
+}
+
+impl Document {
+    /// A document of the given families.
+    pub fn new(families: Vec<FamilyJ>) -> Self {
+        Document {
+            schema: SCHEMA,
+            families,
+        }
+    }
+}
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Ipv4 => "ipv4",
+        Family::Ipv6 => "ipv6",
+    }
+}
+
+/// A family that could not be audited.
+pub fn failed(family: Family, error: String) -> FamilyJ {
+    FamilyJ {
+        family: family_name(family),
+        externals: Vec::new(),
+        error: Some(error),
+        published: Vec::new(),
+        host_ports: Vec::new(),
+    }
+}
+
+fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
+    RuleJ {
+        table: at.table.to_string(),
+        chain: at.chain.clone(),
+        number: at.number,
+        text: rule_text(rs, at),
+    }
+}
+
+fn source(s: &SourceSet) -> SourceJ {
+    let (kind, value) = match s {
+        SourceSet::Outside => ("outside", None),
+        SourceSet::Lan(n) => ("lan", Some(n.to_string())),
+        SourceSet::Network(n) => ("network", Some(n.to_string())),
+        SourceSet::Range(r) => ("range", Some(r.to_string())),
+    };
+    SourceJ { kind, value }
+}
+
+fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
+    let mut j = DecisionJ {
+        kind: "no_rules",
+        rule: None,
+        table: None,
+        chain: None,
+        policy: None,
+        reason: None,
+    };
+    match d {
+        Decision::Rule(at) => {
+            j.kind = "rule";
+            j.rule = Some(rule(rs, at));
+        }
+        Decision::Policy {
+            table,
+            chain,
+            policy,
+        } => {
+            j.kind = "policy";
+            j.table = Some(table.to_string());
+            j.chain = Some(chain.clone());
+            j.policy = Some(policy.to_string());
+        }
+        Decision::Routing(why) => {
+            j.kind = "routing";
+            j.reason = Some(why.clone());
+        }
+        Decision::NoRules => {}
+    }
+    j
+}
+
+fn dnat(rs: &Ruleset, d: &DnatApplied) -> DnatJ {
+    DnatJ {
+        rule: rule(rs, &d.rule),
+        dst: d.dst.to_string(),
+        port: d.port,
+    }
+}
+
+fn probe(rs: &Ruleset, p: &Probe) -> ProbeJ {
+    let (verdict, reject_with, unknown_reason) = match &p.verdict {
+        Verdict::Accept => ("accept", None, None),
+        Verdict::Drop => ("drop", None, None),
+        Verdict::Reject(r) => ("reject", Some(r.to_string()), None),
+        Verdict::Unknown(u) => ("unknown", None, Some(u.to_string())),
+    };
+    ProbeJ {
+        source: source(&p.source),
+        addr: p.addr.to_string(),
+        verdict,
+        reject_with,
+        unknown_reason,
+        reaches: p.reaches,
+        decided_by: p.decided_by.as_ref().map(|d| decision(rs, d)),
+        dnat: p.dnat.as_ref().map(|d| dnat(rs, d)),
+    }
+}
+
+fn exposure(rs: &Ruleset, e: &IfaceExposure) -> ExposureJ {
+    let (reach, sources, unknown_reason) = match &e.reach {
+        Reach::Everyone => ("everyone", Vec::new(), None),
+        Reach::EveryoneExcept(v) => ("everyone_except", v.iter().map(source).collect(), None),
+        Reach::Sources(v) => ("sources", v.iter().map(source).collect(), None),
+        Reach::LanOnly => ("lan_only", Vec::new(), None),
+        Reach::Nobody => ("nobody", Vec::new(), None),
+        Reach::Unknown(u) => ("unknown", Vec::new(), Some(u.to_string())),
+    };
+    ExposureJ {
+        iface: e.iface.clone(),
+        reach,
+        sources,
+        unknown_reason,
+        decided_by: e.decided_by.as_ref().map(|d| decision(rs, d)),
+        probes: e.probes.iter().map(|p| probe(rs, p)).collect(),
+    }
+}
+
+/// The JSON mirror of one family's audit.
+pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
+    let exposures = |v: &[IfaceExposure]| v.iter().map(|e| exposure(rs, e)).collect();
+    FamilyJ {
+        family: family_name(a.family),
+        externals,
+        error: None,
+        published: a
+            .published
+            .iter()
+            .map(|p| PublishedJ {
+                rule: rule(rs, &p.rule),
+                proto: p.proto.map(|x| x.to_string()),
+                host_ports: p.host_ports.iter().map(port_text).collect(),
+                host_addr: p
+                    .host_addr
+                    .as_ref()
+                    .map(|n| format!("{}{}", if n.negated { "!" } else { "" }, n.value)),
+                to: nat_text(&p.to),
+                exposure: exposures(&p.exposure),
+            })
+            .collect(),
+        host_ports: a
+            .host_ports
+            .iter()
+            .map(|h| HostPortJ {
+                proto: h.proto.to_string(),
+                port: h.port,
+                unnamed: h.unnamed,
+                exposure: exposures(&h.exposure),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+#[path = "audit_json_tests.rs"]
+mod tests;

@@ -1,0 +1,166 @@
+//! `dfw-cli explain --in IFACE --src ADDR --dst-port PORT [--proto tcp|udp] [--dst ADDR]`:
+//! follows the first packet of a new connection through the kernel's rules as
+//! `dfw_core::eval::explain` does (raw, conntrack, mangle and nat PREROUTING with DNAT, the
+//! routing decision, INPUT or FORWARD and POSTROUTING, every jump, goto, return and policy)
+//! and prints each rule met with its result, then the verdict and what decided it. The
+//! destination defaults to IFACE's first address of the source's family. Exit 0 whatever the
+//! verdict; 1 when the rules or the host cannot be read or the arguments are inconsistent.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace};
+use dfw_core::model::{Family, Ruleset};
+use dfw_core::syntax::rule_spec;
+
+use super::live::{decision_text, iface_addr, load};
+
+/// The transport protocol of the packet.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Proto {
+    /// A TCP SYN.
+    Tcp,
+    /// A UDP datagram.
+    Udp,
+}
+
+/// `explain` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The interface the packet arrives on.
+    #[arg(long = "in", value_name = "IFACE")]
+    iface: String,
+    /// The source address.
+    #[arg(long, value_name = "ADDR")]
+    src: IpAddr,
+    /// The destination port.
+    #[arg(long = "dst-port", value_name = "PORT")]
+    dst_port: u16,
+    /// The protocol.
+    #[arg(long, value_enum, default_value = "tcp")]
+    proto: Proto,
+    /// The destination address (default: IFACE's address of the source's family).
+    #[arg(long, value_name = "ADDR")]
+    dst: Option<IpAddr>,
+}
+
+fn route_text(r: &RouteDecision) -> String {
+    match r {
+        RouteDecision::Local => "local (INPUT path)".into(),
+        RouteDecision::Forward(i) => format!("forward out of {i} (FORWARD path)"),
+        RouteDecision::Unroutable(why) => format!("unroutable: {why}"),
+    }
+}
+
+/// The trace in words, one line per step.
+fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
+    let mut out = String::new();
+    let proto = pkt.protocol(Family::of(&pkt.src));
+    let port = pkt
+        .ports()
+        .map_or(String::new(), |(_, p)| format!(" port {p}"));
+    let _ = writeln!(
+        out,
+        "packet: {proto} {} -> {}{port} in {} (first packet of a new connection)",
+        pkt.src, pkt.dst, pkt.in_iface
+    );
+    for s in &t.steps {
+        let _ = match s {
+            Step::Enter { table, chain, how } => match how {
+                Entry::Hook(_) => writeln!(out, "{table} {chain}:"),
+                Entry::Jump => writeln!(out, "  -> jump to {table} {chain}"),
+                Entry::Goto => writeln!(out, "  -> goto {table} {chain}"),
+                Entry::Return => writeln!(out, "  <- return to {table} {chain}"),
+            },
+            Step::Rule { at, rule, result } => {
+                let r = match result {
+                    MatchResult::Matched => "matched".to_string(),
+                    MatchResult::NotMatched => "not matched".to_string(),
+                    MatchResult::Unknown { reason, assumed } => format!(
+                        "unknown ({reason}; this path assumes {})",
+                        if *assumed { "matched" } else { "not matched" }
+                    ),
+                };
+                writeln!(
+                    out,
+                    "  #{} {}: {r}",
+                    at.number,
+                    rule_spec(rule).trim_start()
+                )
+            }
+            Step::Policy {
+                table,
+                chain,
+                policy,
+            } => writeln!(out, "  policy {policy} of {table} {chain}"),
+            Step::Dnat { at, dst, port } => match port {
+                Some(p) => writeln!(out, "  DNAT by {at}: destination now {dst} port {p}"),
+                None => writeln!(out, "  DNAT by {at}: destination now {dst}"),
+            },
+            Step::Snat { at } => writeln!(out, "  source NAT by {at}"),
+            Step::Route(r) => writeln!(out, "routing: {}", route_text(r)),
+        };
+    }
+    for u in &t.unknowns {
+        let _ = writeln!(
+            out,
+            "undecidable: {}: {}{}",
+            u.at,
+            u.reason,
+            if u.explored {
+                " (both outcomes explored)"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(out, "verdict: {}", t.verdict);
+    if let Some(d) = &t.decided_by {
+        let _ = writeln!(out, "decided by {}", decision_text(rs, d));
+    }
+    out
+}
+
+/// Runs `explain`.
+pub fn run(a: Args) -> ExitCode {
+    let family = Family::of(&a.src);
+    let (rs, host) = match load(family, &[]) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("dfw-cli explain: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if host.iface(&a.iface).is_none() {
+        eprintln!("dfw-cli explain: interface {} does not exist", a.iface);
+        return ExitCode::FAILURE;
+    }
+    let Some(dst) = a.dst.or_else(|| iface_addr(&host, &a.iface, family)) else {
+        eprintln!(
+            "dfw-cli explain: {} has no {family} address; give --dst",
+            a.iface
+        );
+        return ExitCode::FAILURE;
+    };
+    let pkt = match a.proto {
+        Proto::Tcp => Packet::tcp_syn(&a.iface, a.src, dst, a.dst_port),
+        Proto::Udp => Packet::udp(&a.iface, a.src, dst, a.dst_port),
+    };
+    match explain(&rs, &pkt, &host) {
+        Ok(t) => {
+            if std::io::stdout()
+                .write_all(text(&rs, &pkt, &t).as_bytes())
+                .is_err()
+            {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dfw-cli explain: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
