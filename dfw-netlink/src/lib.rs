@@ -12,6 +12,8 @@
 //! - [`firewall`]: reading and changing iptables-nft chains in one atomic batch.
 //! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
 //!   `Firewall::commit`).
+//! - [`watch`]: drift of the kernel from a policy (`Firewall::status`) and the self-healing
+//!   watch loop over nf_tables events.
 //! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
 //!   throwaway network namespaces, built over rtnetlink, with servers and probes.
 #![warn(missing_docs)]
@@ -24,5 +26,6 @@ pub mod route;
 pub mod rule_codec;
 pub mod sim;
 pub mod transport;
+pub mod watch;
 pub mod wire;
 pub mod xt;
