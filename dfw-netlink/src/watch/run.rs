@@ -26,6 +26,9 @@ pub struct WatchOptions {
     /// Handle SIGHUP/SIGTERM/SIGINT through a signalfd (blocks them in the calling thread;
     /// for a process's main thread before it starts others).
     pub signals: bool,
+    /// Kernel receive buffer of the event socket (default [`EventSocket::RCVBUF`]); a tiny
+    /// one provokes lost events in tests.
+    pub event_buffer: usize,
 }
 
 impl WatchOptions {
@@ -36,6 +39,7 @@ impl WatchOptions {
             quiet: Duration::from_millis(100),
             max_delay: Duration::from_millis(400),
             signals: false,
+            event_buffer: EventSocket::RCVBUF,
         }
     }
 }
@@ -146,6 +150,7 @@ impl Watcher {
         };
         let (external, compiled) = load(&opts.config)?;
         let events = EventSocket::open()?;
+        events.set_receive_buffer(opts.event_buffer)?;
         let mut fw = Firewall::open()?;
         let own_portid = fw.transport().io().portid();
         let file = FileWatch::new(&opts.config)?;
