@@ -311,6 +311,14 @@ fn kernel_watch_holds_through_docker_restart() {
             // Docker never flushes DOCKER-USER, so a restart may need no repair at all; when
             // the watch saw FORWARD's jump missing mid-restart, it repaired within the limit.
             println!("{test}: {} of 3 restarts needed a repair", runs.len());
+            for prog in ["iptables-save", "ip6tables-save"] {
+                let save = run_in(lab.ns, prog, &["-t", "filter"], "").unwrap();
+                let jumps = save
+                    .lines()
+                    .filter(|l| *l == "-A FORWARD -j DOCKER-USER")
+                    .count();
+                println!("{test}: {prog}: FORWARD -j DOCKER-USER x{jumps}");
+            }
             if !runs.is_empty() {
                 report(test, &runs);
             }

@@ -81,6 +81,23 @@ impl NftEvent {
     }
 }
 
+impl NftEvent {
+    /// True for a table, chain or rule change in an IPv4/IPv6 table: activity that keeps a
+    /// pending burst open (Docker rebuilding its chains) even when it does not concern dfw.
+    pub fn is_activity(&self) -> bool {
+        matches!(self.family, NFPROTO_IPV4 | NFPROTO_IPV6)
+            && matches!(
+                self.kind,
+                EventKind::NewTable
+                    | EventKind::DelTable
+                    | EventKind::NewChain
+                    | EventKind::DelChain
+                    | EventKind::NewRule
+                    | EventKind::DelRule
+            )
+    }
+}
+
 /// Every event in one datagram of the event socket.
 pub fn parse_events(buf: &[u8]) -> Vec<NftEvent> {
     let mut out = Vec::new();
@@ -186,6 +203,7 @@ mod tests {
         assert!(!rule(NFT_MSG_NEWRULE, "FORWARD").concerns_dfw());
         assert!(rule(NFT_MSG_DELRULE, "FORWARD").concerns_dfw());
         assert!(!rule(NFT_MSG_NEWRULE, "DOCKER").concerns_dfw());
+        assert!(rule(NFT_MSG_NEWRULE, "DOCKER").is_activity());
     }
 
     #[test]

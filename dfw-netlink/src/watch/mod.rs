@@ -11,7 +11,8 @@
 //!   used while nothing happens. It first repairs whatever drifted.
 //! - An event that can concern dfw ([`NftEvent::concerns_dfw`]) and was not sent by the
 //!   watcher's own firewall socket (its netlink port id) starts a debounce: the check runs
-//!   after [`WatchOptions::quiet`] without further such events, or at the latest
+//!   after [`WatchOptions::quiet`] without further iptables activity (any table, chain or
+//!   rule change in an IPv4/IPv6 table, e.g. Docker rebuilding its chains), or at the latest
 //!   [`WatchOptions::max_delay`] after the first, so a burst costs one check. The check reads
 //!   only dfw's chains; when they drifted, the same reconcile and commit path as
 //!   `dfw-cli commit` repairs them (a minimal edit in one atomic batch) and a

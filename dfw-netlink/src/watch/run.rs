@@ -246,10 +246,14 @@ impl Watcher {
                     bump(pending, now, Cause::Lost);
                     continue;
                 }
-                EventRecv::Datagram(d) => parse_events(d)
-                    .iter()
-                    .filter(|e| e.portid != self.own_portid && e.concerns_dfw())
-                    .count(),
+                EventRecv::Datagram(d) => {
+                    let evs = parse_events(d);
+                    let others = || evs.iter().filter(|e| e.portid != self.own_portid);
+                    if let (Some(p), true) = (pending.as_mut(), others().any(|e| e.is_activity())) {
+                        p.last = now;
+                    }
+                    others().filter(|e| e.concerns_dfw()).count()
+                }
             };
             if relevant > 0 {
                 bump(pending, now, Cause::Events(relevant));
