@@ -73,6 +73,8 @@ fn log(config: &str, n: Notice<'_>) {
                 r.drift.summary()
             )
         }
+        Notice::InSync(Cause::Start) => "in sync at start".to_string(),
+        Notice::InSync(_) => return,
         Notice::Reloaded => format!("reloaded {config}"),
         Notice::ReloadFailed(e) => format!("reload failed, keeping the previous policy: {e}"),
         Notice::EventsLost => "events lost (ENOBUFS); full check".to_string(),

@@ -89,6 +89,8 @@ pub enum Notice<'a> {
         /// The external interfaces the policy was compiled for.
         external: &'a [Iface],
     },
+    /// A check found the kernel in sync (nothing committed).
+    InSync(Cause),
     /// dfw's rules were repaired.
     Repaired(&'a Repair),
     /// The config was reloaded.
@@ -283,7 +285,7 @@ impl Watcher {
     /// Checks the kernel and repairs it if it drifted.
     fn check(&mut self, cause: Cause, first: Instant, notify: &mut dyn FnMut(Notice<'_>)) {
         let drift = match self.fw.drift_compiled(&self.compiled) {
-            Ok(d) if d.is_empty() => return,
+            Ok(d) if d.is_empty() => return notify(Notice::InSync(cause)),
             Ok(d) => d,
             Err(e) => return notify(Notice::Failed(&e.to_string())),
         };
