@@ -274,7 +274,7 @@ impl Watcher {
                 let first = pending.map_or(now, |p| p.first);
                 *pending = Some(Pending {
                     first,
-                    last: now - self.opts.quiet,
+                    last: now.checked_sub(self.opts.quiet).unwrap_or(now),
                     cause: Cause::Reload,
                 });
             }
