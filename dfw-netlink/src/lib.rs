@@ -14,6 +14,8 @@
 //!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
 //! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
 //!   `Firewall::commit`).
+//! - [`watch`]: drift of the kernel from a policy (`Firewall::status`) and the self-healing
+//!   watch loop over nf_tables events.
 //! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
 //!   throwaway network namespaces, built over rtnetlink, with servers and probes.
 #![warn(missing_docs)]
@@ -27,5 +29,6 @@ pub mod route;
 pub mod rule_codec;
 pub mod sim;
 pub mod transport;
+pub mod watch;
 pub mod wire;
 pub mod xt;

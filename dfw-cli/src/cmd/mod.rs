@@ -13,6 +13,8 @@ mod plan;
 mod restore;
 mod save;
 mod show;
+mod status;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,10 @@ pub enum Command {
     Plan(plan::Args),
     /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
     Commit(commit::Args),
+    /// Compare the kernel with the policy (exit 0: in sync, 3: drifted, 1: error).
+    Status(status::Args),
+    /// Keep the kernel true to the policy: repair drift on nf_tables events (SIGHUP reloads).
+    Watch(watch::Args),
     /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
     /// firewall is not touched).
     Demo(demo::Args),
@@ -51,6 +57,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Commit(a) => commit::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Status(a) => status::run(a),
+        Command::Watch(a) => watch::run(a),
     }
 }
 

@@ -42,6 +42,9 @@
 mod compile;
 mod compiled;
 mod config;
+mod drift;
+#[cfg(test)]
+mod drift_tests;
 mod error;
 mod keypath;
 mod raw;
@@ -57,6 +60,7 @@ pub use compiled::{
     CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DFW_COMMENT, DFW_PREFIX, DOCKER_USER, INPUT,
 };
 pub use config::{Allow, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport};
+pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,

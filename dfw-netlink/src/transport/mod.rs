@@ -38,6 +38,8 @@
 mod collect;
 mod conn;
 mod error;
+#[allow(unsafe_code)]
+mod events;
 pub mod fake;
 mod inspect;
 #[allow(unsafe_code)]
@@ -55,6 +57,7 @@ mod tests;
 pub use collect::{BatchCollector, BatchOutcome, DumpCollector};
 pub use conn::{Conn, DatagramIo, Transport};
 pub use error::{errno_hint, errno_name, msg_type_name, KernelError, TransportError, ERESTART};
+pub use events::{EventRecv, EventSocket, NFNLGRP_NFTABLES};
 pub use inspect::{inspect_batch, BatchInfo, BatchMessage};
 pub use netns::{enter_netns, NETNS_RUN_DIR};
 pub use reply::{getgen_request, parse_newgen, ErrorMsg};

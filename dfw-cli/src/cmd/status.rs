@@ -1,0 +1,44 @@
+//! `dfw-cli status [-c FILE]`: compares the kernel with the policy. Exit 0 and `in sync`
+//! when a commit would change nothing; exit 3 and, per chain, the rules missing, extra,
+//! reordered or changed when it drifted; exit 1 on error.
+
+use std::process::ExitCode;
+
+use dfw_netlink::firewall::Firewall;
+
+use super::config::ConfigArg;
+
+/// The exit code for a kernel that drifted from the policy.
+pub const DRIFTED: u8 = 3;
+
+/// `status` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+/// Runs `status`.
+pub fn run(a: Args) -> ExitCode {
+    let Some(policy) = a.config.load("status") else {
+        return ExitCode::FAILURE;
+    };
+    let report = Firewall::open()
+        .map_err(dfw_netlink::dfw::CommitError::from)
+        .and_then(|mut fw| fw.status(&policy));
+    match report {
+        Ok(r) if r.in_sync() => {
+            println!("in sync");
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            println!("drifted: {}", r.drift.summary());
+            print!("{}", r.drift);
+            ExitCode::from(DRIFTED)
+        }
+        Err(e) => {
+            eprintln!("dfw-cli status: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Staying true over time: how the kernel drifted from a policy ([`crate::firewall::Firewall::status`]) and
+//! a self-healing loop ([`Watcher`]) that repairs dfw's rules when someone changes them.
+//!
+//! # Contract
+//! - [`crate::firewall::Firewall::status`] reads dfw's chains (as a commit does), changes nothing and returns
+//!   a typed [`dfw_core::policy::Drift`]: per chain, rules missing, extra, reordered or
+//!   changed. Empty means a commit would send nothing.
+//! - [`Watcher::run`] blocks in `poll` on an nf_tables event socket
+//!   ([`crate::transport::EventSocket`]), an inotify watch of the config file, an eventfd
+//!   (the [`StopHandle`]) and, if asked, a signalfd for SIGHUP/SIGTERM/SIGINT: no CPU is
+//!   used while nothing happens. It first repairs whatever drifted.
+//! - An event that can concern dfw ([`NftEvent::concerns_dfw`]) and was not sent by the
+//!   watcher's own firewall socket (its netlink port id) starts a debounce: the check runs
+//!   after [`WatchOptions::quiet`] without further iptables activity (any table, chain or
+//!   rule change in an IPv4/IPv6 table, e.g. Docker rebuilding its chains), or at the latest
+//!   [`WatchOptions::max_delay`] after the first, so a burst costs one check. The check reads
+//!   only dfw's chains; when they drifted, the same reconcile and commit path as
+//!   `dfw-cli commit` repairs them (a minimal edit in one atomic batch) and a
+//!   [`Notice::Repaired`] says what was wrong and how long the repair took.
+//! - Lost events (`ENOBUFS`) trigger a full check. SIGHUP or a change of the config file
+//!   reloads it (an invalid file is reported and the previous policy kept) and checks at
+//!   once. SIGTERM/SIGINT or [`StopHandle::stop`] end the loop cleanly.
+//! - `external = ["auto"]` is resolved when the config is (re)loaded.
+#![deny(unsafe_code)]
+
+mod event;
+mod run;
+mod status;
+#[allow(unsafe_code)]
+mod sys;
+
+pub use event::{parse_events, EventKind, NftEvent};
+pub use run::{Cause, Notice, Repair, StopHandle, WatchOptions, Watcher};
+pub use status::StatusReport;
+
+use crate::dfw::CommitError;
+use crate::firewall::FirewallError;
+use crate::transport::TransportError;
+
+/// Why the watch could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// A system call on the watch's own fds failed.
+    #[error("{op}: {}", std::io::Error::from_raw_os_error(*errno))]
+    Sys {
+        /// The call.
+        op: &'static str,
+        /// Its errno.
+        errno: i32,
+    },
+    /// Opening the event socket failed.
+    #[error("nf_tables event socket: {0}")]
+    Events(#[from] TransportError),
+    /// Opening the firewall failed.
+    #[error(transparent)]
+    Firewall(#[from] FirewallError),
+    /// The config file could not be read or is invalid.
+    #[error("{path}: {reason}")]
+    Config {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The policy's external interfaces could not be resolved.
+    #[error(transparent)]
+    Policy(#[from] CommitError),
+}

@@ -1,0 +1,56 @@
+//! The kernel against a policy: [`Firewall::status`], a typed [`StatusReport`] of how dfw's
+//! chains differ from what the policy compiles to.
+//!
+//! Contract: reads exactly what [`Firewall::plan_policy`] reads (dfw's chains, DOCKER-USER,
+//! INPUT and FORWARD of `filter`, IPv4 and IPv6) and nothing else; changes nothing. In sync
+//! (an empty [`Drift`]) means a commit would send nothing.
+
+use dfw_core::model::{Family, Iface};
+use dfw_core::policy::{drift, Compiled, Drift, Policy};
+
+use crate::dfw::{read_current, resolve_external, CommitError};
+use crate::firewall::Firewall;
+use crate::transport::Transport;
+
+/// How the kernel differs from a policy.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    /// The external interfaces the policy was compiled for.
+    pub external: Vec<Iface>,
+    /// The differences, IPv4 chains first; empty when in sync.
+    pub drift: Drift,
+}
+
+impl StatusReport {
+    /// True when the kernel holds exactly the policy.
+    pub fn in_sync(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+impl<T: Transport> Firewall<T> {
+    /// How the kernel differs from `policy` (see the module contract).
+    ///
+    /// # Errors
+    /// [`CommitError`]: the `"auto"` look-up, reading the kernel, or a rule that prevents
+    /// reaching the policy at all ([`CommitError::Reconcile`]).
+    pub fn status(&mut self, policy: &Policy) -> Result<StatusReport, CommitError> {
+        let external = resolve_external(policy)?;
+        let compiled = policy.compile(&external);
+        let drift = self.drift_compiled(&compiled)?;
+        Ok(StatusReport { external, drift })
+    }
+
+    /// The drift of the kernel from an already compiled policy, both families.
+    ///
+    /// # Errors
+    /// As [`Firewall::status`], without the look-up.
+    pub fn drift_compiled(&mut self, compiled: &Compiled) -> Result<Drift, CommitError> {
+        let mut out = Drift::default();
+        for family in [Family::Ipv4, Family::Ipv6] {
+            let current = read_current(self, family)?;
+            out.extend(drift(compiled.family(family), &current)?);
+        }
+        Ok(out)
+    }
+}
