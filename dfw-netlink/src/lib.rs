@@ -22,6 +22,7 @@ pub mod firewall;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
+pub mod safety;
 pub mod sim;
 pub mod transport;
 pub mod wire;

@@ -3,12 +3,15 @@
 
 mod commit;
 mod config;
+mod confirm;
 mod demo;
 mod demo_table;
 mod plan;
 mod restore;
+mod rollback;
 mod save;
 mod show;
+mod state;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,10 @@ pub enum Command {
     Plan(plan::Args),
     /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
     Commit(commit::Args),
+    /// Keep a commit made with `commit --confirm` (its watchdog stops without reverting).
+    Confirm(confirm::Args),
+    /// Restore dfw's chains and jumps as they were before the last commit (one atomic batch).
+    Rollback(rollback::Args),
     /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
     /// firewall is not touched).
     Demo(demo::Args),
@@ -40,6 +47,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Show(a) => show::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Commit(a) => commit::run(a),
+        Command::Confirm(a) => confirm::run(a),
+        Command::Rollback(a) => rollback::run(a),
         Command::Demo(a) => demo::run(a),
     }
 }
