@@ -1,6 +1,8 @@
 //! Shared helpers of the safety CLI tests: a named throwaway network namespace (deleted on
 //! drop), the binary, kernel state dumps.
 
+#![allow(dead_code)]
+
 use std::process::{Command, Output};
 
 use dfw_netlink::transport::testkit::run_cmd;

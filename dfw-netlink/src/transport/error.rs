@@ -148,7 +148,10 @@ pub enum TransportError {
         last: Box<TransportError>,
     },
     /// `/run/netns/NAME` does not exist.
-    #[error("network namespace {name} does not exist")]
+    #[error(
+        "network namespace {name} does not exist (no /run/netns/{name}: see `ip netns list`, \
+         or create it with `ip netns add {name}`)"
+    )]
     NetnsNotFound {
         /// The namespace name.
         name: String,
