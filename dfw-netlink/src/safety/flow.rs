@@ -14,15 +14,17 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dfw_core::model::{Family, TableName};
-use dfw_core::policy::Policy;
+use dfw_core::model::{Family, Iface, TableName};
+use dfw_core::policy::{reconcile, Compiled, Policy, ReconcileError};
 
 use super::lockout::{check_lockout, desired_filter, SshConnection};
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
-use crate::dfw::{read_current, resolve_external, CommitReport};
-use crate::firewall::{Firewall, KernelTable};
+use crate::dfw::{
+    change_set, read_current, read_current_in, resolve_external, CommitError, CommitReport,
+};
+use crate::firewall::{Firewall, FirewallError, KernelTable};
 use crate::transport::Transport;
 
 /// How a commit is made.
@@ -84,7 +86,7 @@ pub fn commit_policy<T: Transport>(
         check_lockout(&desired, ssh, &external).map_err(SafetyError::Lockout)?;
     }
     if plan.is_empty() {
-        let report = fw.commit_compiled(plan.external, &plan.compiled)?;
+        let report = commit_fresh(fw, plan.external, &plan.compiled)?;
         return Ok(SafeCommit {
             report,
             pending: None,
@@ -108,15 +110,61 @@ pub fn commit_policy<T: Transport>(
         dir.set_pending(&p)?;
         pending = Some(p);
     }
-    match fw.commit_compiled(plan.external, &plan.compiled) {
+    match commit_fresh(fw, plan.external, &plan.compiled) {
         Ok(report) => Ok(SafeCommit { report, pending }),
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
             if let Some(p) = &pending {
                 dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
             }
-            Err(e.into())
+            Err(e)
         }
+    }
+}
+
+/// Commits `compiled` with the reconcile step inside the firewall's retry loop
+/// ([`Firewall::apply_with`]): on a generation race (Docker or an admin changed the ruleset
+/// meanwhile) the chains are re-read and re-reconciled, so another writer's rules in
+/// DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
+///
+/// # Errors
+/// [`CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
+/// ([`crate::transport::TransportError::RetriesExhausted`] when the ruleset kept changing;
+/// nothing is committed then).
+pub fn commit_fresh<T: Transport>(
+    fw: &mut Firewall<T>,
+    external: Vec<Iface>,
+    compiled: &Compiled,
+) -> Result<CommitReport, SafetyError> {
+    let mut refused: Option<ReconcileError> = None;
+    let applied = fw.apply_with(|t| {
+        let current = [
+            read_current_in(t, Family::Ipv4)?,
+            read_current_in(t, Family::Ipv6)?,
+        ];
+        let reconciled = [&compiled.v4, &compiled.v6]
+            .iter()
+            .zip(&current)
+            .map(|(rules, now)| reconcile(rules, now))
+            .collect::<Result<Vec<_>, _>>();
+        match reconciled {
+            Ok(r) => Ok(change_set(&[r[0].clone(), r[1].clone()])),
+            Err(e) => {
+                let text = e.to_string();
+                refused = Some(e);
+                Err(FirewallError::Refused {
+                    family: Family::Ipv4,
+                    table: TableName::Filter,
+                    chain: String::new(),
+                    reason: text,
+                })
+            }
+        }
+    });
+    match (applied, refused) {
+        (Ok(applied), _) => Ok(CommitReport { external, applied }),
+        (Err(_), Some(e)) => Err(CommitError::Reconcile(e).into()),
+        (Err(e), None) => Err(e.into()),
     }
 }
 
@@ -162,7 +210,7 @@ pub fn rollback<T: Transport>(
         read_current(fw, Family::Ipv4)?,
         read_current(fw, Family::Ipv6)?,
     ])?;
-    let report = fw.commit_compiled(Vec::new(), &previous.0)?;
+    let report = commit_fresh(fw, Vec::new(), &previous.0)?;
     dir.save_previous(&now)?;
     dir.remove(PENDING)?;
     Ok(report)

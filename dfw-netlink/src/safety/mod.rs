@@ -23,7 +23,9 @@ mod watchdog;
 
 use dfw_core::model::Family;
 
-pub use flow::{commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit};
+pub use flow::{
+    commit_fresh, commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit,
+};
 pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
 pub use snapshot::Snapshot;
 pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};

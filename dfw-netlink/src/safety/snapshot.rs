@@ -2,7 +2,7 @@
 //! jumps in DOCKER-USER and INPUT), both families, as a value, and as text.
 //!
 //! Contract: a [`Snapshot`] is a [`Compiled`] policy: committing it with
-//! [`Firewall::commit_compiled`](crate::firewall::Firewall::commit_compiled) brings dfw's
+//! [`commit_fresh`](super::commit_fresh) brings dfw's
 //! objects back to exactly what was captured (one atomic batch; nothing that is not dfw's is
 //! changed, apart from creating DOCKER-USER and FORWARD's `-j DOCKER-USER` if Docker's are
 //! missing, as every dfw commit does). dfw's jumps always sit at the top of their chain, so

@@ -133,8 +133,8 @@ fn settle(dir: &StateDir, id: &str, snapshot: &Snapshot, deadline: SystemTime) -
     let mut last = String::new();
     for _ in 0..10 {
         let result = Firewall::open()
-            .map_err(crate::dfw::CommitError::from)
-            .and_then(|mut fw| fw.commit_compiled(Vec::new(), &snapshot.0));
+            .map_err(SafetyError::from)
+            .and_then(|mut fw| super::commit_fresh(&mut fw, Vec::new(), &snapshot.0));
         match result {
             Ok(_) => return "reverted".into(),
             Err(e) => last = e.to_string(),
