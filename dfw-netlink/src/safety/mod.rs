@@ -13,6 +13,8 @@
 //!
 //! Only [`watchdog`] holds `unsafe` code (fork, setsid, dup2, kill).
 
+#[cfg(test)]
+mod faults_tests;
 mod flow;
 mod lockout;
 #[cfg(test)]

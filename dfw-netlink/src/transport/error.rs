@@ -273,6 +273,7 @@ pub fn errno_hint(errno: i32) -> &'static str {
         libc::ENOMEM => "kernel out of memory",
         libc::ENOSPC => "kernel limit reached",
         libc::ELOOP => "chain jumps form a loop",
+        libc::EMLINK => "chain jumps form a loop or nest too deep",
         libc::ERANGE => "value out of range",
         libc::ENAMETOOLONG => "name too long",
         _ => "",
