@@ -100,7 +100,7 @@ fn kernel_cli_confirm_sigkill_still_reverts() {
         ])
         .arg("--state-dir")
         .arg(&ns.state)
-        .env_remove("SSH_CONNECTION")
+        .env("SSH_CONNECTION", "")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)

@@ -200,7 +200,7 @@ fn kernel_cli_not_root_one_line() {
                 .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
                 .arg(&bin)
                 .args(args)
-                .env_remove("SSH_CONNECTION")
+                .env("SSH_CONNECTION", "")
                 .output()
                 .unwrap();
             let err = stderr(&o);

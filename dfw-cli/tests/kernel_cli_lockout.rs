@@ -1,6 +1,7 @@
 //! The SSH lockout guard through the CLI (named network namespace, Docker 29's rules): with
-//! `SSH_CONNECTION` set, a `host = true` policy without 22/tcp is refused naming the REJECT
-//! rule, the kernel unchanged; `--force` commits it; a policy allowing 22/tcp commits.
+//! `SSH_CONNECTION` set (in dfw-cli's environment, or only in an ancestor's, as under sudo),
+//! a `host = true` policy without 22/tcp is refused naming the REJECT rule, the kernel
+//! unchanged; `--force` commits it; a policy allowing 22/tcp commits.
 
 mod safety;
 
@@ -47,6 +48,22 @@ fn kernel_cli_lockout_guard() {
     assert!(err.contains("-A DFW-INPUT-EXT"), "{err}");
     assert!(err.contains("--force"), "{err}");
     assert_eq!(ns.dump(), before, "a refused commit changed the kernel");
+    // As under sudo (env_reset): the variable is gone from dfw-cli's environment but an
+    // ancestor (here a shell) still has it.
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "unset SSH_CONNECTION; {} --netns {} commit -c {no_ssh} --state-dir {}; exit $?",
+            safety::BIN,
+            ns.name,
+            ns.state.display()
+        ))
+        .env("SSH_CONNECTION", SSH)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr(&o).contains("would lock out SSH"), "{o:?}");
+    assert_eq!(ns.dump(), before);
     // An IPv6 session is checked against the IPv6 rules.
     let o = ns.cli_env(
         &["commit", "-c", &no_ssh],

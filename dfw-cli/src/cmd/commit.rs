@@ -3,14 +3,14 @@
 //! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
 //! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
 //! the commit is reverted after SECONDS unless `dfw-cli confirm` runs; inside an SSH session
-//! (`SSH_CONNECTION`) a policy that would refuse a new session is refused unless `--force`
+//! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a new session is refused unless `--force`
 //! (see `dfw_netlink::safety`). Exit 0 on success, 1 on error (nothing changed).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use dfw_netlink::firewall::Firewall;
-use dfw_netlink::safety::{commit_policy, CommitOptions, SshConnection};
+use dfw_netlink::safety::{commit_policy, ssh_connection, CommitOptions};
 
 use super::config::ConfigArg;
 use super::state::StateArg;
@@ -41,9 +41,7 @@ pub fn run(a: Args) -> ExitCode {
     let opts = CommitOptions {
         confirm: a.confirm.map(Duration::from_secs),
         force: a.force,
-        ssh: std::env::var("SSH_CONNECTION")
-            .ok()
-            .and_then(|s| SshConnection::parse(&s)),
+        ssh: ssh_connection(),
     };
     let result = Firewall::open()
         .map_err(Into::into)

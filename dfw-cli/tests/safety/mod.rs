@@ -75,7 +75,7 @@ impl Netns {
         if matches!(args.first(), Some(&"commit" | &"confirm" | &"rollback")) {
             cmd.arg("--state-dir").arg(&self.state);
         }
-        cmd.env_remove("SSH_CONNECTION");
+        cmd.env("SSH_CONNECTION", "");
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -19,6 +19,7 @@ mod flow;
 mod lockout;
 #[cfg(test)]
 mod lockout_tests;
+mod session;
 mod snapshot;
 mod store;
 mod watchdog;
@@ -29,6 +30,7 @@ pub use flow::{
     commit_fresh, commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit,
 };
 pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
+pub use session::{ssh_connection, SSH_CONNECTION};
 pub use snapshot::Snapshot;
 pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};
 pub use watchdog::{alive, spawn_watchdog};
