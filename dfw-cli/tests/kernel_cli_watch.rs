@@ -14,8 +14,15 @@ use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml");
 
+/// Runs the CLI with its state dir (previous states of `commit`) in a per-process temporary
+/// directory, never the machine's /var/lib/dfw.
 fn cli(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
+    let state = std::env::temp_dir().join(format!("dfw-test-state-{}", std::process::id()));
+    Command::new(BIN)
+        .args(args)
+        .env("DFW_STATE_DIR", state)
+        .output()
+        .unwrap()
 }
 
 fn fixture(f: &str) -> String {

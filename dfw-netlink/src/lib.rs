@@ -16,6 +16,8 @@
 //!   `Firewall::commit`).
 //! - [`watch`]: drift of the kernel from a policy (`Firewall::status`) and the self-healing
 //!   watch loop over nf_tables events.
+//! - [`safety`]: previous states and rollback, commit with confirmation (a detached
+//!   watchdog reverts unless confirmed), the SSH lockout guard.
 //! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
 //!   throwaway network namespaces, built over rtnetlink, with servers and probes.
 #![warn(missing_docs)]
@@ -27,6 +29,7 @@ pub mod live;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
+pub mod safety;
 pub mod sim;
 pub mod transport;
 pub mod watch;

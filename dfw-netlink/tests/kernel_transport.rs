@@ -424,7 +424,7 @@ fn kernel_enter_named_netns() {
         let missing = enter_netns("dfwtest-no-such-ns").unwrap_err();
         assert_eq!(
             missing.to_string(),
-            "network namespace dfwtest-no-such-ns does not exist"
+            "network namespace dfwtest-no-such-ns does not exist (no /run/netns/dfwtest-no-such-ns: see `ip netns list`, or create it with `ip netns add dfwtest-no-such-ns`)"
         );
     });
 }

@@ -1,19 +1,33 @@
-//! `dfw-cli commit [-c FILE]`: applies the policy, IPv4 and IPv6 in one atomic batch, and
-//! prints one summary line per family (`IPv4: 3 rules added, 1 removed, 2 chains created,
-//! 0 deleted` or `IPv4: nothing to change`). Exit 0 on success, 1 on error (nothing
-//! changed).
+//! `dfw-cli commit [-c FILE] [--confirm SECONDS] [--force] [--state-dir DIR]`: applies the
+//! policy, IPv4 and IPv6 in one atomic batch, and prints one summary line per family
+//! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
+//! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
+//! the commit is reverted after SECONDS unless `dfw-cli confirm` runs; inside an SSH session
+//! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a new session is refused unless `--force`
+//! (see `dfw_netlink::safety`). Exit 0 on success, 1 on error (nothing changed).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use dfw_netlink::firewall::Firewall;
+use dfw_netlink::safety::{commit_policy, ssh_connection, CommitOptions};
 
 use super::config::ConfigArg;
+use super::state::StateArg;
 
 /// `commit` options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
+    /// Revert unless `dfw-cli confirm` runs within SECONDS (even if this process is killed).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    confirm: Option<u64>,
+    /// Commit even if a new SSH connection like this session's would be refused.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    state: StateArg,
 }
 
 /// Runs `commit`.
@@ -21,13 +35,27 @@ pub fn run(a: Args) -> ExitCode {
     let Some(policy) = a.config.load("commit") else {
         return ExitCode::FAILURE;
     };
-    let report = Firewall::open()
-        .map_err(dfw_netlink::dfw::CommitError::from)
-        .and_then(|mut fw| fw.commit(&policy));
-    match report {
+    let Some(dir) = a.state.open("commit") else {
+        return ExitCode::FAILURE;
+    };
+    let opts = CommitOptions {
+        confirm: a.confirm.map(Duration::from_secs),
+        force: a.force,
+        ssh: ssh_connection(),
+    };
+    let result = Firewall::open()
+        .map_err(Into::into)
+        .and_then(|mut fw| commit_policy(&mut fw, &dir, &policy, &opts));
+    match result {
         Ok(r) => {
-            for s in r.summaries() {
+            for s in r.report.summaries() {
                 println!("{s}");
+            }
+            if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
+                println!(
+                    "commit {}: run `dfw-cli confirm` within {secs} s or it is reverted",
+                    p.id
+                );
             }
             ExitCode::SUCCESS
         }

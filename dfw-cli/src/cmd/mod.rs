@@ -5,14 +5,17 @@ mod audit;
 mod audit_json;
 mod commit;
 mod config;
+mod confirm;
 mod demo;
 mod demo_table;
 mod explain;
 mod live;
 mod plan;
 mod restore;
+mod rollback;
 mod save;
 mod show;
+mod state;
 mod status;
 mod watch;
 
@@ -41,6 +44,10 @@ pub enum Command {
     Status(status::Args),
     /// Keep the kernel true to the policy: repair drift on nf_tables events (SIGHUP reloads).
     Watch(watch::Args),
+    /// Keep a commit made with `commit --confirm` (its watchdog stops without reverting).
+    Confirm(confirm::Args),
+    /// Restore dfw's chains and jumps as they were before the last commit (one atomic batch).
+    Rollback(rollback::Args),
     /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
     /// firewall is not touched).
     Demo(demo::Args),
@@ -56,6 +63,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Show(a) => show::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Commit(a) => commit::run(a),
+        Command::Confirm(a) => confirm::run(a),
+        Command::Rollback(a) => rollback::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Status(a) => status::run(a),
         Command::Watch(a) => watch::run(a),

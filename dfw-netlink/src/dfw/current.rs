@@ -2,16 +2,17 @@
 //! FORWARD and every `DFW-*` chain of one family, and nothing else.
 //!
 //! Contract: the names of the `DFW-*` chains come from one chain dump (names only, no
-//! rules); then only those chains and the three others are read, rules included, with
-//! [`Firewall::read_chains`]. Rules come back without counters; a rule dfw cannot express is
-//! `None`.
+//! rules); then only those chains and the three others are read, rules included; both
+//! reads form one consistent snapshot (between two generation reads, retried when another
+//! writer changed the ruleset or interrupted a dump). Rules come back without counters; a
+//! rule dfw cannot express is `None`.
 
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::{is_dfw_chain, Current, CurrentChain, DOCKER_USER, FORWARD, INPUT};
 
 use crate::firewall::{Firewall, FirewallError, KernelRule};
 use crate::nft::{encode_request, parse_reply, GetChains, Reply};
-use crate::transport::{Transport, TransportError};
+use crate::transport::{snapshot, RetryPolicy, Transport, TransportError};
 use crate::wire::{split_messages, NlMsgWriter};
 
 /// What `family`'s `filter` table holds of the chains dfw touches.
@@ -22,10 +23,33 @@ pub fn read_current<T: Transport>(
     fw: &mut Firewall<T>,
     family: Family,
 ) -> Result<Current, FirewallError> {
-    let dfw = dfw_chain_names(fw.transport(), family)?;
+    // The chain names and the chains in one consistent snapshot: a dump interrupted by
+    // another writer, or a generation that moved in between, is read again.
+    let (_, current) = snapshot(fw.transport(), &RetryPolicy::default(), |t| {
+        read_current_in(t, family).map_err(|e| match e {
+            FirewallError::Transport(t) => t,
+            FirewallError::Malformed(w) => TransportError::Malformed(w),
+            other => TransportError::InvalidRequest {
+                reason: other.to_string(),
+            },
+        })
+    })?;
+    Ok(current)
+}
+
+/// As [`read_current`], through a transport and without a consistency loop, for
+/// [`Firewall::apply_with`](crate::firewall::Firewall::apply_with).
+///
+/// # Errors
+/// As [`read_current`].
+pub fn read_current_in<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+) -> Result<Current, FirewallError> {
+    let dfw = dfw_chain_names(t, family)?;
     let mut names: Vec<&str> = vec![DOCKER_USER, INPUT, FORWARD];
     names.extend(dfw.iter().map(String::as_str));
-    let chains = fw.read_chains(family, TableName::Filter, &names)?;
+    let chains = crate::firewall::read_chains_in(t, family, TableName::Filter, &names)?;
     Ok(Current {
         chains: chains
             .into_iter()
@@ -38,7 +62,10 @@ pub fn read_current<T: Transport>(
 }
 
 /// The names of the user chains of `filter` starting with `DFW-` (one GETCHAIN dump).
-fn dfw_chain_names<T: Transport>(t: &mut T, family: Family) -> Result<Vec<String>, FirewallError> {
+fn dfw_chain_names<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+) -> Result<Vec<String>, FirewallError> {
     let req = GetChains {
         family: crate::nft::Family(family.nfproto()),
         one: None,

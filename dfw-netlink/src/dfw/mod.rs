@@ -41,7 +41,7 @@ use crate::firewall::{ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallErr
 use crate::route::{default_route_interfaces, LookupError};
 use crate::transport::{RetryPolicy, Transport};
 
-pub use current::read_current;
+pub use current::{read_current, read_current_in};
 pub use report::FamilySummary;
 
 /// Why a policy could not be planned or committed.
@@ -234,7 +234,7 @@ impl<T: Transport> Firewall<T> {
 }
 
 /// The firewall change set of both families' reconciliations.
-fn change_set(reconciled: &[Reconciled]) -> ChangeSet {
+pub fn change_set(reconciled: &[Reconciled]) -> ChangeSet {
     let mut changes = ChangeSet::default();
     for r in reconciled {
         for w in &r.chains {

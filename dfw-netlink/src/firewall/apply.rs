@@ -64,6 +64,22 @@ fn read_for<T: Transport + ?Sized>(
     Ok(state)
 }
 
+/// Reads only the named chains of one table through `t`, without a consistency loop: for
+/// [`Firewall::apply_with`]'s `make`, whose batch is checked against the generation read
+/// before it.
+///
+/// # Errors
+/// [`FirewallError::Transport`] or [`FirewallError::Malformed`].
+pub fn read_chains_in<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    table: TableName,
+    chains: &[&str],
+) -> Result<Vec<KernelChain>, FirewallError> {
+    let tables = read(t, family, &Scope::Chains(table, chains))?;
+    Ok(tables.into_iter().flat_map(|t| t.chains).collect())
+}
+
 impl<T: Transport> Firewall<T> {
     /// Reads only the named chains of one table (missing chains are left out), with their
     /// rules, as one consistent snapshot.
@@ -121,6 +137,24 @@ impl<T: Transport> Firewall<T> {
     /// [`TransportError::RetriesExhausted`] when the ruleset kept changing.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<ApplyReport, FirewallError> {
         self.commit_loop(false, |t| Ok((read_for(t, changes)?, changes.clone())))
+    }
+
+    /// As [`Firewall::apply`], for a change set computed from the kernel inside each
+    /// attempt: `make` reads what it needs through the transport (after the generation the
+    /// batch will carry was read) and returns the changes. On a generation race both run
+    /// again, so a change computed from contents someone else has changed since is never
+    /// committed (a rule another program added in between is kept, not overwritten).
+    ///
+    /// # Errors
+    /// As [`Firewall::apply`], and `make`'s errors.
+    pub fn apply_with<F>(&mut self, mut make: F) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut T) -> Result<ChangeSet, FirewallError>,
+    {
+        self.commit_loop(false, |t| {
+            let changes = make(t)?;
+            Ok((read_for(t, &changes)?, changes))
+        })
     }
 
     /// The retry loop shared by [`Firewall::apply`] and restore: `prepare` reads what it

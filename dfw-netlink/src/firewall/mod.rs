@@ -35,6 +35,7 @@ mod save;
 mod tests;
 mod types;
 
+pub use apply::read_chains_in;
 pub use build::{Step, StepKind};
 pub use error::FirewallError;
 pub use plan::{ChainPlan, Create, Place, Plan, RuleOp};

@@ -148,7 +148,10 @@ pub enum TransportError {
         last: Box<TransportError>,
     },
     /// `/run/netns/NAME` does not exist.
-    #[error("network namespace {name} does not exist")]
+    #[error(
+        "network namespace {name} does not exist (no /run/netns/{name}: see `ip netns list`, \
+         or create it with `ip netns add {name}`)"
+    )]
     NetnsNotFound {
         /// The namespace name.
         name: String,
@@ -270,6 +273,7 @@ pub fn errno_hint(errno: i32) -> &'static str {
         libc::ENOMEM => "kernel out of memory",
         libc::ENOSPC => "kernel limit reached",
         libc::ELOOP => "chain jumps form a loop",
+        libc::EMLINK => "chain jumps form a loop or nest too deep",
         libc::ERANGE => "value out of range",
         libc::ENAMETOOLONG => "name too long",
         _ => "",

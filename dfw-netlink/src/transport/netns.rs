@@ -60,7 +60,7 @@ mod tests {
             .to_string();
         assert_eq!(
             msg,
-            "network namespace dfw-no-such-netns-4711 does not exist"
+            "network namespace dfw-no-such-netns-4711 does not exist (no /run/netns/dfw-no-such-netns-4711: see `ip netns list`, or create it with `ip netns add dfw-no-such-netns-4711`)"
         );
     }
 }

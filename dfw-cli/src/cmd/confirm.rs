@@ -1,0 +1,37 @@
+//! `dfw-cli confirm [--state-dir DIR]`: keeps the commit made with `commit --confirm`; its
+//! watchdog exits without reverting. Exit 0 when confirmed, 1 when nothing awaits
+//! confirmation or it came too late (the commit was already reverted).
+
+use std::process::ExitCode;
+
+use dfw_netlink::safety::{confirm, Confirmed};
+
+use super::state::StateArg;
+
+/// `confirm` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    state: StateArg,
+}
+
+/// Runs `confirm`.
+pub fn run(a: Args) -> ExitCode {
+    let Some(dir) = a.state.open("confirm") else {
+        return ExitCode::FAILURE;
+    };
+    match confirm(&dir) {
+        Ok(Confirmed::Acknowledged(id)) => {
+            println!("commit {id} confirmed");
+            ExitCode::SUCCESS
+        }
+        Ok(Confirmed::Marked(id)) => {
+            println!("commit {id} confirmed (the watchdog did not answer)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dfw-cli confirm: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Commit, commit-confirmed, confirm and rollback over a [`StateDir`].
+//!
+//! Contract:
+//! - [`commit_policy`] plans the policy; refuses it when a new connection like the SSH
+//!   session it runs in would be refused (unless `force`); saves the dfw-owned objects as
+//!   they are (the previous state) when something is to change; with `confirm`, starts the
+//!   watchdog BEFORE the commit (so a kill at any moment after the commit still reverts);
+//!   then commits. A commit is refused while another awaits confirmation.
+//! - [`confirm`] writes the pending commit's id to the confirm marker and waits (up to 3 s)
+//!   for the watchdog's answer: [`SafetyError::TooLate`] if it had already reverted.
+//! - [`rollback`] restores the previous state in one atomic commit of dfw-owned objects
+//!   (cancelling a pending confirmation first) and saves the state it replaced as the new
+//!   previous state, so a second rollback undoes the first.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dfw_core::model::{Family, Iface, TableName};
+use dfw_core::policy::{reconcile, Compiled, Policy, ReconcileError};
+
+use super::lockout::{check_lockout, desired_filter, SshConnection};
+use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
+use super::watchdog::{alive, spawn_watchdog};
+use super::{SafetyError, Snapshot, StateDir};
+use crate::dfw::{
+    change_set, read_current, read_current_in, resolve_external, CommitError, CommitReport,
+};
+use crate::firewall::{Firewall, FirewallError, KernelTable};
+use crate::transport::Transport;
+
+/// How a commit is made.
+#[derive(Debug, Clone, Default)]
+pub struct CommitOptions {
+    /// Revert unless confirmed within this time.
+    pub confirm: Option<Duration>,
+    /// Commit even if the SSH session would be locked out.
+    pub force: bool,
+    /// The SSH session to protect (from `SSH_CONNECTION`), if any.
+    pub ssh: Option<SshConnection>,
+}
+
+/// What a safe commit did.
+#[derive(Debug, Clone)]
+pub struct SafeCommit {
+    /// The commit.
+    pub report: CommitReport,
+    /// The pending confirmation (`None` without `confirm`, or when nothing changed).
+    pub pending: Option<Pending>,
+}
+
+/// What [`confirm`] learnt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    /// The watchdog acknowledged and exited; the commit stays.
+    Acknowledged(String),
+    /// The marker is written; the watchdog did not answer within 3 s (it is gone).
+    Marked(String),
+}
+
+/// Commits `policy` safely (see the module contract).
+///
+/// # Errors
+/// [`SafetyError::Pending`], [`SafetyError::Lockout`], the commit's errors, state-directory
+/// I/O, the watchdog's start.
+pub fn commit_policy<T: Transport>(
+    fw: &mut Firewall<T>,
+    dir: &StateDir,
+    policy: &Policy,
+    opts: &CommitOptions,
+) -> Result<SafeCommit, SafetyError> {
+    refuse_if_pending(dir)?;
+    let external = resolve_external(policy)?;
+    let compiled = policy.compile(&external);
+    let plan = fw.plan_compiled(external.clone(), compiled)?;
+    if let (Some(ssh), false) = (&opts.ssh, opts.force) {
+        let family = ssh.family();
+        let kernel = fw
+            .read_tables(family, &[TableName::Filter])?
+            .into_iter()
+            .next()
+            .unwrap_or(KernelTable {
+                family,
+                name: TableName::Filter,
+                chains: Vec::new(),
+            });
+        let desired = desired_filter(&kernel, &plan.changes).map_err(SafetyError::Compose)?;
+        check_lockout(&desired, ssh, &external).map_err(SafetyError::Lockout)?;
+    }
+    if plan.is_empty() {
+        let report = commit_fresh(fw, plan.external, &plan.compiled)?;
+        return Ok(SafeCommit {
+            report,
+            pending: None,
+        });
+    }
+    let snapshot = Snapshot::from_current(&plan.current)?;
+    dir.save_previous(&snapshot)?;
+    let mut pending = None;
+    if let Some(wait) = opts.confirm {
+        let deadline = SystemTime::now() + wait;
+        let id = new_id();
+        dir.remove(CONFIRMED)?;
+        let pid = spawn_watchdog(dir, &id, &snapshot, deadline)?;
+        let p = Pending {
+            id,
+            deadline: deadline
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            pid,
+        };
+        dir.set_pending(&p)?;
+        pending = Some(p);
+    }
+    match commit_fresh(fw, plan.external, &plan.compiled) {
+        Ok(report) => Ok(SafeCommit { report, pending }),
+        Err(e) => {
+            // Nothing was committed (the batch is atomic): dismiss the watchdog.
+            if let Some(p) = &pending {
+                dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Commits `compiled` with the reconcile step inside the firewall's retry loop
+/// ([`Firewall::apply_with`]): on a generation race (Docker or an admin changed the ruleset
+/// meanwhile) the chains are re-read and re-reconciled, so another writer's rules in
+/// DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
+///
+/// # Errors
+/// [`CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
+/// ([`crate::transport::TransportError::RetriesExhausted`] when the ruleset kept changing;
+/// nothing is committed then).
+pub fn commit_fresh<T: Transport>(
+    fw: &mut Firewall<T>,
+    external: Vec<Iface>,
+    compiled: &Compiled,
+) -> Result<CommitReport, SafetyError> {
+    let mut refused: Option<ReconcileError> = None;
+    let applied = fw.apply_with(|t| {
+        let current = [
+            read_current_in(t, Family::Ipv4)?,
+            read_current_in(t, Family::Ipv6)?,
+        ];
+        let reconciled = [&compiled.v4, &compiled.v6]
+            .iter()
+            .zip(&current)
+            .map(|(rules, now)| reconcile(rules, now))
+            .collect::<Result<Vec<_>, _>>();
+        match reconciled {
+            Ok(r) => Ok(change_set(&[r[0].clone(), r[1].clone()])),
+            Err(e) => {
+                let text = e.to_string();
+                refused = Some(e);
+                Err(FirewallError::Refused {
+                    family: Family::Ipv4,
+                    table: TableName::Filter,
+                    chain: String::new(),
+                    reason: text,
+                })
+            }
+        }
+    });
+    match (applied, refused) {
+        (Ok(applied), _) => Ok(CommitReport { external, applied }),
+        (Err(_), Some(e)) => Err(CommitError::Reconcile(e).into()),
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+/// Confirms the pending commit (see the module contract).
+///
+/// # Errors
+/// [`SafetyError::NothingPending`], [`SafetyError::TooLate`], state-directory I/O.
+pub fn confirm(dir: &StateDir) -> Result<Confirmed, SafetyError> {
+    let Some(p) = dir.pending()? else {
+        return Err(too_late_or_nothing(dir, None)?);
+    };
+    dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
+    for _ in 0..30 {
+        if let Some(o) = outcome(dir, &p.id)? {
+            if o == "confirmed" {
+                return Ok(Confirmed::Acknowledged(p.id));
+            }
+            return Err(SafetyError::TooLate {
+                id: p.id,
+                outcome: o,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(Confirmed::Marked(p.id))
+}
+
+/// Restores the previous state (see the module contract).
+///
+/// # Errors
+/// [`SafetyError::NoPrevious`], the commit's errors, state-directory I/O.
+pub fn rollback<T: Transport>(
+    fw: &mut Firewall<T>,
+    dir: &StateDir,
+) -> Result<CommitReport, SafetyError> {
+    let previous = dir.previous()?.ok_or_else(|| SafetyError::NoPrevious {
+        dir: dir.path().display().to_string(),
+    })?;
+    if let Some(p) = dir.pending()? {
+        dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
+    }
+    let now = Snapshot::from_current(&[
+        read_current(fw, Family::Ipv4)?,
+        read_current(fw, Family::Ipv6)?,
+    ])?;
+    let report = commit_fresh(fw, Vec::new(), &previous.0)?;
+    dir.save_previous(&now)?;
+    dir.remove(PENDING)?;
+    Ok(report)
+}
+
+/// Refuses while a commit awaits confirmation and its watchdog lives; forgets a stale one.
+fn refuse_if_pending(dir: &StateDir) -> Result<(), SafetyError> {
+    if let Some(p) = dir.pending()? {
+        if alive(p.pid) {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            return Err(SafetyError::Pending {
+                id: p.id,
+                seconds_left: p.deadline.saturating_sub(now),
+            });
+        }
+        dir.remove(PENDING)?;
+    }
+    Ok(())
+}
+
+/// The watchdog's outcome for `id`, if it wrote one.
+fn outcome(dir: &StateDir, id: &str) -> Result<Option<String>, SafetyError> {
+    Ok(dir.read(OUTCOME)?.and_then(|t| {
+        t.trim()
+            .strip_prefix(id)
+            .map(|rest| rest.trim().to_string())
+    }))
+}
+
+/// The error of a `confirm` with nothing pending: too late when the last outcome reverted.
+fn too_late_or_nothing(dir: &StateDir, _id: Option<&str>) -> Result<SafetyError, SafetyError> {
+    if let Some(t) = dir.read(OUTCOME)? {
+        let mut w = t.trim().splitn(2, ' ');
+        if let (Some(id), Some(o)) = (w.next(), w.next()) {
+            if o != "confirmed" && dir.marker(CONFIRMED)?.as_deref() != Some(id) {
+                return Ok(SafetyError::TooLate {
+                    id: id.into(),
+                    outcome: o.into(),
+                });
+            }
+        }
+    }
+    Ok(SafetyError::NothingPending)
+}
+
+/// A fresh commit id: time and pid.
+fn new_id() -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{t:x}-{}", std::process::id())
+}

@@ -1,0 +1,284 @@
+//! The lockout guard (pure): would a NEW SSH connection like the one `dfw-cli` runs in still
+//! be accepted under the rules about to be committed?
+//!
+//! Contract:
+//! - [`SshConnection::parse`] reads `SSH_CONNECTION` (`client_ip client_port server_ip
+//!   server_port`).
+//! - [`desired_filter`] composes the kernel's `filter` table of one family with the chains
+//!   a change set rewrites, creates and deletes: the table as it will be after the commit.
+//!   Rules of the kernel dfw cannot express are left out (they are never dfw's).
+//! - [`check_lockout`] follows, with [`dfw_core::eval::explain`], the first packet (TCP SYN,
+//!   conntrack state NEW) of a connection from the client to `server:port` arriving on each
+//!   external interface (the host owning `server` on that interface, routes to the client
+//!   through it). Established sessions survive through conntrack (RELATED,ESTABLISHED); a new
+//!   session after a reconnect would not, so the guard checks NEW. Any verdict but ACCEPT (a
+//!   DROP, a REJECT, or a verdict the evaluator cannot decide) is a [`Lockout`] naming the
+//!   interface, the verdict and the rule or policy that decides it (table, chain, number and
+//!   the rule's text).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use dfw_core::eval::{explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Verdict};
+use dfw_core::model::{
+    ChainName, Counters, Family, Iface, Network, Policy as ChainPolicy, Ruleset, Table, TableName,
+};
+use dfw_core::syntax::rule_spec;
+
+use crate::firewall::{ChangeSet, KernelTable};
+
+/// The SSH connection a command runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SshConnection {
+    /// The client's address.
+    pub client: IpAddr,
+    /// The client's port.
+    pub client_port: u16,
+    /// The server's (this host's) address.
+    pub server: IpAddr,
+    /// The server's port.
+    pub server_port: u16,
+}
+
+impl SshConnection {
+    /// Parses `SSH_CONNECTION`'s value; `None` when it is not four fields of the right kinds
+    /// with both addresses of one family. An IPv4-mapped IPv6 address is taken as IPv4.
+    pub fn parse(text: &str) -> Option<SshConnection> {
+        let f: Vec<&str> = text.split_whitespace().collect();
+        let [c, cp, s, sp] = f.as_slice() else {
+            return None;
+        };
+        let addr = |t: &str| -> Option<IpAddr> {
+            let a: IpAddr = t.split('%').next()?.parse().ok()?;
+            Some(a.to_canonical())
+        };
+        let conn = SshConnection {
+            client: addr(c)?,
+            client_port: cp.parse().ok()?,
+            server: addr(s)?,
+            server_port: sp.parse().ok()?,
+        };
+        (conn.client.is_ipv4() == conn.server.is_ipv4()).then_some(conn)
+    }
+
+    /// The connection's family.
+    pub fn family(&self) -> Family {
+        if self.client.is_ipv4() {
+            Family::Ipv4
+        } else {
+            Family::Ipv6
+        }
+    }
+}
+
+impl fmt::Display for SshConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = |a: &IpAddr| match a {
+            IpAddr::V6(v) => format!("[{v}]"),
+            IpAddr::V4(v) => v.to_string(),
+        };
+        write!(
+            f,
+            "{}:{} -> {}:{}/tcp",
+            host(&self.client),
+            self.client_port,
+            host(&self.server),
+            self.server_port
+        )
+    }
+}
+
+/// A policy that would refuse a new SSH connection like the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockout {
+    /// The connection.
+    pub ssh: SshConnection,
+    /// The interface it was assumed to arrive on.
+    pub iface: String,
+    /// What would happen to it.
+    pub verdict: Verdict,
+    /// The rule or policy that decides it (`None` if the evaluator could not say).
+    pub decided_by: Option<Decision>,
+    /// The deciding rule's text (`-A CHAIN ...`), when a rule decides.
+    pub rule: Option<String>,
+}
+
+impl fmt::Display for Lockout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "this commit would lock out SSH: a new connection {} arriving on {} would be {}",
+            self.ssh, self.iface, self.verdict
+        )?;
+        if let Some(d) = &self.decided_by {
+            write!(f, " by {d}")?;
+        }
+        if let Some(r) = &self.rule {
+            write!(f, " ({r})")?;
+        }
+        write!(
+            f,
+            "; allow {}/tcp from {} in the policy, or commit with --force",
+            self.ssh.server_port, self.ssh.client
+        )
+    }
+}
+
+/// The `filter` table of `kernel`'s family as it will be once `changes` are committed.
+///
+/// # Errors
+/// A description when a chain name or rule does not fit the model (never for tables read
+/// from the kernel and change sets dfw builds).
+pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Ruleset, String> {
+    let family = kernel.family;
+    let mut t = Table::new(family, TableName::Filter);
+    for c in &kernel.chains {
+        match &c.base {
+            Some(b) => t
+                .set_policy(&c.name, b.policy.unwrap_or(ChainPolicy::Accept), b.counters)
+                .map_err(|e| e.to_string())?,
+            None => t
+                .add_user_chain(ChainName::new(&c.name).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?,
+        }
+        if let Some(ch) = t.chain_mut(&c.name) {
+            ch.rules = c.rules.iter().filter_map(|r| r.comparable()).collect();
+        }
+    }
+    for target in changes
+        .chains
+        .iter()
+        .filter(|c| c.family == family && c.table == TableName::Filter)
+    {
+        let name = target.chain.as_str();
+        if t.chain(name).is_none() {
+            if TableName::Filter.builtin(name).is_some() {
+                let p = target.policy.unwrap_or(ChainPolicy::Accept);
+                t.set_policy(name, p, Counters::default())
+                    .map_err(|e| e.to_string())?;
+            } else {
+                t.add_user_chain(target.chain.clone())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        if let Some(ch) = t.chain_mut(name) {
+            ch.rules = target.rules.clone();
+        }
+    }
+    // Deleted chains lose their rules first (as the batch does), then go.
+    let deleted: Vec<&ChainName> = changes
+        .delete_chains
+        .iter()
+        .filter(|(f, table, c)| {
+            *f == family && *table == TableName::Filter && t.chain(c.as_str()).is_some()
+        })
+        .map(|(_, _, c)| c)
+        .collect();
+    for chain in &deleted {
+        if let Some(ch) = t.chain_mut(chain.as_str()) {
+            ch.rules.clear();
+        }
+    }
+    for chain in deleted {
+        t.delete_user_chain(chain.as_str())
+            .map_err(|e| e.to_string())?;
+    }
+    let mut rs = Ruleset::new(family);
+    rs.put_table(t).map_err(|e| e.to_string())?;
+    Ok(rs)
+}
+
+/// Checks that a new connection like `ssh` would be accepted by `ruleset` (its family's
+/// tables as they will be) arriving on each of `external` (see the module contract).
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    external: &[Iface],
+) -> Result<(), Box<Lockout>> {
+    if ruleset.family() != ssh.family() {
+        return Ok(());
+    }
+    for iface in external {
+        // A wildcard (`eth+`) stands for any interface with that prefix.
+        let name = if iface.is_wildcard() {
+            format!("{}0", iface.name().trim_end_matches('+'))
+        } else {
+            iface.name().to_string()
+        };
+        let host = host_for(&name, ssh);
+        let packet = Packet::tcp_syn(&name, ssh.client, ssh.server, ssh.server_port)
+            .with_sport(ssh.client_port);
+        let trace = match explain(ruleset, &packet, &host) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(Box::new(Lockout {
+                    ssh: *ssh,
+                    iface: name,
+                    verdict: Verdict::Unknown(dfw_core::eval::Undecided {
+                        rule: None,
+                        reason: e.to_string(),
+                    }),
+                    decided_by: None,
+                    rule: None,
+                }))
+            }
+        };
+        if trace.verdict.is_accept() {
+            continue;
+        }
+        let rule = match &trace.decided_by {
+            Some(Decision::Rule(r)) => ruleset
+                .table(r.table)
+                .and_then(|t| t.chain(&r.chain))
+                .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
+                .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim())),
+            _ => None,
+        };
+        return Err(Box::new(Lockout {
+            ssh: *ssh,
+            iface: name,
+            verdict: trace.verdict,
+            decided_by: trace.decided_by,
+            rule,
+        }));
+    }
+    Ok(())
+}
+
+/// A host whose interface `iface` owns the server address and routes to the client.
+fn host_for(iface: &str, ssh: &SshConnection) -> Host {
+    let (host_bits, any) = match ssh.server {
+        IpAddr::V4(_) => (32, IpAddr::from([0u8; 4])),
+        IpAddr::V6(_) => (128, IpAddr::from([0u8; 16])),
+    };
+    let routes = Network::with_prefix(any, 0)
+        .map(|dest| {
+            vec![Route {
+                dest,
+                iface: iface.to_string(),
+            }]
+        })
+        .unwrap_or_default();
+    Host {
+        ifaces: vec![
+            HostIface {
+                name: "lo".into(),
+                kind: IfaceKind::Loopback,
+                addrs: vec![
+                    (IpAddr::from([127, 0, 0, 1]), 8),
+                    (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+                ],
+            },
+            HostIface {
+                name: iface.to_string(),
+                kind: IfaceKind::External,
+                addrs: vec![(ssh.server, host_bits)],
+            },
+        ],
+        routes,
+        forwarding: true,
+    }
+}

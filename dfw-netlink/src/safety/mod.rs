@@ -1,0 +1,129 @@
+//! Safety: state and rollback, commit with confirmation, the SSH lockout guard.
+//!
+//! # Contract
+//! - [`Snapshot`]: the exact dfw-owned objects (the `DFW-*` chains of `filter` and dfw's
+//!   tagged jumps), IPv4 and IPv6, as iptables-save text per family.
+//! - [`StateDir`] (`/var/lib/dfw/` by default, mode 0700): every file written atomically
+//!   (temp file in the directory, fsync, rename, fsync of the directory).
+//! - [`commit_policy`]: refuses a policy that would lock out the SSH session it runs in
+//!   (unless forced), saves the previous state, and with a confirm time starts a detached
+//!   watchdog ([`spawn_watchdog`]: double fork, `setsid`, no program executed) that reverts
+//!   to the previous state at the deadline unless [`confirm`] marks the commit confirmed.
+//! - [`rollback`]: the previous state back, in one atomic commit of dfw-owned objects.
+//!
+//! Only [`watchdog`] holds `unsafe` code (fork, setsid, dup2, kill).
+
+#[cfg(test)]
+mod faults_tests;
+mod flow;
+mod lockout;
+#[cfg(test)]
+mod lockout_tests;
+mod session;
+mod snapshot;
+mod store;
+mod watchdog;
+
+use dfw_core::model::Family;
+
+pub use flow::{
+    commit_fresh, commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit,
+};
+pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
+pub use session::{ssh_connection, SSH_CONNECTION};
+pub use snapshot::Snapshot;
+pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};
+pub use watchdog::{alive, spawn_watchdog};
+
+use crate::dfw::CommitError;
+use crate::firewall::FirewallError;
+
+/// Everything the safety layer can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SafetyError {
+    /// Reading or writing the state directory failed.
+    #[error("{path}: {op}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What was done.
+        op: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A state file cannot be understood.
+    #[error("{path}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A dfw chain holds a rule dfw cannot write back, so its state cannot be saved.
+    #[error("{family} filter {chain}: cannot save the previous state: {reason}")]
+    Opaque {
+        /// Family.
+        family: Family,
+        /// Chain.
+        chain: String,
+        /// Why.
+        reason: String,
+    },
+    /// Planning or committing failed.
+    #[error(transparent)]
+    Commit(#[from] CommitError),
+    /// The policy would lock out the SSH session.
+    #[error("{0}")]
+    Lockout(Box<Lockout>),
+    /// Composing the rules after the commit failed.
+    #[error("lockout guard: {0}")]
+    Compose(String),
+    /// Another commit awaits confirmation.
+    #[error(
+        "commit {id} awaits confirmation ({seconds_left} s left): run `dfw-cli confirm` to keep \
+         it or `dfw-cli rollback` to undo it first"
+    )]
+    Pending {
+        /// Its id.
+        id: String,
+        /// Seconds until it is reverted.
+        seconds_left: u64,
+    },
+    /// `confirm` without a pending commit.
+    #[error("no commit awaits confirmation")]
+    NothingPending,
+    /// `confirm` came after the watchdog acted.
+    #[error("too late: commit {id} was not confirmed in time and the watchdog says: {outcome}")]
+    TooLate {
+        /// The commit's id.
+        id: String,
+        /// What the watchdog did.
+        outcome: String,
+    },
+    /// `rollback` without a previous state.
+    #[error("{dir}: no previous state saved: nothing to roll back to")]
+    NoPrevious {
+        /// The state directory.
+        dir: String,
+    },
+    /// The watchdog cannot be started safely from a multi-threaded process.
+    #[error(
+        "the confirm watchdog must be started from a single-threaded process (threads: {threads:?})"
+    )]
+    Threads {
+        /// The thread count, if known.
+        threads: Option<u32>,
+    },
+    /// `pipe` or `fork` failed.
+    #[error("starting the confirm watchdog failed: {}", crate::transport::errno_name(*errno))]
+    Fork {
+        /// Positive errno.
+        errno: i32,
+    },
+}
+
+impl From<FirewallError> for SafetyError {
+    fn from(e: FirewallError) -> Self {
+        SafetyError::Commit(CommitError::Firewall(e))
+    }
+}

@@ -1,0 +1,214 @@
+//! The exact state of dfw-owned objects (the `DFW-*` chains of `filter` and dfw's tagged
+//! jumps in DOCKER-USER and INPUT), both families, as a value, and as text.
+//!
+//! Contract: a [`Snapshot`] is a [`Compiled`] policy: committing it with
+//! [`commit_fresh`](super::commit_fresh) brings dfw's
+//! objects back to exactly what was captured (one atomic batch; nothing that is not dfw's is
+//! changed, apart from creating DOCKER-USER and FORWARD's `-j DOCKER-USER` if Docker's are
+//! missing, as every dfw commit does). dfw's jumps always sit at the top of their chain, so
+//! their order is all there is to capture. The text form is iptables-save text per family
+//! (what `dfw-cli show` prints for a policy), preceded by `# family: ipv4` / `# family: ipv6`
+//! lines, so an admin can read it and `iptables-restore` could load it.
+
+use dfw_core::model::{ChainName, Family, TableName};
+use dfw_core::policy::{is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, FamilyRules};
+use dfw_core::policy::{DOCKER_USER, INPUT};
+use dfw_core::syntax::{parse_ruleset, print_ruleset, PrintOptions};
+
+use super::SafetyError;
+
+/// dfw's objects in the kernel, IPv4 and IPv6.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot(pub Compiled);
+
+/// Header line of the text form.
+const HEADER: &str = "# dfw state v1";
+
+fn family_line(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "# family: ipv4",
+        Family::Ipv6 => "# family: ipv6",
+    }
+}
+
+impl Snapshot {
+    /// dfw's objects out of what [`crate::dfw::read_current`] read, IPv4 then IPv6.
+    ///
+    /// # Errors
+    /// [`SafetyError::Opaque`] when a `DFW-*` chain holds a rule dfw cannot express (it could
+    /// not be written back exactly).
+    pub fn from_current(current: &[Current; 2]) -> Result<Snapshot, SafetyError> {
+        Ok(Snapshot(Compiled {
+            v4: family_rules(Family::Ipv4, &current[0])?,
+            v6: family_rules(Family::Ipv6, &current[1])?,
+        }))
+    }
+
+    /// The text form (see the module contract).
+    ///
+    /// # Errors
+    /// [`SafetyError::Corrupt`] when the rules do not form a table (a jump to a chain that is
+    /// not captured: never for what [`Snapshot::from_current`] returns from a sane kernel).
+    pub fn to_text(&self) -> Result<String, SafetyError> {
+        let mut out = format!("{HEADER}\n");
+        for rules in [&self.0.v4, &self.0.v6] {
+            let rs = rules.to_ruleset().map_err(|e| SafetyError::Corrupt {
+                path: "<snapshot>".into(),
+                reason: e.to_string(),
+            })?;
+            out.push_str(family_line(rules.family));
+            out.push('\n');
+            out.push_str(&print_ruleset(&rs, PrintOptions::default()));
+        }
+        Ok(out)
+    }
+
+    /// Parses the text form; `path` names the file in errors.
+    ///
+    /// # Errors
+    /// [`SafetyError::Corrupt`] with the reason (and line, for a syntax error).
+    pub fn from_text(text: &str, path: &str) -> Result<Snapshot, SafetyError> {
+        let corrupt = |reason: String| SafetyError::Corrupt {
+            path: path.into(),
+            reason,
+        };
+        if text.lines().next() != Some(HEADER) {
+            return Err(corrupt(format!("does not start with {HEADER:?}")));
+        }
+        let v4_at = text.find(family_line(Family::Ipv4));
+        let v6_at = text.find(family_line(Family::Ipv6));
+        let (Some(a), Some(b)) = (v4_at, v6_at) else {
+            return Err(corrupt("a family section is missing".into()));
+        };
+        if b < a {
+            return Err(corrupt("IPv6 section before IPv4".into()));
+        }
+        let line_of = |offset: usize| text[..offset].matches('\n').count();
+        let parse = |family: Family, start: usize, end: usize| {
+            // Keep line numbers right: blank out what precedes the section.
+            let pad = "\n".repeat(line_of(start));
+            let section = format!("{pad}{}", &text[start..end]);
+            let rs = parse_ruleset(family, &section).map_err(|e| corrupt(e.to_string()))?;
+            Ok::<_, SafetyError>(from_ruleset(family, &rs))
+        };
+        let v4 = parse(Family::Ipv4, a, b)?;
+        let v6 = parse(Family::Ipv6, b, text.len())?;
+        Ok(Snapshot(Compiled { v4, v6 }))
+    }
+
+    /// True when dfw owns nothing in either family.
+    pub fn is_empty(&self) -> bool {
+        [&self.0.v4, &self.0.v6]
+            .iter()
+            .all(|f| f.chains.is_empty() && f.jumps.is_empty())
+    }
+}
+
+/// One family's dfw objects of a kernel read.
+fn family_rules(family: Family, current: &Current) -> Result<FamilyRules, SafetyError> {
+    let mut chains = Vec::new();
+    for c in current.chains.iter().filter(|c| is_dfw_chain(&c.name)) {
+        let name = ChainName::new(&c.name).map_err(|e| SafetyError::Opaque {
+            family,
+            chain: c.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut rules = Vec::new();
+        for (i, r) in c.rules.iter().enumerate() {
+            match r {
+                Some(r) => rules.push(r.clone()),
+                None => {
+                    return Err(SafetyError::Opaque {
+                        family,
+                        chain: c.name.clone(),
+                        reason: format!("rule {} is not expressible by dfw", i + 1),
+                    })
+                }
+            }
+        }
+        chains.push((name, rules));
+    }
+    let mut jumps = Vec::new();
+    for chain in [DOCKER_USER, INPUT] {
+        let Some(c) = current.chain(chain) else {
+            continue;
+        };
+        for rule in c.rules.iter().flatten().filter(|r| is_dfw_jump(r)) {
+            if let Ok(name) = ChainName::new(chain) {
+                jumps.push(DfwJump {
+                    chain: name,
+                    rule: rule.clone(),
+                });
+            }
+        }
+    }
+    Ok(FamilyRules {
+        family,
+        chains,
+        jumps,
+    })
+}
+
+/// One family's dfw objects of a parsed snapshot section.
+fn from_ruleset(family: Family, rs: &dfw_core::model::Ruleset) -> FamilyRules {
+    let current = Current {
+        chains: rs
+            .table(TableName::Filter)
+            .map(|t| {
+                t.chains()
+                    .iter()
+                    .map(|c| dfw_core::policy::CurrentChain {
+                        name: c.name().as_str().to_string(),
+                        rules: c.rules.iter().cloned().map(Some).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    // Every rule is Some: this cannot fail.
+    family_rules(family, &current).unwrap_or(FamilyRules {
+        family,
+        chains: Vec::new(),
+        jumps: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfw_core::policy::Policy;
+
+    const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml");
+
+    #[test]
+    fn snapshot_text_round_trip() {
+        let text = std::fs::read_to_string(POLICY).unwrap();
+        let p = Policy::from_toml(&text, POLICY).unwrap();
+        let compiled = p.compile(&[dfw_core::model::Iface::parse("eth0").unwrap()]);
+        let snap = Snapshot(compiled);
+        let out = snap.to_text().unwrap();
+        assert!(out.contains("# family: ipv6\n*filter\n"), "{out}");
+        let back = Snapshot::from_text(&out, "t").unwrap();
+        assert_eq!(back.to_text().unwrap(), out);
+        assert_eq!(back.0.v4.jumps, snap.0.v4.jumps);
+        assert!(!back.is_empty());
+    }
+
+    #[test]
+    fn snapshot_empty_and_corrupt() {
+        let empty = Snapshot::from_current(&[Current::default(), Current::default()]).unwrap();
+        assert!(empty.is_empty());
+        let text = empty.to_text().unwrap();
+        assert!(Snapshot::from_text(&text, "t").unwrap().is_empty());
+        for bad in [
+            "",
+            "junk",
+            "# dfw state v1\n# family: ipv4\n*filter\n-A X -j\n",
+        ] {
+            let e = Snapshot::from_text(bad, "f").unwrap_err().to_string();
+            assert!(e.starts_with("f: "), "{e}");
+        }
+        let torn = text.replace("COMMIT\n# family: ipv6", "# family: ipv6");
+        assert!(Snapshot::from_text(&torn, "f").is_err());
+    }
+}
