@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod policy;
 pub mod syntax;

@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 pub mod expr;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
