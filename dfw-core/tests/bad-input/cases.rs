@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 
 use dfw_core::model::Family;
 
-/// The corpus directory.
+/// The corpus directory (absolute, from any crate of the workspace).
 pub fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../dfw-core/tests/bad-input")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dfw-core/tests/bad-input");
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 /// One bad input and the error it must produce.
