@@ -9,6 +9,8 @@
 
 pub mod diff;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod policy;
 pub mod syntax;

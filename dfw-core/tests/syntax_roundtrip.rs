@@ -53,3 +53,31 @@ fn counters_round_trip_with_dash_c() {
     let plain = print_ruleset(&rs, PrintOptions::default());
     assert!(plain.contains("\n-A INPUT -j A\n") && plain.contains(":INPUT DROP [5:6]"));
 }
+
+/// Found by the `config_parser` fuzz target (fuzz/regressions/config_parser/iface-name-with-quote):
+/// an interface name holding `"` printed raw opened a quote that swallowed the rest of the line.
+/// Such names are now printed quoted; every other name still prints raw, as iptables-save does.
+#[test]
+fn interface_names_with_a_quote_print_quoted_and_parse_back() {
+    use dfw_core::model::{Iface, Neg, Rule, RuleHeader, Target};
+    use dfw_core::syntax::{parse_rule, rule_spec};
+    for (name, wildcard, negated, spec) in [
+        ("a\"b", false, false, " -i \"a\\\"b\" -o eth0 -j ACCEPT"),
+        ("\"", true, true, " ! -i \"\\\"+\" -o eth0 -j ACCEPT"),
+        ("a\\\"", false, false, " -i \"a\\\\\\\"\" -o eth0 -j ACCEPT"),
+        ("!a", false, false, " -i !a -o eth0 -j ACCEPT"),
+        ("-a#'", true, false, " -i -a#'+ -o eth0 -j ACCEPT"),
+    ] {
+        let rule = Rule {
+            header: RuleHeader {
+                in_iface: Some(Neg::new(Iface::new(name, wildcard).unwrap(), negated)),
+                out_iface: Some(Neg::is(Iface::new("eth0", false).unwrap())),
+                ..RuleHeader::default()
+            },
+            target: Some(Target::Accept),
+            ..Rule::default()
+        };
+        assert_eq!(rule_spec(&rule), spec, "{name:?}");
+        assert_eq!(parse_rule(Family::Ipv4, spec).unwrap(), rule, "{spec}");
+    }
+}

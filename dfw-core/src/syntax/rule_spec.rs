@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::model::matches::{Conntrack, CtStates, CtStatus, IcmpType, TcpFlag, TcpMatch, UdpMatch};
 use crate::model::target::{LogFlags, Nat};
-use crate::model::{ip_text, Family, Match, Neg, Network, PortRange, Rule, Target};
+use crate::model::{ip_text, Family, Iface, Match, Neg, Network, PortRange, Rule, Target};
 
 /// Appends ` value`, double-quoted with `"`, `\` and `'` escaped unless it is made only of
 /// letters, digits, `_` and `-` (`xtables_save_string`).
@@ -39,6 +39,20 @@ fn bang<T>(out: &mut String, v: &Neg<T>) {
     }
 }
 
+/// ` -i NAME`: the name as iptables-save prints it (raw), except that a name holding `"` (the
+/// kernel allows it; iptables-save prints it raw, which no restore can read back) is quoted as
+/// [`save_string`] quotes, so that the line parses back to the same name.
+fn iface(out: &mut String, opt: &str, i: &Neg<Iface>) {
+    bang(out, i);
+    let name = i.value.to_string();
+    let _ = write!(out, " {opt}");
+    if name.contains('"') {
+        save_string(out, &name);
+    } else {
+        let _ = write!(out, " {name}");
+    }
+}
+
 /// The rule as iptables-save prints it after `-A CHAIN` (starts with a space unless empty).
 pub fn rule_spec(rule: &Rule) -> String {
     let mut out = String::new();
@@ -52,12 +66,10 @@ pub fn rule_spec(rule: &Rule) -> String {
         let _ = write!(out, " -d {}", d.value);
     }
     if let Some(i) = &h.in_iface {
-        bang(&mut out, i);
-        let _ = write!(out, " -i {}", i.value);
+        iface(&mut out, "-i", i);
     }
     if let Some(o) = &h.out_iface {
-        bang(&mut out, o);
-        let _ = write!(out, " -o {}", o.value);
+        iface(&mut out, "-o", o);
     }
     if let Some(p) = &h.proto {
         bang(&mut out, p);
