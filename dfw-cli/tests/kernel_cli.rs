@@ -219,3 +219,50 @@ fn kernel_cli_netns_enters_the_named_namespace() {
         assert_eq!(out.status.code(), Some(1));
     });
 }
+
+/// A full restore over a table that already holds Docker's chains (user chains with rules
+/// jumping to each other) ends exactly where iptables-restore ends: every chain the file does
+/// not declare is emptied and deleted in the same batch.
+#[test]
+fn kernel_cli_full_restore_replaces_dockers_chains_like_iptables_restore() {
+    let over = [
+        (
+            "fixtures/docker/docker-29.v4",
+            "conformance/rules.v4",
+            false,
+        ),
+        (
+            "fixtures/docker/docker-27.v4",
+            "conformance/rules.v4",
+            false,
+        ),
+        ("fixtures/docker/docker-29.v6", "conformance/rules.v6", true),
+    ];
+    for (docker, file, v6) in over {
+        let (restore, fam) = if v6 {
+            ("ip6tables-restore", vec!["-6"])
+        } else {
+            ("iptables-restore", vec![])
+        };
+        let expected = kernel_test("full restore over docker (oracle)", || {
+            run_cmd(restore, &[&shared(docker)]).unwrap();
+            run_cmd(restore, &[&shared(file)]).unwrap();
+            oracle_save(v6)
+        });
+        let got = kernel_test("full restore over docker (dfw)", || {
+            run_cmd(restore, &[&shared(docker)]).unwrap();
+            let mut args = vec!["restore"];
+            args.extend(&fam);
+            let path = shared(file);
+            args.push(&path);
+            let o = cli(&args, None);
+            assert!(
+                o.status.success(),
+                "{docker} then {file}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            oracle_save(v6)
+        });
+        assert_eq!(got, expected, "{docker} then {file}");
+    }
+}

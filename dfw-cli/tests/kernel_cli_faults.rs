@@ -112,6 +112,15 @@ fn check_all(ns: &Netns, args: &[&str], files: &[PathBuf], before: &str) {
     for f in files {
         let path = f.to_str().unwrap();
         let mut a = args.to_vec();
+        // The corpus marks IPv6 restore files with `# family: ipv6` near the top.
+        let head = std::fs::read(f).unwrap_or_default();
+        let v6 = String::from_utf8_lossy(&head[..head.len().min(256)])
+            .lines()
+            .take(3)
+            .any(|l| l.trim() == "# family: ipv6");
+        if v6 && a == ["restore"] {
+            a.push("-6");
+        }
         a.push(path);
         let o = ns.cli(&a);
         let err = stderr(&o);

@@ -14,3 +14,4 @@ pub mod fuzzing;
 pub mod model;
 pub mod policy;
 pub mod syntax;
+pub mod text;

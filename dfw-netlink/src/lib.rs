@@ -25,9 +25,9 @@
 pub mod dfw;
 pub mod expr;
 pub mod firewall;
-pub mod live;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod live;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

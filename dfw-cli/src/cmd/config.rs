@@ -19,14 +19,24 @@ impl ConfigArg {
     /// and returns `None`.
     pub fn load(&self, cmd: &str) -> Option<Policy> {
         let name = self.config.display().to_string();
-        let text = match std::fs::read_to_string(&self.config) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(&self.config) {
+            Ok(b) => b,
             Err(e) => {
                 eprintln!("dfw-cli {cmd}: {name}: {e}");
                 return None;
             }
         };
-        match Policy::from_toml(&text, &name) {
+        let text = match dfw_core::text::utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "dfw-cli {cmd}: {name}:{}:{}: not UTF-8 text",
+                    e.line, e.column
+                );
+                return None;
+            }
+        };
+        match Policy::from_toml(text, &name) {
             Ok(p) => Some(p),
             Err(e) => {
                 eprintln!("dfw-cli {cmd}: {e}");

@@ -42,27 +42,35 @@ fn report(name: &str, text: &str, line: Option<usize>, reason: &dyn std::fmt::Di
 
 /// Runs `restore`.
 pub fn run(a: Args) -> ExitCode {
-    let (name, text) = match &a.file {
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(t) => (p.display().to_string(), t),
+    let (name, bytes) = match &a.file {
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => (p.display().to_string(), b),
             Err(e) => {
                 eprintln!("dfw-cli restore: {}: {e}", p.display());
                 return ExitCode::FAILURE;
             }
         },
         None => {
-            let mut t = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut t) {
+            let mut b = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut b) {
                 eprintln!("dfw-cli restore: <stdin>: {e}");
                 return ExitCode::FAILURE;
             }
-            ("<stdin>".to_string(), t)
+            ("<stdin>".to_string(), b)
         }
     };
-    let script = match RestoreScript::parse(super::family(a.ipv6), &text) {
+    let text = match dfw_core::text::utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{name}:{}:{}: not UTF-8 text", e.line, e.column);
+            eprintln!("dfw-cli restore: {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let script = match RestoreScript::parse(super::family(a.ipv6), text) {
         Ok(s) => s,
         Err(e) => {
-            report(&name, &text, Some(e.line), &e);
+            report(&name, text, Some(e.line), &e);
             return ExitCode::FAILURE;
         }
     };

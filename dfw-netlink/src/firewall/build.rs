@@ -4,7 +4,8 @@
 //! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
 //! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
 //! chains exclusive), policies of existing built-ins, every rule deletion, every rule
-//! insertion, then chain deletions. Rules are encoded by [`crate::rule_codec::encode_rule`].
+//! insertion, then every chain to delete is flushed (nf_tables refuses to delete a chain that
+//! still holds rules, and rules of one deleted chain may jump to another) and deleted. Rules are encoded by [`crate::rule_codec::encode_rule`].
 
 use std::fmt;
 
@@ -13,8 +14,8 @@ use dfw_core::model::{Family, Policy, TableName};
 use super::plan::{Create, Place, Plan, RuleOp};
 use super::{nfamily, FirewallError};
 use crate::nft::{
-    Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, Hook, NewChain, NewRule,
-    NewTable, RuleCompat, RuleMsg, TableMsg,
+    Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
+    NewRule, NewTable, RuleCompat, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
 
@@ -41,6 +42,8 @@ pub enum StepKind {
         /// Position in the wanted rules.
         position: usize,
     },
+    /// Delete every rule of a user chain that is about to be deleted.
+    FlushChain,
     /// Delete a user chain.
     DeleteChain,
 }
@@ -73,6 +76,7 @@ impl fmt::Display for Step {
                 write!(f, " rule {position} (delete, handle {handle})")
             }
             StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
+            StepKind::FlushChain => write!(f, " (flush chain before deleting it)"),
             StepKind::DeleteChain => write!(f, " (delete chain)"),
         }
     }
@@ -229,6 +233,18 @@ pub(super) fn build_batch(
             };
             push(&mut b, &req, s)?;
         }
+    }
+    for (family, table, chain) in &plan.delete_chains {
+        let req = FlushChain {
+            family: nfamily(*family),
+            table: table.as_str().into(),
+            chain: chain.clone(),
+        };
+        push(
+            &mut b,
+            &req,
+            step(*family, *table, Some(chain), StepKind::FlushChain),
+        )?;
     }
     for (family, table, chain) in &plan.delete_chains {
         let req = DelChain {
