@@ -91,13 +91,13 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => {
             let line = e.line();
             match &e {
-                RestoreError::Script(s) => report(&name, &text, line, s),
+                RestoreError::Script(s) => report(&name, text, line, s),
                 RestoreError::Firewall { source, .. } => {
                     let why = match line {
                         Some(n) => format!("line {n}: {source}"),
                         None => source.to_string(),
                     };
-                    report(&name, &text, line, &why)
+                    report(&name, text, line, &why)
                 }
             }
             ExitCode::FAILURE
