@@ -31,7 +31,6 @@
 //! ```
 
 mod current;
-mod pinned;
 mod report;
 
 use dfw_core::model::{Family, Iface, TableName};
@@ -39,7 +38,7 @@ use dfw_core::policy::{reconcile, Compiled, External, Policy, ReconcileError, Re
 
 use crate::firewall::{ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan};
 use crate::route::{default_route_interfaces, LookupError};
-use crate::transport::{RetryPolicy, Transport};
+use crate::transport::Transport;
 
 pub use current::{read_current, read_current_in};
 pub use report::FamilySummary;
@@ -218,17 +217,36 @@ impl<T: Transport> Firewall<T> {
         external: Vec<Iface>,
         compiled: &Compiled,
     ) -> Result<CommitReport, CommitError> {
-        let ((), applied) = pinned::apply_consistent(self, RetryPolicy::default(), |fw| {
+        // Read and reconcile inside the firewall's retry loop: the batch carries the
+        // generation read before this read, so a rule another program (Docker) adds in between
+        // makes the kernel refuse the batch and everything runs again; it is never lost.
+        let mut refused: Option<ReconcileError> = None;
+        let applied = self.apply_with(|t| {
             let current = [
-                read_current(fw, Family::Ipv4)?,
-                read_current(fw, Family::Ipv6)?,
+                read_current_in(t, Family::Ipv4)?,
+                read_current_in(t, Family::Ipv6)?,
             ];
-            let reconciled = [
-                reconcile(&compiled.v4, &current[0])?,
-                reconcile(&compiled.v6, &current[1])?,
-            ];
-            Ok::<_, CommitError>(((), change_set(&reconciled)))
-        })?;
+            let reconciled = reconcile(&compiled.v4, &current[0])
+                .and_then(|v4| Ok([v4, reconcile(&compiled.v6, &current[1])?]));
+            match reconciled {
+                Ok(r) => Ok(change_set(&r)),
+                Err(e) => {
+                    let reason = e.to_string();
+                    refused = Some(e);
+                    Err(FirewallError::Refused {
+                        family: Family::Ipv4,
+                        table: TableName::Filter,
+                        chain: String::new(),
+                        reason,
+                    })
+                }
+            }
+        });
+        let applied = match (applied, refused) {
+            (Ok(a), _) => a,
+            (Err(_), Some(e)) => return Err(CommitError::Reconcile(e)),
+            (Err(e), None) => return Err(e.into()),
+        };
         Ok(CommitReport { external, applied })
     }
 }

@@ -15,16 +15,14 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dfw_core::model::{Family, Iface, TableName};
-use dfw_core::policy::{reconcile, Compiled, Policy, ReconcileError};
+use dfw_core::policy::{Compiled, Policy};
 
 use super::lockout::{check_lockout, desired_filter, SshConnection};
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
-use crate::dfw::{
-    change_set, read_current, read_current_in, resolve_external, CommitError, CommitReport,
-};
-use crate::firewall::{Firewall, FirewallError, KernelTable};
+use crate::dfw::{read_current, resolve_external, CommitReport};
+use crate::firewall::{Firewall, KernelTable};
 use crate::transport::Transport;
 
 /// How a commit is made.
@@ -122,13 +120,13 @@ pub fn commit_policy<T: Transport>(
     }
 }
 
-/// Commits `compiled` with the reconcile step inside the firewall's retry loop
-/// ([`Firewall::apply_with`]): on a generation race (Docker or an admin changed the ruleset
-/// meanwhile) the chains are re-read and re-reconciled, so another writer's rules in
-/// DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
+/// Commits `compiled` through [`Firewall::commit_compiled`], whose reconcile step runs inside
+/// the firewall's retry loop ([`Firewall::apply_with`]): on a generation race (Docker or an
+/// admin changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
+/// writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
 ///
 /// # Errors
-/// [`CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
+/// [`crate::dfw::CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
 /// ([`crate::transport::TransportError::RetriesExhausted`] when the ruleset kept changing;
 /// nothing is committed then).
 pub fn commit_fresh<T: Transport>(
@@ -136,36 +134,7 @@ pub fn commit_fresh<T: Transport>(
     external: Vec<Iface>,
     compiled: &Compiled,
 ) -> Result<CommitReport, SafetyError> {
-    let mut refused: Option<ReconcileError> = None;
-    let applied = fw.apply_with(|t| {
-        let current = [
-            read_current_in(t, Family::Ipv4)?,
-            read_current_in(t, Family::Ipv6)?,
-        ];
-        let reconciled = [&compiled.v4, &compiled.v6]
-            .iter()
-            .zip(&current)
-            .map(|(rules, now)| reconcile(rules, now))
-            .collect::<Result<Vec<_>, _>>();
-        match reconciled {
-            Ok(r) => Ok(change_set(&[r[0].clone(), r[1].clone()])),
-            Err(e) => {
-                let text = e.to_string();
-                refused = Some(e);
-                Err(FirewallError::Refused {
-                    family: Family::Ipv4,
-                    table: TableName::Filter,
-                    chain: String::new(),
-                    reason: text,
-                })
-            }
-        }
-    });
-    match (applied, refused) {
-        (Ok(applied), _) => Ok(CommitReport { external, applied }),
-        (Err(_), Some(e)) => Err(CommitError::Reconcile(e).into()),
-        (Err(e), None) => Err(e.into()),
-    }
+    Ok(fw.commit_compiled(external, compiled)?)
 }
 
 /// Confirms the pending commit (see the module contract).
