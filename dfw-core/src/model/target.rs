@@ -65,6 +65,16 @@ impl Target {
                 what: "REJECT",
                 reason: format!("--reject-with {} is not valid for {family}", r.name()),
             }),
+            Target::Dnat(n) | Target::Snat(n) if n.addrs.is_none() && n.ports.is_none() => {
+                Err(ModelError::Invalid {
+                    what: "NAT",
+                    reason: "needs an address or a port range".into(),
+                })
+            }
+            Target::Dnat(n) if n.random_fully => Err(ModelError::Invalid {
+                what: "DNAT",
+                reason: "--random-fully is SNAT/MASQUERADE only".into(),
+            }),
             Target::Dnat(n) | Target::Snat(n) => match n.addrs {
                 Some(a) if a.family() != family => Err(ModelError::WrongFamily {
                     addr: a.start().to_string(),

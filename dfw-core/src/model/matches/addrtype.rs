@@ -88,6 +88,12 @@ impl AddrType {
     /// # Errors
     /// [`ModelError::Invalid`] for an IPv6 rule using a type in [`AddrType::NOT_IPV6`].
     pub fn check_family(&self, family: Family) -> Result<(), ModelError> {
+        if self.src.is_none() && self.dst.is_none() {
+            return Err(ModelError::Invalid {
+                what: "addrtype",
+                reason: "needs --src-type or --dst-type".into(),
+            });
+        }
         let used = [&self.src, &self.dst]
             .into_iter()
             .flatten()

@@ -27,6 +27,13 @@ bitflags! {
 }
 
 impl CtStates {
+    /// The states `-m state --state` accepts (libxt_state).
+    pub const STATE_MATCH: CtStates = CtStates::INVALID
+        .union(CtStates::NEW)
+        .union(CtStates::RELATED)
+        .union(CtStates::ESTABLISHED)
+        .union(CtStates::UNTRACKED);
+
     /// Names in the order iptables-save prints them.
     pub const NAMES: [(CtStates, &'static str); 7] = [
         (CtStates::INVALID, "INVALID"),
@@ -143,7 +150,7 @@ impl Conntrack {
                 reason: "needs at least one option".into(),
             });
         }
-        for (_, addr) in self.addresses() {
+        for (option, addr) in self.addresses() {
             if let Some(a) = addr {
                 if a.value.family() != family {
                     return Err(ModelError::WrongFamily {
@@ -151,7 +158,19 @@ impl Conntrack {
                         family,
                     });
                 }
+                if a.value.prefix().is_none() {
+                    return Err(ModelError::Invalid {
+                        what: "conntrack",
+                        reason: format!("{option} takes a prefix length, not a dotted mask"),
+                    });
+                }
             }
+        }
+        if self.state.as_ref().is_some_and(|s| s.value.is_empty()) {
+            return Err(ModelError::Invalid {
+                what: "conntrack",
+                reason: "--ctstate needs at least one state".into(),
+            });
         }
         if let Some(e) = &self.expire {
             if e.value.0 > e.value.1 {

@@ -86,8 +86,26 @@ impl Match {
             Match::Conntrack(c) => c.check_family(family),
             Match::IpRange(r) => r.check_family(family),
             Match::AddrType(a) => a.check_family(family),
+            Match::State(s) if s.value.is_empty() || !CtStates::STATE_MATCH.contains(s.value) => {
+                Err(invalid(
+                    "-m state --state takes INVALID, NEW, RELATED, ESTABLISHED, UNTRACKED (use -m conntrack --ctstate for SNAT/DNAT)",
+                ))
+            }
+            Match::Tcp(t) if t.flags.as_ref().is_some_and(|f| f.value.mask.is_empty()) => {
+                Err(invalid("--tcp-flags needs at least one flag to examine"))
+            }
+            Match::Tcp(t) if t.option.as_ref().is_some_and(|o| o.value == 0) => {
+                Err(invalid("--tcp-option takes 1-255"))
+            }
             _ => Ok(()),
         }
+    }
+}
+
+fn invalid(reason: &str) -> ModelError {
+    ModelError::Invalid {
+        what: "match",
+        reason: reason.into(),
     }
 }
 
