@@ -131,6 +131,16 @@ fn kernel_cli_noflush_touches_only_named_chains() {
             "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
         assert!(cli(&["restore"], Some(full)).status.success());
         assert_eq!(oracle_save(false), full);
+        // An empty block empties the table (rules and user chains; policies stay).
+        assert!(cli(&["restore", &conf], None).status.success());
+        assert!(cli(&["restore"], Some("*filter\nCOMMIT\n"))
+            .status
+            .success());
+        let emptied = oracle_save(false);
+        assert!(
+            !emptied.contains("-A ") && !emptied.contains(" - [0:0]"),
+            "{emptied}"
+        );
     });
 }
 

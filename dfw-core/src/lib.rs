@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod diff;
+pub mod eval;
 pub mod model;
 pub mod policy;
 pub mod syntax;

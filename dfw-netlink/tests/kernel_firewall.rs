@@ -7,6 +7,7 @@ use dfw_core::model::{ChainName, Family, Policy, Rule, TableName};
 use dfw_core::syntax::parse_rule;
 use dfw_netlink::firewall::{ChainTarget, ChangeSet, Firewall, FirewallError, StepKind};
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
+use dfw_netlink::transport::Transport;
 
 fn rule(spec: &str) -> Rule {
     parse_rule(Family::Ipv4, spec).unwrap()
@@ -168,4 +169,178 @@ fn kernel_rejection_names_the_rule_and_commits_nothing() {
             assert_eq!(save(), before);
         },
     );
+}
+
+#[test]
+fn kernel_both_families_in_one_atomic_batch() {
+    kernel_test("kernel_both_families_in_one_atomic_batch", || {
+        let mut fw = Firewall::open().unwrap();
+        let v6 = |chain: &str, spec: &str| ChainTarget {
+            family: Family::Ipv6,
+            table: TableName::Filter,
+            chain: ChainName::new(chain).unwrap(),
+            create: true,
+            policy: None,
+            rules: vec![parse_rule(Family::Ipv6, spec).unwrap()],
+        };
+        // The ip6 part fails: nothing of the ip part may be committed either.
+        let bad = ChangeSet {
+            chains: vec![
+                target("INPUT", true, None, &[" -s 192.0.2.1/32 -j DROP"]),
+                v6("INPUT", " -j NOSUCH6"),
+            ],
+            delete_chains: vec![],
+        };
+        match fw.apply(&bad) {
+            Err(FirewallError::Rejected { step, .. }) => assert_eq!(step.family, Family::Ipv6),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(save(), "");
+        let good = ChangeSet {
+            chains: vec![
+                target("INPUT", true, None, &[" -s 192.0.2.1/32 -j DROP"]),
+                v6("INPUT", " -s 2001:db8::1/128 -j DROP"),
+            ],
+            delete_chains: vec![],
+        };
+        let gen = fw.transport().generation().unwrap();
+        let r = fw.apply(&good).unwrap();
+        assert_eq!(r.generation, gen + 1, "one batch, one generation");
+        assert!(save().contains("-A INPUT -s 192.0.2.1/32 -j DROP\n"));
+        let six = run_cmd("ip6tables-save", &[]).unwrap();
+        assert!(
+            six.contains("-A INPUT -s 2001:db8::1/128 -j DROP\n"),
+            "{six}"
+        );
+    });
+}
+
+#[test]
+fn kernel_opaque_rules_are_kept_marked_and_never_rewritten_silently() {
+    kernel_test("kernel_opaque_rules", || {
+        use dfw_core::syntax::RestoreScript;
+        use dfw_netlink::firewall::{RestoreError, RestoreOptions, OPAQUE_MARK};
+        run_cmd("iptables", &["-N", "X"]).unwrap();
+        run_cmd("iptables", &["-A", "X", "-s", "192.0.2.1", "-j", "DROP"]).unwrap();
+        // A native rule iptables-nft cannot express (meta skuid).
+        run_cmd(
+            "nft",
+            &[
+                "add", "rule", "ip", "filter", "X", "meta", "skuid", "0", "counter", "accept",
+            ],
+        )
+        .unwrap();
+        run_cmd("iptables", &["-A", "X", "-j", "RETURN"]).unwrap();
+        let mut fw = Firewall::open().unwrap();
+        let chains = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["X"])
+            .unwrap();
+        let opaque: Vec<bool> = chains[0].rules.iter().map(|r| r.is_opaque()).collect();
+        assert_eq!(opaque, [false, true, false]);
+        let text = fw.save(Family::Ipv4, &[TableName::Filter], false).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("-A X") || l.starts_with('#'))
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0], "-A X -s 192.0.2.1/32 -j DROP");
+        assert!(
+            lines[1].starts_with(&format!("{OPAQUE_MARK} -A X handle ")),
+            "{text}"
+        );
+        assert_eq!(lines[2], "-A X -j RETURN");
+        let noflush = RestoreOptions {
+            noflush: true,
+            ..RestoreOptions::default()
+        };
+        // Appending to the chain would have to rewrite it: refused, nothing changed.
+        let append =
+            RestoreScript::parse(Family::Ipv4, "*filter\n-A X -j ACCEPT\nCOMMIT\n").unwrap();
+        match fw.restore(&append, noflush) {
+            Err(RestoreError::Firewall {
+                line,
+                source: FirewallError::Refused { chain, .. },
+            }) => {
+                assert_eq!(chain, "X");
+                assert_eq!(line, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            fw.save(Family::Ipv4, &[TableName::Filter], false).unwrap(),
+            text
+        );
+        // A chain the script replaces wholesale may be rewritten.
+        let replace = RestoreScript::parse(
+            Family::Ipv4,
+            "*filter\n:X - [0:0]\n-A X -j ACCEPT\nCOMMIT\n",
+        )
+        .unwrap();
+        fw.restore(&replace, noflush).unwrap();
+        let after = fw.save(Family::Ipv4, &[TableName::Filter], false).unwrap();
+        assert!(
+            !after.contains(OPAQUE_MARK) && after.contains("-A X -j ACCEPT\n"),
+            "{after}"
+        );
+    });
+}
+
+/// The kernel transport, with another writer (iptables) changing the ruleset right before the
+/// first batch goes out.
+struct Racing {
+    inner: dfw_netlink::transport::NetlinkTransport,
+    raced: bool,
+}
+
+impl Transport for Racing {
+    fn generation(&mut self) -> Result<u32, dfw_netlink::transport::TransportError> {
+        self.inner.generation()
+    }
+    fn dump(&mut self, r: &[u8]) -> Result<Vec<Vec<u8>>, dfw_netlink::transport::TransportError> {
+        self.inner.dump(r)
+    }
+    fn send_batch(
+        &mut self,
+        b: &[u8],
+    ) -> Result<dfw_netlink::transport::BatchOutcome, dfw_netlink::transport::TransportError> {
+        if !self.raced {
+            self.raced = true;
+            run_cmd(
+                "iptables",
+                &["-A", "OUTPUT", "-d", "198.51.100.1", "-j", "DROP"],
+            )
+            .unwrap();
+        }
+        self.inner.send_batch(b)
+    }
+}
+
+#[test]
+fn kernel_generation_race_is_replanned_and_retried() {
+    kernel_test("kernel_generation_race_is_replanned_and_retried", || {
+        run_cmd("iptables", &["-A", "INPUT", "-j", "ACCEPT"]).unwrap();
+        let t = Racing {
+            inner: dfw_netlink::transport::NetlinkTransport::open().unwrap(),
+            raced: false,
+        };
+        let mut fw = Firewall::new(t);
+        let r = fw
+            .apply(&ChangeSet {
+                chains: vec![target(
+                    "INPUT",
+                    true,
+                    None,
+                    &[" -j ACCEPT", " -i lo -j ACCEPT"],
+                )],
+                delete_chains: vec![],
+            })
+            .unwrap();
+        assert_eq!(r.attempts, 2, "ERESTART, then re-read and re-planned");
+        let s = save();
+        assert!(
+            s.contains("-A INPUT -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n"),
+            "{s}"
+        );
+        assert!(s.contains("-A OUTPUT -d 198.51.100.1/32 -j DROP\n"), "{s}");
+    });
 }

@@ -14,7 +14,7 @@
 //!   ones gives a minimal edit: equal rules keep their handle and counters, the others are
 //!   deleted by handle, new rules are inserted positioned by handle (see `plan`). Missing
 //!   tables and built-in chains are created as iptables-nft creates them (name, hook,
-//!   priority, type from [`TableName::builtin_chains`], policy ACCEPT unless given); an
+//!   priority, type from [`dfw_core::model::TableName::builtin_chains`], policy ACCEPT unless given); an
 //!   existing base chain's policy is sent only when the caller sets one that differs (sending
 //!   it unasked would flip Docker's `FORWARD DROP`). Everything, both families included, goes
 //!   in ONE batch whose BEGIN carries the generation the plan was made from; on `ERESTART`
@@ -22,6 +22,7 @@
 //! - A kernel rejection is a [`FirewallError::Rejected`] naming the family, table, chain and
 //!   rule position of the message that failed, with the errno name and a hint; nothing of
 //!   the batch was committed.
+#![deny(unsafe_code)]
 
 mod apply;
 mod build;

@@ -8,7 +8,9 @@
 //! `noflush` every chain of a named table is replaced, user chains the script does not
 //! declare are deleted, and built-in policies come from the declarations (a built-in chain
 //! the script does not declare keeps its kernel policy). With `noflush` only the chains the
-//! script declares or names in a command are touched. A generation race re-reads and
+//! script declares or names in a command are touched. A block with no lines at all (without
+//! `noflush`) empties the table: rules flushed, user chains deleted (iptables-nft deletes
+//! the table itself; dfw keeps the built-in chains and their policies). A generation race re-reads and
 //! re-plans (bounded). A chain holding rules dfw cannot express is rewritten only when the
 //! script replaces it wholesale (without `noflush`, a declaration, or `-F`); otherwise the
 //! restore is refused, since keeping those rules in place is impossible to promise.
@@ -238,6 +240,18 @@ fn changes_for(
         }
         for c in before.iter().filter(|c| in_scope(c) && !wanted.contains(c)) {
             if name.builtin(c).is_some() {
+                // Only when an empty block removed the table from the model: iptables-nft
+                // deletes the table; dfw flushes its built-in chains (policies untouched).
+                if let Ok(chain) = ChainName::new(c) {
+                    cs.chains.push(ChainTarget {
+                        family,
+                        table: name,
+                        chain,
+                        create: false,
+                        policy: None,
+                        rules: Vec::new(),
+                    });
+                }
                 continue;
             }
             if let Ok(n) = ChainName::new(c) {

@@ -246,3 +246,41 @@ fn apply_gives_up_after_bounded_retries() {
         FirewallError::Transport(TransportError::RetriesExhausted { attempts: 3, .. })
     ));
 }
+
+#[test]
+fn restore_maps_a_kernel_rejection_to_the_script_line() {
+    use dfw_core::syntax::RestoreScript;
+    let mut t = FakeTransport::default();
+    // Nothing in the "kernel": BEGIN, table +1, chains INPUT FORWARD OUTPUT DFW +2..+5,
+    // the INPUT rule +6, the DFW rule +7.
+    t.batch_results
+        .push_back(Err(TransportError::BatchRejected {
+            errors: vec![KernelError {
+                seq: 0x1000_0007,
+                errno: libc::EINVAL,
+                msg_type: None,
+                reason: None,
+                bad_attr_offset: None,
+            }],
+        }));
+    let text =
+        "*filter\n:INPUT ACCEPT [0:0]\n:DFW - [0:0]\n-A INPUT -j ACCEPT\n-A DFW -j DROP\nCOMMIT\n";
+    let script = RestoreScript::parse(Family::Ipv4, text).unwrap();
+    let mut fw = Firewall::new(t);
+    let e = fw.restore(&script, RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.line(), Some(5), "{e}");
+    assert!(
+        e.to_string().contains("ip filter DFW rule 1 (insert)"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("EINVAL"), "{e}");
+    // --test sends nothing.
+    let mut fw = Firewall::new(FakeTransport::default());
+    let opts = RestoreOptions {
+        test_only: true,
+        ..RestoreOptions::default()
+    };
+    let r = fw.restore(&script, opts).unwrap();
+    assert!(!r.committed && r.plan.stats().inserted == 2);
+    assert!(fw.transport().sent_batches.is_empty());
+}

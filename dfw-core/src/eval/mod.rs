@@ -1,0 +1,41 @@
+//! The packet-path evaluator: which verdict the kernel gives the first packet of a new
+//! connection, and why; and, on top, the audit of Docker's published ports.
+//!
+//! Contract: pure functions of a [`Ruleset`](crate::model::Ruleset), a [`Packet`] and a
+//! [`Host`] description; no I/O. The evaluator never guesses: a match it cannot decide from
+//! the description is [`Tri::Unknown`], and a verdict that depends on one is
+//! [`Verdict::Unknown`] with the reason. Modules:
+//! - [`packet`], [`host`]: the inputs; [`trace`]: the result of [`explain`];
+//! - `flow`, `matcher`, `ctmatch`: the packet in flight and every match of the model;
+//! - `walk`: one chain walk (jump, goto, return, policies); [`explain()`]: every hook in order;
+//! - [`audit()`]: published ports and host ports, and who can reach them (`exposure` runs the
+//!   probes, `probes` picks the representative addresses and finds the DNAT rules).
+
+pub mod audit;
+mod ctmatch;
+mod error;
+mod explain;
+mod exposure;
+pub(crate) mod flow;
+pub mod host;
+pub(crate) mod matcher;
+pub mod packet;
+mod probes;
+pub mod trace;
+mod tri;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
+pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
+pub use error::EvalError;
+pub use explain::{explain, MAX_PATHS};
+pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
+pub use packet::{Packet, L4};
+pub use trace::{
+    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, Trace, Undecided, UnknownNote,
+    Verdict,
+};
+pub use tri::Tri;
+pub use walk::MAX_JUMP_DEPTH;

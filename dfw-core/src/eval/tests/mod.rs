@@ -1,0 +1,12 @@
+//! Tests of the evaluator. `rules` builds rulesets from iptables-save text with the model API
+//! (test-only); `hosts` holds the simulated Docker host of the fixtures.
+
+mod audit;
+mod docker;
+mod hosts;
+mod kernel;
+mod kernel_lab;
+mod matches;
+mod prop;
+mod rules;
+mod semantics;
