@@ -17,6 +17,7 @@ use crate::nft::{
     NewTable, RuleCompat, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
+use crate::wire::consts::NLM_F_ECHO;
 
 /// What one batch message does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,16 +83,21 @@ fn policy_value(p: Policy) -> u32 {
     p as u32
 }
 
-/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`.
+/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`;
+/// with `echo_inserts`, every rule insertion asks for `NLM_F_ECHO` (the kernel answers with
+/// the new rule and its handle).
 ///
 /// # Errors
 /// [`FirewallError::Encode`] naming the rule that cannot be encoded.
-pub(super) fn build_batch(
+pub fn build_batch(
     plan: &Plan,
     genid: u32,
     first_seq: u32,
+    echo_inserts: bool,
 ) -> Result<FinishedBatch<Step>, FirewallError> {
     let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
+    b.reserve(plan.stats().inserted, 160);
+    let echo = if echo_inserts { NLM_F_ECHO } else { 0 };
     let step = |family, table, chain: Option<&str>, kind| Step {
         family,
         table,
@@ -108,10 +114,15 @@ pub(super) fn build_batch(
         },
         reason: e.to_string(),
     };
-    let push = |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| {
-        let copy = s.clone();
-        b.push(req, s).map(|_| ()).map_err(|e| wire(&copy, e))
-    };
+    let push_flags =
+        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, flags: u16, s: Step| {
+            let copy = s.clone();
+            b.push_with_flags(req, flags, s)
+                .map(|_| ())
+                .map_err(|e| wire(&copy, e))
+        };
+    let push =
+        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| push_flags(b, req, 0, s);
     for &(family, table) in &plan.tables {
         let req = NewTable(TableMsg::new(nfamily(family), table.as_str()));
         push(&mut b, &req, step(family, table, None, StepKind::NewTable))?;
@@ -227,7 +238,7 @@ pub(super) fn build_batch(
                 Place::After(h) => NewRule::append_after(msg, h),
                 Place::Before(h) => NewRule::insert(msg, Some(h)),
             };
-            push(&mut b, &req, s)?;
+            push_flags(&mut b, &req, echo, s)?;
         }
     }
     for (family, table, chain) in &plan.delete_chains {
