@@ -47,15 +47,24 @@ fn kernel_rules(fw: &mut Firewall<dfw_netlink::transport::NetlinkTransport>) -> 
 fn warm_apply_converges_and_foreign_change_rereads() {
     kernel_test("warm_apply_converges_and_foreign_change_rereads", || {
         let mut fw = Firewall::open().unwrap();
-        let base = rules(50, 0);
+        let base = rules(300, 0);
         let c0 = change(base.clone());
         assert!(fw.apply(&c0).unwrap().committed);
-        assert!(fw.has_cached_state(&c0), "small commit keeps its state");
+        assert!(fw.has_cached_state(&c0), "a commit keeps its state");
+        // Every handle kept is the kernel's (consecutive handles, checked by two echoes).
+        let handles: Vec<u64> = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["DFWCACHE"])
+            .unwrap()[0]
+            .rules
+            .iter()
+            .map(|r| r.handle)
+            .collect();
+        assert_eq!(handles.len(), 300);
 
         // One changed, one added, one removed, applied warm, several times in a row.
         let mut wanted = base.clone();
         wanted[10] = rules(50, 7)[10].clone();
-        wanted.insert(20, rules(60, 0)[55].clone());
+        wanted.insert(20, rules(400, 0)[355].clone());
         wanted.remove(40);
         let c1 = change(wanted.clone());
         let r = fw.apply(&c1).unwrap();

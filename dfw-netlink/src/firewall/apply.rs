@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use dfw_core::model::{Family, TableName};
 
 use super::build::{build_batch, Step};
-use super::cache::{echoed_handles, StateCache, ECHO_LIMIT};
+use super::cache::{echoed_handles, StateCache};
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
 use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
@@ -172,14 +172,13 @@ impl<T: Transport> Firewall<T> {
             _ => (read_for(&mut self.transport, changes)?, HashSet::new()),
         };
         let plan = make_plan(&state, changes)?;
-        let echo = plan.stats().inserted <= ECHO_LIMIT;
-        let (report, handles) = self.send_plan(plan, genid, attempts, echo)?;
+        let (report, handles) = self.send_plan(plan, genid, attempts, true)?;
         let certain = if report.committed {
-            echo && report.generation == next_generation(genid)
+            report.generation == next_generation(genid)
         } else {
             report.generation == genid
         };
-        if certain {
+        if let (true, Some(handles)) = (certain, handles) {
             self.cache = StateCache::after_commit(
                 state,
                 covered,
@@ -266,16 +265,16 @@ impl<T: Transport> Firewall<T> {
     }
 
     /// Sends `plan` (unless empty) in one batch checked against `genid`; with `echo`, returns
-    /// the handles of the inserted rules (see `cache`).
+    /// the handles of the inserted rules when they are certain (see `cache`).
     fn send_plan(
         &mut self,
         plan: Plan,
         genid: u32,
         attempts: u32,
         echo: bool,
-    ) -> Result<(ApplyReport, Handles), FirewallError> {
+    ) -> Result<(ApplyReport, Option<Handles>), FirewallError> {
         if plan.is_empty() {
-            return Ok((self.unchanged(plan, genid, attempts)?, Handles::new()));
+            return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }
         let seq = self.batch_seq();
         let batch = build_batch(&plan, genid, seq, echo)?;
@@ -288,9 +287,9 @@ impl<T: Transport> Firewall<T> {
         match self.transport.send_batch(batch.bytes()) {
             Ok(outcome) => {
                 let handles = if echo {
-                    echoed_handles(&outcome.echoes, step)
+                    echoed_handles(&outcome.echoes, seq, batch.descriptions())
                 } else {
-                    Handles::new()
+                    None
                 };
                 let report = ApplyReport {
                     plan,

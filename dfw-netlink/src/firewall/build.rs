@@ -84,8 +84,9 @@ fn policy_value(p: Policy) -> u32 {
 }
 
 /// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`;
-/// with `echo_inserts`, every rule insertion asks for `NLM_F_ECHO` (the kernel answers with
-/// the new rule and its handle).
+/// with `echo_inserts`, the first and the last rule insertion of each (family, table) ask
+/// for `NLM_F_ECHO` (the kernel answers with the new rule and its handle; the handles in
+/// between are consecutive, see `cache`).
 ///
 /// # Errors
 /// [`FirewallError::Encode`] naming the rule that cannot be encoded.
@@ -97,7 +98,12 @@ pub fn build_batch(
 ) -> Result<FinishedBatch<Step>, FirewallError> {
     let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
     b.reserve(plan.stats().inserted, 160);
-    let echo = if echo_inserts { NLM_F_ECHO } else { 0 };
+    let ends = if echo_inserts {
+        insert_ends(plan)
+    } else {
+        Vec::new()
+    };
+    let mut sent: Vec<((Family, TableName), usize)> = Vec::new();
     let step = |family, table, chain: Option<&str>, kind| Step {
         family,
         table,
@@ -238,6 +244,23 @@ pub fn build_batch(
                 Place::After(h) => NewRule::append_after(msg, h),
                 Place::Before(h) => NewRule::insert(msg, Some(h)),
             };
+            let key = (c.family, c.table);
+            let k = match sent.iter_mut().find(|(t, _)| *t == key) {
+                Some((_, k)) => {
+                    *k += 1;
+                    *k
+                }
+                None => {
+                    sent.push((key, 0));
+                    0
+                }
+            };
+            let last = ends.iter().find(|(t, _)| *t == key).map(|(_, n)| n - 1);
+            let echo = if !ends.is_empty() && (k == 0 || Some(k) == last) {
+                NLM_F_ECHO
+            } else {
+                0
+            };
             push_flags(&mut b, &req, echo, s)?;
         }
     }
@@ -255,4 +278,24 @@ pub fn build_batch(
         )?;
     }
     Ok(b.finish())
+}
+
+/// The number of rule insertions per (family, table), in first-seen order.
+fn insert_ends(plan: &Plan) -> Vec<((Family, TableName), usize)> {
+    let mut out: Vec<((Family, TableName), usize)> = Vec::new();
+    for c in &plan.chains {
+        let n = c
+            .ops
+            .iter()
+            .filter(|op| matches!(op, RuleOp::Insert { .. }))
+            .count();
+        if n == 0 {
+            continue;
+        }
+        match out.iter_mut().find(|(t, _)| *t == (c.family, c.table)) {
+            Some((_, k)) => *k += n,
+            None => out.push(((c.family, c.table), n)),
+        }
+    }
+    out
 }

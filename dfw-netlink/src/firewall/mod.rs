@@ -37,7 +37,6 @@ mod tests;
 mod types;
 
 pub use build::{build_batch, Step, StepKind};
-pub use cache::ECHO_LIMIT;
 pub use error::FirewallError;
 pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};
