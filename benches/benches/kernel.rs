@@ -5,7 +5,8 @@
 //!   warm handle (it made the last commit, so it plans against its kept state) and a cold one
 //!   (a new handle: reads the chain first, like any process that starts per change).
 //!
-//! `cargo bench -p dfw-benches --bench kernel` measures; `cargo test --all-targets` runs
+//! `cargo bench -p dfw-benches --bench kernel` measures (`DFW_BENCH_CHAIN=N` sets the
+//! incremental chain's size); `cargo test --all-targets` runs
 //! each once at small sizes. Without root or namespaces they print `SKIPPED` (fail under
 //! `DFW_REQUIRE_KERNEL=1`).
 
@@ -13,18 +14,25 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dfw_benches::kernel::{
-    chain_change, chain_rules, delete_change, kernel_available, private_firewall,
+    chain_change, chain_rules, delete_change, enter_private_netns, kernel_available,
 };
 use dfw_netlink::firewall::{ChangeSet, Firewall};
 use dfw_netlink::transport::NetlinkTransport;
 
 type Fw = Firewall<NetlinkTransport>;
 
+/// Pause after each untimed setup.
+const SETTLE: Duration = Duration::from_millis(150);
+
 /// `iters` rounds of `setup` (untimed) then `routine` (timed); the total time of `routine`.
 fn timed(iters: u64, fw: &mut Fw, setup: impl Fn(&mut Fw), routine: impl Fn(&mut Fw)) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         setup(fw);
+        // Let the kernel finish the previous batch's deferred work (rule destruction runs
+        // after an RCU grace period; a new batch can wait for it), so each routine is timed
+        // on a quiet ruleset, as a daemon applying changes seconds apart sees it.
+        std::thread::sleep(SETTLE);
         let t = Instant::now();
         routine(fw);
         total += t.elapsed();
@@ -41,12 +49,13 @@ fn commit(c: &mut Criterion) {
     if !kernel_available("bench commit") {
         return;
     }
+    enter_private_netns().expect("private namespace");
     let sizes: &[usize] = if full() {
         &[10, 1_000, 10_000]
     } else {
         &[10, 100]
     };
-    let mut fw = private_firewall().expect("private namespace");
+    let mut fw = Firewall::open().expect("netlink socket");
     let mut g = c.benchmark_group("commit");
     g.sample_size(10);
     for &n in sizes {
@@ -100,9 +109,17 @@ fn incremental(c: &mut Criterion) {
     if !kernel_available("bench incremental") {
         return;
     }
-    let n = if full() { 10_000 } else { 100 };
+    enter_private_netns().expect("private namespace");
+    let n = match std::env::var("DFW_BENCH_CHAIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(n) => n,
+        None if full() => 10_000,
+        None => 100,
+    };
     let [base, changed, added, removed] = variants(n);
-    let mut fw = private_firewall().expect("private namespace");
+    let mut fw = Firewall::open().expect("netlink socket");
     fw.apply(&base).expect("load");
     fw.apply(&base).expect("warm");
     let mut g = c.benchmark_group("incremental");

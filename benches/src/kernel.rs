@@ -116,6 +116,32 @@ pub fn private_firewall() -> Result<Firewall<NetlinkTransport>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Moves the calling thread into a fresh private network namespace (once per thread: a
+/// second call is a no-op), so a benchmark's socket and the task using it share one
+/// namespace, as for any process. Only for benchmark processes: the thread never returns to
+/// the host namespace.
+///
+/// # Errors
+/// The errno of `unshare(CLONE_NEWNET)` (`EPERM`: not root).
+#[allow(unsafe_code)] // unshare(2), see SAFETY.
+pub fn enter_private_netns() -> Result<(), String> {
+    thread_local! {
+        static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if DONE.with(std::cell::Cell::get) {
+        return Ok(());
+    }
+    // SAFETY: plain syscall with a constant flag; it only changes this thread's namespace.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
+        return Err(format!(
+            "unshare(CLONE_NEWNET): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    DONE.with(|d| d.set(true));
+    Ok(())
+}
+
 /// The kernel-benchmark policy ([`kernel_gate`]): `true` when `name` may run; otherwise
 /// prints `SKIPPED name: reason` and returns `false`, or panics under
 /// `DFW_REQUIRE_KERNEL=1`.

@@ -1,6 +1,6 @@
 //! Shared inputs for dfw's benchmarks: policies grown to a given number of rules, and the
 //! batch encoding and decoding of a compiled policy, as the commit path performs them.
-#![deny(unsafe_code)]
+#![deny(unsafe_code)] // but `kernel::enter_private_netns` (unshare(2))
 
 use std::fmt::Write;
 

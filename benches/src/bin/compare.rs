@@ -247,6 +247,7 @@ fn incremental(a: &Args, cli: &str, dir: &Path) {
             let mut fw = load();
             fw.apply(&changed).expect("warm-up: change");
             fw.apply(&base).expect("warm-up: back");
+            std::thread::sleep(Duration::from_millis(100));
             let sys0 = rusage(libc::RUSAGE_THREAD);
             let t = Instant::now();
             fw.apply(&changed).expect("apply");
