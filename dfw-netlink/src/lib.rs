@@ -9,7 +9,8 @@
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces).
-//! - [`firewall`]: reading and changing iptables-nft chains in one atomic batch.
+//! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
+//!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
 //! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
 //!   `Firewall::commit`).
 //! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in

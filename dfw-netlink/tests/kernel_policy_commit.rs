@@ -6,9 +6,10 @@
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::Policy;
 use dfw_core::syntax::{print_ruleset, PrintOptions};
-use dfw_netlink::dfw::{resolve_external, CommitError};
+use dfw_netlink::dfw::{read_current, resolve_external, CommitError};
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
+use dfw_netlink::transport::{BatchOutcome, NetlinkTransport, Transport, TransportError};
 
 const POLICY: &str = r#"
 [interfaces]
@@ -263,6 +264,75 @@ fn kernel_auto_resolves_the_default_route_interfaces() {
                 .iter()
                 .any(|l| l == "-A DFW-DOCKER -i wan7 -j DFW-DOCKER-EXT"),
             "{lines:?}"
+        );
+    });
+}
+
+/// A transport that lets "Docker" add a rule to DOCKER-USER right after the `fire_after`-th
+/// dump: after dfw has read the chains, before the firewall reads them to plan the batch.
+struct Racy {
+    inner: NetlinkTransport,
+    dumps: usize,
+    fire_after: usize,
+}
+
+impl Transport for Racy {
+    fn generation(&mut self) -> Result<u32, TransportError> {
+        self.inner.generation()
+    }
+    fn dump(&mut self, request: &[u8]) -> Result<Vec<Vec<u8>>, TransportError> {
+        let r = self.inner.dump(request);
+        self.dumps += 1;
+        if self.dumps == self.fire_after {
+            run_cmd(
+                "iptables",
+                &["-A", "DOCKER-USER", "-s", "192.0.2.77", "-j", "DROP"],
+            )
+            .unwrap();
+        }
+        r
+    }
+    fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError> {
+        self.inner.send_batch(batch)
+    }
+}
+
+fn racy(fire_after: usize) -> Firewall<Racy> {
+    Firewall::new(Racy {
+        inner: NetlinkTransport::open().unwrap(),
+        dumps: 0,
+        fire_after,
+    })
+}
+
+#[test]
+fn kernel_commit_never_loses_a_rule_added_while_it_plans() {
+    kernel_test("kernel_commit_race", || {
+        restore(Family::Ipv4, &fixture("docker-27.v4"));
+        // How many dumps reading dfw's chains takes (reads change nothing).
+        let mut counter = racy(usize::MAX);
+        read_current(&mut counter, Family::Ipv4).unwrap();
+        read_current(&mut counter, Family::Ipv6).unwrap();
+        let reads = counter.transport().dumps;
+        let mut fw = racy(reads);
+        let r = fw.commit(&policy()).unwrap();
+        assert!(fw.transport().dumps > reads, "the race never happened");
+        assert!(r.applied.committed);
+        assert_eq!(
+            r.applied.attempts, 2,
+            "the first batch must have been refused"
+        );
+        let du: Vec<String> = save(Family::Ipv4, "filter")
+            .into_iter()
+            .filter(|l| l.starts_with("-A DOCKER-USER"))
+            .collect();
+        assert_eq!(
+            du,
+            [
+                "-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER",
+                "-A DOCKER-USER -j RETURN",
+                "-A DOCKER-USER -s 192.0.2.77/32 -j DROP",
+            ]
         );
     });
 }

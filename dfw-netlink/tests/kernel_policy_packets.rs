@@ -4,14 +4,19 @@
 //! TCP connections and UDP exchanges from the internet, the LAN and the containers:
 //! - before commit, every published port is reachable from anyone on the internet;
 //! - after: allowed ports reachable, the others refused; `from` restrictions hold; the
-//!   whitelist and the LAN reach everything; containers' outgoing connections and their
+//!   `to` (original destination address) holds; the whitelist and the LAN reach everything; containers' outgoing connections and their
 //!   replies work; host services are refused from outside except allowed ports (`host =
 //!   true`); IPv6 the same;
-//! - after a simulated dockerd restart the policy still holds and a new plan is empty.
+//! - after a simulated dockerd restart the policy still holds and a new plan is empty;
+//! - `[[forward]]` (router mode): the LAN reaches the internet through the host despite
+//!   Docker's FORWARD policy DROP (timed out before commit);
+//! - dfw committed before Docker starts: Docker (simulated: it inserts its FORWARD jump at
+//!   1 and adds its chains, keeping DOCKER-USER) finds dfw's DOCKER-USER, no duplicate jump
+//!   appears, and the policy holds.
 //!
 //! For the Docker 27 (IPv4) and Docker 29 (IPv4 + IPv6) layouts. Each test builds its own
-//! throwaway namespaces; the whole file runs in about 2 s (probe timeout 400 ms, refusals
-//! are immediate since the policy rejects).
+//! throwaway namespaces; the whole file runs in about 1.2 s (probes run concurrently with a
+//! 400 ms timeout, which only the few expected timeouts wait for; refusals are immediate).
 
 mod support;
 
@@ -20,10 +25,10 @@ use std::net::{IpAddr, SocketAddr};
 use dfw_core::policy::Policy;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sim::topology::*;
-use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Side};
+use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Rtnl, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
-use support::{load_fixture, simulate_docker_restart, Fixture};
+use support::{load_fixture, run_in, simulate_docker_restart, Fixture};
 
 /// The test policy, written for the simulation's addresses.
 const POLICY: &str = r#"
@@ -41,6 +46,16 @@ ports = ["8080/tcp"]
 ports = ["5432/tcp", "5353/udp"]
 from = ["198.51.100.1-198.51.100.3", "2001:db8:2::/48"]
 
+[[allow]]                       # `to`: the published address matches
+ports = ["5353/udp"]
+from = ["192.0.2.50"]
+to = "203.0.113.1"
+
+[[allow]]                       # `to`: another address, never matches here
+ports = ["5432/tcp"]
+from = ["192.0.2.50"]
+to = "203.0.113.2"
+
 [[allow]]                       # the host's ssh, only from the provider's network
 ports = ["22/tcp"]
 from = ["203.0.113.0/24", "2001:db8:1::/64"]
@@ -50,9 +65,13 @@ sources = ["198.51.100.7", "2001:db8::7"]
 
 [lan]
 networks = ["192.168.1.0/24", "fd00:192:168:1::/64"]
+
+[[forward]]                     # router mode: the LAN reaches the internet through the host
+in = "eth1"
+out = "eth0"
 "#;
 
-use Probe::{Open, Refused};
+use Probe::{Open, Refused, TimedOut};
 
 /// One expectation: from `side`, source `src`, to `dst:port` over `proto`, `want`.
 type Want = (Side, IpAddr, Proto, IpAddr, u16, Probe);
@@ -119,6 +138,15 @@ fn before_v4() -> Vec<Want> {
         (s, STRANGER_V4, UDP, HOST_V4, DNS_PUBLISHED, Open),
         (s, STRANGER_V4, TCP, HOST_V4, HOST_SSH, Open),
         (s, STRANGER_V4, TCP, HOST_V4, HOST_APP, Open),
+        // Routing the LAN out: Docker's FORWARD policy DROP stops it.
+        (
+            Side::Lan,
+            LAN_CLIENT_V4,
+            TCP,
+            INET_GW_V4,
+            INET_HTTPS,
+            TimedOut,
+        ),
     ]
 }
 
@@ -134,6 +162,7 @@ fn after_v4() -> Vec<Want> {
         (i, STRANGER_V4, TCP, HOST_V4, HOST_APP, Refused),
         (i, STRANGER2_V4, TCP, HOST_V4, WEB_PUBLISHED, Open),
         (i, STRANGER2_V4, TCP, HOST_V4, DB_PORT, Refused),
+        (i, STRANGER2_V4, UDP, HOST_V4, DNS_PUBLISHED, Open),
         // `from` a range: the db ports, nothing else.
         (i, IN_RANGE_V4, TCP, HOST_V4, DB_PORT, Open),
         (i, IN_RANGE_V4, UDP, HOST_V4, DNS_PUBLISHED, Open),
@@ -155,6 +184,9 @@ fn after_v4() -> Vec<Want> {
         // Containers' own connections out, and their replies.
         (Side::Web, WEB_V4, TCP, INET_GW_V4, INET_HTTPS, Open),
         (Side::Db, DB_V4, UDP, INET_GW_V4, INET_DNS, Open),
+        // `[[forward]]`: the LAN reaches the internet through the host, and the replies back.
+        (lan, LAN_CLIENT_V4, TCP, INET_GW_V4, INET_HTTPS, Open),
+        (lan, LAN_CLIENT_V4, UDP, INET_GW_V4, INET_DNS, Open),
     ]
 }
 
@@ -164,6 +196,14 @@ fn before_v6() -> Vec<Want> {
         (s, STRANGER_V6, TCP, HOST_V6, WEB_PUBLISHED, Open),
         (s, STRANGER_V6, TCP, HOST_V6, HOST_SSH, Open),
         (s, STRANGER_V6, TCP, HOST_V6, HOST_APP, Open),
+        (
+            Side::Lan,
+            LAN_CLIENT_V6,
+            TCP,
+            INET_GW_V6,
+            INET_HTTPS,
+            TimedOut,
+        ),
     ]
 }
 
@@ -183,6 +223,7 @@ fn after_v6() -> Vec<Want> {
         (lan, LAN_CLIENT_V6, TCP, HOST_LAN_V6, WEB_PUBLISHED, Open),
         (lan, LAN_CLIENT_V6, TCP, HOST_LAN_V6, HOST_APP, Open),
         (Side::Web, WEB_V6, TCP, INET_GW_V6, INET_HTTPS, Open),
+        (lan, LAN_CLIENT_V6, TCP, INET_GW_V6, INET_HTTPS, Open),
     ]
 }
 
@@ -200,9 +241,25 @@ fn no_icmp_rate_limit(h: &DockerHost) {
     .unwrap();
 }
 
+/// The internet side routes the LAN's networks via the host (no NAT on the way out), so
+/// routed LAN traffic gets its replies.
+fn route_lan_from_internet(h: &DockerHost) {
+    let lan_v4: IpAddr = [192, 168, 1, 0].into();
+    let lan_v6: IpAddr = [0xfd00, 0x192, 0x168, 1, 0, 0, 0, 0].into();
+    h.ns(Side::Internet)
+        .run(|| -> Result<(), dfw_netlink::sim::SimError> {
+            let mut r = Rtnl::open("internet")?;
+            r.add_route(lan_v4, 24, HOST_V4)?;
+            r.add_route(lan_v6, 64, HOST_V6)
+        })
+        .unwrap()
+        .unwrap();
+}
+
 fn prove(fixtures: &[Fixture]) {
     let h = DockerHost::start().unwrap();
     no_icmp_rate_limit(&h);
+    route_lan_from_internet(&h);
     for f in fixtures {
         load_fixture(h.host(), *f);
     }
@@ -243,4 +300,50 @@ fn kernel_packets_docker29_v4_and_v6() {
     if kernel_gate("kernel_packets_docker29_v4_and_v6") {
         prove(&[Fixture::Docker29V4, Fixture::Docker29V6]);
     }
+}
+
+/// What dockerd does at its first start when DOCKER-USER and FORWARD's jump already exist:
+/// `-D FORWARD -j DOCKER-USER`, `-I FORWARD -j DOCKER-USER`, then its own chains and rules
+/// (`iptables-restore -n` of the fixture without DOCKER-USER and without that jump).
+fn docker_starts(h: &DockerHost, f: Fixture) {
+    let ipt = f.iptables();
+    run_in(h.host(), ipt, &["-D", "FORWARD", "-j", "DOCKER-USER"], "").unwrap();
+    run_in(h.host(), ipt, &["-I", "FORWARD", "-j", "DOCKER-USER"], "").unwrap();
+    let rest: String = f
+        .text()
+        .lines()
+        .filter(|l| !l.contains("DOCKER-USER"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    run_in(h.host(), &format!("{ipt}-restore"), &["-n"], &rest).unwrap();
+}
+
+#[test]
+fn kernel_packets_dfw_before_docker29() {
+    if !kernel_gate("kernel_packets_dfw_before_docker29") {
+        return;
+    }
+    let h = DockerHost::start().unwrap();
+    no_icmp_rate_limit(&h);
+    route_lan_from_internet(&h);
+    commit(&h);
+    let fixtures = [Fixture::Docker29V4, Fixture::Docker29V6];
+    for f in fixtures {
+        docker_starts(&h, f);
+        let forward = run_in(h.host(), f.iptables(), &["-S", "FORWARD"], "").unwrap();
+        let jumps = forward
+            .lines()
+            .filter(|l| l.contains("DOCKER-USER"))
+            .count();
+        assert_eq!(jumps, 1, "{forward}");
+        assert!(
+            forward.starts_with("-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n"),
+            "{forward}"
+        );
+    }
+    let mut after = after_v4();
+    after.extend(after_v6());
+    expect(&h, "dfw first, then Docker", &after);
+    assert!(plan_is_empty(&h), "Docker's start changed dfw's rules");
+    h.shutdown().unwrap();
 }

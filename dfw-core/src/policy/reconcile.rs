@@ -23,7 +23,7 @@ use super::compiled::{chain_name, is_dfw_chain, is_dfw_jump, FamilyRules, DOCKER
 use crate::model::{ChainName, Family, Rule, Target};
 use crate::syntax::rule_spec;
 
-/// Docker's built-in chain of forwarded traffic, where its `-j DOCKER-USER` lives.
+/// The built-in chain of forwarded traffic, where Docker puts its `-j DOCKER-USER`.
 pub const FORWARD: &str = "FORWARD";
 
 /// One chain of `filter` as the kernel holds it now: each rule as a model rule without
@@ -177,9 +177,9 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
     // FORWARD must jump to DOCKER-USER; Docker inserts it at position 1.
     let forward = current.chain(FORWARD);
     check_references(family, forward, &out.delete)?;
-    let has_jump = forward.is_some_and(|c| c.rules.iter().flatten().any(jumps_to_docker_user));
+    let jump = docker_user_jump();
+    let has_jump = forward.is_some_and(|c| c.rules.iter().flatten().any(|r| *r == jump));
     if !has_jump {
-        let jump = Rule::with_target(Target::Jump(chain_name(DOCKER_USER)));
         let rest = forward.map(|c| c.rules.clone()).unwrap_or_default();
         let wanted = std::iter::once(Some(jump)).chain(rest).collect();
         push_if_changed(&mut out, family, FORWARD, forward, wanted)?;
@@ -187,9 +187,10 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
     Ok(out)
 }
 
-/// True for Docker's `-j DOCKER-USER`.
-fn jumps_to_docker_user(rule: &Rule) -> bool {
-    matches!(&rule.target, Some(Target::Jump(c)) if c.as_str() == DOCKER_USER)
+/// Docker's unconditional `-j DOCKER-USER` (what `iptables -C FORWARD -j DOCKER-USER`
+/// finds; rule equality ignores counters).
+fn docker_user_jump() -> Rule {
+    Rule::with_target(Target::Jump(chain_name(DOCKER_USER)))
 }
 
 /// True when the kernel's rules are exactly `wanted` (no opaque rule, equal in order).
@@ -198,12 +199,7 @@ fn same(now: &[Option<Rule>], wanted: &[Rule]) -> bool {
         && now
             .iter()
             .zip(wanted)
-            .all(|(n, w)| n.as_ref().is_some_and(|n| equal(n, w)))
-}
-
-/// Rules equal apart from counters.
-fn equal(a: &Rule, b: &Rule) -> bool {
-    a.header == b.header && a.matches == b.matches && a.target == b.target
+            .all(|(n, w)| n.as_ref().is_some_and(|n| n == w))
 }
 
 /// Refuses when a rule of `chain` that is not dfw's jumps to a chain about to be deleted.
@@ -244,7 +240,7 @@ fn push_if_changed(
     if let Some(c) = now {
         let unchanged = c.rules.len() == wanted.len()
             && c.rules.iter().zip(&wanted).all(|(n, w)| match (n, w) {
-                (Some(n), Some(w)) => equal(n, w),
+                (Some(n), Some(w)) => n == w,
                 (None, None) => true,
                 _ => false,
             });

@@ -352,3 +352,16 @@ fn counters_do_not_make_rules_differ() {
     }
     assert!(reconcile(&p, &after).expect("reconcile").is_empty());
 }
+
+#[test]
+fn a_conditional_jump_to_docker_user_is_not_dockers() {
+    let f = Family::Ipv4;
+    let p = compiled(HOST, f);
+    let mut now = docker_kernel(f, &[]);
+    now.chains[0] = chain(f, FORWARD, &["-i eth9 -j DOCKER-USER", "-j DROP"]);
+    let (_, after) = converge(&p, &now);
+    assert_eq!(
+        specs(&after, FORWARD),
+        vec!["-j DOCKER-USER", "-i eth9 -j DOCKER-USER", "-j DROP"]
+    );
+}

@@ -9,9 +9,9 @@
 //! - [`Firewall::commit`] does the same and applies IPv4 and IPv6 together in ONE atomic
 //!   batch ([`Firewall::apply`]); Docker's chains, FORWARD's policy and every rule that is not
 //!   dfw's stay as they were. Committing the same policy again sends nothing.
-//! - Known limit: between reading the chains and the batch, a rule another program adds to
-//!   DOCKER-USER or INPUT would be removed by the batch (the batch itself is checked against
-//!   the generation it was planned from; the reconcile step is not).
+//! - The batch carries the generation read before dfw read the chains, so it commits only if
+//!   nothing changed since (a rule Docker adds meanwhile is never lost): otherwise the read,
+//!   reconcile and apply start again, with bounded backoff.
 //!
 //! # Example
 //! ```no_run
@@ -31,6 +31,7 @@
 //! ```
 
 mod current;
+mod pinned;
 mod report;
 
 use dfw_core::model::{Family, Iface, TableName};
@@ -38,7 +39,7 @@ use dfw_core::policy::{reconcile, Compiled, External, Policy, ReconcileError, Re
 
 use crate::firewall::{ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan};
 use crate::route::{default_route_interfaces, LookupError};
-use crate::transport::Transport;
+use crate::transport::{RetryPolicy, Transport};
 
 pub use current::read_current;
 pub use report::FamilySummary;
@@ -217,21 +218,23 @@ impl<T: Transport> Firewall<T> {
         external: Vec<Iface>,
         compiled: &Compiled,
     ) -> Result<CommitReport, CommitError> {
-        let current = [
-            read_current(self, Family::Ipv4)?,
-            read_current(self, Family::Ipv6)?,
-        ];
-        let reconciled = [
-            reconcile(&compiled.v4, &current[0])?,
-            reconcile(&compiled.v6, &current[1])?,
-        ];
-        let applied = self.apply(&change_set(&reconciled))?;
+        let ((), applied) = pinned::apply_consistent(self, RetryPolicy::default(), |fw| {
+            let current = [
+                read_current(fw, Family::Ipv4)?,
+                read_current(fw, Family::Ipv6)?,
+            ];
+            let reconciled = [
+                reconcile(&compiled.v4, &current[0])?,
+                reconcile(&compiled.v6, &current[1])?,
+            ];
+            Ok::<_, CommitError>(((), change_set(&reconciled)))
+        })?;
         Ok(CommitReport { external, applied })
     }
 }
 
 /// The firewall change set of both families' reconciliations.
-fn change_set(reconciled: &[Reconciled; 2]) -> ChangeSet {
+fn change_set(reconciled: &[Reconciled]) -> ChangeSet {
     let mut changes = ChangeSet::default();
     for r in reconciled {
         for w in &r.chains {

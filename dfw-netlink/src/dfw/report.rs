@@ -128,3 +128,48 @@ fn line(mark: char, chain: &ChainName, rule: Option<&Rule>) -> String {
         None => format!("{mark} -A {chain} # (a rule dfw cannot express)\n"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lines() {
+        let mut s = FamilySummary {
+            family: Family::Ipv4,
+            rules_added: 3,
+            rules_removed: 1,
+            chains_created: 2,
+            chains_deleted: 0,
+        };
+        assert_eq!(
+            s.to_string(),
+            "IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted"
+        );
+        s.rules_added = 1;
+        s.chains_created = 1;
+        s.family = Family::Ipv6;
+        assert_eq!(
+            s.to_string(),
+            "IPv6: 1 rule added, 1 removed, 1 chain created, 0 deleted"
+        );
+        let none = FamilySummary {
+            family: Family::Ipv4,
+            rules_added: 0,
+            rules_removed: 0,
+            chains_created: 0,
+            chains_deleted: 0,
+        };
+        assert_eq!(none.to_string(), "IPv4: nothing to change");
+        assert_eq!(
+            FamilySummary::both(&Plan::default()),
+            [
+                none,
+                FamilySummary {
+                    family: Family::Ipv6,
+                    ..none
+                }
+            ]
+        );
+    }
+}
