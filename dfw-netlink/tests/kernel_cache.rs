@@ -82,6 +82,19 @@ fn warm_apply_converges_and_foreign_change_rereads() {
         assert_eq!(fw.apply(&c0).unwrap().plan.stats().inserted, 2);
         assert_eq!(kernel_rules(&mut fw), base);
 
+        // Replace every rule: one flush of the chain, then the new rules; the kept state
+        // follows (a warm change right after lands where it should).
+        let other = rules(300, 5000);
+        let r = fw.apply(&change(other.clone())).unwrap();
+        assert_eq!(r.plan.stats().kept, 0);
+        assert_eq!(kernel_rules(&mut fw), other);
+        let mut edited = other.clone();
+        edited.remove(150);
+        assert_eq!(fw.apply(&change(edited.clone())).unwrap().plan.stats().deleted, 1);
+        assert_eq!(kernel_rules(&mut fw), edited);
+        fw.apply(&c0).unwrap();
+        assert_eq!(kernel_rules(&mut fw), base);
+
         // Someone else edits the chain: the generation moves, the kept state is not used.
         run_cmd("iptables", &["-w", "-D", "DFWCACHE", "5"]).unwrap();
         run_cmd("iptables", &["-w", "-I", "DFWCACHE", "1", "-j", "DROP"]).unwrap();

@@ -3,8 +3,8 @@
 //!
 //! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
 //! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
-//! chains exclusive), policies of existing built-ins, every rule deletion, every rule
-//! insertion, then chain deletions. Rules are encoded by [`crate::rule_codec::encode_rule`].
+//! chains exclusive), policies of existing built-ins, every rule deletion (one flush of the
+//! chain when the plan keeps none of its rules), every rule insertion, then chain deletions. Rules are encoded by [`crate::rule_codec::encode_rule`].
 
 use std::fmt;
 
@@ -13,8 +13,8 @@ use dfw_core::model::{Family, Policy, TableName};
 use super::plan::{Create, Place, Plan, RuleOp};
 use super::{nfamily, FirewallError};
 use crate::nft::{
-    Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, Hook, NewChain, NewRule,
-    NewTable, RuleCompat, RuleMsg, TableMsg,
+    Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
+    NewRule, NewTable, RuleCompat, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
 use crate::wire::consts::NLM_F_ECHO;
@@ -36,6 +36,14 @@ pub enum StepKind {
         position: usize,
         /// Handle.
         handle: u64,
+    },
+    /// Delete every rule of the chain at once (`count` rules as read): sent instead of
+    /// `count` deletions by handle when the plan keeps none of them (the kernel finds each
+    /// handle with a walk of the chain, so deleting all of a long chain one by one is
+    /// quadratic).
+    FlushRules {
+        /// Rules deleted.
+        count: usize,
     },
     /// Insert the wanted rule at 1-based position.
     InsertRule {
@@ -73,6 +81,7 @@ impl fmt::Display for Step {
             StepKind::DeleteRule { position, handle } => {
                 write!(f, " rule {position} (delete, handle {handle})")
             }
+            StepKind::FlushRules { count } => write!(f, " (delete all {count} rules)"),
             StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
             StepKind::DeleteChain => write!(f, " (delete chain)"),
         }
@@ -191,6 +200,21 @@ pub fn build_batch(
         }
     }
     for c in &plan.chains {
+        let deletes = c
+            .ops
+            .iter()
+            .filter(|op| matches!(op, RuleOp::Delete { .. }))
+            .count();
+        if c.stats.kept == 0 && deletes > 1 && c.create.is_none() {
+            let req = FlushChain {
+                family: nfamily(c.family),
+                table: c.table.as_str().into(),
+                chain: c.chain.clone(),
+            };
+            let kind = StepKind::FlushRules { count: deletes };
+            push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
+            continue;
+        }
         for op in &c.ops {
             if let RuleOp::Delete { handle, position } = *op {
                 let req = DelRule {
