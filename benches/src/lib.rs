@@ -1,13 +1,16 @@
 //! Shared inputs for dfw's benchmarks: policies grown to a given number of rules, and the
 //! batch encoding and decoding of a compiled policy, as the commit path performs them.
-#![deny(unsafe_code)]
+#![deny(unsafe_code)] // but `kernel::enter_private_netns` (unshare(2))
 
 use std::fmt::Write;
 
-use dfw_core::model::{Family, Iface, Ruleset};
+pub mod kernel;
+
+use dfw_core::model::{ChainName, Family, Iface, Rule, Ruleset, TableName};
 use dfw_core::policy::{Compiled, Policy};
-use dfw_netlink::nft::{parse_replies, Batch, NewRule, Reply, RuleCompat, RuleMsg};
-use dfw_netlink::rule_codec::{decode_rule, encode_rule, Compat, DecodedRule};
+use dfw_netlink::firewall::{build_batch, make_plan, ChainTarget, ChangeSet};
+use dfw_netlink::nft::{parse_replies, Reply};
+use dfw_netlink::rule_codec::{decode_rule, Compat, DecodedRule};
 
 /// A policy whose compiled form holds about `n` rules in total (both families): half
 /// whitelisted sources, half allowed ports with a `from` restriction.
@@ -47,39 +50,56 @@ pub fn rule_count(compiled: &Compiled) -> usize {
         .sum()
 }
 
-/// Encodes every rule of both families (dfw's chains and its jumps) into one batch of
-/// `NEWRULE` appends.
+/// The change set a fresh load of `compiled` gives the firewall: every dfw chain created
+/// with its rules, and the jumps as the rules of their (built-in) chains.
+pub fn change_set(compiled: &Compiled) -> ChangeSet {
+    let mut out = ChangeSet::default();
+    for family in Family::ALL {
+        let rules = compiled.family(family);
+        let mut jumps: Vec<ChainTarget> = Vec::new();
+        for j in &rules.jumps {
+            match jumps.iter_mut().find(|t| t.chain == j.chain) {
+                Some(t) => t.rules.push(j.rule.clone()),
+                None => jumps.push(target(family, &j.chain, vec![j.rule.clone()])),
+            }
+        }
+        out.chains.extend(jumps);
+        for (chain, list) in &rules.chains {
+            out.chains.push(target(family, chain, list.clone()));
+        }
+    }
+    out
+}
+
+fn target(family: Family, chain: &ChainName, rules: Vec<Rule>) -> ChainTarget {
+    ChainTarget {
+        family,
+        table: TableName::Filter,
+        chain: chain.clone(),
+        create: true,
+        policy: None,
+        rules,
+    }
+}
+
+/// Encodes the fresh load of `compiled` with the firewall's own path: the change set, the
+/// plan against an empty kernel ([`make_plan`]) and the batch ([`build_batch`]), exactly as
+/// [`dfw_netlink::firewall::Firewall::apply`] sends it.
 ///
 /// # Errors
 /// A message naming the rule that cannot be carried on the wire.
 pub fn encode_batch(compiled: &Compiled) -> Result<Vec<u8>, String> {
-    let mut batch: Batch<()> = Batch::new(1, Some(1));
-    for family in Family::ALL {
-        let rules = compiled.family(family);
-        let jumps = rules.jumps.iter().map(|j| (&j.chain, &j.rule));
-        let chains = rules
-            .chains
-            .iter()
-            .flat_map(|(c, list)| list.iter().map(move |r| (c, r)));
-        for (chain, rule) in jumps.chain(chains) {
-            let enc = encode_rule(family, rule).map_err(|e| format!("{chain}: {e}"))?;
-            let compat = enc.compat.map_or(RuleCompat::default(), |c| RuleCompat {
-                proto: c.proto,
-                flags: c.flags,
-            });
-            let msg = RuleMsg::new(
-                nft_family(family),
-                "filter",
-                chain.as_str(),
-                enc.exprs,
-                compat,
-            );
-            batch
-                .push(&NewRule::append(msg), ())
-                .map_err(|e| format!("{chain}: {e}"))?;
-        }
-    }
-    Ok(batch.finish().bytes().to_vec())
+    encode_changes(&change_set(compiled))
+}
+
+/// Plans `changes` against an empty kernel and builds the batch (see [`encode_batch`]).
+///
+/// # Errors
+/// A message naming the rule that cannot be carried on the wire.
+pub fn encode_changes(changes: &ChangeSet) -> Result<Vec<u8>, String> {
+    let plan = make_plan(&[], changes).map_err(|e| e.to_string())?;
+    let batch = build_batch(&plan, 1, 1, false).map_err(|e| e.to_string())?;
+    Ok(batch.into_bytes())
 }
 
 /// Decodes every `NEWRULE` of a batch back into model rules; returns how many decoded.
@@ -103,13 +123,6 @@ pub fn decode_batch(bytes: &[u8]) -> usize {
             matches!(decode_rule(family, &r.exprs, compat), DecodedRule::Rule(_))
         })
         .count()
-}
-
-fn nft_family(f: Family) -> dfw_netlink::nft::Family {
-    match f {
-        Family::Ipv4 => dfw_netlink::nft::Family::IPV4,
-        Family::Ipv6 => dfw_netlink::nft::Family::IPV6,
-    }
 }
 
 /// The compiled policy as rulesets (for printing benchmarks).

@@ -191,7 +191,8 @@ impl Ctx<'_> {
         key: &str,
         item: &Spanned<toml::Value>,
     ) -> Result<super::config::PortSpec, PolicyError> {
-        let at = Location::at(self.file, self.text, item.span().start);
+        // The location is computed only for an error: it scans the text up to the item, so
+        // computing it for every port made parsing quadratic in the config's size.
         match item.get_ref() {
             toml::Value::String(s) => {
                 value::port_spec(s).map_err(|r| self.err(key, item.span(), s, r))
@@ -200,7 +201,7 @@ impl Ctx<'_> {
                 value::port_number(*n).map_err(|r| self.err(key, item.span(), &n.to_string(), r))
             }
             other => Err(PolicyError::Schema {
-                at,
+                at: Location::at(self.file, self.text, item.span().start),
                 key: key.to_string(),
                 reason: format!(
                     "invalid type: {}, expected a port such as \"8080/tcp\" or 22",

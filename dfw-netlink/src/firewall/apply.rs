@@ -6,9 +6,12 @@
 //! ruleset in between) or an interrupted dump starts the loop again after a doubling
 //! backoff; a rejection is mapped to the [`Step`] that caused it.
 
+use std::collections::{HashMap, HashSet};
+
 use dfw_core::model::{Family, TableName};
 
 use super::build::{build_batch, Step};
+use super::cache::{echoed_handles, StateCache};
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
 use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
@@ -130,13 +133,78 @@ impl<T: Transport> Firewall<T> {
 
     /// Applies `changes` in one atomic batch (see the module contract).
     ///
+    /// A handle whose last apply committed keeps the state it left (see `cache`): when the
+    /// kernel's generation has not moved since, nothing is read before planning.
+    ///
     /// # Errors
     /// [`FirewallError::Rejected`] naming the message the kernel refused (nothing committed);
     /// [`FirewallError::MissingChain`], [`FirewallError::Refused`], [`FirewallError::Encode`]
     /// before anything is sent; [`FirewallError::Transport`] with
     /// [`TransportError::RetriesExhausted`] when the ruleset kept changing.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<ApplyReport, FirewallError> {
-        self.commit_loop(false, |t| Ok((read_for(t, changes)?, changes.clone())))
+        let policy = self.retry;
+        let mut backoff = policy.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            let retry = match self.apply_once(changes, attempt) {
+                Ok(report) => return Ok(report),
+                Err(FirewallError::Transport(e)) if e.is_retryable() => e,
+                Err(e) => return Err(e),
+            };
+            if attempt >= policy.max_attempts.max(1) {
+                return Err(TransportError::RetriesExhausted {
+                    attempts: attempt,
+                    last: Box::new(retry),
+                }
+                .into());
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(policy.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// True when the next [`Firewall::apply`] of `changes` would plan against the kept state
+    /// without reading, if the kernel's generation has not moved.
+    pub fn has_cached_state(&self, changes: &ChangeSet) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.covers(changes))
+    }
+
+    /// Forgets the kept state: the next apply reads the kernel.
+    pub fn forget_cached_state(&mut self) {
+        self.cache = None;
+    }
+
+    /// One apply attempt: cached state or a read of the named chains, plan, send, and keep
+    /// the resulting state when it is certain.
+    fn apply_once(
+        &mut self,
+        changes: &ChangeSet,
+        attempts: u32,
+    ) -> Result<ApplyReport, FirewallError> {
+        let genid = self.transport.generation()?;
+        let (state, covered) = match self.cache.take() {
+            Some(c) if c.generation == genid && c.covers(changes) => (c.tables, c.covered),
+            _ => (read_for(&mut self.transport, changes)?, HashSet::new()),
+        };
+        let plan = make_plan(&state, changes)?;
+        let (report, handles) = self.send_plan(plan, genid, attempts, true)?;
+        let certain = if report.committed {
+            report.generation == next_generation(genid)
+        } else {
+            report.generation == genid
+        };
+        if let (true, Some(handles)) = (certain, handles) {
+            self.cache = StateCache::after_commit(
+                state,
+                covered,
+                changes,
+                &report.plan,
+                &handles,
+                report.generation,
+            );
+        }
+        Ok(report)
     }
 
     /// As [`Firewall::apply`], for a change set computed from the kernel inside each
@@ -205,41 +273,85 @@ impl<T: Transport> Firewall<T> {
         let (state, changes) = prepare(&mut self.transport)?;
         let plan = make_plan(&state, &changes)?;
         if dry_run {
-            build_batch(&plan, genid, 1)?;
+            build_batch(&plan, genid, 1, false)?;
+            return self.unchanged(plan, genid, attempts);
         }
-        if plan.is_empty() || dry_run {
-            let now = self.transport.generation()?;
-            if now != genid {
-                return Err(TransportError::GenerationChanged { seq: 0, genid }.into());
-            }
-            return Ok(ApplyReport {
-                plan,
-                attempts,
-                generation: now,
-                committed: false,
-            });
+        self.send_plan(plan, genid, attempts, false).map(|(r, _)| r)
+    }
+
+    /// The report of an attempt that sends nothing, after checking the generation held.
+    fn unchanged(
+        &mut self,
+        plan: Plan,
+        genid: u32,
+        attempts: u32,
+    ) -> Result<ApplyReport, FirewallError> {
+        let now = self.transport.generation()?;
+        if now != genid {
+            return Err(TransportError::GenerationChanged { seq: 0, genid }.into());
+        }
+        Ok(ApplyReport {
+            plan,
+            attempts,
+            generation: now,
+            committed: false,
+        })
+    }
+
+    /// Sends `plan` (unless empty) in one batch checked against `genid`; with `echo`, returns
+    /// the handles of the inserted rules when they are certain (see `cache`).
+    fn send_plan(
+        &mut self,
+        plan: Plan,
+        genid: u32,
+        attempts: u32,
+        echo: bool,
+    ) -> Result<(ApplyReport, Option<Handles>), FirewallError> {
+        if plan.is_empty() {
+            return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }
         let seq = self.batch_seq();
-        let batch = build_batch(&plan, genid, seq)?;
+        let batch = build_batch(&plan, genid, seq, echo)?;
+        let step = |seq: u32| -> Option<&Step> {
+            match batch.part(seq)? {
+                crate::nft::BatchPart::Message(s) => Some(s),
+                _ => None,
+            }
+        };
         match self.transport.send_batch(batch.bytes()) {
-            Ok(outcome) => Ok(ApplyReport {
-                plan,
-                attempts,
-                generation: outcome.generation,
-                committed: true,
-            }),
-            Err(TransportError::BatchRejected { errors }) => {
-                let describe = |seq: u32| -> Option<Step> {
-                    match batch.part(seq)? {
-                        crate::nft::BatchPart::Message(s) => Some(s.clone()),
-                        _ => None,
-                    }
+            Ok(outcome) => {
+                let handles = if echo {
+                    echoed_handles(&outcome.echoes, seq, batch.descriptions())
+                } else {
+                    None
                 };
-                Err(FirewallError::from_rejection(&errors, describe).unwrap_or(
-                    FirewallError::Transport(TransportError::BatchRejected { errors }),
-                ))
+                let report = ApplyReport {
+                    plan,
+                    attempts,
+                    generation: outcome.generation,
+                    committed: true,
+                };
+                Ok((report, handles))
+            }
+            Err(TransportError::BatchRejected { errors }) => {
+                Err(
+                    FirewallError::from_rejection(&errors, |s| step(s).cloned()).unwrap_or(
+                        FirewallError::Transport(TransportError::BatchRejected { errors }),
+                    ),
+                )
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Handles of inserted rules by (family, table, chain, wanted position).
+type Handles = HashMap<(Family, TableName, String, usize), u64>;
+
+/// The generation after one commit from `genid` (nf_tables skips 0 when it wraps).
+fn next_generation(genid: u32) -> u32 {
+    match genid.wrapping_add(1) {
+        0 => 1,
+        g => g,
     }
 }

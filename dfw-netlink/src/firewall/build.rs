@@ -3,9 +3,11 @@
 //!
 //! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
 //! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
-//! chains exclusive), policies of existing built-ins, every rule deletion, every rule
-//! insertion, then every chain to delete is flushed (nf_tables refuses to delete a chain that
-//! still holds rules, and rules of one deleted chain may jump to another) and deleted. Rules are encoded by [`crate::rule_codec::encode_rule`].
+//! chains exclusive), policies of existing built-ins, every rule deletion (one flush of the
+//! chain when the plan keeps none of its rules), every rule insertion, then every chain to
+//! delete is flushed (nf_tables refuses to delete a chain that still holds rules, and rules of
+//! one deleted chain may jump to another) and deleted. Rules are encoded by
+//! [`crate::rule_codec::encode_rule`].
 
 use std::fmt;
 
@@ -18,6 +20,7 @@ use crate::nft::{
     NewRule, NewTable, RuleCompat, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
+use crate::wire::consts::NLM_F_ECHO;
 
 /// What one batch message does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +39,14 @@ pub enum StepKind {
         position: usize,
         /// Handle.
         handle: u64,
+    },
+    /// Delete every rule of the chain at once (`count` rules as read): sent instead of
+    /// `count` deletions by handle when the plan keeps none of them (the kernel finds each
+    /// handle with a walk of the chain, so deleting all of a long chain one by one is
+    /// quadratic).
+    FlushRules {
+        /// Rules deleted.
+        count: usize,
     },
     /// Insert the wanted rule at 1-based position.
     InsertRule {
@@ -75,6 +86,7 @@ impl fmt::Display for Step {
             StepKind::DeleteRule { position, handle } => {
                 write!(f, " rule {position} (delete, handle {handle})")
             }
+            StepKind::FlushRules { count } => write!(f, " (delete all {count} rules)"),
             StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
             StepKind::FlushChain => write!(f, " (flush chain before deleting it)"),
             StepKind::DeleteChain => write!(f, " (delete chain)"),
@@ -86,16 +98,28 @@ fn policy_value(p: Policy) -> u32 {
     p as u32
 }
 
-/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`.
+/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`;
+/// with `echo_inserts`, the first and the last rule insertion of each (family, table) ask
+/// for `NLM_F_ECHO` (the kernel answers with the new rule and its handle; the handles in
+/// between are consecutive, see `cache`).
 ///
 /// # Errors
 /// [`FirewallError::Encode`] naming the rule that cannot be encoded.
-pub(super) fn build_batch(
+pub fn build_batch(
     plan: &Plan,
     genid: u32,
     first_seq: u32,
+    echo_inserts: bool,
 ) -> Result<FinishedBatch<Step>, FirewallError> {
     let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
+    // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory.
+    b.reserve(plan.stats().inserted, 640);
+    let ends = if echo_inserts {
+        insert_ends(plan)
+    } else {
+        Vec::new()
+    };
+    let mut sent: Vec<((Family, TableName), usize)> = Vec::new();
     let step = |family, table, chain: Option<&str>, kind| Step {
         family,
         table,
@@ -112,10 +136,15 @@ pub(super) fn build_batch(
         },
         reason: e.to_string(),
     };
-    let push = |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| {
-        let copy = s.clone();
-        b.push(req, s).map(|_| ()).map_err(|e| wire(&copy, e))
-    };
+    let push_flags =
+        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, flags: u16, s: Step| {
+            let copy = s.clone();
+            b.push_with_flags(req, flags, s)
+                .map(|_| ())
+                .map_err(|e| wire(&copy, e))
+        };
+    let push =
+        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| push_flags(b, req, 0, s);
     for &(family, table) in &plan.tables {
         let req = NewTable(TableMsg::new(nfamily(family), table.as_str()));
         push(&mut b, &req, step(family, table, None, StepKind::NewTable))?;
@@ -177,6 +206,21 @@ pub(super) fn build_batch(
         }
     }
     for c in &plan.chains {
+        let deletes = c
+            .ops
+            .iter()
+            .filter(|op| matches!(op, RuleOp::Delete { .. }))
+            .count();
+        if c.stats.kept == 0 && deletes > 1 && c.create.is_none() {
+            let req = FlushChain {
+                family: nfamily(c.family),
+                table: c.table.as_str().into(),
+                chain: c.chain.clone(),
+            };
+            let kind = StepKind::FlushRules { count: deletes };
+            push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
+            continue;
+        }
         for op in &c.ops {
             if let RuleOp::Delete { handle, position } = *op {
                 let req = DelRule {
@@ -231,7 +275,24 @@ pub(super) fn build_batch(
                 Place::After(h) => NewRule::append_after(msg, h),
                 Place::Before(h) => NewRule::insert(msg, Some(h)),
             };
-            push(&mut b, &req, s)?;
+            let key = (c.family, c.table);
+            let k = match sent.iter_mut().find(|(t, _)| *t == key) {
+                Some((_, k)) => {
+                    *k += 1;
+                    *k
+                }
+                None => {
+                    sent.push((key, 0));
+                    0
+                }
+            };
+            let last = ends.iter().find(|(t, _)| *t == key).map(|(_, n)| n - 1);
+            let echo = if !ends.is_empty() && (k == 0 || Some(k) == last) {
+                NLM_F_ECHO
+            } else {
+                0
+            };
+            push_flags(&mut b, &req, echo, s)?;
         }
     }
     for (family, table, chain) in &plan.delete_chains {
@@ -260,4 +321,24 @@ pub(super) fn build_batch(
         )?;
     }
     Ok(b.finish())
+}
+
+/// The number of rule insertions per (family, table), in first-seen order.
+fn insert_ends(plan: &Plan) -> Vec<((Family, TableName), usize)> {
+    let mut out: Vec<((Family, TableName), usize)> = Vec::new();
+    for c in &plan.chains {
+        let n = c
+            .ops
+            .iter()
+            .filter(|op| matches!(op, RuleOp::Insert { .. }))
+            .count();
+        if n == 0 {
+            continue;
+        }
+        match out.iter_mut().find(|(t, _)| *t == (c.family, c.table)) {
+            Some((_, k)) => *k += n,
+            None => out.push(((c.family, c.table), n)),
+        }
+    }
+    out
 }

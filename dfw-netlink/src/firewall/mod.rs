@@ -26,6 +26,7 @@
 
 mod apply;
 mod build;
+mod cache;
 mod error;
 mod plan;
 mod read;
@@ -36,9 +37,9 @@ mod tests;
 mod types;
 
 pub use apply::read_chains_in;
-pub use build::{Step, StepKind};
+pub use build::{build_batch, Step, StepKind};
 pub use error::FirewallError;
-pub use plan::{ChainPlan, Create, Place, Plan, RuleOp};
+pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};
 pub use save::{print_kernel_table, OPAQUE_MARK};
 pub use types::{
@@ -53,6 +54,7 @@ pub struct Firewall<T> {
     transport: T,
     retry: RetryPolicy,
     next_seq: u32,
+    cache: Option<cache::StateCache>,
 }
 
 impl<T: Transport> Firewall<T> {
@@ -62,6 +64,7 @@ impl<T: Transport> Firewall<T> {
             transport,
             retry: RetryPolicy::default(),
             next_seq: 0x1000_0000,
+            cache: None,
         }
     }
 

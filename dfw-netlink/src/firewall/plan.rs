@@ -232,16 +232,10 @@ pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, Fir
 
 /// The rule operations turning `chain`'s rules into `wanted` (see the module contract).
 fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
-    let old: Vec<Option<Rule>> = chain.rules.iter().map(|r| r.comparable()).collect();
-    let new: Vec<Option<Rule>> = wanted
-        .iter()
-        .map(|r| {
-            Some(Rule {
-                counters: None,
-                ..r.clone()
-            })
-        })
-        .collect();
+    // Rule equality ignores counters, so rules are compared in place (no copies: this runs
+    // over every rule of the chain on every apply).
+    let old: Vec<Option<&Rule>> = chain.rules.iter().map(|r| r.rule.rule()).collect();
+    let new: Vec<Option<&Rule>> = wanted.iter().map(Some).collect();
     let script = diff(&old, &new);
     let stats = DiffStats::of(&script);
     let mut deletes = Vec::new();

@@ -79,6 +79,12 @@ impl<D> Batch<D> {
         }
     }
 
+    /// Reserves room for `messages` more requests of about `bytes_each` bytes.
+    pub fn reserve(&mut self, messages: usize, bytes_each: usize) {
+        self.w.reserve(messages.saturating_mul(bytes_each));
+        self.descs.reserve(messages);
+    }
+
     /// The sequence number the next request will get.
     pub fn next_seq(&self) -> u32 {
         self.first_seq

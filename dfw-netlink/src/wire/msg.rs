@@ -125,6 +125,11 @@ impl NlMsgWriter {
         }
     }
 
+    /// Reserves room for at least `bytes` more bytes.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.buf.reserve(bytes);
+    }
+
     /// Appends one message: header, nfgenmsg, then the attributes `attrs` writes.
     pub fn message(
         &mut self,

@@ -1,0 +1,271 @@
+//! `dfw-compare`: loads the same rules with dfw (library and CLI), `iptables-nft-restore -n`,
+//! a shell loop of `iptables -A` and `nft -f` (native equivalent), each round in a fresh
+//! private network namespace, and prints per tool the median wall time (process start to
+//! exit, or the library call), the median system time (the kernel's share) and the ratio to
+//! `dfw-cli restore`. Then one changed rule in a 10,000-rule chain: dfw's warm library
+//! handle, `dfw-cli restore -n` and `iptables-nft-restore -n` reloading the chain.
+//!
+//! Usage: `dfw-compare [--rounds N] [--sizes 10,1000,10000] [--quick] [--dfw-cli PATH]`
+//! (root; `--quick` runs the `iptables -A` loop at 10 rules only). The host's ruleset is
+//! never touched: every load happens in a namespace made for it.
+#![allow(unsafe_code)] // getrusage(2): the only FFI, see `rusage`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dfw_benches::kernel::{
+    chain_change, chain_rules, nft_script, restore_script, rule_spec, CHAIN,
+};
+use dfw_netlink::firewall::Firewall;
+use dfw_netlink::transport::testkit::in_private_netns;
+
+/// Wall and system time of one run.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    wall: Duration,
+    sys: Duration,
+}
+
+/// System time of `who` (`RUSAGE_THREAD` or `RUSAGE_CHILDREN`).
+fn rusage(who: libc::c_int) -> Duration {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes one struct rusage into the valid, zeroed buffer.
+    let rc = unsafe { libc::getrusage(who, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    // SAFETY: zero-initialised and filled by getrusage; every bit pattern is valid.
+    let ru = unsafe { ru.assume_init() };
+    Duration::from_secs(ru.ru_stime.tv_sec as u64)
+        + Duration::from_micros(ru.ru_stime.tv_usec as u64)
+}
+
+/// Runs `program args` with `stdin` from a file, from the calling thread (so in its
+/// namespace); its wall time and system time. Exits the comparison on failure.
+fn child(program: &str, args: &[&str], stdin: Option<&Path>) -> Sample {
+    let input = match stdin {
+        Some(p) => Stdio::from(std::fs::File::open(p).expect("input file")),
+        None => Stdio::null(),
+    };
+    let sys0 = rusage(libc::RUSAGE_CHILDREN);
+    let t = Instant::now();
+    let out = Command::new(program)
+        .args(args)
+        .stdin(input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let wall = t.elapsed();
+    if !out.status.success() {
+        panic!(
+            "{program} {args:?}: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Sample {
+        wall,
+        sys: rusage(libc::RUSAGE_CHILDREN).saturating_sub(sys0),
+    }
+}
+
+/// Runs `f` in a fresh private namespace.
+fn fresh<F: FnOnce() -> Sample + Send>(f: F) -> Sample {
+    in_private_netns(f).expect("private network namespace (root?)")
+}
+
+fn median(mut v: Vec<Sample>) -> Sample {
+    v.sort_by_key(|s| s.wall);
+    let wall = v[v.len() / 2].wall;
+    v.sort_by_key(|s| s.sys);
+    Sample {
+        wall,
+        sys: v[v.len() / 2].sys,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// Prints one table: tool, median wall, median sys, ratio to the reference row.
+fn table(title: &str, rows: &[(String, Sample)], reference: usize) {
+    println!("\n{title}");
+    println!("| tool | wall ms (median) | sys ms (kernel) | wall / dfw-cli |");
+    println!("|---|---:|---:|---:|");
+    let r = rows[reference].1.wall.as_secs_f64();
+    for (name, s) in rows {
+        println!(
+            "| {name} | {} | {} | {:.2}x |",
+            ms(s.wall),
+            ms(s.sys),
+            s.wall.as_secs_f64() / r
+        );
+    }
+}
+
+struct Args {
+    rounds: usize,
+    sizes: Vec<usize>,
+    quick: bool,
+    dfw_cli: PathBuf,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        rounds: 5,
+        sizes: vec![10, 1_000, 10_000],
+        quick: false,
+        dfw_cli: std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("dfw-cli")))
+            .unwrap_or_else(|| "dfw-cli".into()),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--rounds" => a.rounds = it.next().and_then(|v| v.parse().ok()).unwrap_or(5),
+            "--sizes" => {
+                a.sizes = it
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|v| v.parse().ok())
+                    .collect()
+            }
+            "--quick" => a.quick = true,
+            "--dfw-cli" => a.dfw_cli = it.next().unwrap_or_default().into(),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .expect("write input");
+    p
+}
+
+fn main() {
+    let a = args();
+    let cli = a.dfw_cli.to_string_lossy().into_owned();
+    let dir = std::env::temp_dir().join(format!("dfw-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    println!(
+        "dfw-compare: {} rounds, each in a fresh network namespace; one chain {CHAIN} of N rules \
+         `-s ADDR/32 -p tcp -m tcp --dport P -m conntrack --ctstate NEW -j ACCEPT`",
+        a.rounds
+    );
+    for &n in &a.sizes {
+        let rules = write(&dir, &format!("rules-{n}.v4"), &restore_script(n, 0));
+        let nft = write(&dir, &format!("rules-{n}.nft"), &nft_script(n, 0));
+        let mut sh = format!("iptables -w -N {CHAIN}\n");
+        for i in 0..n {
+            sh.push_str(&format!("iptables -w -A {CHAIN}{}\n", rule_spec(i, 0)));
+        }
+        let sh = write(&dir, &format!("rules-{n}.sh"), &sh);
+        let change = chain_change(chain_rules(n, 0));
+        let loop_ok = n <= 10 || (n <= 1_000 && !a.quick);
+        let mut rows: Vec<(String, Vec<Sample>)> = vec![
+            ("dfw-cli restore -n".into(), Vec::new()),
+            ("dfw library (Firewall::open + apply)".into(), Vec::new()),
+            ("iptables-nft-restore -n".into(), Vec::new()),
+            ("nft -f (native rules)".into(), Vec::new()),
+        ];
+        if loop_ok {
+            rows.push((format!("shell loop of {n} x iptables -A"), Vec::new()));
+        }
+        let p = |p: &Path| p.to_string_lossy().into_owned();
+        for _ in 0..a.rounds {
+            rows[0]
+                .1
+                .push(fresh(|| child(&cli, &["restore", "-n", &p(&rules)], None)));
+            rows[1].1.push(fresh(|| {
+                let sys0 = rusage(libc::RUSAGE_THREAD);
+                let t = Instant::now();
+                let mut fw = Firewall::open().expect("socket");
+                fw.apply(&change).expect("apply");
+                let wall = t.elapsed();
+                Sample {
+                    wall,
+                    sys: rusage(libc::RUSAGE_THREAD).saturating_sub(sys0),
+                }
+            }));
+            rows[2].1.push(fresh(|| {
+                child("iptables-nft-restore", &["-n"], Some(&rules))
+            }));
+            rows[3]
+                .1
+                .push(fresh(|| child("nft", &["-f", &p(&nft)], None)));
+            if loop_ok {
+                rows[4].1.push(fresh(|| child("sh", &[&p(&sh)], None)));
+            }
+        }
+        let rows: Vec<(String, Sample)> = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
+        table(&format!("### {n} rules, fresh load"), &rows, 0);
+    }
+    incremental(&a, &cli, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One changed rule in a 10,000-rule chain (the chain loaded first, untimed).
+fn incremental(a: &Args, cli: &str, dir: &Path) {
+    let n = 10_000;
+    let base = chain_change(chain_rules(n, 0));
+    let mut wanted = chain_rules(n, 0);
+    wanted[n / 2] = chain_rules(n, 1)[n / 2].clone();
+    let changed = chain_change(wanted);
+    let mut text = restore_script(n, 0);
+    text = text.replace(&rule_spec(n / 2, 0), &rule_spec(n / 2, 1));
+    let file = write(dir, "changed.v4", &text);
+    let path = file.to_string_lossy().into_owned();
+    let mut rows: Vec<(String, Vec<Sample>)> = vec![
+        ("dfw-cli restore -n (whole chain given)".into(), Vec::new()),
+        ("dfw library, warm handle (apply)".into(), Vec::new()),
+        (
+            "iptables-nft-restore -n (chain reloaded)".into(),
+            Vec::new(),
+        ),
+    ];
+    for _ in 0..a.rounds {
+        let load = || {
+            let mut fw = Firewall::open().expect("socket");
+            fw.apply(&base).expect("base");
+            fw
+        };
+        rows[0].1.push(fresh(|| {
+            load();
+            child(cli, &["restore", "-n", &path], None)
+        }));
+        rows[1].1.push(fresh(|| {
+            let mut fw = load();
+            fw.apply(&changed).expect("warm-up: change");
+            fw.apply(&base).expect("warm-up: back");
+            std::thread::sleep(Duration::from_millis(100));
+            let sys0 = rusage(libc::RUSAGE_THREAD);
+            let t = Instant::now();
+            fw.apply(&changed).expect("apply");
+            let wall = t.elapsed();
+            Sample {
+                wall,
+                sys: rusage(libc::RUSAGE_THREAD).saturating_sub(sys0),
+            }
+        }));
+        rows[2].1.push(fresh(|| {
+            load();
+            child("iptables-nft-restore", &["-n"], Some(&file))
+        }));
+    }
+    let rows: Vec<(String, Sample)> = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
+    table(
+        &format!("### one changed rule in a {n}-rule chain"),
+        &rows,
+        0,
+    );
+}
