@@ -142,21 +142,10 @@ pub fn parse_addrs(messages: &[Vec<u8>]) -> Result<Vec<IfAddr>, RouteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{AttrWriter, NlMsgHeader, NLMSG_HDRLEN};
+    use crate::wire::AttrWriter;
 
     fn message(kind: u16, fixed: &[u8], attrs: impl FnOnce(&mut AttrWriter<'_>)) -> Vec<u8> {
-        let mut buf = vec![0u8; NLMSG_HDRLEN];
-        buf.extend_from_slice(fixed);
-        attrs(&mut AttrWriter::new(&mut buf));
-        let hdr = NlMsgHeader {
-            len: buf.len() as u32,
-            kind,
-            flags: 2,
-            seq: 1,
-            pid: 0,
-        };
-        hdr.emit(&mut buf);
-        buf
+        super::super::parse::test_message(kind, fixed, attrs)
     }
 
     fn ifinfo(index: i32, flags: u32) -> [u8; IFINFOMSG_LEN] {

@@ -11,6 +11,7 @@ const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
+#[cfg(test)]
 const IFLA_IFNAME: u16 = 3;
 const RT_TABLE_MAIN: u32 = 254;
 const RTN_UNICAST: u8 = 1;
@@ -147,28 +148,16 @@ fn nexthops(mut buf: &[u8]) -> Result<Vec<i32>, RouteError> {
     Ok(out)
 }
 
-/// Parses `(index, name)` pairs of an `RTM_GETLINK` dump.
+/// Parses `(index, name)` pairs of an `RTM_GETLINK` dump (see
+/// [`super::link::parse_link_details`] for kinds and state).
 ///
 /// # Errors
 /// [`RouteError`] for a malformed message.
 pub fn parse_links(messages: &[Vec<u8>]) -> Result<Vec<(i32, String)>, RouteError> {
-    let mut links = Vec::new();
-    for (kind, body) in bodies(messages)? {
-        if kind != libc::RTM_NEWLINK {
-            continue;
-        }
-        if body.len() < IFINFOMSG_LEN {
-            return Err(RouteError::Truncated("ifinfomsg"));
-        }
-        let index = ne_i32(&body[4..8])?;
-        for attr in AttrIter::new(&body[IFINFOMSG_LEN..]) {
-            let attr = attr?;
-            if attr.kind == IFLA_IFNAME {
-                links.push((index, attr.string("ifinfomsg")?.to_string()));
-            }
-        }
-    }
-    Ok(links)
+    Ok(super::link::parse_link_details(messages)?
+        .into_iter()
+        .map(|l| (l.index, l.name))
+        .collect())
 }
 
 pub(crate) fn ne_i32(b: &[u8]) -> Result<i32, RouteError> {
@@ -179,24 +168,34 @@ pub(crate) fn ne_i32(b: &[u8]) -> Result<i32, RouteError> {
     Ok(i32::from_ne_bytes(a))
 }
 
+/// Test support: one rtnetlink message with a fixed header and attributes.
+#[cfg(test)]
+pub(crate) fn test_message(
+    kind: u16,
+    fixed: &[u8],
+    attrs: impl FnOnce(&mut crate::wire::AttrWriter<'_>),
+) -> Vec<u8> {
+    let mut buf = vec![0u8; NLMSG_HDRLEN];
+    buf.extend_from_slice(fixed);
+    attrs(&mut crate::wire::AttrWriter::new(&mut buf));
+    let hdr = NlMsgHeader {
+        len: buf.len() as u32,
+        kind,
+        flags: 2,
+        seq: 1,
+        pid: 0,
+    };
+    hdr.emit(&mut buf);
+    buf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::wire::AttrWriter;
 
     fn message(kind: u16, fixed: &[u8], attrs: impl FnOnce(&mut AttrWriter<'_>)) -> Vec<u8> {
-        let mut buf = vec![0u8; NLMSG_HDRLEN];
-        buf.extend_from_slice(fixed);
-        attrs(&mut AttrWriter::new(&mut buf));
-        let hdr = NlMsgHeader {
-            len: buf.len() as u32,
-            kind,
-            flags: 2,
-            seq: 1,
-            pid: 0,
-        };
-        hdr.emit(&mut buf);
-        buf
+        test_message(kind, fixed, attrs)
     }
 
     #[test]

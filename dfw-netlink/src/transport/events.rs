@@ -156,19 +156,6 @@ impl EventSocket {
     }
 
     fn set_int(&self, level: i32, opt: i32, val: i32) -> Result<(), TransportError> {
-        // SAFETY: `val` is a valid c_int and the length passed is its size.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                level,
-                opt,
-                (&val as *const i32).cast(),
-                size_of::<i32>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("setsockopt"));
-        }
-        Ok(())
+        super::socket::set_int(self.fd.as_fd(), level, opt, val)
     }
 }

@@ -9,7 +9,7 @@
 //! the owned fd and local, correctly sized buffers.
 
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, DatagramIo};
@@ -171,20 +171,7 @@ impl NetlinkSocket {
     }
 
     fn set_int(&self, level: i32, opt: i32, val: i32) -> Result<(), TransportError> {
-        // SAFETY: `val` is a valid c_int and the length passed is its size.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                level,
-                opt,
-                (&val as *const i32).cast(),
-                size_of::<i32>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("setsockopt"));
-        }
-        Ok(())
+        set_int(self.fd.as_fd(), level, opt, val)
     }
 
     fn get_int(&self, opt: i32) -> Result<usize, TransportError> {
@@ -387,4 +374,27 @@ fn kernel_addr() -> libc::sockaddr_nl {
     let mut a: libc::sockaddr_nl = unsafe { zeroed() };
     a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
     a
+}
+
+/// `setsockopt` of one `c_int` on a netlink socket (shared with the event socket).
+pub(super) fn set_int(
+    fd: std::os::fd::BorrowedFd<'_>,
+    level: i32,
+    opt: i32,
+    val: i32,
+) -> Result<(), TransportError> {
+    // SAFETY: `val` is a valid c_int and the length passed is its size; `fd` is open.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            opt,
+            (&val as *const i32).cast(),
+            size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(TransportError::last_os("setsockopt"));
+    }
+    Ok(())
 }
