@@ -10,7 +10,7 @@ use dfw_core::model::{ChainName, Family, Iface, Rule, Ruleset, TableName};
 use dfw_core::policy::{Compiled, Policy};
 use dfw_netlink::firewall::{build_batch, make_plan, ChainTarget, ChangeSet};
 use dfw_netlink::nft::{parse_replies, Reply};
-use dfw_netlink::rule_codec::{decode_rule, Compat, DecodedRule};
+use dfw_netlink::rule_codec::{decode_rule, DecodedRule};
 
 /// A policy whose compiled form holds about `n` rules in total (both families): half
 /// whitelisted sources, half allowed ports with a `from` restriction.
@@ -116,10 +116,7 @@ pub fn decode_batch(bytes: &[u8]) -> usize {
             } else {
                 Family::Ipv6
             };
-            let compat = r.compat.map(|c| Compat {
-                proto: c.proto,
-                flags: c.flags,
-            });
+            let compat = r.compat;
             matches!(decode_rule(family, &r.exprs, compat), DecodedRule::Rule(_))
         })
         .count()

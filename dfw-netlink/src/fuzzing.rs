@@ -15,7 +15,7 @@ use crate::nft::{
     RuleCompat, RuleMsg, TableMsg,
 };
 use crate::rule_codec::{
-    decode_rule, decode_rule_with_userdata, decode_xt_match, decode_xt_target, encode_rule, Compat,
+    decode_rule, decode_rule_with_userdata, decode_xt_match, decode_xt_target, encode_rule,
     DecodedRule,
 };
 use crate::wire::consts::{NLM_F_ACK_TLVS, NLM_F_CAPPED};
@@ -109,10 +109,7 @@ fn check_rule_msg(r: &RuleMsg) {
     let Some(family) = model_family(r.family) else {
         return;
     };
-    let compat = r.compat.map(|c: RuleCompat| Compat {
-        proto: c.proto,
-        flags: c.flags,
-    });
+    let compat = r.compat;
     let decoded = decode_rule_with_userdata(family, &r.exprs, compat, r.userdata.as_deref());
     if let DecodedRule::Rule(rule) = decoded {
         check_model_rule(family, &rule);
@@ -189,10 +186,7 @@ pub fn check_codec(bytes: &[u8]) {
         ModelFamily::Ipv4 => Family::IPV4,
         ModelFamily::Ipv6 => Family::IPV6,
     };
-    let compat = enc.compat.map(|c| RuleCompat {
-        proto: c.proto,
-        flags: c.flags,
-    });
+    let compat = enc.compat;
     let msg = RuleMsg {
         compat,
         ..RuleMsg::new(

@@ -17,7 +17,7 @@ use super::plan::{Create, Place, Plan, RuleOp};
 use super::{nfamily, FirewallError};
 use crate::nft::{
     Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
-    NewRule, NewTable, RuleCompat, RuleMsg, TableMsg,
+    NewRule, NewTable, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
 use crate::wire::consts::NLM_F_ECHO;
@@ -265,10 +265,7 @@ pub fn build_batch(
                 c.table.as_str(),
                 c.chain.as_str(),
                 enc.exprs,
-                RuleCompat {
-                    proto: compat.proto,
-                    flags: compat.flags,
-                },
+                compat,
             );
             let req = match *place {
                 Place::Append => NewRule::append(msg),

@@ -14,7 +14,7 @@ use crate::nft::{
     encode_request, parse_reply, ChainMsg, GetChains, GetRules, GetTables, NftRequest, Reply,
     RuleMsg,
 };
-use crate::rule_codec::{decode_rule_with_userdata, Compat};
+use crate::rule_codec::decode_rule_with_userdata;
 use crate::transport::{Transport, TransportError};
 use crate::wire::{split_messages, NlMsgWriter};
 
@@ -192,10 +192,7 @@ fn kernel_chain(c: &ChainMsg) -> KernelChain {
 }
 
 fn kernel_rule(family: Family, m: &RuleMsg) -> KernelRule {
-    let compat = m.compat.map(|c| Compat {
-        proto: c.proto,
-        flags: c.flags,
-    });
+    let compat = m.compat;
     let rule = decode_rule_with_userdata(family, &m.exprs, compat, m.userdata.as_deref());
     let counters = m
         .exprs

@@ -23,6 +23,11 @@ pub struct RuleCompat {
     pub flags: u32,
 }
 
+impl RuleCompat {
+    /// `NFT_RULE_COMPAT_F_INV`.
+    pub const INV: u32 = crate::wire::consts::NFT_RULE_COMPAT_F_INV;
+}
+
 /// An nf_tables rule.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RuleMsg {

@@ -28,19 +28,8 @@ use dfw_core::model::{ModelError, Rule};
 
 use crate::expr::Expr;
 
-/// `NFTA_RULE_COMPAT`: the layer-4 protocol xt extensions are bound to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Compat {
-    /// `NFTA_RULE_COMPAT_PROTO`: the `-p` protocol number, or 0.
-    pub proto: u32,
-    /// `NFTA_RULE_COMPAT_FLAGS`: [`Compat::INV`] for `! -p`.
-    pub flags: u32,
-}
-
-impl Compat {
-    /// `NFT_RULE_COMPAT_F_INV`.
-    pub const INV: u32 = crate::wire::consts::NFT_RULE_COMPAT_F_INV;
-}
+/// `NFTA_RULE_COMPAT`: the layer-4 protocol xt extensions are bound to (the wire type itself).
+pub use crate::nft::RuleCompat as Compat;
 
 /// A rule as nf_tables holds it: expressions plus the compat attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

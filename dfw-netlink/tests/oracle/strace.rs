@@ -49,10 +49,7 @@ pub fn capture(setup: &str, cmd: &str) -> Vec<(Vec<Expr>, Option<Compat>)> {
         for m in parse_replies(&b) {
             let (_, reply) = m.unwrap_or_else(|e| panic!("{cmd}: undecodable message: {e}"));
             if let Reply::Rule(r) = reply {
-                let compat = r.compat.map(|c| Compat {
-                    proto: c.proto,
-                    flags: c.flags,
-                });
+                let compat = r.compat;
                 rules.push((r.exprs, compat));
             }
         }
