@@ -253,6 +253,7 @@ impl<T: Transport> Firewall<T> {
             attempts,
             generation: now,
             committed: false,
+            kernel_time: std::time::Duration::ZERO,
         })
     }
 
@@ -288,6 +289,7 @@ impl<T: Transport> Firewall<T> {
                     attempts,
                     generation: outcome.generation,
                     committed: true,
+                    kernel_time: outcome.batch_time,
                 };
                 Ok((report, handles))
             }
