@@ -65,6 +65,7 @@ fn kernel_changed_rule_is_replaced_in_place_keeping_its_handle() {
         );
         let s = r.plan.stats();
         assert_eq!((s.kept, s.deleted, s.inserted), (4, 1, 1));
+        assert!(r.kernel_time > std::time::Duration::ZERO, "the batch was timed");
 
         // Same handles, the new rule in place.
         let after = kernel(&mut fw);
@@ -102,6 +103,8 @@ fn kernel_changed_rule_is_replaced_in_place_keeping_its_handle() {
         let mut fresh = Firewall::open().unwrap();
         assert!(fresh.plan(&change(wanted.clone())).unwrap().is_empty());
         // A warm no-op plans against the kept state and sends nothing.
-        assert!(!fw.apply(&change(wanted)).unwrap().committed);
+        let r = fw.apply(&change(wanted)).unwrap();
+        assert!(!r.committed);
+        assert_eq!(r.kernel_time, std::time::Duration::ZERO);
     });
 }
