@@ -65,7 +65,10 @@ fn kernel_changed_rule_is_replaced_in_place_keeping_its_handle() {
         );
         let s = r.plan.stats();
         assert_eq!((s.kept, s.deleted, s.inserted), (4, 1, 1));
-        assert!(r.kernel_time > std::time::Duration::ZERO, "the batch was timed");
+        assert!(
+            r.kernel_time > std::time::Duration::ZERO,
+            "the batch was timed"
+        );
 
         // Same handles, the new rule in place.
         let after = kernel(&mut fw);

@@ -84,7 +84,8 @@ pub struct ChainPlan {
     pub set_policy: Option<Policy>,
     /// Rule operations: every deletion, then every insertion, in send order.
     pub ops: Vec<RuleOp>,
-    /// Kept / deleted / inserted counts.
+    /// Kept / deleted / inserted counts (a rule replaced in place counts as one deleted and
+    /// one inserted: the counts are the edit's, whatever messages carry it).
     pub stats: DiffStats,
 }
 
