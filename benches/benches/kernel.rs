@@ -3,7 +3,9 @@
 //!   before each, untimed), and replace-all (every rule differs from the chain's);
 //! - `incremental`: one rule changed, one added, one removed in a 10,000-rule chain, with a
 //!   warm handle (it made the last commit, so it plans against its kept state) and a cold one
-//!   (a new handle: reads the chain first, like any process that starts per change).
+//!   (a new handle: reads the chain first, like any process that starts per change); and the
+//!   policy path (`commit_compiled`) with a policy of as many rules: one whitelist entry
+//!   changed, and a no-op recommit, warm handle.
 //!
 //! `cargo bench -p dfw-benches --bench kernel` measures (`DFW_BENCH_CHAIN=N` sets the
 //! incremental chain's size); `cargo test --all-targets` runs
@@ -16,6 +18,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use dfw_benches::kernel::{
     chain_change, chain_rules, delete_change, enter_private_netns, kernel_available,
 };
+use dfw_benches::{compile, policy_with_rules, policy_with_rules_changed};
+use dfw_core::model::Iface;
+use dfw_core::policy::Compiled;
 use dfw_netlink::firewall::{ChangeSet, Firewall};
 use dfw_netlink::transport::NetlinkTransport;
 
@@ -164,7 +169,45 @@ fn incremental(c: &mut Criterion) {
         fw.apply(&base).expect("back to base");
         bench.iter(|| assert!(!fw.apply(&base).expect("apply").committed))
     });
+    fw.apply(&delete_change()).expect("delete");
+    policy(&mut g, &mut fw, n);
     g.finish();
+}
+
+/// The policy path (`Firewall::commit_compiled`, what `dfw-cli commit` and the watch
+/// daemon's repairs run) with a policy of about `n` rules: one whitelist entry changed, and a
+/// no-op recommit, with a warm handle.
+fn policy(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    fw: &mut Fw,
+    n: usize,
+) {
+    let base = compile(&policy_with_rules(n));
+    let changed = compile(&policy_with_rules_changed(n, Some(n / 4)));
+    let ext = vec![Iface::parse("eth0").expect("valid name")];
+    let commit = |fw: &mut Fw, c: &Compiled| fw.commit_compiled(ext.clone(), c).expect("commit");
+    commit(fw, &base);
+    commit(fw, &base);
+    g.bench_function(BenchmarkId::new("policy-change1-warm", n), |bench| {
+        bench.iter_custom(|iters| {
+            timed(
+                iters,
+                fw,
+                |fw| {
+                    commit(fw, &base);
+                },
+                |fw| {
+                    let r = commit(fw, &changed);
+                    let s = r.applied.plan.stats();
+                    assert!(s.deleted + s.inserted <= 2, "{s:?}");
+                },
+            )
+        })
+    });
+    g.bench_function(BenchmarkId::new("policy-noop-warm", n), |bench| {
+        commit(fw, &base);
+        bench.iter(|| assert!(commit(fw, &base).is_noop()))
+    });
 }
 
 criterion_group!(benches, commit, incremental);

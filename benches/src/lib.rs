@@ -15,15 +15,21 @@ use dfw_netlink::rule_codec::{decode_rule, DecodedRule};
 /// A policy whose compiled form holds about `n` rules in total (both families): half
 /// whitelisted sources, half allowed ports with a `from` restriction.
 pub fn policy_with_rules(n: usize) -> Policy {
+    policy_with_rules_changed(n, None)
+}
+
+/// As [`policy_with_rules`], with whitelist entry `changed` (when given and below `n / 2`)
+/// moved to another address (`10.255.x.y`, outside the generated ones for `n` < 2^17): the
+/// compiled policy differs from [`policy_with_rules`]'s in exactly one rule.
+pub fn policy_with_rules_changed(n: usize, changed: Option<usize>) -> Policy {
     let mut toml = String::from("[interfaces]\nexternal = [\"eth0\"]\n[whitelist]\nsources = [");
     for i in 0..n / 2 {
-        let _ = write!(
-            toml,
-            "\"10.{}.{}.{}\",",
-            (i >> 16) & 0xff,
-            (i >> 8) & 0xff,
-            i & 0xff
-        );
+        let hi = if Some(i) == changed {
+            0xff
+        } else {
+            (i >> 16) & 0xff
+        };
+        let _ = write!(toml, "\"10.{}.{}.{}\",", hi, (i >> 8) & 0xff, i & 0xff);
     }
     toml.push_str("]\n");
     for i in 0..n / 2 {

@@ -5,6 +5,12 @@
 //! `dfw-cli restore`. Then one changed rule in a 10,000-rule chain: dfw's warm library
 //! handle, `dfw-cli restore -n` and `iptables-nft-restore -n` reloading the chain.
 //!
+//! Floors: "kernel batch ms" is the kernel's own time for dfw's batch
+//! ([`ApplyReport::kernel_time`](dfw_netlink::firewall::ApplyReport): its `sendmsg` up to the
+//! fence reply; precise where getrusage's system time has ~4 ms granularity), shown for the
+//! library rows; "process start (/bin/true)" is a process spawned the same way, the floor of
+//! every command-line row. Last, the ratios the performance targets are stated in.
+//!
 //! Usage: `dfw-compare [--rounds N] [--sizes 10,1000,10000] [--quick] [--dfw-cli PATH]`
 //! (root; `--quick` runs the `iptables -A` loop at 10 rules only). The host's ruleset is
 //! never touched: every load happens in a namespace made for it.
@@ -21,11 +27,12 @@ use dfw_benches::kernel::{
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::in_private_netns;
 
-/// Wall and system time of one run.
+/// Wall and system time of one run, and the kernel's time for dfw's batch (library only).
 #[derive(Clone, Copy, Default)]
 struct Sample {
     wall: Duration,
     sys: Duration,
+    kernel: Option<Duration>,
 }
 
 /// System time of `who` (`RUSAGE_THREAD` or `RUSAGE_CHILDREN`).
@@ -69,6 +76,21 @@ fn child(program: &str, args: &[&str], stdin: Option<&Path>) -> Sample {
     Sample {
         wall,
         sys: rusage(libc::RUSAGE_CHILDREN).saturating_sub(sys0),
+        kernel: None,
+    }
+}
+
+/// Times `f` (a library call on the calling thread) and returns its sample, with the kernel
+/// batch time `f` reports.
+fn library(f: impl FnOnce() -> Duration) -> Sample {
+    let sys0 = rusage(libc::RUSAGE_THREAD);
+    let t = Instant::now();
+    let kernel = f();
+    let wall = t.elapsed();
+    Sample {
+        wall,
+        sys: rusage(libc::RUSAGE_THREAD).saturating_sub(sys0),
+        kernel: Some(kernel),
     }
 }
 
@@ -81,9 +103,12 @@ fn median(mut v: Vec<Sample>) -> Sample {
     v.sort_by_key(|s| s.wall);
     let wall = v[v.len() / 2].wall;
     v.sort_by_key(|s| s.sys);
+    let sys = v[v.len() / 2].sys;
+    v.sort_by_key(|s| s.kernel);
     Sample {
         wall,
-        sys: v[v.len() / 2].sys,
+        sys,
+        kernel: v[v.len() / 2].kernel,
     }
 }
 
@@ -91,19 +116,106 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
-/// Prints one table: tool, median wall, median sys, ratio to the reference row.
+/// Prints one table: tool, median wall, median sys, median kernel batch time, ratio to the
+/// reference row.
 fn table(title: &str, rows: &[(String, Sample)], reference: usize) {
     println!("\n{title}");
-    println!("| tool | wall ms (median) | sys ms (kernel) | wall / dfw-cli |");
-    println!("|---|---:|---:|---:|");
+    println!("| tool | wall ms (median) | sys ms (getrusage) | kernel batch ms | wall / dfw-cli |");
+    println!("|---|---:|---:|---:|---:|");
     let r = rows[reference].1.wall.as_secs_f64();
     for (name, s) in rows {
         println!(
-            "| {name} | {} | {} | {:.2}x |",
+            "| {name} | {} | {} | {} | {:.2}x |",
             ms(s.wall),
             ms(s.sys),
+            s.kernel.map_or_else(|| "–".to_string(), ms),
             s.wall.as_secs_f64() / r
         );
+    }
+}
+
+/// The medians of one table, by row name.
+type Results = Vec<(String, Sample)>;
+
+fn row<'a>(rows: &'a Results, prefix: &str) -> Option<&'a Sample> {
+    rows.iter()
+        .find(|(n, _)| n.starts_with(prefix))
+        .map(|(_, s)| s)
+}
+
+/// The ratios the performance targets are stated in, from the tables' medians.
+fn targets(loads: &[(usize, Results)], change: &Results) {
+    println!("\n### Ratios against the targets");
+    println!("| target | measured | ratio | goal |");
+    println!("|---|---|---:|---|");
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    for (n, rows) in loads {
+        let (Some(cli), Some(ipt)) = (row(rows, "dfw-cli"), row(rows, "iptables-nft-restore"))
+        else {
+            continue;
+        };
+        let goal = match n {
+            10 => ">= 3x",
+            1_000 => ">= 2x",
+            _ => "-",
+        };
+        println!(
+            "| {n} rules: iptables-nft-restore -n / dfw-cli restore -n | {} / {} ms | {:.2}x | {goal} |",
+            ms(ipt.wall),
+            ms(cli.wall),
+            ratio(ipt.wall, cli.wall)
+        );
+        if let Some(nft) = row(rows, "nft -f") {
+            let goal = if *n == 1_000 { "> 1x" } else { "-" };
+            println!(
+                "| {n} rules: nft -f / dfw-cli restore -n | {} / {} ms | {:.2}x | {goal} |",
+                ms(nft.wall),
+                ms(cli.wall),
+                ratio(nft.wall, cli.wall)
+            );
+        }
+        if let Some(start) = row(rows, "process start") {
+            println!(
+                "| {n} rules: dfw-cli restore -n / process start (/bin/true) | {} / {} ms | {:.2}x | floor |",
+                ms(cli.wall),
+                ms(start.wall),
+                ratio(cli.wall, start.wall)
+            );
+        }
+        if let Some(lib) = row(rows, "dfw library") {
+            if let Some(k) = lib.kernel {
+                let goal = if *n == 10_000 { "<= 1.2x" } else { "-" };
+                println!(
+                    "| {n} rules: dfw library wall / its kernel batch time | {} / {} ms | {:.2}x | {goal} |",
+                    ms(lib.wall),
+                    ms(k),
+                    ratio(lib.wall, k)
+                );
+            }
+        }
+    }
+    if let (Some(warm), Some(ipt)) = (
+        row(change, "dfw library"),
+        row(change, "iptables-nft-restore"),
+    ) {
+        println!(
+            "| one changed rule: iptables-nft-restore -n (chain reloaded) / dfw library warm | {} / {} ms | {:.1}x | >= 50x |",
+            ms(ipt.wall),
+            ms(warm.wall),
+            ratio(ipt.wall, warm.wall)
+        );
+        println!(
+            "| one changed rule: dfw library warm, wall | {} ms | - | < 2 ms |",
+            ms(warm.wall)
+        );
+        if let Some(k) = warm.kernel {
+            println!(
+                "| one changed rule: dfw library warm wall / its kernel batch time | {} / {} ms | {:.2}x | floor |",
+                ms(warm.wall),
+                ms(k),
+                ratio(warm.wall, k)
+            );
+        }
     }
 }
 
@@ -162,6 +274,7 @@ fn main() {
          `-s ADDR/32 -p tcp -m tcp --dport P -m conntrack --ctstate NEW -j ACCEPT`",
         a.rounds
     );
+    let mut loads: Vec<(usize, Results)> = Vec::new();
     for &n in &a.sizes {
         let rules = write(&dir, &format!("rules-{n}.v4"), &restore_script(n, 0));
         let nft = write(&dir, &format!("rules-{n}.nft"), &nft_script(n, 0));
@@ -177,6 +290,7 @@ fn main() {
             ("dfw library (Firewall::open + apply)".into(), Vec::new()),
             ("iptables-nft-restore -n".into(), Vec::new()),
             ("nft -f (native rules)".into(), Vec::new()),
+            ("process start (/bin/true)".into(), Vec::new()),
         ];
         if loop_ok {
             rows.push((format!("shell loop of {n} x iptables -A"), Vec::new()));
@@ -187,15 +301,10 @@ fn main() {
                 .1
                 .push(fresh(|| child(&cli, &["restore", "-n", &p(&rules)], None)));
             rows[1].1.push(fresh(|| {
-                let sys0 = rusage(libc::RUSAGE_THREAD);
-                let t = Instant::now();
-                let mut fw = Firewall::open().expect("socket");
-                fw.apply(&change).expect("apply");
-                let wall = t.elapsed();
-                Sample {
-                    wall,
-                    sys: rusage(libc::RUSAGE_THREAD).saturating_sub(sys0),
-                }
+                library(|| {
+                    let mut fw = Firewall::open().expect("socket");
+                    fw.apply(&change).expect("apply").kernel_time
+                })
             }));
             rows[2].1.push(fresh(|| {
                 child("iptables-nft-restore", &["-n"], Some(&rules))
@@ -203,19 +312,22 @@ fn main() {
             rows[3]
                 .1
                 .push(fresh(|| child("nft", &["-f", &p(&nft)], None)));
+            rows[4].1.push(fresh(|| child("/bin/true", &[], None)));
             if loop_ok {
-                rows[4].1.push(fresh(|| child("sh", &[&p(&sh)], None)));
+                rows[5].1.push(fresh(|| child("sh", &[&p(&sh)], None)));
             }
         }
-        let rows: Vec<(String, Sample)> = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
+        let rows: Results = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
         table(&format!("### {n} rules, fresh load"), &rows, 0);
+        loads.push((n, rows));
     }
-    incremental(&a, &cli, &dir);
+    let change = incremental(&a, &cli, &dir);
+    targets(&loads, &change);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One changed rule in a 10,000-rule chain (the chain loaded first, untimed).
-fn incremental(a: &Args, cli: &str, dir: &Path) {
+/// One changed rule in a 10,000-rule chain (the chain loaded first, untimed); the medians.
+fn incremental(a: &Args, cli: &str, dir: &Path) -> Results {
     let n = 10_000;
     let base = chain_change(chain_rules(n, 0));
     let mut wanted = chain_rules(n, 0);
@@ -248,24 +360,18 @@ fn incremental(a: &Args, cli: &str, dir: &Path) {
             fw.apply(&changed).expect("warm-up: change");
             fw.apply(&base).expect("warm-up: back");
             std::thread::sleep(Duration::from_millis(100));
-            let sys0 = rusage(libc::RUSAGE_THREAD);
-            let t = Instant::now();
-            fw.apply(&changed).expect("apply");
-            let wall = t.elapsed();
-            Sample {
-                wall,
-                sys: rusage(libc::RUSAGE_THREAD).saturating_sub(sys0),
-            }
+            library(|| fw.apply(&changed).expect("apply").kernel_time)
         }));
         rows[2].1.push(fresh(|| {
             load();
             child("iptables-nft-restore", &["-n"], Some(&file))
         }));
     }
-    let rows: Vec<(String, Sample)> = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
+    let rows: Results = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
     table(
         &format!("### one changed rule in a {n}-rule chain"),
         &rows,
         0,
     );
+    rows
 }

@@ -10,7 +10,7 @@
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::{is_dfw_chain, Current, CurrentChain, DOCKER_USER, FORWARD, INPUT};
 
-use crate::firewall::{Firewall, FirewallError, KernelRule};
+use crate::firewall::{Firewall, FirewallError, KernelRule, KernelTable};
 use crate::nft::{encode_request, parse_reply, GetChains, Reply};
 use crate::transport::{snapshot, RetryPolicy, Transport, TransportError};
 use crate::wire::{split_messages, NlMsgWriter};
@@ -46,19 +46,63 @@ pub fn read_current_in<T: Transport + ?Sized>(
     t: &mut T,
     family: Family,
 ) -> Result<Current, FirewallError> {
-    let dfw = dfw_chain_names(t, family)?;
-    let mut names: Vec<&str> = vec![DOCKER_USER, INPUT, FORWARD];
-    names.extend(dfw.iter().map(String::as_str));
-    let chains = crate::firewall::read_chains_in(t, family, TableName::Filter, &names)?;
-    Ok(Current {
-        chains: chains
-            .into_iter()
-            .map(|c| CurrentChain {
-                name: c.name,
-                rules: c.rules.iter().map(KernelRule::comparable).collect(),
-            })
-            .collect(),
-    })
+    let (table, _) = read_scope_of(t, family)?;
+    Ok(current_of(std::slice::from_ref(&table), family))
+}
+
+/// Every chain [`read_current_in`] reads, of both families, as the firewall's tables (one
+/// `filter` table per family, IPv4 first), and every chain looked at (present or not): the
+/// scope of [`crate::firewall::Firewall::apply_scoped`] for a policy commit.
+///
+/// # Errors
+/// As [`read_current`].
+pub(crate) fn read_scope_in<T: Transport + ?Sized>(
+    t: &mut T,
+) -> Result<crate::firewall::ScopeRead, FirewallError> {
+    let mut tables = Vec::with_capacity(2);
+    let mut looked = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let (table, names) = read_scope_of(t, family)?;
+        tables.push(table);
+        looked.extend(names.into_iter().map(|n| (family, TableName::Filter, n)));
+    }
+    Ok((tables, looked))
+}
+
+/// One family's part of [`read_scope_in`].
+fn read_scope_of<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+) -> Result<(KernelTable, Vec<String>), FirewallError> {
+    let mut names: Vec<String> = [DOCKER_USER, INPUT, FORWARD].map(String::from).into();
+    names.extend(dfw_chain_names(t, family)?);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let chains = crate::firewall::read_chains_in(t, family, TableName::Filter, &refs)?;
+    let table = KernelTable {
+        family,
+        name: TableName::Filter,
+        chains,
+    };
+    Ok((table, names))
+}
+
+/// What `tables` (as [`read_scope_in`] reads them, or as a commit left them) hold of the
+/// chains dfw touches in `family`'s `filter` table.
+pub(crate) fn current_of(tables: &[KernelTable], family: Family) -> Current {
+    let chains = tables
+        .iter()
+        .filter(|t| t.family == family && t.name == TableName::Filter)
+        .flat_map(|t| &t.chains)
+        .filter(|c| {
+            [DOCKER_USER, INPUT, FORWARD].contains(&c.name.as_str())
+                || (c.base.is_none() && is_dfw_chain(&c.name))
+        })
+        .map(|c| CurrentChain {
+            name: c.name.clone(),
+            rules: c.rules.iter().map(KernelRule::comparable).collect(),
+        })
+        .collect();
+    Current { chains }
 }
 
 /// The names of the user chains of `filter` starting with `DFW-` (one GETCHAIN dump).

@@ -12,6 +12,12 @@
 //! - The batch carries the generation read before dfw read the chains, so it commits only if
 //!   nothing changed since (a rule Docker adds meanwhile is never lost): otherwise the read,
 //!   reconcile and apply start again, with bounded backoff.
+//! - A long-lived handle whose last [`Firewall::commit`] left the kernel at the generation it
+//!   reads now reconciles against the state that commit left, reading nothing (the state
+//!   holds every chain of the scope above, so `DFW-*` chains found by prefix are exact: any
+//!   chain created since would have moved the generation); when the generation moved it
+//!   reads the scope above again, once per attempt (the chains read serve both the
+//!   reconciliation and the plan).
 //!
 //! # Example
 //! ```no_run
@@ -40,6 +46,7 @@ use crate::firewall::{ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallErr
 use crate::route::{default_route_interfaces, LookupError};
 use crate::transport::Transport;
 
+use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
 pub use report::FamilySummary;
 
@@ -219,12 +226,14 @@ impl<T: Transport> Firewall<T> {
     ) -> Result<CommitReport, CommitError> {
         // Read and reconcile inside the firewall's retry loop: the batch carries the
         // generation read before this read, so a rule another program (Docker) adds in between
-        // makes the kernel refuse the batch and everything runs again; it is never lost.
+        // makes the kernel refuse the batch and everything runs again; it is never lost. A
+        // handle whose last commit left the kernel at the current generation reconciles
+        // against the state it kept, without reading (see `Firewall::apply_scoped`).
         let mut refused: Option<ReconcileError> = None;
-        let applied = self.apply_with(|t| {
+        let applied = self.apply_scoped(read_scope_in, |tables| {
             let current = [
-                read_current_in(t, Family::Ipv4)?,
-                read_current_in(t, Family::Ipv6)?,
+                current_of(tables, Family::Ipv4),
+                current_of(tables, Family::Ipv6),
             ];
             let reconciled = reconcile(&compiled.v4, &current[0])
                 .and_then(|v4| Ok([v4, reconcile(&compiled.v6, &current[1])?]));

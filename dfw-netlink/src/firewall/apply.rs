@@ -6,12 +6,12 @@
 //! ruleset in between) or an interrupted dump starts the loop again after a doubling
 //! backoff; a rejection is mapped to the [`Step`] that caused it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use dfw_core::model::{Family, TableName};
 
 use super::build::{build_batch, Step};
-use super::cache::{echoed_handles, StateCache};
+use super::cache::echoed_handles;
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
 use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
@@ -55,7 +55,7 @@ fn scopes(changes: &ChangeSet) -> Vec<(Family, TableName, Vec<String>)> {
 }
 
 /// Reads the chains `changes` names (one table entry per family and table).
-fn read_for<T: Transport + ?Sized>(
+pub(super) fn read_for<T: Transport + ?Sized>(
     t: &mut T,
     changes: &ChangeSet,
 ) -> Result<Vec<KernelTable>, FirewallError> {
@@ -142,25 +142,35 @@ impl<T: Transport> Firewall<T> {
     /// before anything is sent; [`FirewallError::Transport`] with
     /// [`TransportError::RetriesExhausted`] when the ruleset kept changing.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<ApplyReport, FirewallError> {
+        self.retrying(|fw, attempt| fw.apply_once(changes, attempt))
+    }
+
+    /// Runs `attempt` (given its 1-based number) until it succeeds, fails for good, or
+    /// [`RetryPolicy::max_attempts`](crate::transport::RetryPolicy) retryable failures
+    /// (generation races, interrupted dumps) happened, with a doubling backoff in between.
+    pub(super) fn retrying<F>(&mut self, mut attempt: F) -> Result<ApplyReport, FirewallError>
+    where
+        F: FnMut(&mut Self, u32) -> Result<ApplyReport, FirewallError>,
+    {
         let policy = self.retry;
         let mut backoff = policy.initial_backoff;
-        let mut attempt = 1;
+        let mut n = 1;
         loop {
-            let retry = match self.apply_once(changes, attempt) {
+            let retry = match attempt(self, n) {
                 Ok(report) => return Ok(report),
                 Err(FirewallError::Transport(e)) if e.is_retryable() => e,
                 Err(e) => return Err(e),
             };
-            if attempt >= policy.max_attempts.max(1) {
+            if n >= policy.max_attempts.max(1) {
                 return Err(TransportError::RetriesExhausted {
-                    attempts: attempt,
+                    attempts: n,
                     last: Box::new(retry),
                 }
                 .into());
             }
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(policy.max_backoff);
-            attempt += 1;
+            n += 1;
         }
     }
 
@@ -173,38 +183,6 @@ impl<T: Transport> Firewall<T> {
     /// Forgets the kept state: the next apply reads the kernel.
     pub fn forget_cached_state(&mut self) {
         self.cache = None;
-    }
-
-    /// One apply attempt: cached state or a read of the named chains, plan, send, and keep
-    /// the resulting state when it is certain.
-    fn apply_once(
-        &mut self,
-        changes: &ChangeSet,
-        attempts: u32,
-    ) -> Result<ApplyReport, FirewallError> {
-        let genid = self.transport.generation()?;
-        let (state, covered) = match self.cache.take() {
-            Some(c) if c.generation == genid && c.covers(changes) => (c.tables, c.covered),
-            _ => (read_for(&mut self.transport, changes)?, HashSet::new()),
-        };
-        let plan = make_plan(&state, changes)?;
-        let (report, handles) = self.send_plan(plan, genid, attempts, true)?;
-        let certain = if report.committed {
-            report.generation == next_generation(genid)
-        } else {
-            report.generation == genid
-        };
-        if let (true, Some(handles)) = (certain, handles) {
-            self.cache = StateCache::after_commit(
-                state,
-                covered,
-                changes,
-                &report.plan,
-                &handles,
-                report.generation,
-            );
-        }
-        Ok(report)
     }
 
     /// As [`Firewall::apply`], for a change set computed from the kernel inside each
@@ -236,27 +214,7 @@ impl<T: Transport> Firewall<T> {
     where
         F: FnMut(&mut T) -> Result<(Vec<KernelTable>, ChangeSet), FirewallError>,
     {
-        let policy = self.retry;
-        let mut backoff = policy.initial_backoff;
-        let mut attempt = 1;
-        loop {
-            let result = self.attempt(&mut prepare, attempt, dry_run);
-            let retry = match result {
-                Ok(report) => return Ok(report),
-                Err(FirewallError::Transport(e)) if e.is_retryable() => e,
-                Err(e) => return Err(e),
-            };
-            if attempt >= policy.max_attempts.max(1) {
-                return Err(TransportError::RetriesExhausted {
-                    attempts: attempt,
-                    last: Box::new(retry),
-                }
-                .into());
-            }
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(policy.max_backoff);
-            attempt += 1;
-        }
+        self.retrying(|fw, attempt| fw.attempt(&mut prepare, attempt, dry_run))
     }
 
     /// One read-plan-send attempt.
@@ -295,12 +253,13 @@ impl<T: Transport> Firewall<T> {
             attempts,
             generation: now,
             committed: false,
+            kernel_time: std::time::Duration::ZERO,
         })
     }
 
     /// Sends `plan` (unless empty) in one batch checked against `genid`; with `echo`, returns
     /// the handles of the inserted rules when they are certain (see `cache`).
-    fn send_plan(
+    pub(super) fn send_plan(
         &mut self,
         plan: Plan,
         genid: u32,
@@ -330,6 +289,7 @@ impl<T: Transport> Firewall<T> {
                     attempts,
                     generation: outcome.generation,
                     committed: true,
+                    kernel_time: outcome.batch_time,
                 };
                 Ok((report, handles))
             }
@@ -346,10 +306,10 @@ impl<T: Transport> Firewall<T> {
 }
 
 /// Handles of inserted rules by (family, table, chain, wanted position).
-type Handles = HashMap<(Family, TableName, String, usize), u64>;
+pub(super) type Handles = HashMap<(Family, TableName, String, usize), u64>;
 
 /// The generation after one commit from `genid` (nf_tables skips 0 when it wraps).
-fn next_generation(genid: u32) -> u32 {
+pub(super) fn next_generation(genid: u32) -> u32 {
     match genid.wrapping_add(1) {
         0 => 1,
         g => g,

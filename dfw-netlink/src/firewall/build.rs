@@ -4,7 +4,9 @@
 //! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
 //! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
 //! chains exclusive), policies of existing built-ins, every rule deletion (one flush of the
-//! chain when the plan keeps none of its rules), every rule insertion, then every chain to
+//! chain when the plan keeps none of its rules), every rule insertion or replacement (in the
+//! plan's order; a replacement is one NEWRULE with `NLM_F_REPLACE` and the old handle, as
+//! `iptables -R` sends it), then every chain to
 //! delete is flushed (nf_tables refuses to delete a chain that still holds rules, and rules of
 //! one deleted chain may jump to another) and deleted. Rules are encoded by
 //! [`crate::rule_codec::encode_rule`].
@@ -53,6 +55,14 @@ pub enum StepKind {
         /// Position in the wanted rules.
         position: usize,
     },
+    /// Put the wanted rule at 1-based position in place of the rule with `handle`
+    /// (`NLM_F_REPLACE`; the rule keeps the handle).
+    ReplaceRule {
+        /// Position in the wanted rules.
+        position: usize,
+        /// Handle of the rule replaced.
+        handle: u64,
+    },
     /// Delete every rule of a user chain that is about to be deleted.
     FlushChain,
     /// Delete a user chain.
@@ -88,6 +98,9 @@ impl fmt::Display for Step {
             }
             StepKind::FlushRules { count } => write!(f, " (delete all {count} rules)"),
             StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
+            StepKind::ReplaceRule { position, handle } => {
+                write!(f, " rule {position} (replace handle {handle})")
+            }
             StepKind::FlushChain => write!(f, " (flush chain before deleting it)"),
             StepKind::DeleteChain => write!(f, " (delete chain)"),
         }
@@ -131,7 +144,9 @@ pub fn build_batch(
         table: s.table,
         chain: s.chain.clone().unwrap_or_default(),
         position: match s.kind {
-            StepKind::InsertRule { position } | StepKind::DeleteRule { position, .. } => position,
+            StepKind::InsertRule { position }
+            | StepKind::ReplaceRule { position, .. }
+            | StepKind::DeleteRule { position, .. } => position,
             _ => 0,
         },
         reason: e.to_string(),
@@ -244,14 +259,16 @@ pub fn build_batch(
             else {
                 continue;
             };
-            let s = step(
-                c.family,
-                c.table,
-                Some(&c.chain),
-                StepKind::InsertRule {
+            let kind = match *place {
+                Place::Replace(handle) => StepKind::ReplaceRule {
+                    position: *position,
+                    handle,
+                },
+                _ => StepKind::InsertRule {
                     position: *position,
                 },
-            );
+            };
+            let s = step(c.family, c.table, Some(&c.chain), kind);
             let enc = encode_rule(c.family, rule).map_err(|e| FirewallError::Encode {
                 family: c.family,
                 table: c.table,
@@ -271,6 +288,11 @@ pub fn build_batch(
                 Place::Append => NewRule::append(msg),
                 Place::After(h) => NewRule::append_after(msg, h),
                 Place::Before(h) => NewRule::insert(msg, Some(h)),
+                Place::Replace(h) => {
+                    // Allocates no handle: not part of the echoed run (see `cache`).
+                    push(&mut b, &NewRule::replace(msg, h), s)?;
+                    continue;
+                }
             };
             let key = (c.family, c.table);
             let k = match sent.iter_mut().find(|(t, _)| *t == key) {
@@ -324,11 +346,7 @@ pub fn build_batch(
 fn insert_ends(plan: &Plan) -> Vec<((Family, TableName), usize)> {
     let mut out: Vec<((Family, TableName), usize)> = Vec::new();
     for c in &plan.chains {
-        let n = c
-            .ops
-            .iter()
-            .filter(|op| matches!(op, RuleOp::Insert { .. }))
-            .count();
+        let n = c.ops.iter().filter(|op| allocates_handle(op)).count();
         if n == 0 {
             continue;
         }
@@ -338,4 +356,9 @@ fn insert_ends(plan: &Plan) -> Vec<((Family, TableName), usize)> {
         }
     }
     out
+}
+
+/// True for an insertion that gets a new handle from the table (not a replacement).
+pub(super) fn allocates_handle(op: &RuleOp) -> bool {
+    matches!(op, RuleOp::Insert { place, .. } if !matches!(place, Place::Replace(_)))
 }

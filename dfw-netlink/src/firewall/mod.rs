@@ -28,8 +28,11 @@ mod apply;
 mod build;
 mod cache;
 mod error;
+mod kept;
 mod plan;
 mod read;
+#[cfg(test)]
+mod replace_tests;
 mod restore;
 mod save;
 #[cfg(test)]
@@ -38,6 +41,7 @@ mod types;
 
 pub use apply::read_chains_in;
 pub use build::{build_batch, Step, StepKind};
+pub(crate) use cache::ScopeRead;
 pub use error::FirewallError;
 pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};

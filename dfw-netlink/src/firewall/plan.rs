@@ -8,6 +8,14 @@
 //! `NLM_F_APPEND`); a run at the head, before the first kept handle `N`, is sent in order,
 //! each "before `N`" (POSITION without `NLM_F_APPEND`); with no kept rule at all, new rules
 //! are appended in order. So the chain ends up exactly as wanted whatever the deletions.
+//!
+//! Replacements: between two kept rules (or a chain end), the edit deletes `d` rules and
+//! inserts `i`; the first `min(d, i)` new rules replace the first deleted ones in place
+//! ([`Place::Replace`]: one message, one handle lookup in the kernel, instead of a deletion
+//! and a positioned insertion, two lookups). The run's other new rules then go "before" the
+//! next kept rule in order, or are appended when none follows. Not when the plan keeps no
+//! rule and deletes more than one: the chain is flushed with one message instead (`build`).
+//! [`ChainPlan::stats`] still counts a replacement as one deletion plus one insertion.
 
 use std::collections::HashSet;
 
@@ -26,6 +34,9 @@ pub enum Place {
     After(u64),
     /// Right before the rule with this handle.
     Before(u64),
+    /// In place of the rule with this handle, which the plan does not otherwise delete
+    /// (`NLM_F_REPLACE`, as `iptables -R` sends it; the new rule keeps that handle).
+    Replace(u64),
 }
 
 /// One rule operation.
@@ -73,7 +84,8 @@ pub struct ChainPlan {
     pub set_policy: Option<Policy>,
     /// Rule operations: every deletion, then every insertion, in send order.
     pub ops: Vec<RuleOp>,
-    /// Kept / deleted / inserted counts.
+    /// Kept / deleted / inserted counts (a rule replaced in place counts as one deleted and
+    /// one inserted: the counts are the edit's, whatever messages carry it).
     pub stats: DiffStats,
 }
 
@@ -238,8 +250,8 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
     let new: Vec<Option<&Rule>> = wanted.iter().map(Some).collect();
     let script = diff(&old, &new);
     let stats = DiffStats::of(&script);
-    let mut deletes = Vec::new();
-    let mut inserts = Vec::new();
+    // With no kept rule and several deletions the chain is flushed: no replacements.
+    let replace = !(stats.kept == 0 && stats.deleted > 1);
     let kept_after: Vec<Option<u64>> = {
         // For each script index, the handle of the next kept rule at or after it.
         let mut next = None;
@@ -252,40 +264,85 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
         }
         v
     };
+    let mut run = Run {
+        wanted,
+        deletes: Vec::new(),
+        inserts: Vec::new(),
+        del_run: Vec::new(),
+        ins_run: Vec::new(),
+        replace,
+    };
     let mut prev_kept: Option<u64> = None;
-    let mut run: Vec<usize> = Vec::new();
-    let flush =
-        |run: &mut Vec<usize>, prev: Option<u64>, next: Option<u64>, out: &mut Vec<RuleOp>| {
-            let mk = |j: usize, place| RuleOp::Insert {
-                position: j + 1,
-                place,
-                rule: Box::new(wanted[j].clone()),
-            };
-            match (prev, next) {
-                (Some(h), _) => out.extend(run.iter().rev().map(|&j| mk(j, Place::After(h)))),
-                (None, Some(n)) => out.extend(run.iter().map(|&j| mk(j, Place::Before(n)))),
-                (None, None) => out.extend(run.iter().map(|&j| mk(j, Place::Append))),
-            }
-            run.clear();
-        };
     for (i, op) in script.iter().enumerate() {
         match *op {
             DiffOp::Keep { old, .. } => {
-                flush(&mut run, prev_kept, kept_after[i], &mut inserts);
+                run.flush(prev_kept, kept_after[i]);
                 prev_kept = chain.rules.get(old).map(|r| r.handle);
             }
             DiffOp::Delete { old } => {
                 if let Some(r) = chain.rules.get(old) {
-                    deletes.push(RuleOp::Delete {
-                        handle: r.handle,
-                        position: old + 1,
-                    });
+                    run.del_run.push((r.handle, old + 1));
                 }
             }
-            DiffOp::Insert { new } => run.push(new),
+            DiffOp::Insert { new } => run.ins_run.push(new),
         }
     }
-    flush(&mut run, prev_kept, None, &mut inserts);
-    deletes.extend(inserts);
-    (deletes, stats)
+    run.flush(prev_kept, None);
+    let mut ops = run.deletes;
+    ops.extend(run.inserts);
+    (ops, stats)
+}
+
+/// The deletions and insertions between two kept rules, turned into operations.
+struct Run<'a> {
+    wanted: &'a [Rule],
+    /// Deletions so far (sent first).
+    deletes: Vec<RuleOp>,
+    /// Replacements and insertions so far (sent after every deletion).
+    inserts: Vec<RuleOp>,
+    /// The current run's deleted rules: (handle, 1-based position as read).
+    del_run: Vec<(u64, usize)>,
+    /// The current run's new rules (0-based wanted index).
+    ins_run: Vec<usize>,
+    /// Whether deleted rules may be replaced in place.
+    replace: bool,
+}
+
+impl Run<'_> {
+    /// Ends the current run, between kept handles `prev` and `next` (see the contract).
+    fn flush(&mut self, prev: Option<u64>, next: Option<u64>) {
+        let wanted = self.wanted;
+        let mk = |j: usize, place| RuleOp::Insert {
+            position: j + 1,
+            place,
+            rule: Box::new(wanted[j].clone()),
+        };
+        let paired = if self.replace {
+            self.del_run.len().min(self.ins_run.len())
+        } else {
+            0
+        };
+        for (&(handle, _), &j) in self.del_run.iter().zip(&self.ins_run).take(paired) {
+            self.inserts.push(mk(j, Place::Replace(handle)));
+        }
+        self.deletes.extend(
+            self.del_run[paired..]
+                .iter()
+                .map(|&(handle, position)| RuleOp::Delete { handle, position }),
+        );
+        let rest = &self.ins_run[paired..];
+        match (paired, prev, next) {
+            (0, Some(h), _) => self
+                .inserts
+                .extend(rest.iter().rev().map(|&j| mk(j, Place::After(h)))),
+            (_, _, Some(n)) => self
+                .inserts
+                .extend(rest.iter().map(|&j| mk(j, Place::Before(n)))),
+            (_, _, None) => self
+                .inserts
+                .extend(rest.iter().map(|&j| mk(j, Place::Append))),
+        }
+        self.del_run.clear();
+        self.ins_run.clear();
+    }
 }

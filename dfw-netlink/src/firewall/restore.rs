@@ -299,7 +299,7 @@ fn line_of(script: &RestoreScript, cs: &ChangeSet, e: &FirewallError) -> Option<
     };
     let blocks = script.tables.iter().filter(|b| b.table == table);
     let rule = match kind {
-        StepKind::InsertRule { position } => cs
+        StepKind::InsertRule { position } | StepKind::ReplaceRule { position, .. } => cs
             .chains
             .iter()
             .find(|t| t.table == table && t.chain.as_str() == chain)

@@ -109,10 +109,9 @@ fn inserts_are_placed_by_kept_handles() {
     assert_eq!(
         places(&c.ops),
         [
-            ('D', 20, None),
             ('I', 1, Some(Place::Before(10))),
             ('I', 2, Some(Place::Before(10))),
-            ('I', 4, Some(Place::After(10))),
+            ('I', 4, Some(Place::Replace(20))),
             ('I', 7, Some(Place::After(30))),
             ('I', 6, Some(Place::After(30))),
         ]
@@ -130,8 +129,7 @@ fn nothing_kept_appends_in_order_and_counters_do_not_matter() {
     assert_eq!(
         places(&plan.chains[0].ops),
         [
-            ('D', 10, None),
-            ('I', 1, Some(Place::Append)),
+            ('I', 1, Some(Place::Replace(10))),
             ('I', 2, Some(Place::Append))
         ]
     );

@@ -148,4 +148,10 @@ pub struct ApplyReport {
     pub generation: u32,
     /// False when the plan was empty and no batch was sent.
     pub committed: bool,
+    /// The kernel's own time for the batch: from its `sendmsg` to the reply of the GETGEN
+    /// fence that follows it (nf_tables processes the whole batch synchronously inside that
+    /// `sendmsg`; see [`crate::transport::BatchOutcome::batch_time`]). Everything else an
+    /// apply takes is dfw's own work and the reads before. Zero when no batch was sent or
+    /// the transport does not measure it.
+    pub kernel_time: std::time::Duration,
 }

@@ -25,6 +25,11 @@ pub struct BatchOutcome {
     pub echoes: Vec<Vec<u8>>,
     /// The ruleset generation read right after the batch (from the fence GETGEN).
     pub generation: u32,
+    /// Wall time from the batch's `sendmsg` to the fence's reply. nf_tables validates,
+    /// applies and commits the whole batch synchronously inside that `sendmsg`, so this is
+    /// the kernel's own time for the batch plus one GETGEN round trip (a few microseconds).
+    /// Zero when the transport does not measure it (test doubles).
+    pub batch_time: std::time::Duration,
 }
 
 /// Collects the replies to one dump (`NLM_F_DUMP`, ends with `NLMSG_DONE`) or one single get

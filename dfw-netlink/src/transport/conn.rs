@@ -158,6 +158,7 @@ impl<I: DatagramIo> Transport for Conn<I> {
         let info = inspect_batch(batch)?;
         self.drain()?;
         self.io.prepare_batch(batch.len(), info.messages.len())?;
+        let start = std::time::Instant::now();
         self.io.send(batch)?;
         let fence = info.unused_seq();
         self.io.send(&getgen_request(fence))?;
@@ -166,7 +167,9 @@ impl<I: DatagramIo> Transport for Conn<I> {
             let d = self.next(fence, "batch")?;
             c.absorb(d)?;
         }
-        c.finish()
+        let mut outcome = c.finish()?;
+        outcome.batch_time = start.elapsed();
+        Ok(outcome)
     }
 }
 
