@@ -4,6 +4,8 @@
 //!
 //! Contract: no I/O, no panic on any token list; errors point at the offending token.
 
+use std::borrow::Cow;
+
 use super::error::{ErrorKind, SyntaxError};
 use super::lexer::Token;
 use super::options::{resolve_long, Resolved, SHORT};
@@ -174,16 +176,38 @@ fn split_option(t: &Token) -> Option<(OptName, Option<Token>)> {
     Some((OptName::Short(c), Some(inline(rest, 2))))
 }
 
-fn take_args(
-    toks: &[Token],
+fn take_args<'t>(
+    toks: &'t [Token],
     i: &mut usize,
     opt: &Token,
     inline: Option<Token>,
     n: usize,
     line: usize,
-) -> Result<Vec<Token>, SyntaxError> {
-    let mut args: Vec<Token> = inline.into_iter().collect();
-    if n == 0 && !args.is_empty() {
+) -> Result<Cow<'t, [Token]>, SyntaxError> {
+    let missing = || {
+        SyntaxError::new(
+            line,
+            opt.col,
+            &opt.text,
+            ErrorKind::MissingArgument(if n == 2 {
+                "two arguments"
+            } else {
+                "an argument"
+            }),
+        )
+    };
+    let Some(inline) = inline else {
+        // The arguments are the next tokens as they stand: borrowed, not copied.
+        let start = *i;
+        while *i - start < n {
+            toks.get(*i)
+                .filter(|t| *i == start || is_arg(t))
+                .ok_or_else(missing)?;
+            *i += 1;
+        }
+        return Ok(Cow::Borrowed(&toks[start..*i]));
+    };
+    if n == 0 {
         return Err(SyntaxError::new(
             line,
             opt.col,
@@ -191,28 +215,13 @@ fn take_args(
             ErrorKind::Unexpected,
         ));
     }
+    let mut args = vec![inline];
     while args.len() < n {
-        let next = toks.get(*i).filter(|t| args.is_empty() || is_arg(t));
-        match next {
-            Some(t) => {
-                args.push(t.clone());
-                *i += 1;
-            }
-            None => {
-                return Err(SyntaxError::new(
-                    line,
-                    opt.col,
-                    &opt.text,
-                    ErrorKind::MissingArgument(if n == 2 {
-                        "two arguments"
-                    } else {
-                        "an argument"
-                    }),
-                ))
-            }
-        }
+        let next = toks.get(*i).filter(|t| is_arg(t)).ok_or_else(missing)?;
+        args.push(next.clone());
+        *i += 1;
     }
-    Ok(args)
+    Ok(Cow::Owned(args))
 }
 
 fn build(
