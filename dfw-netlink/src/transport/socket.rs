@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::conn::{Conn, DatagramIo};
 use super::error::{last_errno, TransportError};
+use super::sockopt::{get_int, raise_buffer, set_int};
 use crate::wire::consts::NETLINK_NETFILTER;
 
 /// `NETLINK_EXT_ACK`: ask for extended-ack TLVs (text reason, bad attribute offset).
@@ -207,27 +208,9 @@ impl NetlinkSocket {
     }
 
     fn get_int(&self, opt: i32) -> Result<usize, TransportError> {
-        let mut val: i32 = 0;
-        let mut len = size_of::<i32>() as libc::socklen_t;
-        // SAFETY: `val` and `len` are valid for writes of the sizes given.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&mut val as *mut i32).cast(),
-                &mut len,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("getsockopt"));
-        }
-        Ok(val.max(0) as usize)
+        get_int(self.fd.as_fd(), opt)
     }
 
-    /// Raises a socket buffer to at least `want` bytes if it is smaller: the `force` option
-    /// (needs CAP_NET_ADMIN) first, then the capped `plain` one. `known` is its size as last
-    /// read back (0: unknown, read it). Returns the size granted.
     fn raise_buffer(
         &self,
         force: i32,
@@ -235,20 +218,7 @@ impl NetlinkSocket {
         want: usize,
         known: usize,
     ) -> Result<usize, TransportError> {
-        let have = if known == 0 {
-            self.get_int(plain)?
-        } else {
-            known
-        };
-        if have >= want {
-            return Ok(have);
-        }
-        // The kernel doubles the value it is given (bookkeeping overhead).
-        let val = want.div_ceil(2).min(i32::MAX as usize / 2) as i32;
-        if self.set_int(libc::SOL_SOCKET, force, val).is_err() {
-            self.set_int(libc::SOL_SOCKET, plain, val)?;
-        }
-        self.get_int(plain)
+        raise_buffer(self.fd.as_fd(), force, plain, want, known)
     }
 
     /// Waits until the socket is readable or `deadline` passes; false on timeout.
@@ -424,27 +394,4 @@ fn kernel_addr() -> libc::sockaddr_nl {
     let mut a: libc::sockaddr_nl = unsafe { zeroed() };
     a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
     a
-}
-
-/// `setsockopt` of one `c_int` on a netlink socket (shared with the event socket).
-pub(super) fn set_int(
-    fd: std::os::fd::BorrowedFd<'_>,
-    level: i32,
-    opt: i32,
-    val: i32,
-) -> Result<(), TransportError> {
-    // SAFETY: `val` is a valid c_int and the length passed is its size; `fd` is open.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            opt,
-            (&val as *const i32).cast(),
-            size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(TransportError::last_os("setsockopt"));
-    }
-    Ok(())
 }
