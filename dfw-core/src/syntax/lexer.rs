@@ -43,26 +43,32 @@ pub fn tokenize(line: &str, line_no: usize, col0: usize) -> Result<Vec<Token>, S
 /// and tabs, each copied once. `None` when a limit is hit, so that [`quoting`] reports it
 /// exactly as it always has.
 fn unquoted(line: &str, col0: usize) -> Option<Vec<Token>> {
+    let bytes = line.as_bytes();
+    let ascii = line.is_ascii();
+    let sep = |b: u8| b == b' ' || b == b'\t';
     let mut out = Vec::with_capacity(24);
-    let mut col = col0;
-    let mut start: Option<(usize, usize)> = None;
-    for (i, b) in line.bytes().enumerate() {
-        let sep = b == b' ' || b == b'\t';
-        match (sep, start) {
-            (true, Some((at, c))) => {
-                push_slice(&mut out, &line[at..i], c)?;
-                start = None;
-            }
-            (false, None) => start = Some((i, col)),
-            _ => {}
+    let (mut i, mut counted, mut chars) = (0, 0, 0);
+    loop {
+        while bytes.get(i).is_some_and(|&b| sep(b)) {
+            i += 1;
         }
-        // Columns count characters: every byte but UTF-8 continuation bytes starts one.
-        col += usize::from(b & 0xC0 != 0x80);
+        if i >= bytes.len() {
+            return Some(out);
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| !sep(b)) {
+            i += 1;
+        }
+        // Columns count characters (separators are ASCII, so `start` is a char boundary).
+        if ascii {
+            chars = start;
+        } else {
+            chars += line[counted..start].chars().count();
+            counted = start;
+        }
+        let col = col0 + chars;
+        push_slice(&mut out, &line[start..i], col)?;
     }
-    if let Some((at, c)) = start {
-        push_slice(&mut out, &line[at..], c)?;
-    }
-    Some(out)
 }
 
 fn push_slice(out: &mut Vec<Token>, text: &str, col: usize) -> Option<()> {
