@@ -71,6 +71,12 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
+/// The command the arguments (after the program name) name when they need no clap: only
+/// the plain forms of `restore` (see [`restore::quick_args`]).
+pub fn quick(args: &[std::ffi::OsString]) -> Option<Command> {
+    restore::quick_args(args).map(Command::Restore)
+}
+
 /// The family chosen by `-6/--ipv6`.
 fn family(ipv6: bool) -> dfw_core::model::Family {
     if ipv6 {

@@ -255,8 +255,13 @@ impl Table {
     /// [`ModelError`] when the chain is missing, the index is past the end or the rule is invalid.
     pub fn insert_rule(&mut self, chain: &str, index: usize, rule: Rule) -> Result<(), ModelError> {
         self.check_rule(&rule)?;
-        let no_such = self.no_such(chain);
-        let c = self.chain_mut(chain).ok_or(no_such)?;
+        let table = self.name;
+        let c = self
+            .chain_mut(chain)
+            .ok_or_else(|| ModelError::NoSuchChain {
+                table: table.to_string(),
+                chain: chain.to_string(),
+            })?;
         if index > c.rules.len() {
             return Err(ModelError::Invalid {
                 what: "rule position",

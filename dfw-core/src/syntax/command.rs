@@ -4,6 +4,8 @@
 //!
 //! Contract: no I/O, no panic on any token list; errors point at the offending token.
 
+use std::borrow::Cow;
+
 use super::error::{ErrorKind, SyntaxError};
 use super::lexer::Token;
 use super::options::{resolve_long, Resolved, SHORT};
@@ -14,6 +16,27 @@ use crate::model::{ChainName, Counters, Family, Policy};
 
 const COMMANDS: &str = "AIDRNXFZPECLS";
 const HEADER: &str = "sdiopmjgc";
+/// [`SHORT`], [`COMMANDS`] and [`HEADER`] as sets, tested per option in a few instructions.
+const SHORT_SET: u128 = ascii_set(SHORT);
+const COMMAND_SET: u128 = ascii_set(COMMANDS);
+const HEADER_SET: u128 = ascii_set(HEADER);
+
+/// The set of the ASCII characters of `chars` (one bit each).
+const fn ascii_set(chars: &str) -> u128 {
+    let b = chars.as_bytes();
+    let mut set = 0u128;
+    let mut i = 0;
+    while i < b.len() {
+        set |= 1 << (b[i] & 0x7f);
+        i += 1;
+    }
+    set
+}
+
+/// True when `c` is in `set` (made by [`ascii_set`]).
+fn in_set(set: u128, c: char) -> bool {
+    (c as u32) < 128 && set >> (c as u32) & 1 == 1
+}
 
 /// Parses the tokens of one command line. `prefix` holds `[p:b]` counters given before it.
 ///
@@ -43,12 +66,12 @@ pub fn parse_command(
         let (name, inline) = split_option(t).ok_or_else(|| err(t, ErrorKind::Unexpected))?;
         let inverted = invert.take().is_some();
         let resolved = match name {
-            OptName::Short(c) if SHORT.contains(c) => Resolved::Base(c),
+            OptName::Short(c) if in_set(SHORT_SET, c) => Resolved::Base(c),
             OptName::Short(_) => return Err(err(t, ErrorKind::UnknownOption)),
-            OptName::Long(n) => resolve_long(&n, &mut rule, t).map_err(|k| err(t, k))?,
+            OptName::Long(n) => resolve_long(n, &mut rule, t).map_err(|k| err(t, k))?,
         };
         match resolved {
-            Resolved::Base(c) if COMMANDS.contains(c) => {
+            Resolved::Base(c) if in_set(COMMAND_SET, c) => {
                 if inverted {
                     return Err(err(t, ErrorKind::BadInvert));
                 }
@@ -62,7 +85,7 @@ pub fn parse_command(
                 let args = command_args(c, t, inline, toks, &mut i, line)?;
                 cmd = Some((c, t.clone(), args));
             }
-            Resolved::Base(c) if HEADER.contains(c) => {
+            Resolved::Base(c) if in_set(HEADER_SET, c) => {
                 let n = if c == 'c' { 2 } else { 1 };
                 let args = take_args(toks, &mut i, t, inline, n, line)?;
                 rule.header_opt(c, t, &args, inverted)?;
@@ -140,14 +163,14 @@ fn is_arg(t: &Token) -> bool {
 }
 
 /// An option as written: `-x` or `--name`.
-enum OptName {
+enum OptName<'t> {
     Short(char),
-    Long(String),
+    Long(&'t str),
 }
 
 /// Splits an option token into its name and an attached argument (`--name=value`, or
 /// `-AINPUT` for commands, the only short options iptables 1.8.9 takes attached).
-fn split_option(t: &Token) -> Option<(OptName, Option<Token>)> {
+fn split_option(t: &Token) -> Option<(OptName<'_>, Option<Token>)> {
     let inline = |text: &str, skip: usize| Token {
         text: text.to_string(),
         col: t.col + skip,
@@ -155,11 +178,8 @@ fn split_option(t: &Token) -> Option<(OptName, Option<Token>)> {
     };
     if let Some(long) = t.text.strip_prefix("--") {
         return Some(match long.split_once('=') {
-            Some((n, v)) => (
-                OptName::Long(n.into()),
-                Some(inline(v, n.chars().count() + 3)),
-            ),
-            None => (OptName::Long(long.into()), None),
+            Some((n, v)) => (OptName::Long(n), Some(inline(v, n.chars().count() + 3))),
+            None => (OptName::Long(long), None),
         });
     }
     let mut chars = t.text.strip_prefix('-')?.chars();
@@ -174,16 +194,38 @@ fn split_option(t: &Token) -> Option<(OptName, Option<Token>)> {
     Some((OptName::Short(c), Some(inline(rest, 2))))
 }
 
-fn take_args(
-    toks: &[Token],
+fn take_args<'t>(
+    toks: &'t [Token],
     i: &mut usize,
     opt: &Token,
     inline: Option<Token>,
     n: usize,
     line: usize,
-) -> Result<Vec<Token>, SyntaxError> {
-    let mut args: Vec<Token> = inline.into_iter().collect();
-    if n == 0 && !args.is_empty() {
+) -> Result<Cow<'t, [Token]>, SyntaxError> {
+    let missing = || {
+        SyntaxError::new(
+            line,
+            opt.col,
+            &opt.text,
+            ErrorKind::MissingArgument(if n == 2 {
+                "two arguments"
+            } else {
+                "an argument"
+            }),
+        )
+    };
+    let Some(inline) = inline else {
+        // The arguments are the next tokens as they stand: borrowed, not copied.
+        let start = *i;
+        while *i - start < n {
+            toks.get(*i)
+                .filter(|t| *i == start || is_arg(t))
+                .ok_or_else(missing)?;
+            *i += 1;
+        }
+        return Ok(Cow::Borrowed(&toks[start..*i]));
+    };
+    if n == 0 {
         return Err(SyntaxError::new(
             line,
             opt.col,
@@ -191,28 +233,13 @@ fn take_args(
             ErrorKind::Unexpected,
         ));
     }
+    let mut args = vec![inline];
     while args.len() < n {
-        let next = toks.get(*i).filter(|t| args.is_empty() || is_arg(t));
-        match next {
-            Some(t) => {
-                args.push(t.clone());
-                *i += 1;
-            }
-            None => {
-                return Err(SyntaxError::new(
-                    line,
-                    opt.col,
-                    &opt.text,
-                    ErrorKind::MissingArgument(if n == 2 {
-                        "two arguments"
-                    } else {
-                        "an argument"
-                    }),
-                ))
-            }
-        }
+        let next = toks.get(*i).filter(|t| is_arg(t)).ok_or_else(missing)?;
+        args.push(next.clone());
+        *i += 1;
     }
-    Ok(args)
+    Ok(Cow::Owned(args))
 }
 
 fn build(
@@ -320,4 +347,18 @@ fn check_iface_direction(
         c,
         ErrorKind::WrongChain(why),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_sets_hold_exactly_their_letters() {
+        for c in (0..0x3000).filter_map(char::from_u32) {
+            assert_eq!(in_set(SHORT_SET, c), SHORT.contains(c), "{c:?}");
+            assert_eq!(in_set(COMMAND_SET, c), COMMANDS.contains(c), "{c:?}");
+            assert_eq!(in_set(HEADER_SET, c), HEADER.contains(c), "{c:?}");
+        }
+    }
 }

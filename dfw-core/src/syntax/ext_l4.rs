@@ -226,6 +226,17 @@ fn fill<T: Clone>(into: &mut Option<T>, from: &Option<T>) {
 /// iptables-nft 1.8.9 reads them back from the kernel; matches that set the same option are
 /// left apart.
 pub fn merge_native(matches: Vec<Match>) -> Vec<Match> {
+    let tcp = matches
+        .iter()
+        .filter(|m| matches!(m, Match::Tcp(t) if tcp_native(t)))
+        .count();
+    let udp = matches
+        .iter()
+        .filter(|m| matches!(m, Match::Udp(u) if !u.is_empty()))
+        .count();
+    if tcp <= 1 && udp <= 1 {
+        return matches; // nothing to merge: kept as they are, not copied
+    }
     let mut out: Vec<Match> = Vec::with_capacity(matches.len());
     let (mut tcp_at, mut udp_at) = (None, None);
     for m in matches {

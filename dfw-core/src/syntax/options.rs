@@ -85,12 +85,11 @@ impl Resolved {
 }
 
 fn find(name: &str, rule: &RuleState) -> Result<Option<Resolved>, ErrorKind> {
-    let exts = rule.ext_options();
     if let Some((_, c)) = LONG.iter().find(|(n, _)| *n == name) {
         return Ok(Some(Resolved::Base(*c)));
     }
-    if let Some((o, s)) = exts.iter().find(|(_, s)| s.name == name) {
-        return Ok(Some(Resolved::Ext(*o, s)));
+    if let Some((o, s)) = rule.ext_options().find(|(_, s)| s.name == name) {
+        return Ok(Some(Resolved::Ext(o, s)));
     }
     let mut hits: Vec<Resolved> = LONG
         .iter()
@@ -98,9 +97,9 @@ fn find(name: &str, rule: &RuleState) -> Result<Option<Resolved>, ErrorKind> {
         .map(|(_, c)| Resolved::Base(*c))
         .collect();
     hits.extend(
-        exts.iter()
+        rule.ext_options()
             .filter(|(_, s)| s.name.starts_with(name))
-            .map(|(o, s)| Resolved::Ext(*o, s)),
+            .map(|(o, s)| Resolved::Ext(o, s)),
     );
     match hits.as_slice() {
         [] => Ok(None),

@@ -205,7 +205,7 @@ impl RuleState {
 
     /// Every extension option in the order getopt sees them: the target's, then the
     /// matches', newest first.
-    pub fn ext_options(&self) -> Vec<(Owner, &'static OptSpec)> {
+    pub fn ext_options(&self) -> impl Iterator<Item = (Owner, &'static OptSpec)> + '_ {
         let target = self
             .target
             .iter()
@@ -216,7 +216,7 @@ impl RuleState {
                 .iter()
                 .map(move |s| (Owner::Match(i), s))
         });
-        target.chain(matches).collect()
+        target.chain(matches)
     }
 
     /// Loads the match of the `-p` protocol (once per rule), as iptables does for an option

@@ -167,12 +167,14 @@ impl RestoreScript {
                 let name = rest.split([' ', '\t']).next().unwrap_or("");
                 let table =
                     TableName::parse(name).ok_or_else(|| err(2, name, ErrorKind::UnknownTable))?;
+                // Sized once for the block's lines: no regrowth (and recopy) of the commands.
+                let lines = block_lines(text, raw);
                 open = Some(TableBlock {
                     table,
                     line: line_no,
                     chain_decls: Vec::new(),
-                    commands: Vec::new(),
-                    order: Vec::new(),
+                    commands: Vec::with_capacity(lines),
+                    order: Vec::with_capacity(lines),
                 });
                 continue;
             }
@@ -207,6 +209,22 @@ impl RestoreScript {
         Ok(RestoreScript { family, tables })
     }
 }
+
+/// How many lines follow `line` (a slice of `text`) up to the next `COMMIT` line, at most
+/// [`RESERVE_MAX`]: an upper bound on the commands of the block it opens.
+fn block_lines(text: &str, line: &str) -> usize {
+    let start = (line.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let rest = text.get(start..).unwrap_or("");
+    let end = rest.find("\nCOMMIT").unwrap_or(rest.len());
+    let lines = rest.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    lines.min(RESERVE_MAX)
+}
+
+/// Most commands reserved ahead for one block (a file of comments must not reserve much).
+const RESERVE_MAX: usize = 1 << 16;
 
 fn first_word(line: &str) -> &str {
     line.split([' ', '\t']).next().unwrap_or(line)

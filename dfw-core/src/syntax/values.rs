@@ -82,13 +82,9 @@ pub fn port_range(text: &str) -> Result<PortRange, ErrorKind> {
 /// `xtables_numeric_to_ipaddr`: dotted quad, each part base-0, missing parts are zero
 /// (`10` is `10.0.0.0`, `10.1` is `10.1.0.0`).
 pub fn ipv4_autocomplete(text: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = text.split('.').collect();
-    if parts.is_empty() || parts.len() > 4 {
-        return None;
-    }
     let mut bytes = [0u8; 4];
-    for (i, p) in parts.iter().enumerate() {
-        bytes[i] = strtoui(p, 255)? as u8;
+    for (i, p) in text.split('.').enumerate() {
+        *bytes.get_mut(i)? = strtoui(p, 255)? as u8;
     }
     Some(Ipv4Addr::from(bytes))
 }

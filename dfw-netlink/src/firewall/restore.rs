@@ -274,7 +274,9 @@ fn strip(r: &Rule, opts: RestoreOptions) -> Rule {
 }
 
 /// The script line that produced the rejected step, best effort.
-fn line_of(script: &RestoreScript, cs: &ChangeSet, e: &FirewallError) -> Option<usize> {
+/// The script line behind `e`; `model` is the ruleset the failed attempt planned towards (its
+/// chains hold the rules of the change set, at the same positions).
+fn line_of(script: &RestoreScript, model: Option<&Ruleset>, e: &FirewallError) -> Option<usize> {
     let (table, chain, kind) = match e {
         FirewallError::Rejected { step, .. } => {
             (step.table, step.chain.clone()?, step.kind.clone())
@@ -299,11 +301,10 @@ fn line_of(script: &RestoreScript, cs: &ChangeSet, e: &FirewallError) -> Option<
     };
     let blocks = script.tables.iter().filter(|b| b.table == table);
     let rule = match kind {
-        StepKind::InsertRule { position } | StepKind::ReplaceRule { position, .. } => cs
-            .chains
-            .iter()
-            .find(|t| t.table == table && t.chain.as_str() == chain)
-            .and_then(|t| t.rules.get(position.checked_sub(1)?)),
+        StepKind::InsertRule { position } | StepKind::ReplaceRule { position, .. } => model
+            .and_then(|m| m.table(table))
+            .and_then(|t| t.chain(&chain))
+            .and_then(|c| c.rules.get(position.checked_sub(1)?)),
         _ => None,
     };
     let mut first_mention = None;
@@ -360,7 +361,9 @@ impl<T: Transport> Firewall<T> {
         let family = script.family;
         let tables = named_tables(script);
         let mut script_error = None;
-        let mut last = ChangeSet::default();
+        // The model of the last attempt, kept (not a copy of its change set) to name the line
+        // of a rejected rule.
+        let mut last = None;
         let result = self.commit_loop(opts.test_only, |t| {
             let state = read(t, family, &Scope::Tables(&tables))?;
             let (mut model, opaque) = to_model(family, &state);
@@ -373,14 +376,14 @@ impl<T: Transport> Firewall<T> {
                 return Ok((Vec::new(), ChangeSet::default()));
             }
             let cs = changes_for(script, opts, &state, &model, &opaque)?;
-            last = cs.clone();
+            last = Some(model);
             Ok((state, cs))
         });
         if let Some(e) = script_error {
             return Err(RestoreError::Script(e));
         }
         result.map_err(|source| RestoreError::Firewall {
-            line: line_of(script, &last, &source),
+            line: line_of(script, last.as_ref(), &source),
             source,
         })
     }

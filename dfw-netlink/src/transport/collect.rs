@@ -32,12 +32,14 @@ pub struct BatchOutcome {
     pub batch_time: std::time::Duration,
 }
 
-/// Collects the replies to one dump (`NLM_F_DUMP`, ends with `NLMSG_DONE`) or one single get
-/// sent with `NLM_F_ACK` (ends with the ACK).
+/// Collects the replies to one dump (`NLM_F_DUMP`, ends with `NLMSG_DONE`), one single get
+/// sent with `NLM_F_ACK` (ends with the ACK), or one single get sent without it (ends with its
+/// one reply message or an error; see [`DumpCollector::single_reply`]).
 #[derive(Debug)]
 pub struct DumpCollector {
     seq: u32,
     is_dump: bool,
+    single: bool,
     request_type: u16,
     messages: Vec<Vec<u8>>,
     interrupted: bool,
@@ -52,11 +54,22 @@ impl DumpCollector {
         DumpCollector {
             seq,
             is_dump,
+            single: false,
             request_type,
             messages: Vec::new(),
             interrupted: false,
             error: None,
             done: false,
+        }
+    }
+
+    /// Expects the one reply message to a single get `seq` of type `request_type` sent
+    /// *without* `NLM_F_ACK` (GETGEN): the kernel answers with exactly one message or an
+    /// error, so no ACK needs to be read.
+    pub fn single_reply(seq: u32, request_type: u16) -> Self {
+        DumpCollector {
+            single: true,
+            ..Self::new(seq, false, request_type)
         }
     }
 
@@ -99,6 +112,7 @@ impl DumpCollector {
                     msg.extend_from_slice(&h_bytes(&h));
                     msg.extend_from_slice(body);
                     self.messages.push(msg);
+                    self.done |= self.single;
                 }
             }
         }

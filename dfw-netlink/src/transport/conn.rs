@@ -2,9 +2,11 @@
 //! datagram I/O ([`DatagramIo`]): the real [`super::NetlinkSocket`], or a recorded/scripted
 //! kernel in tests.
 //!
-//! Contract: every exchange first discards stale queued replies, then sends (a batch in exactly
-//! one datagram, i.e. one `sendmsg`), then reads until the exchange is provably complete, or a
-//! timeout, never longer. Replies are matched by sequence number.
+//! Contract: every exchange first discards stale queued replies (unless the previous exchange
+//! ran to its provable end, which leaves nothing queued), then sends (a batch in exactly one
+//! datagram, i.e. one `sendmsg`), then reads until the exchange is provably complete, or a
+//! timeout, never longer. Replies are matched by sequence number. GETGEN is sent without
+//! `NLM_F_ACK`: its NEWGEN (or an error) ends it, as for the batch fence.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use super::collect::{BatchCollector, BatchOutcome, DumpCollector};
 use super::error::TransportError;
 use super::inspect::inspect_batch;
 use super::reply::{getgen_request, is_newgen, parse_newgen};
-use crate::wire::consts::{NLM_F_ACK, NLM_F_DUMP};
+use crate::wire::consts::{nft_msg, NFT_MSG_GETGEN, NLM_F_ACK, NLM_F_DUMP};
 use crate::wire::{split_messages, NlMsgHeader};
 
 /// What dfw needs from the kernel's nf_tables netlink interface. Implemented by [`Conn`];
@@ -78,12 +80,18 @@ pub trait DatagramIo {
 pub struct Conn<I> {
     io: I,
     seq: u32,
+    /// True when the last exchange read everything it caused, so nothing stale is queued.
+    clean: bool,
 }
 
 impl<I: DatagramIo> Conn<I> {
     /// Wraps `io`; sequence numbers start at 1.
     pub fn new(io: I) -> Self {
-        Conn { io, seq: 1 }
+        Conn {
+            io,
+            seq: 1,
+            clean: false,
+        }
     }
 
     /// The underlying I/O.
@@ -107,8 +115,12 @@ impl<I: DatagramIo> Conn<I> {
         first
     }
 
-    /// Discards replies left over from an earlier, abandoned exchange.
+    /// Discards replies left over from an earlier, abandoned exchange (none after an exchange
+    /// that completed). Marks the connection busy until [`Conn::completed`].
     fn drain(&mut self) -> Result<(), TransportError> {
+        if std::mem::take(&mut self.clean) {
+            return Ok(());
+        }
         loop {
             match self.io.recv(false) {
                 Ok(Some(_)) => {}
@@ -117,6 +129,11 @@ impl<I: DatagramIo> Conn<I> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Records that the current exchange read up to its provable end.
+    fn completed(&mut self) {
+        self.clean = true;
     }
 
     /// Receives one datagram for the exchange `seq`, mapping timeout and ENOBUFS.
@@ -135,10 +152,17 @@ impl<I: DatagramIo> Conn<I> {
 
 impl<I: DatagramIo> Transport for Conn<I> {
     fn generation(&mut self) -> Result<u32, TransportError> {
-        let (seq, replies) = self.exchange(&getgen_request(0))?;
-        for r in &replies {
-            for m in split_messages(r) {
-                let (h, body) = m?;
+        let seq = self.alloc_seqs(1);
+        self.drain()?;
+        self.io.send(&getgen_request(seq))?;
+        let mut c = DumpCollector::single_reply(seq, nft_msg(NFT_MSG_GETGEN));
+        while !c.is_done() {
+            let d = self.next(seq, "request")?;
+            c.absorb(d)?;
+        }
+        self.completed();
+        for m in c.finish()? {
+            if let Some(Ok((h, body))) = split_messages(&m).next() {
                 if is_newgen(&h) {
                     return Ok(parse_newgen(body)?);
                 }
@@ -167,6 +191,7 @@ impl<I: DatagramIo> Transport for Conn<I> {
             let d = self.next(fence, "batch")?;
             c.absorb(d)?;
         }
+        self.completed();
         let mut outcome = c.finish()?;
         outcome.batch_time = start.elapsed();
         Ok(outcome)
@@ -201,6 +226,7 @@ impl<I: DatagramIo> Conn<I> {
             let d = self.next(seq, during)?;
             c.absorb(d)?;
         }
+        self.completed();
         Ok((seq, c.finish()?))
     }
 }

@@ -156,6 +156,6 @@ impl EventSocket {
     }
 
     fn set_int(&self, level: i32, opt: i32, val: i32) -> Result<(), TransportError> {
-        super::socket::set_int(self.fd.as_fd(), level, opt, val)
+        super::sockopt::set_int(self.fd.as_fd(), level, opt, val)
     }
 }

@@ -48,6 +48,8 @@ mod reply;
 mod retry;
 #[allow(unsafe_code)]
 mod socket;
+#[allow(unsafe_code)]
+mod sockopt;
 #[cfg(feature = "test-support")]
 #[allow(unsafe_code)]
 pub mod testkit;

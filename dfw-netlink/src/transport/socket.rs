@@ -5,7 +5,10 @@
 //! buffers are raised (with `SO_SNDBUFFORCE` when privileged, else `SO_SNDBUF`) so one batch
 //! of any size the kernel accepts goes out in one `sendmsg`; receive buffers likewise, so the
 //! replies to a 100,000-message batch are not dropped. Receiving never blocks past the timeout;
-//! a receive-queue overrun surfaces as `ENOBUFS`. Every `unsafe` block is a plain libc call on
+//! a receive-queue overrun surfaces as `ENOBUFS`, and so does a datagram larger than the
+//! receive buffer (it is gone once received; the buffer then grows for the re-read). Each
+//! datagram costs one `recvfrom` into one reused buffer (a `poll` only when none is queued);
+//! the buffer sizes the kernel granted are remembered, so a batch costs no `getsockopt`. Every `unsafe` block is a plain libc call on
 //! the owned fd and local, correctly sized buffers.
 
 use std::mem::{size_of, zeroed};
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::conn::{Conn, DatagramIo};
 use super::error::{last_errno, TransportError};
+use super::sockopt::{get_int, raise_buffer, set_int};
 use crate::wire::consts::NETLINK_NETFILTER;
 
 /// `NETLINK_EXT_ACK`: ask for extended-ack TLVs (text reason, bad attribute offset).
@@ -33,6 +37,11 @@ pub struct NetlinkSocket {
     fd: OwnedFd,
     portid: u32,
     buf: Vec<u8>,
+    recv_buffer: usize,
+    /// `SO_SNDBUF` / `SO_RCVBUF` as last read back from the kernel (0: not known). Only this
+    /// socket's own `setsockopt` calls change them, so a batch needs no `getsockopt`.
+    sndbuf: usize,
+    rcvbuf: usize,
     timeout: Duration,
     min_rcvbuf: usize,
     rcvbuf_per_message: usize,
@@ -41,8 +50,11 @@ pub struct NetlinkSocket {
 impl NetlinkSocket {
     /// How long a receive waits for the kernel by default.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-    /// Initial size of the user-space receive buffer (grows when a datagram is larger).
-    pub const RECV_BUFFER: usize = 1 << 20;
+    /// Size of the user-space receive buffer, allocated at the first receive and reused: twice
+    /// the largest datagram Linux builds for a netlink dump (it caps dump datagrams at 32 KiB
+    /// whatever the reader's buffer). A larger datagram (an uncapped error on an old kernel)
+    /// is reported as lost replies (`ENOBUFS`) and the buffer grows to hold its re-read.
+    pub const RECV_BUFFER: usize = 64 << 10;
     /// Receive buffer asked for at open.
     pub const MIN_RCVBUF: usize = 8 << 20;
 
@@ -105,10 +117,13 @@ impl NetlinkSocket {
         if rc < 0 {
             return Err(TransportError::last_os("getsockname"));
         }
-        let s = NetlinkSocket {
+        let mut s = NetlinkSocket {
             fd,
             portid: bound.nl_pid,
-            buf: vec![0; Self::RECV_BUFFER],
+            buf: Vec::new(),
+            recv_buffer: Self::RECV_BUFFER,
+            sndbuf: 0,
+            rcvbuf: 0,
             timeout: Self::DEFAULT_TIMEOUT,
             min_rcvbuf: Self::MIN_RCVBUF,
             rcvbuf_per_message: RCVBUF_PER_MESSAGE,
@@ -116,8 +131,25 @@ impl NetlinkSocket {
         // Best effort: kernels before 4.12 lack EXT_ACK; errors are then just less detailed.
         let _ = s.set_int(libc::SOL_NETLINK, NETLINK_EXT_ACK, 1);
         let _ = s.set_int(libc::SOL_NETLINK, NETLINK_CAP_ACK, 1);
-        s.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, Self::MIN_RCVBUF)?;
+        s.rcvbuf = s.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, Self::MIN_RCVBUF, 0)?;
         Ok(s)
+    }
+
+    /// A socket over any datagram fd with a `recv_buffer`-byte receive buffer, for tests of
+    /// the receive path without a kernel.
+    #[cfg(test)]
+    pub(super) fn over_fd(fd: OwnedFd, recv_buffer: usize) -> Self {
+        NetlinkSocket {
+            fd,
+            portid: 0,
+            buf: Vec::new(),
+            recv_buffer,
+            sndbuf: 0,
+            rcvbuf: 0,
+            timeout: Duration::from_millis(100),
+            min_rcvbuf: Self::MIN_RCVBUF,
+            rcvbuf_per_message: RCVBUF_PER_MESSAGE,
+        }
     }
 
     /// The port id the kernel gave this socket.
@@ -151,6 +183,7 @@ impl NetlinkSocket {
         {
             self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUF, val)?;
         }
+        self.rcvbuf = 0;
         Ok(())
     }
 
@@ -175,37 +208,17 @@ impl NetlinkSocket {
     }
 
     fn get_int(&self, opt: i32) -> Result<usize, TransportError> {
-        let mut val: i32 = 0;
-        let mut len = size_of::<i32>() as libc::socklen_t;
-        // SAFETY: `val` and `len` are valid for writes of the sizes given.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&mut val as *mut i32).cast(),
-                &mut len,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("getsockopt"));
-        }
-        Ok(val.max(0) as usize)
+        get_int(self.fd.as_fd(), opt)
     }
 
-    /// Raises a socket buffer to at least `want` bytes if it is smaller: the `force` option
-    /// (needs CAP_NET_ADMIN) first, then the capped `plain` one. Returns the size granted.
-    fn raise_buffer(&self, force: i32, plain: i32, want: usize) -> Result<usize, TransportError> {
-        let have = self.get_int(plain)?;
-        if have >= want {
-            return Ok(have);
-        }
-        // The kernel doubles the value it is given (bookkeeping overhead).
-        let val = want.div_ceil(2).min(i32::MAX as usize / 2) as i32;
-        if self.set_int(libc::SOL_SOCKET, force, val).is_err() {
-            self.set_int(libc::SOL_SOCKET, plain, val)?;
-        }
-        self.get_int(plain)
+    fn raise_buffer(
+        &self,
+        force: i32,
+        plain: i32,
+        want: usize,
+        known: usize,
+    ) -> Result<usize, TransportError> {
+        raise_buffer(self.fd.as_fd(), force, plain, want, known)
     }
 
     /// Waits until the socket is readable or `deadline` passes; false on timeout.
@@ -229,33 +242,28 @@ impl NetlinkSocket {
         }
     }
 
-    /// `recv`/`recvfrom` with `MSG_DONTWAIT`; `Ok(None)` for EAGAIN, retries EINTR.
-    fn recv_raw(
-        &mut self,
-        flags: i32,
-        from: Option<&mut u32>,
-    ) -> Result<Option<usize>, TransportError> {
+    /// `recvfrom` into the buffer's capacity with `MSG_DONTWAIT`: the returned size (the
+    /// datagram's real size with `MSG_TRUNC`) and the sender's port id; `Ok(None)` for EAGAIN,
+    /// retries EINTR. The buffer's length is left to the caller.
+    fn recv_raw(&mut self, flags: i32) -> Result<Option<(usize, u32)>, TransportError> {
         // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
         let mut addr: libc::sockaddr_nl = unsafe { zeroed() };
-        let mut alen = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
         loop {
-            // SAFETY: `buf` is valid for writes of `buf.len()` bytes; `addr`/`alen` are valid
-            // for writes of their sizes.
+            let mut alen = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            // SAFETY: `buf` is valid for writes of `buf.capacity()` bytes; `addr`/`alen` are
+            // valid for writes of their sizes.
             let n = unsafe {
                 libc::recvfrom(
                     self.fd.as_raw_fd(),
                     self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
+                    self.buf.capacity(),
                     flags | libc::MSG_DONTWAIT,
                     (&mut addr as *mut libc::sockaddr_nl).cast(),
                     &mut alen,
                 )
             };
             if n >= 0 {
-                if let Some(pid) = from {
-                    *pid = addr.nl_pid;
-                }
-                return Ok(Some(n as usize));
+                return Ok(Some((n as usize, addr.nl_pid)));
             }
             match last_errno() {
                 libc::EINTR => continue,
@@ -311,29 +319,39 @@ impl DatagramIo for NetlinkSocket {
     }
 
     fn recv(&mut self, wait: bool) -> Result<Option<&[u8]>, TransportError> {
+        if self.buf.capacity() < self.recv_buffer {
+            // Never zero-filled: the kernel writes what is read, so untouched pages stay
+            // unfaulted.
+            self.buf = Vec::with_capacity(self.recv_buffer);
+        }
         let deadline = Instant::now() + self.timeout;
         loop {
-            if wait && !self.wait_readable(deadline)? {
-                return Ok(None);
-            }
-            // Peek for the datagram's real size (MSG_TRUNC), grow the buffer, then take it.
-            let Some(size) = self.recv_raw(libc::MSG_PEEK | libc::MSG_TRUNC, None)? else {
+            // One receive per datagram: MSG_TRUNC makes the kernel return the datagram's real
+            // size, so a datagram larger than the buffer is detected, never silently cut.
+            let Some((n, from)) = self.recv_raw(libc::MSG_TRUNC)? else {
                 if wait {
+                    if !self.wait_readable(deadline)? {
+                        return Ok(None);
+                    }
                     continue;
                 }
                 return Ok(None);
             };
-            if size > self.buf.len() {
-                self.buf.resize(size, 0);
+            if n > self.buf.capacity() {
+                // Gone from the queue: grow so that the re-read the caller must do fits.
+                self.recv_buffer = n;
+                return Err(TransportError::Sys {
+                    op: "recv (datagram larger than the receive buffer)",
+                    errno: libc::ENOBUFS,
+                });
             }
-            let mut from = 0;
-            let Some(n) = self.recv_raw(0, Some(&mut from))? else {
-                continue;
-            };
             if from != 0 {
                 continue; // not from the kernel: ignore
             }
-            return Ok(Some(&self.buf[..n]));
+            // SAFETY: `recvfrom` wrote `n` bytes (n <= capacity, checked above) at the start
+            // of the buffer, so they are initialized.
+            unsafe { self.buf.set_len(n) };
+            return Ok(Some(&self.buf));
         }
     }
 
@@ -343,7 +361,9 @@ impl DatagramIo for NetlinkSocket {
 
     fn prepare_batch(&mut self, len: usize, messages: usize) -> Result<(), TransportError> {
         let want = len + SEND_SLACK + 4096;
-        let granted = self.raise_buffer(libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, want)?;
+        let granted =
+            self.raise_buffer(libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, want, self.sndbuf)?;
+        self.sndbuf = granted;
         if granted < len + SEND_SLACK {
             return Err(TransportError::BatchTooLarge {
                 len,
@@ -353,7 +373,7 @@ impl DatagramIo for NetlinkSocket {
         let rcv = messages
             .saturating_mul(self.rcvbuf_per_message)
             .clamp(self.min_rcvbuf.min(RCVBUF_MAX), RCVBUF_MAX);
-        self.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, rcv)?;
+        self.rcvbuf = self.raise_buffer(libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, rcv, self.rcvbuf)?;
         Ok(())
     }
 }
@@ -374,27 +394,4 @@ fn kernel_addr() -> libc::sockaddr_nl {
     let mut a: libc::sockaddr_nl = unsafe { zeroed() };
     a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
     a
-}
-
-/// `setsockopt` of one `c_int` on a netlink socket (shared with the event socket).
-pub(super) fn set_int(
-    fd: std::os::fd::BorrowedFd<'_>,
-    level: i32,
-    opt: i32,
-    val: i32,
-) -> Result<(), TransportError> {
-    // SAFETY: `val` is a valid c_int and the length passed is its size; `fd` is open.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            opt,
-            (&val as *const i32).cast(),
-            size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(TransportError::last_os("setsockopt"));
-    }
-    Ok(())
 }

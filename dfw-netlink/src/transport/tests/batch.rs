@@ -3,12 +3,44 @@
 use super::*;
 
 #[test]
-fn generation_sends_getgen_with_ack_and_reads_newgen() {
+fn generation_sends_getgen_without_ack_and_reads_newgen() {
     let (mut c, _) = conn(7);
     assert_eq!(c.generation().unwrap(), 7);
     let sent = headers(&c.io().sent[0]);
     assert_eq!(sent[0].kind, nft_msg(NFT_MSG_GETGEN));
-    assert_eq!(sent[0].flags, NLM_F_REQUEST | NLM_F_ACK);
+    assert_eq!(
+        sent[0].flags, NLM_F_REQUEST,
+        "no ACK to wait for: NEWGEN ends it"
+    );
+    // The NEWGEN was the exchange's end: nothing is left queued.
+    assert!(c.io_mut().recv(false).unwrap().is_none());
+}
+
+#[test]
+fn refused_getgen_is_a_kernel_error() {
+    let mut c = Conn::new(ScriptedIo::new(|d| {
+        let h = headers(d)[0];
+        vec![Ok(error_reply(h.seq, libc::EPERM, h.kind, None))]
+    }));
+    let err = c.generation().unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Kernel(k) if k.errno == libc::EPERM),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn replies_left_by_an_abandoned_exchange_are_drained_before_the_next() {
+    let g = Arc::new(AtomicU32::new(5));
+    let mut c = Conn::new(kernel(g));
+    assert_eq!(c.generation().unwrap(), 5);
+    // A reply lost in transit (ENOBUFS) abandons the exchange...
+    c.io_mut().preload(Err(libc::ENOBUFS));
+    let err = c.send_batch(&batch(5, &[NFT_MSG_NEWTABLE], 0)).unwrap_err();
+    assert!(matches!(err, TransportError::RepliesLost { .. }), "{err:?}");
+    // ...whose replies are still queued: the next exchange discards them first.
+    assert_eq!(c.generation().unwrap(), 6);
+    assert!(c.io_mut().recv(false).unwrap().is_none());
 }
 
 #[test]

@@ -8,6 +8,8 @@ mod dump;
 mod fuzz;
 mod recorded;
 mod retry;
+#[allow(unsafe_code)]
+mod socket;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
