@@ -188,7 +188,7 @@ impl<T: Transport> Firewall<T> {
             _ => (read_for(&mut self.transport, changes)?, HashSet::new()),
         };
         let plan = make_plan(&state, changes)?;
-        let (report, handles) = self.send_plan(plan, genid, attempts, true)?;
+        let (report, handles) = self.send_plan(plan, changes, genid, attempts, true)?;
         let certain = if report.committed {
             report.generation == next_generation(genid)
         } else {
@@ -273,10 +273,11 @@ impl<T: Transport> Firewall<T> {
         let (state, changes) = prepare(&mut self.transport)?;
         let plan = make_plan(&state, &changes)?;
         if dry_run {
-            build_batch(&plan, genid, 1, false)?;
+            build_batch(&plan, &changes, genid, 1, false)?;
             return self.unchanged(plan, genid, attempts);
         }
-        self.send_plan(plan, genid, attempts, false).map(|(r, _)| r)
+        self.send_plan(plan, &changes, genid, attempts, false)
+            .map(|(r, _)| r)
     }
 
     /// The report of an attempt that sends nothing, after checking the generation held.
@@ -303,6 +304,7 @@ impl<T: Transport> Firewall<T> {
     fn send_plan(
         &mut self,
         plan: Plan,
+        changes: &ChangeSet,
         genid: u32,
         attempts: u32,
         echo: bool,
@@ -311,7 +313,7 @@ impl<T: Transport> Firewall<T> {
             return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }
         let seq = self.batch_seq();
-        let batch = build_batch(&plan, genid, seq, echo)?;
+        let batch = build_batch(&plan, changes, genid, seq, echo)?;
         let step = |seq: u32| -> Option<&Step> {
             match batch.part(seq)? {
                 crate::nft::BatchPart::Message(s) => Some(s),

@@ -83,7 +83,7 @@ impl StateCache {
         for (f, t, c) in named(changes) {
             covered.insert((f, t, c.to_string()));
         }
-        for cp in &plan.chains {
+        for (cp, target) in plan.chains.iter().zip(&changes.chains) {
             if cp.is_noop() {
                 continue;
             }
@@ -125,7 +125,7 @@ impl StateCache {
             if let (Some(p), Some(base)) = (cp.set_policy, chain.base.as_mut()) {
                 base.policy = Some(p);
             }
-            chain.rules = edit_rules(std::mem::take(&mut chain.rules), cp, handles)?;
+            chain.rules = edit_rules(std::mem::take(&mut chain.rules), cp, &target.rules, handles)?;
             table.chains.push(chain);
             table.sort_chains();
         }
@@ -142,10 +142,12 @@ impl StateCache {
     }
 }
 
-/// The chain's rules after its deletions and insertions (kept rules keep their order).
+/// The chain's rules after its deletions and insertions (kept rules keep their order);
+/// `wanted` are the rules of the change set entry `cp` plans.
 fn edit_rules(
     old: Vec<KernelRule>,
     cp: &super::plan::ChainPlan,
+    wanted: &[dfw_core::model::Rule],
     handles: &HashMap<(Family, TableName, String, usize), u64>,
 ) -> Option<Vec<KernelRule>> {
     let deleted: HashSet<u64> = cp
@@ -160,7 +162,9 @@ fn edit_rules(
         .ops
         .iter()
         .filter_map(|op| match op {
-            RuleOp::Insert { position, rule, .. } => Some((*position, &**rule)),
+            RuleOp::Insert { position, .. } => {
+                Some((*position, wanted.get(position.checked_sub(1)?)?))
+            }
             RuleOp::Delete { .. } => None,
         })
         .collect();

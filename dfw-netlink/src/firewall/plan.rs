@@ -8,6 +8,12 @@
 //! `NLM_F_APPEND`); a run at the head, before the first kept handle `N`, is sent in order,
 //! each "before `N`" (POSITION without `NLM_F_APPEND`); with no kept rule at all, new rules
 //! are appended in order. So the chain ends up exactly as wanted whatever the deletions.
+//!
+//! A plan refers to the change set it was made from instead of copying its rules:
+//! [`Plan::chains`] has one entry per [`ChangeSet::chains`] entry, in the same order, and an
+//! insertion names its rule by its 1-based position in that entry's `rules`
+//! ([`Plan::inserted_rule`]). Planning copies no rule, so its memory does not grow with the
+//! rules' size.
 
 use std::collections::HashSet;
 
@@ -38,14 +44,13 @@ pub enum RuleOp {
         /// 1-based position in the chain as read.
         position: usize,
     },
-    /// Insert a wanted rule.
+    /// Insert a wanted rule: the rule at `position` of the chain's wanted rules in the change
+    /// set the plan was made from (see [`Plan::inserted_rule`]).
     Insert {
         /// 1-based position in the wanted rules.
         position: usize,
         /// Where it is placed.
         place: Place,
-        /// The rule.
-        rule: Box<Rule>,
     },
 }
 
@@ -89,7 +94,8 @@ impl ChainPlan {
 pub struct Plan {
     /// Tables sent with create-if-missing (those where a chain is created), in order.
     pub tables: Vec<(Family, TableName)>,
-    /// Per wanted chain (no-op chains included), in the change set's order.
+    /// Per wanted chain (no-op chains included), in the change set's order: entry `i` plans
+    /// `changes.chains[i]`.
     pub chains: Vec<ChainPlan>,
     /// User chains deleted (with their rules), after every rule operation.
     pub delete_chains: Vec<(Family, TableName, String)>,
@@ -99,6 +105,26 @@ impl Plan {
     /// True when the batch would be empty.
     pub fn is_empty(&self) -> bool {
         self.delete_chains.is_empty() && self.chains.iter().all(ChainPlan::is_noop)
+    }
+
+    /// The rule an insertion at 1-based `position` of the plan's chain `chain` (an index into
+    /// [`Plan::chains`]) sends, taken from `changes`, the change set the plan was made from;
+    /// `None` when `changes` does not have it (a plan paired with another change set).
+    pub fn inserted_rule<'c>(
+        &self,
+        changes: &'c ChangeSet,
+        chain: usize,
+        position: usize,
+    ) -> Option<&'c Rule> {
+        let cp = self.chains.get(chain)?;
+        let target = changes.chains.get(chain)?;
+        if target.family != cp.family
+            || target.table != cp.table
+            || target.chain.as_str() != cp.chain
+        {
+            return None;
+        }
+        target.rules.get(position.checked_sub(1)?)
     }
 
     /// Totals over every chain.
@@ -182,14 +208,10 @@ pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, Fir
         let (ops, stats) = match current {
             Some(c) => rule_ops(c, &t.rules),
             None => {
-                let ops = t
-                    .rules
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| RuleOp::Insert {
-                        position: i + 1,
+                let ops = (1..=t.rules.len())
+                    .map(|position| RuleOp::Insert {
+                        position,
                         place: Place::Append,
-                        rule: Box::new(r.clone()),
                     })
                     .collect();
                 let stats = DiffStats {
@@ -259,7 +281,6 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
             let mk = |j: usize, place| RuleOp::Insert {
                 position: j + 1,
                 place,
-                rule: Box::new(wanted[j].clone()),
             };
             match (prev, next) {
                 (Some(h), _) => out.extend(run.iter().rev().map(|&j| mk(j, Place::After(h)))),
