@@ -297,7 +297,9 @@ pub fn build_batch(
             } else {
                 0
             };
-            push_flags(&mut b, &req, echo, s)?;
+            // No copy of the step for the error: it is rebuilt from the plan (as `wire` would).
+            b.push_with_flags(&req, echo, s)
+                .map_err(|e| encode_error(e.to_string()))?;
         }
     }
     for (family, table, chain) in &plan.delete_chains {
