@@ -5,7 +5,9 @@
 //! benchmark once (criterion's test mode) so they never rot.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dfw_benches::{compile, decode_batch, encode_batch, policy_with_rules, rule_count};
+use dfw_benches::{
+    compile, decode_batch, encode_batch, encode_compiled, policy_with_rules, rule_count,
+};
 
 const SIZES: [usize; 4] = [10, 1_000, 10_000, 100_000];
 
@@ -52,7 +54,7 @@ fn generate_and_encode(c: &mut Criterion) {
         let policy = policy_with_rules(n);
         g.throughput(Throughput::Elements(rule_count(&compile(&policy)) as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &policy, |b, p| {
-            b.iter(|| encode_batch(&compile(p)).expect("encodes"))
+            b.iter(|| encode_compiled(compile(p)).expect("encodes"))
         });
     }
     g.finish();

@@ -62,8 +62,30 @@ fn handles(fw: &mut Fw, chain: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Sends `ops` on `chain` as one batch; the kernel's time for it.
-fn send(fw: &mut Fw, chain: &str, ops: Vec<RuleOp>) -> Duration {
+/// Sends `ops` on `chain` as one batch; the kernel's time for it. Each insertion comes with
+/// the rule it sends (a plan names its rules by position in a change set, built here).
+fn send(fw: &mut Fw, chain: &str, ops: Vec<(RuleOp, Option<&Rule>)>) -> Duration {
+    let len = ops
+        .iter()
+        .filter_map(|(op, _)| match op {
+            RuleOp::Insert { position, .. } => Some(*position),
+            RuleOp::Delete { .. } => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let mut rules: Vec<Rule> = Vec::with_capacity(len);
+    if let Some(filler) = ops.iter().find_map(|(_, r)| *r) {
+        rules.resize(len, filler.clone());
+    }
+    for (op, rule) in &ops {
+        if let (RuleOp::Insert { position, .. }, Some(r)) = (op, rule) {
+            rules[position - 1] = (*r).clone();
+        }
+    }
+    let changes = ChangeSet {
+        chains: vec![target(chain, rules)],
+        delete_chains: Vec::new(),
+    };
     let plan = Plan {
         tables: Vec::new(),
         chains: vec![ChainPlan {
@@ -72,23 +94,23 @@ fn send(fw: &mut Fw, chain: &str, ops: Vec<RuleOp>) -> Duration {
             chain: chain.to_string(),
             create: None,
             set_policy: None,
-            ops,
+            ops: ops.into_iter().map(|(op, _)| op).collect(),
             stats: DiffStats::default(),
         }],
         delete_chains: Vec::new(),
     };
     let t = fw.transport();
     let genid = t.generation().expect("generation");
-    let batch = build_batch(&plan, genid, 0x2000_0000, false).expect("batch");
+    let batch = build_batch(&plan, &changes, genid, 0x2000_0000, false).expect("batch");
     t.send_batch(batch.bytes()).expect("batch").batch_time
 }
 
-fn ins(position: usize, place: Place, rule: &Rule) -> RuleOp {
-    RuleOp::Insert {
-        position,
-        place,
-        rule: Box::new(rule.clone()),
-    }
+fn ins(position: usize, place: Place, rule: &Rule) -> (RuleOp, Option<&Rule>) {
+    (RuleOp::Insert { position, place }, Some(rule))
+}
+
+fn del(handle: u64, position: usize) -> (RuleOp, Option<&'static Rule>) {
+    (RuleOp::Delete { handle, position }, None)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -160,22 +182,12 @@ fn main() {
                     &mut fw,
                     CHAIN,
                     vec![
-                        RuleOp::Delete {
-                            handle: h[mid],
-                            position: mid + 1,
-                        },
+                        del(h[mid], mid + 1),
                         ins(mid + 1, Place::After(h[mid - 1]), &variants[w][mid]),
                     ],
                 ),
                 2 => {
-                    let t = send(
-                        &mut fw,
-                        CHAIN,
-                        vec![RuleOp::Delete {
-                            handle: h[mid],
-                            position: mid + 1,
-                        }],
-                    );
+                    let t = send(&mut fw, CHAIN, vec![del(h[mid], mid + 1)]);
                     settle();
                     send(
                         &mut fw,
@@ -191,14 +203,7 @@ fn main() {
                         vec![ins(mid + 2, Place::After(h[mid]), &variants[w][mid])],
                     );
                     settle();
-                    send(
-                        &mut fw,
-                        CHAIN,
-                        vec![RuleOp::Delete {
-                            handle: h[mid],
-                            position: mid + 1,
-                        }],
-                    );
+                    send(&mut fw, CHAIN, vec![del(h[mid], mid + 1)]);
                     t
                 }
                 _ => {

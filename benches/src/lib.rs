@@ -12,16 +12,16 @@ use dfw_netlink::firewall::{build_batch, make_plan, ChainTarget, ChangeSet};
 use dfw_netlink::nft::{parse_replies, Reply};
 use dfw_netlink::rule_codec::{decode_rule, DecodedRule};
 
-/// A policy whose compiled form holds about `n` rules in total (both families): half
-/// whitelisted sources, half allowed ports with a `from` restriction.
-pub fn policy_with_rules(n: usize) -> Policy {
-    policy_with_rules_changed(n, None)
+/// The text of a config file whose compiled form holds about `n` rules in total (both
+/// families): half whitelisted sources, half allowed ports with a `from` restriction.
+pub fn config_with_rules(n: usize) -> String {
+    config_with_rules_changed(n, None)
 }
 
-/// As [`policy_with_rules`], with whitelist entry `changed` (when given and below `n / 2`)
+/// As [`config_with_rules`], with whitelist entry `changed` (when given and below `n / 2`)
 /// moved to another address (`10.255.x.y`, outside the generated ones for `n` < 2^17): the
-/// compiled policy differs from [`policy_with_rules`]'s in exactly one rule.
-pub fn policy_with_rules_changed(n: usize, changed: Option<usize>) -> Policy {
+/// compiled policy differs from [`config_with_rules`]'s in exactly one rule.
+pub fn config_with_rules_changed(n: usize, changed: Option<usize>) -> String {
     let mut toml = String::from("[interfaces]\nexternal = [\"eth0\"]\n[whitelist]\nsources = [");
     for i in 0..n / 2 {
         let hi = if Some(i) == changed {
@@ -40,7 +40,18 @@ pub fn policy_with_rules_changed(n: usize, changed: Option<usize>) -> Policy {
             i % 256
         );
     }
-    Policy::from_toml(&toml, "bench.toml").expect("generated policy is valid")
+    toml
+}
+
+/// The policy of [`config_with_rules`]`(n)`.
+pub fn policy_with_rules(n: usize) -> Policy {
+    policy_with_rules_changed(n, None)
+}
+
+/// The policy of [`config_with_rules_changed`]`(n, changed)`.
+pub fn policy_with_rules_changed(n: usize, changed: Option<usize>) -> Policy {
+    Policy::from_toml(&config_with_rules_changed(n, changed), "bench.toml")
+        .expect("generated policy is valid")
 }
 
 /// Compiles a policy for the external interface `eth0`.
@@ -57,31 +68,35 @@ pub fn rule_count(compiled: &Compiled) -> usize {
 }
 
 /// The change set a fresh load of `compiled` gives the firewall: every dfw chain created
-/// with its rules, and the jumps as the rules of their (built-in) chains.
-pub fn change_set(compiled: &Compiled) -> ChangeSet {
+/// with its rules, and the jumps as the rules of their (built-in) chains. The rules are
+/// moved, not copied.
+pub fn change_set(compiled: Compiled) -> ChangeSet {
     let mut out = ChangeSet::default();
-    for family in Family::ALL {
-        let rules = compiled.family(family);
+    for rules in [compiled.v4, compiled.v6] {
+        let family = rules.family;
         let mut jumps: Vec<ChainTarget> = Vec::new();
-        for j in &rules.jumps {
+        for j in rules.jumps {
             match jumps.iter_mut().find(|t| t.chain == j.chain) {
-                Some(t) => t.rules.push(j.rule.clone()),
-                None => jumps.push(target(family, &j.chain, vec![j.rule.clone()])),
+                Some(t) => t.rules.push(j.rule),
+                None => jumps.push(target(family, j.chain, vec![j.rule])),
             }
         }
         out.chains.extend(jumps);
-        for (chain, list) in &rules.chains {
-            out.chains.push(target(family, chain, list.clone()));
-        }
+        out.chains.extend(
+            rules
+                .chains
+                .into_iter()
+                .map(|(chain, list)| target(family, chain, list)),
+        );
     }
     out
 }
 
-fn target(family: Family, chain: &ChainName, rules: Vec<Rule>) -> ChainTarget {
+fn target(family: Family, chain: ChainName, rules: Vec<Rule>) -> ChainTarget {
     ChainTarget {
         family,
         table: TableName::Filter,
-        chain: chain.clone(),
+        chain,
         create: true,
         policy: None,
         rules,
@@ -90,11 +105,20 @@ fn target(family: Family, chain: &ChainName, rules: Vec<Rule>) -> ChainTarget {
 
 /// Encodes the fresh load of `compiled` with the firewall's own path: the change set, the
 /// plan against an empty kernel ([`make_plan`]) and the batch ([`build_batch`]), exactly as
-/// [`dfw_netlink::firewall::Firewall::apply`] sends it.
+/// [`dfw_netlink::firewall::Firewall::apply`] sends it. The change set takes a copy of the
+/// rules (as the commit's reconcile step does); [`encode_compiled`] moves them instead.
 ///
 /// # Errors
 /// A message naming the rule that cannot be carried on the wire.
 pub fn encode_batch(compiled: &Compiled) -> Result<Vec<u8>, String> {
+    encode_compiled(compiled.clone())
+}
+
+/// As [`encode_batch`], consuming `compiled` (no copy of its rules).
+///
+/// # Errors
+/// As [`encode_batch`].
+pub fn encode_compiled(compiled: Compiled) -> Result<Vec<u8>, String> {
     encode_changes(&change_set(compiled))
 }
 
@@ -104,7 +128,7 @@ pub fn encode_batch(compiled: &Compiled) -> Result<Vec<u8>, String> {
 /// A message naming the rule that cannot be carried on the wire.
 pub fn encode_changes(changes: &ChangeSet) -> Result<Vec<u8>, String> {
     let plan = make_plan(&[], changes).map_err(|e| e.to_string())?;
-    let batch = build_batch(&plan, 1, 1, false).map_err(|e| e.to_string())?;
+    let batch = build_batch(&plan, changes, 1, 1, false).map_err(|e| e.to_string())?;
     Ok(batch.into_bytes())
 }
 

@@ -106,7 +106,7 @@ fn kernel_racing_writer_200_commits() {
             let mut fw = Firewall::open().unwrap();
             let mut retried = 0;
             for i in 0..200 {
-                let r = commit_policy(&mut fw, &state, &policy(i), &CommitOptions::default())
+                let r = commit_policy(&mut fw, &state, policy(i), &CommitOptions::default())
                     .unwrap_or_else(|e| panic!("commit {i}: {e}"));
                 if r.report.applied.attempts > 1 {
                     retried += 1;

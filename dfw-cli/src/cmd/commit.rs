@@ -45,7 +45,7 @@ pub fn run(a: Args) -> ExitCode {
     };
     let result = Firewall::open()
         .map_err(Into::into)
-        .and_then(|mut fw| commit_policy(&mut fw, &dir, &policy, &opts));
+        .and_then(|mut fw| commit_policy(&mut fw, &dir, policy, &opts));
     match result {
         Ok(r) => {
             for s in r.report.summaries() {

@@ -105,29 +105,42 @@ impl Policy {
         }
     }
 
-    /// The policy proper, for traffic in from an external interface.
+    /// The policy proper, for traffic in from an external interface. Its rules are counted
+    /// first, so the list is allocated once at its exact size.
     fn body(&self, family: Family, path: Path) -> Vec<Rule> {
         let ok = path.allowed();
-        let mut rules = vec![rule(
+        let host = match path {
+            Path::Host => host_needs(family, self.ping),
+            Path::Docker => Vec::new(),
+        };
+        let sources = self.whitelist.iter().chain(&self.lan);
+        let count = 2
+            + host.len()
+            + sources.clone().filter(|s| s.family() == family).count()
+            + self
+                .allow
+                .iter()
+                .map(|a| allow_rule_count(a, family))
+                .sum::<usize>();
+        let mut rules = Vec::with_capacity(count);
+        rules.push(rule(
             RuleHeader::default(),
             vec![ct_established()],
             ok.clone(),
-        )];
-        if path == Path::Host {
-            rules.extend(host_needs(family, self.ping));
-        }
-        for src in self.whitelist.iter().chain(&self.lan) {
+        ));
+        rules.extend(host);
+        for src in sources {
             if src.family() == family {
                 rules.push(sourced(
                     Some(src),
                     RuleHeader::default(),
-                    vec![],
+                    Vec::new(),
                     ok.clone(),
                 ));
             }
         }
         for allow in &self.allow {
-            rules.extend(allow_rules(allow, family, path));
+            allow_rules(allow, family, path, &mut rules);
         }
         rules.push(rule(
             RuleHeader::default(),
@@ -227,32 +240,44 @@ fn port_match(spec: &PortSpec, to: Option<Network>, path: Path) -> Match {
     }
 }
 
-/// The rules of one `[[allow]]` in one family: one per port and source.
-fn allow_rules(allow: &Allow, family: Family, path: Path) -> Vec<Rule> {
+/// How many rules [`allow_rules`] makes for `allow` in `family`.
+fn allow_rule_count(allow: &Allow, family: Family) -> usize {
     if !allow.applies_to(family) {
-        return Vec::new();
+        return 0;
     }
-    let sources: Vec<Option<&Source>> = match &allow.from {
-        None => vec![None],
-        Some(from) => from
-            .iter()
-            .filter(|s| s.family() == family)
-            .map(Some)
-            .collect(),
+    let sources = allow.from.as_ref().map_or(1, |from| {
+        from.iter().filter(|s| s.family() == family).count()
+    });
+    allow.ports.len() * sources
+}
+
+/// Appends the rules of one `[[allow]]` in one family to `out`: one per port and source.
+fn allow_rules(allow: &Allow, family: Family, path: Path, out: &mut Vec<Rule>) {
+    if !allow.applies_to(family) {
+        return;
+    }
+    let one = |spec: &PortSpec, src: Option<&Source>| {
+        let mut header = proto_header(spec.proto.protocol());
+        if path == Path::Host {
+            header.dst = allow.to.map(Neg::is);
+        }
+        let range = matches!(src, Some(Source::Range(_)));
+        let mut matches =
+            Vec::with_capacity(1 + usize::from(allow.comment.is_some()) + usize::from(range));
+        matches.push(port_match(spec, allow.to, path));
+        matches.extend(allow.comment.clone().map(Match::Comment));
+        sourced(src, header, matches, path.allowed())
     };
-    let mut rules = Vec::new();
     for spec in &allow.ports {
-        for src in &sources {
-            let mut header = proto_header(spec.proto.protocol());
-            if path == Path::Host {
-                header.dst = allow.to.map(Neg::is);
-            }
-            let mut matches = vec![port_match(spec, allow.to, path)];
-            matches.extend(allow.comment.clone().map(Match::Comment));
-            rules.push(sourced(*src, header, matches, path.allowed()));
+        match &allow.from {
+            None => out.push(one(spec, None)),
+            Some(from) => out.extend(
+                from.iter()
+                    .filter(|s| s.family() == family)
+                    .map(|s| one(spec, Some(s))),
+            ),
         }
     }
-    rules
 }
 
 /// Always-allowed host traffic: ICMPv6 essentials, DHCP client replies, ping if enabled.

@@ -10,8 +10,8 @@ use toml::Spanned;
 /// A list of strings, each with its span, the list with its own.
 pub(crate) type SpannedList = Spanned<Vec<Spanned<String>>>;
 
-/// The whole file.
-#[derive(Debug, Deserialize)]
+/// The whole file (`Default`: an empty one).
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
     #[serde(default)]

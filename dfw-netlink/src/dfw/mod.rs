@@ -188,7 +188,7 @@ impl<T: Transport> Firewall<T> {
             reconcile(&compiled.v4, &current[0])?,
             reconcile(&compiled.v6, &current[1])?,
         ];
-        let changes = change_set(&reconciled);
+        let changes = change_set(reconciled.clone());
         let plan = if changes.is_empty() {
             Plan::default()
         } else {
@@ -238,7 +238,7 @@ impl<T: Transport> Firewall<T> {
             let reconciled = reconcile(&compiled.v4, &current[0])
                 .and_then(|v4| Ok([v4, reconcile(&compiled.v6, &current[1])?]));
             match reconciled {
-                Ok(r) => Ok(change_set(&r)),
+                Ok(r) => Ok(change_set(r)),
                 Err(e) => {
                     let reason = e.to_string();
                     refused = Some(e);
@@ -260,25 +260,25 @@ impl<T: Transport> Firewall<T> {
     }
 }
 
-/// The firewall change set of both families' reconciliations.
-pub fn change_set(reconciled: &[Reconciled]) -> ChangeSet {
+/// The firewall change set of both families' reconciliations; their rules are moved, not
+/// copied.
+pub fn change_set(reconciled: impl IntoIterator<Item = Reconciled>) -> ChangeSet {
     let mut changes = ChangeSet::default();
     for r in reconciled {
-        for w in &r.chains {
-            changes.chains.push(ChainTarget {
-                family: r.family,
+        let family = r.family;
+        changes
+            .chains
+            .extend(r.chains.into_iter().map(|w| ChainTarget {
+                family,
                 table: TableName::Filter,
-                chain: w.chain.clone(),
+                chain: w.chain,
                 create: w.create,
                 policy: None,
-                rules: w.rules.clone(),
-            });
-        }
-        for d in &r.delete {
-            changes
-                .delete_chains
-                .push((r.family, TableName::Filter, d.clone()));
-        }
+                rules: w.rules,
+            }));
+        changes
+            .delete_chains
+            .extend(r.delete.into_iter().map(|d| (family, TableName::Filter, d)));
     }
     changes
 }

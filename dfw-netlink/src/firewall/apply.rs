@@ -231,10 +231,11 @@ impl<T: Transport> Firewall<T> {
         let (state, changes) = prepare(&mut self.transport)?;
         let plan = make_plan(&state, &changes)?;
         if dry_run {
-            build_batch(&plan, genid, 1, false)?;
+            build_batch(&plan, &changes, genid, 1, false)?;
             return self.unchanged(plan, genid, attempts);
         }
-        self.send_plan(plan, genid, attempts, false).map(|(r, _)| r)
+        self.send_plan(plan, &changes, genid, attempts, false)
+            .map(|(r, _)| r)
     }
 
     /// The report of an attempt that sends nothing, after checking the generation held.
@@ -262,6 +263,7 @@ impl<T: Transport> Firewall<T> {
     pub(super) fn send_plan(
         &mut self,
         plan: Plan,
+        changes: &ChangeSet,
         genid: u32,
         attempts: u32,
         echo: bool,
@@ -270,7 +272,7 @@ impl<T: Transport> Firewall<T> {
             return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }
         let seq = self.batch_seq();
-        let batch = build_batch(&plan, genid, seq, echo)?;
+        let batch = build_batch(&plan, changes, genid, seq, echo)?;
         let step = |seq: u32| -> Option<&Step> {
             match batch.part(seq)? {
                 crate::nft::BatchPart::Message(s) => Some(s),

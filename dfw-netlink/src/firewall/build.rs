@@ -16,6 +16,7 @@ use std::fmt;
 use dfw_core::model::{Family, Policy, TableName};
 
 use super::plan::{Create, Place, Plan, RuleOp};
+use super::types::ChangeSet;
 use super::{nfamily, FirewallError};
 use crate::nft::{
     Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
@@ -111,22 +112,28 @@ fn policy_value(p: Policy) -> u32 {
     p as u32
 }
 
-/// Builds the batch for `plan`, BEGIN carrying `genid`, sequence numbers from `first_seq`;
+/// Builds the batch for `plan`, made by [`make_plan`](super::make_plan) from `changes` (whose
+/// rules the insertions send), BEGIN carrying `genid`, sequence numbers from `first_seq`;
 /// with `echo_inserts`, the first and the last rule insertion of each (family, table) ask
 /// for `NLM_F_ECHO` (the kernel answers with the new rule and its handle; the handles in
 /// between are consecutive, see `cache`).
 ///
 /// # Errors
-/// [`FirewallError::Encode`] naming the rule that cannot be encoded.
+/// [`FirewallError::Encode`] naming the rule that cannot be encoded, or an insertion whose
+/// rule `changes` does not have (a plan paired with another change set).
 pub fn build_batch(
     plan: &Plan,
+    changes: &ChangeSet,
     genid: u32,
     first_seq: u32,
     echo_inserts: bool,
 ) -> Result<FinishedBatch<Step>, FirewallError> {
     let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
-    // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory.
-    b.reserve(plan.stats().inserted, 640);
+    // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory. One
+    // description per message: at most one per rule operation, two per chain and table.
+    let ops: usize = plan.chains.iter().map(|c| c.ops.len()).sum();
+    let others = 2 * (plan.tables.len() + plan.chains.len() + plan.delete_chains.len());
+    b.reserve(ops + others, 640);
     let ends = if echo_inserts {
         insert_ends(plan)
     } else {
@@ -249,14 +256,9 @@ pub fn build_batch(
             }
         }
     }
-    for c in &plan.chains {
+    for (index, c) in plan.chains.iter().enumerate() {
         for op in &c.ops {
-            let RuleOp::Insert {
-                position,
-                place,
-                rule,
-            } = op
-            else {
+            let RuleOp::Insert { position, place } = op else {
                 continue;
             };
             let kind = match *place {
@@ -269,13 +271,19 @@ pub fn build_batch(
                 },
             };
             let s = step(c.family, c.table, Some(&c.chain), kind);
-            let enc = encode_rule(c.family, rule).map_err(|e| FirewallError::Encode {
+            let encode_error = |reason: String| FirewallError::Encode {
                 family: c.family,
                 table: c.table,
                 chain: c.chain.clone(),
                 position: *position,
-                reason: e.to_string(),
-            })?;
+                reason,
+            };
+            let rule = plan
+                .inserted_rule(changes, index, *position)
+                .ok_or_else(|| {
+                    encode_error("not in the change set the plan was made from".into())
+                })?;
+            let enc = encode_rule(c.family, rule).map_err(|e| encode_error(e.to_string()))?;
             let compat = enc.compat.unwrap_or_default();
             let msg = RuleMsg::new(
                 nfamily(c.family),
@@ -311,7 +319,9 @@ pub fn build_batch(
             } else {
                 0
             };
-            push_flags(&mut b, &req, echo, s)?;
+            // No copy of the step for the error: it is rebuilt from the plan (as `wire` would).
+            b.push_with_flags(&req, echo, s)
+                .map_err(|e| encode_error(e.to_string()))?;
         }
     }
     for (family, table, chain) in &plan.delete_chains {

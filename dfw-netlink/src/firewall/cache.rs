@@ -109,7 +109,7 @@ impl StateCache {
         for (f, t, c) in named(changes) {
             covered.insert((f, t, c.to_string()));
         }
-        for cp in &plan.chains {
+        for (cp, target) in plan.chains.iter().zip(&changes.chains) {
             if cp.is_noop() {
                 continue;
             }
@@ -151,7 +151,7 @@ impl StateCache {
             if let (Some(p), Some(base)) = (cp.set_policy, chain.base.as_mut()) {
                 base.policy = Some(p);
             }
-            chain.rules = edit_rules(std::mem::take(&mut chain.rules), cp, handles)?;
+            chain.rules = edit_rules(std::mem::take(&mut chain.rules), cp, &target.rules, handles)?;
             table.chains.push(chain);
             table.sort_chains();
         }
@@ -169,10 +169,12 @@ impl StateCache {
     }
 }
 
-/// The chain's rules after its deletions and insertions (kept rules keep their order).
+/// The chain's rules after its deletions and insertions (kept rules keep their order);
+/// `wanted` are the rules of the change set entry `cp` plans.
 fn edit_rules(
     old: Vec<KernelRule>,
     cp: &super::plan::ChainPlan,
+    wanted: &[dfw_core::model::Rule],
     handles: &HashMap<(Family, TableName, String, usize), u64>,
 ) -> Option<Vec<KernelRule>> {
     // A replaced rule leaves (its handle is deleted) and its replacement keeps the handle.
@@ -192,16 +194,12 @@ fn edit_rules(
         .ops
         .iter()
         .filter_map(|op| match op {
-            RuleOp::Insert {
-                position,
-                rule,
-                place,
-            } => {
+            RuleOp::Insert { position, place } => {
                 let kept = match place {
                     Place::Replace(h) => Some(*h),
                     _ => None,
                 };
-                Some((*position, kept, &**rule))
+                Some((*position, kept, wanted.get(position.checked_sub(1)?)?))
             }
             RuleOp::Delete { .. } => None,
         })

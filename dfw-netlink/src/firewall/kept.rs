@@ -86,7 +86,7 @@ impl<T: Transport> Firewall<T> {
         let kept = self.cache.take().filter(|c| c.generation == genid);
         let (before, changes) = prepare(&mut self.transport, kept)?;
         let plan = make_plan(&before.tables, &changes)?;
-        let (report, handles) = self.send_plan(plan, genid, attempts, true)?;
+        let (report, handles) = self.send_plan(plan, &changes, genid, attempts, true)?;
         let certain = if report.committed {
             report.generation == next_generation(genid)
         } else {

@@ -16,6 +16,12 @@
 //! next kept rule in order, or are appended when none follows. Not when the plan keeps no
 //! rule and deletes more than one: the chain is flushed with one message instead (`build`).
 //! [`ChainPlan::stats`] still counts a replacement as one deletion plus one insertion.
+//!
+//! A plan refers to the change set it was made from instead of copying its rules:
+//! [`Plan::chains`] has one entry per [`ChangeSet::chains`] entry, in the same order, and an
+//! insertion (or replacement) names its rule by its 1-based position in that entry's `rules`
+//! ([`Plan::inserted_rule`]). Planning copies no rule, so its memory does not grow with the
+//! rules' size.
 
 use std::collections::HashSet;
 
@@ -49,14 +55,13 @@ pub enum RuleOp {
         /// 1-based position in the chain as read.
         position: usize,
     },
-    /// Insert a wanted rule.
+    /// Insert a wanted rule: the rule at `position` of the chain's wanted rules in the change
+    /// set the plan was made from (see [`Plan::inserted_rule`]).
     Insert {
         /// 1-based position in the wanted rules.
         position: usize,
         /// Where it is placed.
         place: Place,
-        /// The rule.
-        rule: Box<Rule>,
     },
 }
 
@@ -101,13 +106,34 @@ impl ChainPlan {
 pub struct Plan {
     /// Tables sent with create-if-missing (those where a chain is created), in order.
     pub tables: Vec<(Family, TableName)>,
-    /// Per wanted chain (no-op chains included), in the change set's order.
+    /// Per wanted chain (no-op chains included), in the change set's order: entry `i` plans
+    /// `changes.chains[i]`.
     pub chains: Vec<ChainPlan>,
     /// User chains deleted (with their rules), after every rule operation.
     pub delete_chains: Vec<(Family, TableName, String)>,
 }
 
 impl Plan {
+    /// The rule an insertion at 1-based `position` of the plan's chain `chain` (an index into
+    /// [`Plan::chains`]) sends, taken from `changes`, the change set the plan was made from;
+    /// `None` when `changes` does not have it (a plan paired with another change set).
+    pub fn inserted_rule<'c>(
+        &self,
+        changes: &'c ChangeSet,
+        chain: usize,
+        position: usize,
+    ) -> Option<&'c Rule> {
+        let cp = self.chains.get(chain)?;
+        let target = changes.chains.get(chain)?;
+        if target.family != cp.family
+            || target.table != cp.table
+            || target.chain.as_str() != cp.chain
+        {
+            return None;
+        }
+        target.rules.get(position.checked_sub(1)?)
+    }
+
     /// True when the batch would be empty.
     pub fn is_empty(&self) -> bool {
         self.delete_chains.is_empty() && self.chains.iter().all(ChainPlan::is_noop)
@@ -194,14 +220,10 @@ pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, Fir
         let (ops, stats) = match current {
             Some(c) => rule_ops(c, &t.rules),
             None => {
-                let ops = t
-                    .rules
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| RuleOp::Insert {
-                        position: i + 1,
+                let ops = (1..=t.rules.len())
+                    .map(|position| RuleOp::Insert {
+                        position,
                         place: Place::Append,
-                        rule: Box::new(r.clone()),
                     })
                     .collect();
                 let stats = DiffStats {
@@ -265,7 +287,6 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
         v
     };
     let mut run = Run {
-        wanted,
         deletes: Vec::new(),
         inserts: Vec::new(),
         del_run: Vec::new(),
@@ -294,8 +315,7 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
 }
 
 /// The deletions and insertions between two kept rules, turned into operations.
-struct Run<'a> {
-    wanted: &'a [Rule],
+struct Run {
     /// Deletions so far (sent first).
     deletes: Vec<RuleOp>,
     /// Replacements and insertions so far (sent after every deletion).
@@ -308,14 +328,12 @@ struct Run<'a> {
     replace: bool,
 }
 
-impl Run<'_> {
+impl Run {
     /// Ends the current run, between kept handles `prev` and `next` (see the contract).
     fn flush(&mut self, prev: Option<u64>, next: Option<u64>) {
-        let wanted = self.wanted;
         let mk = |j: usize, place| RuleOp::Insert {
             position: j + 1,
             place,
-            rule: Box::new(wanted[j].clone()),
         };
         let paired = if self.replace {
             self.del_run.len().min(self.ins_run.len())

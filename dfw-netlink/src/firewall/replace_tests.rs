@@ -74,11 +74,12 @@ const Z: &str = " -s 198.51.100.3/32 -j DROP";
 #[test]
 fn a_changed_rule_is_replaced_in_place() {
     let s = chain("T", &[(10, A), (20, B), (30, C)]);
-    let plan = make_plan(&s, &change("T", &[A, X, C])).unwrap();
+    let changes = change("T", &[A, X, C]);
+    let plan = make_plan(&s, &changes).unwrap();
     let c = &plan.chains[0];
     assert_eq!((c.stats.kept, c.stats.deleted, c.stats.inserted), (2, 1, 1));
     assert_eq!(places(&c.ops), [('I', 2, Some(Place::Replace(20)))]);
-    let batch = build_batch(&plan, 7, 1, true).unwrap();
+    let batch = build_batch(&plan, &changes, 7, 1, true).unwrap();
     // BEGIN, one NEWRULE (no DELRULE), END.
     let steps: Vec<&StepKind> = batch.descriptions().iter().map(|s| &s.kind).collect();
     assert_eq!(
@@ -141,7 +142,8 @@ fn runs_pair_deletions_with_insertions_and_place_the_rest() {
 #[test]
 fn a_chain_replaced_whole_is_flushed_not_replaced_rule_by_rule() {
     let s = chain("T", &[(10, A), (20, B)]);
-    let plan = make_plan(&s, &change("T", &[X, Y])).unwrap();
+    let changes = change("T", &[X, Y]);
+    let plan = make_plan(&s, &changes).unwrap();
     assert_eq!(
         places(&plan.chains[0].ops),
         [
@@ -151,7 +153,7 @@ fn a_chain_replaced_whole_is_flushed_not_replaced_rule_by_rule() {
             ('I', 2, Some(Place::Append)),
         ]
     );
-    let batch = build_batch(&plan, 7, 1, false).unwrap();
+    let batch = build_batch(&plan, &changes, 7, 1, false).unwrap();
     assert_eq!(
         batch.descriptions()[0].kind,
         StepKind::FlushRules { count: 2 }
@@ -187,8 +189,9 @@ const IPTABLES_R: &[&str] = &[
 fn replace_message_is_iptables_r_byte_for_byte() {
     let s = chain("T", &[(2, A), (3, B), (4, C)]);
     let new = " -s 192.0.2.9/32 -m conntrack --ctstate NEW -j ACCEPT";
-    let plan = make_plan(&s, &change("T", &[A, new, C])).unwrap();
-    let batch = build_batch(&plan, 5, 1, true).unwrap();
+    let changes = change("T", &[A, new, C]);
+    let plan = make_plan(&s, &changes).unwrap();
+    let batch = build_batch(&plan, &changes, 5, 1, true).unwrap();
     let want: String = IPTABLES_R.concat();
     // BEGIN (28 bytes) first, then the one NEWRULE, seq 2.
     let bytes = batch.bytes();

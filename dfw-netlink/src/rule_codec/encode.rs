@@ -42,18 +42,24 @@ fn iface(out: &mut Vec<Expr>, key: MetaKey, i: &Neg<Iface>) {
     });
 }
 
-fn octets(a: IpAddr) -> Vec<u8> {
+/// An address's bytes without allocating: 4 or 16 of the array are used.
+fn octets_array(a: IpAddr) -> ([u8; 16], usize) {
+    let mut out = [0u8; 16];
     match a {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
+        IpAddr::V4(a) => {
+            out[..4].copy_from_slice(&a.octets());
+            (out, 4)
+        }
+        IpAddr::V6(a) => (a.octets(), 16),
     }
 }
 
 /// `add_addr()` of iptables' nft.c: load the whole-0xff prefix bytes, or the full address
 /// plus a bitwise mask when the mask is not byte-aligned.
 fn addr(out: &mut Vec<Expr>, offset: u32, n: &Neg<Network>) -> Result<(), EncodeError> {
-    let mask = octets(n.value.mask());
-    let data = octets(n.value.addr());
+    let (mask, size) = octets_array(n.value.mask());
+    let mask = &mask[..size];
+    let (data, _) = octets_array(n.value.addr());
     let full = mask.iter().take_while(|&&m| m == 0xff).count();
     let bitwise = mask[full..].iter().any(|&m| m != 0);
     let len = if bitwise { mask.len() } else { full };
@@ -77,7 +83,7 @@ fn addr(out: &mut Vec<Expr>, offset: u32, n: &Neg<Network>) -> Result<(), Encode
             sreg: REG,
             dreg: REG,
             len: len as u32,
-            mask,
+            mask: mask.to_vec(),
             xor: vec![0; len],
         });
     }

@@ -98,7 +98,7 @@ fn fault_failed_commit_keeps_previous_state_file() {
             errors: vec![kernel_error(0x1000_0001, libc::EPERM)],
         }));
     let mut fw = Firewall::new(t);
-    let e = commit_policy(&mut fw, &dir, &policy, &CommitOptions::default()).unwrap_err();
+    let e = commit_policy(&mut fw, &dir, policy, &CommitOptions::default()).unwrap_err();
     assert!(e.to_string().contains("not root"), "{e}");
     // The previous state was saved before the attempt: the empty kernel the fake shows.
     assert!(dir.previous().unwrap().unwrap().is_empty());

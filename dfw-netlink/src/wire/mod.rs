@@ -1,6 +1,7 @@
 //! Netlink wire format: message framing, attributes and nf_tables constants.
 //!
-//! Contract: pure functions over byte buffers, no I/O. Everything is encoded in host byte
+//! Contract: pure functions over byte buffers, no I/O (one memory hint to the kernel for
+//! large buffers, see `pages`). Everything is encoded in host byte
 //! order except where the kernel says big-endian (marked at each use). Decoders never panic on
 //! any input; they return [`WireError`].
 
@@ -9,6 +10,7 @@
 mod attr;
 pub mod consts;
 mod msg;
+mod pages;
 
 pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};
 pub use msg::{split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter, NFGENMSG_LEN, NLMSG_HDRLEN};

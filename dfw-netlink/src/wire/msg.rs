@@ -125,9 +125,11 @@ impl NlMsgWriter {
         }
     }
 
-    /// Reserves room for at least `bytes` more bytes.
+    /// Reserves room for at least `bytes` more bytes; a large reservation is backed by huge
+    /// pages where the kernel allows (`pages::hint_huge_pages`).
     pub fn reserve(&mut self, bytes: usize) {
         self.buf.reserve(bytes);
+        super::pages::hint_huge_pages(&mut self.buf);
     }
 
     /// Appends one message: header, nfgenmsg, then the attributes `attrs` writes.
