@@ -177,6 +177,18 @@ fn edit_rules(
     wanted: &[dfw_core::model::Rule],
     handles: &HashMap<(Family, TableName, String, usize), u64>,
 ) -> Option<Vec<KernelRule>> {
+    let only_replaced = cp.ops.iter().all(|op| {
+        matches!(
+            op,
+            RuleOp::Insert {
+                place: Place::Replace(_),
+                ..
+            }
+        )
+    });
+    if only_replaced {
+        return replace_in_place(old, cp, wanted);
+    }
     // A replaced rule leaves (its handle is deleted) and its replacement keeps the handle.
     let deleted: HashSet<u64> = cp
         .ops
@@ -234,6 +246,37 @@ fn edit_rules(
         return None;
     }
     Some(out)
+}
+
+/// [`edit_rules`] when every operation replaces a rule in place: the chain keeps its length
+/// and every other rule its position, so each replaced rule is overwritten where it is (the
+/// kernel keeps its handle) instead of the whole chain being rebuilt: O(change), not
+/// O(chain). `None` (the cache is dropped) when a replaced handle is not where the plan says.
+fn replace_in_place(
+    mut rules: Vec<KernelRule>,
+    cp: &super::plan::ChainPlan,
+    wanted: &[dfw_core::model::Rule],
+) -> Option<Vec<KernelRule>> {
+    for op in &cp.ops {
+        let RuleOp::Insert {
+            position,
+            place: Place::Replace(handle),
+        } = op
+        else {
+            return None;
+        };
+        let index = position.checked_sub(1)?;
+        let slot = rules.get_mut(index).filter(|r| r.handle == *handle)?;
+        *slot = KernelRule {
+            handle: *handle,
+            rule: DecodedRule::Rule(dfw_core::model::Rule {
+                counters: None,
+                ..wanted.get(index)?.clone()
+            }),
+            counters: Counters::default(),
+        };
+    }
+    Some(rules)
 }
 
 /// The handles of inserted rules: the echoed first and last insertion of each (family,

@@ -229,3 +229,48 @@ fn kept_state_keeps_the_replaced_handle() {
         ]
     );
 }
+
+#[test]
+fn kept_state_after_replacements_and_an_insertion_is_rebuilt_exactly() {
+    // Two replacements in place (the fast path) and, separately, a replacement plus an
+    // appended rule (the general path): both give the chain as wanted, handles kept.
+    let s = chain("T", &[(10, A), (20, B), (30, C), (40, D)]);
+    let changes = change("T", &[X, B, Y, D]);
+    let plan = make_plan(&s, &changes).unwrap();
+    let before = StateCache::read(s, Default::default(), false);
+    let after = StateCache::after_commit(before, &changes, &plan, &HashMap::new(), 8).unwrap();
+    let got: Vec<(u64, Option<Rule>)> = after.tables[0].chains[0]
+        .rules
+        .iter()
+        .map(|r| (r.handle, r.comparable()))
+        .collect();
+    let want = [(10, X), (20, B), (30, Y), (40, D)].map(|(h, r)| (h, Some(rule(r))));
+    assert_eq!(got, want);
+
+    let s = chain("T", &[(10, A), (20, B)]);
+    let changes = change("T", &[A, X, Y]);
+    let plan = make_plan(&s, &changes).unwrap();
+    let before = StateCache::read(s, Default::default(), false);
+    let handles: HashMap<_, _> = [((Family::Ipv4, TableName::Filter, "T".to_string(), 3), 21)]
+        .into_iter()
+        .collect();
+    let after = StateCache::after_commit(before, &changes, &plan, &handles, 8).unwrap();
+    let got: Vec<(u64, Option<Rule>)> = after.tables[0].chains[0]
+        .rules
+        .iter()
+        .map(|r| (r.handle, r.comparable()))
+        .collect();
+    let want = [(10, A), (20, X), (21, Y)].map(|(h, r)| (h, Some(rule(r))));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn kept_state_is_dropped_when_a_replaced_handle_is_not_where_the_plan_says() {
+    let s = chain("T", &[(10, A), (20, B), (30, C)]);
+    let changes = change("T", &[A, X, C]);
+    let plan = make_plan(&s, &changes).unwrap();
+    // The state the plan is applied over differs from the one it was made from.
+    let other = chain("T", &[(10, A), (25, B), (30, C)]);
+    let before = StateCache::read(other, Default::default(), false);
+    assert!(StateCache::after_commit(before, &changes, &plan, &HashMap::new(), 8).is_none());
+}
