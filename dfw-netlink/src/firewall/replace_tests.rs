@@ -9,7 +9,8 @@ use dfw_core::syntax::parse_rule;
 
 use super::build::{build_batch, StepKind};
 use super::cache::StateCache;
-use super::plan::{make_plan, Place, RuleOp};
+use super::plan::{make_plan, Place};
+use super::tests::places;
 use super::*;
 use crate::nft::BatchPart;
 use crate::rule_codec::DecodedRule;
@@ -52,14 +53,12 @@ fn change(name: &str, rules: &[&str]) -> ChangeSet {
     }
 }
 
-fn places(ops: &[RuleOp]) -> Vec<(char, usize, Option<Place>)> {
-    ops.iter()
-        .map(|o| match o {
-            RuleOp::Delete { handle, .. } => ('D', *handle as usize, None),
-            RuleOp::Insert {
-                position, place, ..
-            } => ('I', *position, Some(*place)),
-        })
+/// The kept chain's rules as (handle, rule).
+fn kept_rules(after: &StateCache) -> Vec<(u64, Option<Rule>)> {
+    after.tables[0].chains[0]
+        .rules
+        .iter()
+        .map(|r| (r.handle, r.comparable()))
         .collect()
 }
 
@@ -215,11 +214,7 @@ fn kept_state_keeps_the_replaced_handle() {
     let plan = make_plan(&s, &changes).unwrap();
     let before = StateCache::read(s, Default::default(), false);
     let after = StateCache::after_commit(before, &changes, &plan, &HashMap::new(), 8).unwrap();
-    let got: Vec<(u64, Option<Rule>)> = after.tables[0].chains[0]
-        .rules
-        .iter()
-        .map(|r| (r.handle, r.comparable()))
-        .collect();
+    let got = kept_rules(&after);
     assert_eq!(
         got,
         [
@@ -239,11 +234,7 @@ fn kept_state_after_replacements_and_an_insertion_is_rebuilt_exactly() {
     let plan = make_plan(&s, &changes).unwrap();
     let before = StateCache::read(s, Default::default(), false);
     let after = StateCache::after_commit(before, &changes, &plan, &HashMap::new(), 8).unwrap();
-    let got: Vec<(u64, Option<Rule>)> = after.tables[0].chains[0]
-        .rules
-        .iter()
-        .map(|r| (r.handle, r.comparable()))
-        .collect();
+    let got = kept_rules(&after);
     let want = [(10, X), (20, B), (30, Y), (40, D)].map(|(h, r)| (h, Some(rule(r))));
     assert_eq!(got, want);
 
@@ -255,11 +246,7 @@ fn kept_state_after_replacements_and_an_insertion_is_rebuilt_exactly() {
         .into_iter()
         .collect();
     let after = StateCache::after_commit(before, &changes, &plan, &handles, 8).unwrap();
-    let got: Vec<(u64, Option<Rule>)> = after.tables[0].chains[0]
-        .rules
-        .iter()
-        .map(|r| (r.handle, r.comparable()))
-        .collect();
+    let got = kept_rules(&after);
     let want = [(10, A), (20, X), (21, Y)].map(|(h, r)| (h, Some(rule(r))));
     assert_eq!(got, want);
 }

@@ -71,7 +71,9 @@ fn one(t: ChainTarget) -> ChangeSet {
     }
 }
 
-fn places(ops: &[RuleOp]) -> Vec<(char, usize, Option<Place>)> {
+/// Each operation as (`D`, handle) or (`I`, wanted position, place); shared with
+/// `replace_tests`.
+pub(super) fn places(ops: &[RuleOp]) -> Vec<(char, usize, Option<Place>)> {
     ops.iter()
         .map(|o| match o {
             RuleOp::Delete { handle, .. } => ('D', *handle as usize, None),
