@@ -65,29 +65,29 @@ impl DiffStats {
 
 /// The edit script turning `old` into `new`.
 pub fn diff<T: PartialEq>(old: &[T], new: &[T]) -> Vec<DiffOp> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
+    diff_by(old.len(), new.len(), |i, j| old[i] == new[j])
+}
+
+/// [`diff`] for lists given by their lengths and an equality of `old[i]` and `new[j]`
+/// (called only with `i < old_len`, `j < new_len`): for callers whose items are compared in
+/// place, without first collecting them into slices.
+pub fn diff_by(old_len: usize, new_len: usize, eq: impl Fn(usize, usize) -> bool) -> Vec<DiffOp> {
+    let prefix = (0..old_len.min(new_len)).take_while(|&i| eq(i, i)).count();
+    let max_suffix = old_len.min(new_len) - prefix;
+    let suffix = (1..=max_suffix)
+        .take_while(|&k| eq(old_len - k, new_len - k))
         .count();
-    let mut ops = Vec::with_capacity(old.len().max(new.len()) + 1);
+    let mut ops = Vec::with_capacity(old_len.max(new_len) + 1);
     ops.extend((0..prefix).map(|i| DiffOp::Keep { old: i, new: i }));
-    let (a, b) = (
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    );
-    match myers(a, b, MAX_EDIT_DISTANCE) {
+    let (a, b) = (old_len - suffix - prefix, new_len - suffix - prefix);
+    match myers(a, b, MAX_EDIT_DISTANCE, |x, y| eq(prefix + x, prefix + y)) {
         Some(mid) => ops.extend(mid.into_iter().map(|op| shift(op, prefix))),
         None => {
-            ops.extend((0..a.len()).map(|i| DiffOp::Delete { old: prefix + i }));
-            ops.extend((0..b.len()).map(|j| DiffOp::Insert { new: prefix + j }));
+            ops.extend((0..a).map(|i| DiffOp::Delete { old: prefix + i }));
+            ops.extend((0..b).map(|j| DiffOp::Insert { new: prefix + j }));
         }
     }
-    let (os, ns) = (old.len() - suffix, new.len() - suffix);
+    let (os, ns) = (old_len - suffix, new_len - suffix);
     ops.extend((0..suffix).map(|k| DiffOp::Keep {
         old: os + k,
         new: ns + k,
@@ -106,9 +106,15 @@ fn shift(op: DiffOp, by: usize) -> DiffOp {
     }
 }
 
-/// Myers' greedy shortest edit script; `None` when it needs more than `max_d` edits.
-fn myers<T: PartialEq>(a: &[T], b: &[T], max_d: usize) -> Option<Vec<DiffOp>> {
-    let (n, m) = (a.len() as isize, b.len() as isize);
+/// Myers' greedy shortest edit script between lists of lengths `a` and `b` whose items
+/// compare with `eq`; `None` when it needs more than `max_d` edits.
+fn myers(
+    a: usize,
+    b: usize,
+    max_d: usize,
+    eq: impl Fn(usize, usize) -> bool,
+) -> Option<Vec<DiffOp>> {
+    let (n, m) = (a as isize, b as isize);
     let max = (n + m).min(max_d as isize);
     let off = max + 1;
     let mut v = vec![0isize; (2 * max + 3) as usize];
@@ -126,7 +132,7 @@ fn myers<T: PartialEq>(a: &[T], b: &[T], max_d: usize) -> Option<Vec<DiffOp>> {
                 v[idx - 1] + 1
             };
             let mut y = x - k;
-            while x < n && y < m && a[x as usize] == b[y as usize] {
+            while x < n && y < m && eq(x as usize, y as usize) {
                 x += 1;
                 y += 1;
             }

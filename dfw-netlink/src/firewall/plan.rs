@@ -25,7 +25,7 @@
 
 use std::collections::HashSet;
 
-use dfw_core::diff::{diff, DiffOp, DiffStats};
+use dfw_core::diff::{diff_by, DiffOp, DiffStats};
 use dfw_core::model::{Family, Policy, Rule, TableName};
 
 use super::types::{ChangeSet, KernelChain, KernelTable};
@@ -268,24 +268,13 @@ pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, Fir
 fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
     // Rule equality ignores counters, so rules are compared in place (no copies: this runs
     // over every rule of the chain on every apply).
-    let old: Vec<Option<&Rule>> = chain.rules.iter().map(|r| r.rule.rule()).collect();
-    let new: Vec<Option<&Rule>> = wanted.iter().map(Some).collect();
-    let script = diff(&old, &new);
+    let script = diff_by(chain.rules.len(), wanted.len(), |i, j| {
+        chain.rules[i].rule.rule() == Some(&wanted[j])
+    });
     let stats = DiffStats::of(&script);
     // With no kept rule and several deletions the chain is flushed: no replacements.
     let replace = !(stats.kept == 0 && stats.deleted > 1);
-    let kept_after: Vec<Option<u64>> = {
-        // For each script index, the handle of the next kept rule at or after it.
-        let mut next = None;
-        let mut v = vec![None; script.len() + 1];
-        for (i, op) in script.iter().enumerate().rev() {
-            if let DiffOp::Keep { old, .. } = op {
-                next = chain.rules.get(*old).map(|r| r.handle);
-            }
-            v[i] = next;
-        }
-        v
-    };
+    let handle = |old: usize| chain.rules.get(old).map(|r| r.handle);
     let mut run = Run {
         deletes: Vec::new(),
         inserts: Vec::new(),
@@ -293,22 +282,26 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
         ins_run: Vec::new(),
         replace,
     };
-    let mut prev_kept: Option<u64> = None;
-    for (i, op) in script.iter().enumerate() {
+    // The last kept rule (index as read); handles are looked up only where a run ends, so a
+    // small change in a long chain does not walk every kernel rule again.
+    let mut prev_kept: Option<usize> = None;
+    for op in &script {
         match *op {
             DiffOp::Keep { old, .. } => {
-                run.flush(prev_kept, kept_after[i]);
-                prev_kept = chain.rules.get(old).map(|r| r.handle);
+                if run.is_open() {
+                    run.flush(prev_kept.and_then(handle), handle(old));
+                }
+                prev_kept = Some(old);
             }
             DiffOp::Delete { old } => {
-                if let Some(r) = chain.rules.get(old) {
-                    run.del_run.push((r.handle, old + 1));
+                if let Some(h) = handle(old) {
+                    run.del_run.push((h, old + 1));
                 }
             }
             DiffOp::Insert { new } => run.ins_run.push(new),
         }
     }
-    run.flush(prev_kept, None);
+    run.flush(prev_kept.and_then(handle), None);
     let mut ops = run.deletes;
     ops.extend(run.inserts);
     (ops, stats)
@@ -329,6 +322,11 @@ struct Run {
 }
 
 impl Run {
+    /// True when the current run has a deletion or an insertion.
+    fn is_open(&self) -> bool {
+        !self.del_run.is_empty() || !self.ins_run.is_empty()
+    }
+
     /// Ends the current run, between kept handles `prev` and `next` (see the contract).
     fn flush(&mut self, prev: Option<u64>, next: Option<u64>) {
         let mk = |j: usize, place| RuleOp::Insert {
