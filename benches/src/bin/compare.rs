@@ -3,7 +3,10 @@
 //! private network namespace, and prints per tool the median wall time (process start to
 //! exit, or the library call), the median system time (the kernel's share) and the ratio to
 //! `dfw-cli restore`. Then one changed rule in a 10,000-rule chain: dfw's warm library
-//! handle, `dfw-cli restore -n` and `iptables-nft-restore -n` reloading the chain.
+//! handle, `dfw-cli restore -n` and `iptables-nft-restore -n` reloading the chain. Then the
+//! 10 and 1,000 rules again in a file as `iptables-save` writes one (the built-in chains
+//! `INPUT`, `FORWARD` and `OUTPUT` declared with their policies before the chain), loaded
+//! fresh and reloaded over itself: the form of every saved ruleset and boot-time file.
 //!
 //! Floors: "kernel batch ms" is the kernel's own time for dfw's batch
 //! ([`ApplyReport::kernel_time`](dfw_netlink::firewall::ApplyReport): its `sendmsg` up to the
@@ -144,7 +147,7 @@ fn row<'a>(rows: &'a Results, prefix: &str) -> Option<&'a Sample> {
 }
 
 /// The ratios the performance targets are stated in, from the tables' medians.
-fn targets(loads: &[(usize, Results)], change: &Results) {
+fn targets(loads: &[(usize, Results)], change: &Results, saved: &[(String, Results)]) {
     println!("\n### Ratios against the targets");
     println!("| target | measured | ratio | goal |");
     println!("|---|---|---:|---|");
@@ -217,6 +220,72 @@ fn targets(loads: &[(usize, Results)], change: &Results) {
             );
         }
     }
+    for (what, rows) in saved {
+        if let (Some(cli), Some(ipt)) = (row(rows, "dfw-cli"), row(rows, "iptables-nft-restore")) {
+            let goal = if what.starts_with("10 rules") {
+                ">= 3x"
+            } else {
+                ">= 2x"
+            };
+            println!(
+                "| {what}: iptables-nft-restore -n / dfw-cli restore -n | {} / {} ms | {:.2}x | {goal} |",
+                ms(ipt.wall),
+                ms(cli.wall),
+                ratio(ipt.wall, cli.wall)
+            );
+        }
+    }
+}
+
+/// The chain of 10 and of 1,000 rules (those of `--sizes`) in a file as `iptables-save`
+/// writes one: the built-in chains declared with their policies first. Loaded into a fresh
+/// namespace, and reloaded over itself (the first load untimed, by the same tool); the
+/// medians of each, with their titles.
+fn saved_file(a: &Args, cli: &str, dir: &Path) -> Vec<(String, Results)> {
+    let mut out = Vec::new();
+    for n in a.sizes.iter().copied().filter(|n| [10, 1_000].contains(n)) {
+        let text = restore_script(n, 0).replacen(
+            "*filter\n",
+            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n",
+            1,
+        );
+        let file = write(dir, &format!("saved-{n}.v4"), &text);
+        let path = file.to_string_lossy().into_owned();
+        let dfw = || child(cli, &["restore", "-n", &path], None);
+        let ipt = || child("iptables-nft-restore", &["-n"], Some(&file));
+        for (what, reload) in [
+            ("iptables-save style file, fresh load", false),
+            ("iptables-save style file, reloaded over itself", true),
+        ] {
+            let mut rows: Vec<(String, Vec<Sample>)> = vec![
+                ("dfw-cli restore -n".into(), Vec::new()),
+                ("iptables-nft-restore -n".into(), Vec::new()),
+                ("process start (/bin/true)".into(), Vec::new()),
+            ];
+            for _ in 0..a.rounds {
+                rows[0].1.push(fresh(|| {
+                    if reload {
+                        dfw();
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    dfw()
+                }));
+                rows[1].1.push(fresh(|| {
+                    if reload {
+                        ipt();
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    ipt()
+                }));
+                rows[2].1.push(fresh(|| child("/bin/true", &[], None)));
+            }
+            let rows: Results = rows.into_iter().map(|(n, v)| (n, median(v))).collect();
+            let title = format!("{n} rules, {what}");
+            table(&format!("### {title}"), &rows, 0);
+            out.push((title, rows));
+        }
+    }
+    out
 }
 
 struct Args {
@@ -322,7 +391,8 @@ fn main() {
         loads.push((n, rows));
     }
     let change = incremental(&a, &cli, &dir);
-    targets(&loads, &change);
+    let saved = saved_file(&a, &cli, &dir);
+    targets(&loads, &change, &saved);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
