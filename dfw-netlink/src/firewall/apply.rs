@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use dfw_core::model::{Family, TableName};
 
 use super::build::{build_batch, Step};
-use super::cache::echoed_handles;
+use super::cache::{echoed_handles, named};
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
 use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
@@ -31,17 +31,7 @@ fn to_transport(e: FirewallError) -> TransportError {
 /// Every (family, table) the change touches, with the chains it names there.
 fn scopes(changes: &ChangeSet) -> Vec<(Family, TableName, Vec<String>)> {
     let mut out: Vec<(Family, TableName, Vec<String>)> = Vec::new();
-    let names = changes
-        .chains
-        .iter()
-        .map(|t| (t.family, t.table, t.chain.as_str()))
-        .chain(
-            changes
-                .delete_chains
-                .iter()
-                .map(|(f, t, c)| (*f, *t, c.as_str())),
-        );
-    for (f, t, c) in names {
+    for (f, t, c) in named(changes) {
         match out.iter_mut().find(|(ff, tt, _)| *ff == f && *tt == t) {
             Some((_, _, v)) => {
                 if !v.iter().any(|x| x == c) {

@@ -9,10 +9,10 @@
 //! caller must re-read the state it cares about. Every `unsafe` block is a plain libc call
 //! on the owned fd and local, correctly sized buffers.
 
-use std::mem::{size_of, zeroed};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use super::error::{last_errno, TransportError};
+use super::sockopt::open_bound;
 use crate::wire::consts::NETLINK_NETFILTER;
 
 /// `NFNLGRP_NFTABLES`: the nfnetlink multicast group of nf_tables changes.
@@ -46,33 +46,7 @@ impl EventSocket {
     /// # Errors
     /// [`TransportError::Sys`] when `socket`, `bind` or `setsockopt` fails.
     pub fn open() -> Result<Self, TransportError> {
-        // SAFETY: plain syscall with constant arguments; the result is checked below.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                NETLINK_NETFILTER,
-            )
-        };
-        if raw < 0 {
-            return Err(TransportError::last_os("socket"));
-        }
-        // SAFETY: `raw` is a fresh, valid fd that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
-        let mut addr: libc::sockaddr_nl = unsafe { zeroed() };
-        addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        // SAFETY: `addr` is a valid sockaddr_nl and the length passed is its size.
-        let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_nl).cast(),
-                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("bind"));
-        }
+        let fd = open_bound(NETLINK_NETFILTER, libc::SOCK_NONBLOCK)?;
         let s = EventSocket {
             fd,
             buf: vec![0; 1 << 16],

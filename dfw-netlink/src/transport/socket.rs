@@ -12,12 +12,12 @@
 //! the owned fd and local, correctly sized buffers.
 
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, DatagramIo};
 use super::error::{last_errno, TransportError};
-use super::sockopt::{get_int, raise_buffer, set_int};
+use super::sockopt::{get_int, kernel_addr, open_bound, raise_buffer, set_int};
 use crate::wire::consts::NETLINK_NETFILTER;
 
 /// `NETLINK_EXT_ACK`: ask for extended-ack TLVs (text reason, bad attribute offset).
@@ -78,31 +78,7 @@ impl NetlinkSocket {
     }
 
     fn open_protocol(protocol: i32) -> Result<Self, TransportError> {
-        // SAFETY: plain syscall with constant arguments; the result is checked below.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                protocol,
-            )
-        };
-        if raw < 0 {
-            return Err(TransportError::last_os("socket"));
-        }
-        // SAFETY: `raw` is a fresh, valid fd that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let addr = kernel_addr();
-        // SAFETY: `addr` is a valid sockaddr_nl and the length passed is its size.
-        let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_nl).cast(),
-                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(TransportError::last_os("bind"));
-        }
+        let fd = open_bound(protocol, 0)?;
         // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
         let mut bound: libc::sockaddr_nl = unsafe { zeroed() };
         let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
@@ -386,12 +362,4 @@ impl Conn<NetlinkSocket> {
     pub fn open() -> Result<Self, TransportError> {
         Ok(Conn::new(NetlinkSocket::open()?))
     }
-}
-
-/// The kernel's netlink address (port 0, no groups).
-fn kernel_addr() -> libc::sockaddr_nl {
-    // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
-    let mut a: libc::sockaddr_nl = unsafe { zeroed() };
-    a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    a
 }

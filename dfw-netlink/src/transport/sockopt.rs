@@ -1,12 +1,56 @@
-//! Socket options of one `c_int` on the netlink sockets (the request socket and the event
-//! socket): set, read, and raise a buffer size.
+//! What the netlink sockets (the request socket and the event socket) share: opening and
+//! binding one, and socket options of one `c_int` (set, read, raise a buffer size).
 //!
-//! Contract: plain libc calls on a borrowed, open fd with local, correctly sized values.
+//! Contract: plain libc calls on a fresh or a borrowed, open fd with local, correctly sized
+//! values.
 
-use std::mem::size_of;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::error::TransportError;
+
+/// The kernel's netlink address (port 0), also the address a socket binds to so that the
+/// kernel assigns its port id.
+pub(super) fn kernel_addr() -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+    let mut a: libc::sockaddr_nl = unsafe { zeroed() };
+    a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    a
+}
+
+/// A new `AF_NETLINK` socket of `protocol` (`flags` added to `SOCK_RAW | SOCK_CLOEXEC`),
+/// bound with a port id the kernel assigns.
+///
+/// # Errors
+/// [`TransportError::Sys`] when `socket` or `bind` fails.
+pub(super) fn open_bound(protocol: i32, flags: i32) -> Result<OwnedFd, TransportError> {
+    // SAFETY: plain syscall with constant arguments; the result is checked below.
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC | flags,
+            protocol,
+        )
+    };
+    if raw < 0 {
+        return Err(TransportError::last_os("socket"));
+    }
+    // SAFETY: `raw` is a fresh, valid fd that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let addr = kernel_addr();
+    // SAFETY: `addr` is a valid sockaddr_nl and the length passed is its size.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_nl).cast(),
+            size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(TransportError::last_os("bind"));
+    }
+    Ok(fd)
+}
 
 /// `setsockopt` of one `c_int`.
 ///
