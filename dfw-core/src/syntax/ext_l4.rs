@@ -64,16 +64,20 @@ fn ports(call: &OptCall<'_>) -> Result<Option<Neg<PortRange>>, ArgErr> {
     Ok((r != PortRange::ALL).then(|| call.neg(r)))
 }
 
-const FLAG_NAMES: &[(TcpFlag, &str)] = &[
-    (TcpFlag::FIN, "FIN"),
-    (TcpFlag::SYN, "SYN"),
-    (TcpFlag::RST, "RST"),
-    (TcpFlag::PSH, "PSH"),
-    (TcpFlag::ACK, "ACK"),
-    (TcpFlag::URG, "URG"),
-    (TcpFlag::all(), "ALL"),
-    (TcpFlag::empty(), "NONE"),
-];
+/// The names `--tcp-flags` accepts: each flag, `ALL` and `NONE`.
+const FLAG_NAMES: [(TcpFlag, &str); 8] = {
+    let [a, b, c, d, e, f] = TcpFlag::NAMES;
+    [
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+        (TcpFlag::all(), "ALL"),
+        (TcpFlag::empty(), "NONE"),
+    ]
+};
 
 fn tcp_flags(text: &str) -> Result<TcpFlag, ErrorKind> {
     text.split(',').try_fold(TcpFlag::empty(), |acc, name| {

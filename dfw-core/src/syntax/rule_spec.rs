@@ -93,15 +93,7 @@ fn ports(out: &mut String, opt: &str, p: &Option<Neg<PortRange>>) {
 }
 
 fn flag_names(out: &mut String, f: TcpFlag) {
-    const ORDER: [(TcpFlag, &str); 6] = [
-        (TcpFlag::FIN, "FIN"),
-        (TcpFlag::SYN, "SYN"),
-        (TcpFlag::RST, "RST"),
-        (TcpFlag::PSH, "PSH"),
-        (TcpFlag::ACK, "ACK"),
-        (TcpFlag::URG, "URG"),
-    ];
-    let names: Vec<&str> = ORDER
+    let names: Vec<&str> = TcpFlag::NAMES
         .iter()
         .filter(|(b, _)| f.contains(*b))
         .map(|(_, n)| *n)

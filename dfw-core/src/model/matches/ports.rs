@@ -23,6 +23,18 @@ bitflags! {
     }
 }
 
+impl TcpFlag {
+    /// Each flag with its `--tcp-flags` name, in the order iptables prints them.
+    pub const NAMES: [(TcpFlag, &'static str); 6] = [
+        (TcpFlag::FIN, "FIN"),
+        (TcpFlag::SYN, "SYN"),
+        (TcpFlag::RST, "RST"),
+        (TcpFlag::PSH, "PSH"),
+        (TcpFlag::ACK, "ACK"),
+        (TcpFlag::URG, "URG"),
+    ];
+}
+
 /// `--tcp-flags MASK COMP`: of the flags in `mask`, exactly those in `comp` are set.
 /// `--syn` is `FIN,SYN,RST,ACK SYN`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
