@@ -25,7 +25,8 @@ pub enum EventRecv<'a> {
     Datagram(&'a [u8]),
     /// Nothing queued.
     Empty,
-    /// The kernel dropped events (`ENOBUFS`): the state must be re-read.
+    /// The kernel dropped events (`ENOBUFS`), or one did not fit the buffer: the state must
+    /// be re-read.
     Lost,
 }
 
@@ -87,14 +88,16 @@ impl EventSocket {
     /// [`TransportError::Sys`] for any other receive error.
     pub fn recv(&mut self) -> Result<EventRecv<'_>, TransportError> {
         loop {
-            // Peek for the datagram's real size, grow the buffer, then take it.
+            // One receive; MSG_TRUNC makes it return the datagram's real size. A datagram
+            // larger than the buffer (never seen: an event is one object) is reported as
+            // lost, so the caller checks everything, and the buffer grows for the next one.
             // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
             let n = unsafe {
                 libc::recv(
                     self.fd.as_raw_fd(),
                     self.buf.as_mut_ptr().cast(),
                     self.buf.len(),
-                    libc::MSG_PEEK | libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
                 )
             };
             if n < 0 {
@@ -105,27 +108,12 @@ impl EventSocket {
                     errno => Err(TransportError::Sys { op: "recv", errno }),
                 };
             }
-            if n as usize > self.buf.len() {
-                self.buf.resize(n as usize, 0);
+            let n = n as usize;
+            if n > self.buf.len() {
+                self.buf.resize(n, 0);
+                return Ok(EventRecv::Lost);
             }
-            // SAFETY: as above.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                return match last_errno() {
-                    libc::EINTR => continue,
-                    libc::EAGAIN => Ok(EventRecv::Empty),
-                    libc::ENOBUFS => Ok(EventRecv::Lost),
-                    errno => Err(TransportError::Sys { op: "recv", errno }),
-                };
-            }
-            return Ok(EventRecv::Datagram(&self.buf[..n as usize]));
+            return Ok(EventRecv::Datagram(&self.buf[..n]));
         }
     }
 
