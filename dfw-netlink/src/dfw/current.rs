@@ -10,7 +10,7 @@
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::{is_dfw_chain, Current, CurrentChain, DOCKER_USER, FORWARD, INPUT};
 
-use crate::firewall::{Firewall, FirewallError, KernelRule, KernelTable};
+use crate::firewall::{to_transport, Firewall, FirewallError, KernelRule, KernelTable};
 use crate::nft::{encode_request, parse_reply, GetChains, Reply};
 use crate::transport::{snapshot, RetryPolicy, Transport, TransportError};
 use crate::wire::{split_messages, NlMsgWriter};
@@ -26,13 +26,7 @@ pub fn read_current<T: Transport>(
     // The chain names and the chains in one consistent snapshot: a dump interrupted by
     // another writer, or a generation that moved in between, is read again.
     let (_, current) = snapshot(fw.transport(), &RetryPolicy::default(), |t| {
-        read_current_in(t, family).map_err(|e| match e {
-            FirewallError::Transport(t) => t,
-            FirewallError::Malformed(w) => TransportError::Malformed(w),
-            other => TransportError::InvalidRequest {
-                reason: other.to_string(),
-            },
-        })
+        read_current_in(t, family).map_err(to_transport)
     })?;
     Ok(current)
 }

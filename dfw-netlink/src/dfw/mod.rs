@@ -42,9 +42,11 @@ mod report;
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, External, Policy, ReconcileError, Reconciled};
 
-use crate::firewall::{ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan};
+use crate::firewall::{
+    make_plan, to_transport, ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan,
+};
 use crate::route::{default_route_interfaces, LookupError};
-use crate::transport::Transport;
+use crate::transport::{snapshot, RetryPolicy, Transport};
 
 use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
@@ -180,9 +182,15 @@ impl<T: Transport> Firewall<T> {
         external: Vec<Iface>,
         compiled: Compiled,
     ) -> Result<PolicyPlan, CommitError> {
+        // One consistent read of every chain dfw touches, both families; the plan is made
+        // against that same read, so no chain is read twice.
+        let (_, (tables, _)) = snapshot(self.transport(), &RetryPolicy::default(), |t| {
+            read_scope_in(t).map_err(to_transport)
+        })
+        .map_err(FirewallError::from)?;
         let current = [
-            read_current(self, Family::Ipv4)?,
-            read_current(self, Family::Ipv6)?,
+            current_of(&tables, Family::Ipv4),
+            current_of(&tables, Family::Ipv6),
         ];
         let reconciled = [
             reconcile(&compiled.v4, &current[0])?,
@@ -192,7 +200,7 @@ impl<T: Transport> Firewall<T> {
         let plan = if changes.is_empty() {
             Plan::default()
         } else {
-            self.plan(&changes)?
+            make_plan(&tables, &changes)?
         };
         Ok(PolicyPlan {
             external,

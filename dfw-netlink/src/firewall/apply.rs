@@ -18,7 +18,9 @@ use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
 use super::{Firewall, FirewallError};
 use crate::transport::{snapshot, Transport, TransportError};
 
-fn to_transport(e: FirewallError) -> TransportError {
+/// A firewall error as the transport error a [`snapshot`] read returns (the read's own
+/// transport errors as they are; anything else as an invalid request naming it).
+pub(crate) fn to_transport(e: FirewallError) -> TransportError {
     match e {
         FirewallError::Transport(t) => t,
         FirewallError::Malformed(w) => TransportError::Malformed(w),

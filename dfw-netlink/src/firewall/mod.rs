@@ -40,6 +40,7 @@ mod tests;
 mod types;
 
 pub use apply::read_chains_in;
+pub(crate) use apply::to_transport;
 pub use build::{build_batch, Step, StepKind};
 pub(crate) use cache::ScopeRead;
 pub use error::FirewallError;
