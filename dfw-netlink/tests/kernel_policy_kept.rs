@@ -129,3 +129,41 @@ fn kernel_policy_warm_commits_read_nothing_until_someone_else_writes() {
         assert_eq!(fw.transport().dumps, before);
     });
 }
+
+#[test]
+fn kernel_drift_check_then_repair_reads_the_kernel_once() {
+    kernel_test("kernel_drift_then_repair", || {
+        restore_docker();
+        let mut fw = Firewall::new(Counting {
+            inner: NetlinkTransport::open().unwrap(),
+            dumps: 0,
+        });
+        let a = policy("198.51.100.7");
+        let external = vec![dfw_core::model::Iface::parse("eth0").unwrap()];
+        let compiled = a.compile(&external);
+        assert!(
+            fw.commit_compiled(external.clone(), &compiled)
+                .unwrap()
+                .applied
+                .committed
+        );
+        // Someone flushes DOCKER-USER (the watch daemon's case): the drift check reads once,
+        // and the repair plans against that read.
+        run_cmd("iptables", &["-F", "DOCKER-USER"]).unwrap();
+        let before = fw.transport().dumps;
+        assert!(!fw.drift_compiled(&compiled).unwrap().is_empty());
+        let after_check = fw.transport().dumps;
+        assert!(after_check > before, "the drift check reads");
+        let r = fw.commit_compiled(external, &compiled).unwrap();
+        assert!(r.applied.committed);
+        assert_eq!(
+            fw.transport().dumps,
+            after_check,
+            "the repair reads nothing more"
+        );
+        assert!(fw.drift_compiled(&compiled).unwrap().is_empty());
+        assert!(
+            save(Family::Ipv4).contains("-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER")
+        );
+    });
+}

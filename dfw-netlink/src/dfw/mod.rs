@@ -43,12 +43,12 @@ use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, External, Policy, ReconcileError, Reconciled};
 
 use crate::firewall::{
-    make_plan, to_transport, ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan,
+    make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, FirewallError, Plan,
 };
 use crate::route::{default_route_interfaces, LookupError};
-use crate::transport::{snapshot, RetryPolicy, Transport};
+use crate::transport::Transport;
 
-use current::{current_of, read_scope_in};
+pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
 pub use report::FamilySummary;
 
@@ -182,15 +182,13 @@ impl<T: Transport> Firewall<T> {
         external: Vec<Iface>,
         compiled: Compiled,
     ) -> Result<PolicyPlan, CommitError> {
-        // One consistent read of every chain dfw touches, both families; the plan is made
-        // against that same read, so no chain is read twice.
-        let (_, (tables, _)) = snapshot(self.transport(), &RetryPolicy::default(), |t| {
-            read_scope_in(t).map_err(to_transport)
-        })
-        .map_err(FirewallError::from)?;
+        // One consistent read of every chain dfw touches, both families, kept by the handle;
+        // the plan is made against that same read (and a commit right after plans against
+        // it too), so no chain is read twice.
+        let tables = self.read_scope_kept(read_scope_in)?;
         let current = [
-            current_of(&tables, Family::Ipv4),
-            current_of(&tables, Family::Ipv6),
+            current_of(tables, Family::Ipv4),
+            current_of(tables, Family::Ipv6),
         ];
         let reconciled = [
             reconcile(&compiled.v4, &current[0])?,
@@ -200,7 +198,7 @@ impl<T: Transport> Firewall<T> {
         let plan = if changes.is_empty() {
             Plan::default()
         } else {
-            make_plan(&tables, &changes)?
+            make_plan(tables, &changes)?
         };
         Ok(PolicyPlan {
             external,

@@ -12,12 +12,12 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::apply::{next_generation, read_for};
+use super::apply::{next_generation, read_for, to_transport};
 use super::cache::{ScopeRead, StateCache};
 use super::plan::make_plan;
 use super::types::{ApplyReport, ChangeSet, KernelTable};
 use super::{Firewall, FirewallError};
-use crate::transport::Transport;
+use crate::transport::{snapshot, Transport};
 
 /// What an attempt plans from: the state before, and the change set.
 type Prepared<'c> = Result<(StateCache, Cow<'c, ChangeSet>), FirewallError>;
@@ -58,6 +58,28 @@ impl<T: Transport> Firewall<T> {
                 Ok((before, Cow::Owned(changes)))
             })
         })
+    }
+
+    /// Reads the scope `read` reads (as for [`Firewall::apply_scoped`]) in one consistent
+    /// snapshot and keeps it as the handle's state at that snapshot's generation, so that an
+    /// [`Firewall::apply_scoped`] at the same generation plans against it instead of reading
+    /// again; the tables read.
+    ///
+    /// # Errors
+    /// `read`'s errors; [`FirewallError::Transport`] when the ruleset kept changing.
+    pub(crate) fn read_scope_kept<R>(
+        &mut self,
+        mut read: R,
+    ) -> Result<&[KernelTable], FirewallError>
+    where
+        R: FnMut(&mut T) -> Result<ScopeRead, FirewallError>,
+    {
+        let (generation, (tables, looked)) = snapshot(&mut self.transport, &self.retry, |t| {
+            read(t).map_err(to_transport)
+        })?;
+        let mut kept = StateCache::read(tables, looked.into_iter().collect(), true);
+        kept.generation = generation;
+        Ok(&self.cache.insert(kept).tables)
     }
 
     /// One apply attempt of [`Firewall::apply`]: the kept state when it covers `changes`,

@@ -8,7 +8,7 @@
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::{drift, Compiled, Drift, Policy};
 
-use crate::dfw::{read_current, resolve_external, CommitError};
+use crate::dfw::{current_of, read_scope_in, resolve_external, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 
@@ -46,9 +46,12 @@ impl<T: Transport> Firewall<T> {
     /// # Errors
     /// As [`Firewall::status`], without the look-up.
     pub fn drift_compiled(&mut self, compiled: &Compiled) -> Result<Drift, CommitError> {
+        // One snapshot of every chain dfw touches, kept by the handle: a repair committed
+        // right after (the watch daemon's) plans against it instead of reading it again.
+        let tables = self.read_scope_kept(read_scope_in)?;
         let mut out = Drift::default();
         for family in [Family::Ipv4, Family::Ipv6] {
-            let current = read_current(self, family)?;
+            let current = current_of(tables, family);
             out.extend(drift(compiled.family(family), &current)?);
         }
         Ok(out)
