@@ -9,6 +9,8 @@
 
 pub mod diff;
 pub mod eval;
+/// Checks shared by the fuzz targets and their replay tests (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod model;

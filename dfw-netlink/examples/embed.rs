@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let policy = Policy::from_toml(&text, &path)?;
 
     // 2. Compile (pure): the interfaces "auto" stands for are resolved from the routes.
-    let external = dfw_netlink::dfw::resolve_external(&policy)?;
+    let external = dfw_netlink::enforce::resolve_external(&policy)?;
     let compiled = policy.compile(&external);
     let [v4, _v6] = compiled.to_rulesets()?;
     print!("{}", print_ruleset(&v4, PrintOptions::default()));

@@ -9,29 +9,36 @@
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
-//! - [`live`]: the kernel's rules of a family as a model ruleset for the evaluator.
+//! - [`kernel_ruleset`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
 //!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
-//! - [`dfw`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
+//! - [`enforce`]: the Docker-host policy against the kernel (`Firewall::plan_policy`,
 //!   `Firewall::commit`).
 //! - [`watch`]: drift of the kernel from a policy (`Firewall::status`) and the self-healing
 //!   watch loop over nf_tables events.
 //! - [`safety`]: previous states and rollback, commit with confirmation (a detached
 //!   watchdog reverts unless confirmed), the SSH lockout guard.
-//! - [`sim`]: test and demo infrastructure, not the firewall: a simulated Docker host in
-//!   throwaway network namespaces, built over rtnetlink, with servers and probes.
+//! - `sim` (feature `sim`): test and demo infrastructure, not the firewall: a simulated Docker
+//!   host in throwaway network namespaces, built over rtnetlink, with servers and probes.
+//!
+//! Features: `sim` (the simulated host, for tests and `dfw-cli demo`), `test-support`
+//! (kernel-test helpers and transport doubles; implies `sim`), `fuzzing` (fuzz checks). None is
+//! needed to embed the firewall.
 #![warn(missing_docs)]
 
-pub mod dfw;
+pub mod enforce;
 pub mod expr;
 pub mod firewall;
+/// Checks shared by the fuzz targets and their replay tests (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod live;
+pub mod kernel_ruleset;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
 pub mod safety;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod transport;
 pub mod watch;

@@ -5,7 +5,7 @@
 //! REJECT/DROP ends, jumps and gotos to GATE, INPUT rules and policies, extra nat DNATs),
 //! loaded with `iptables-restore --noflush` or (every other round) dfw's own
 //! `Firewall::restore` with `noflush`. The ruleset and the host are read back from the
-//! kernel exactly as `dfw-cli audit` reads them (`live::read_ruleset`, `route::read_host`).
+//! kernel exactly as `dfw-cli audit` reads them (`kernel_ruleset::read_ruleset`, `route::read_host`).
 //!
 //! For every round: random (source, port) pairs from the internet and LAN sides, and every
 //! audit probe (the audit examines `eth0` and `eth1`) whose replies route back through the

@@ -1,7 +1,7 @@
 //! Kernel test of the host description (`route::read_host`, `route::parse_link_details`) on
 //! the simulated Docker host: interface kinds from `IFLA_LINKINFO`, addresses of both
 //! families, main-table routes, forwarding, and the external interfaces (default-route ones,
-//! or those named). Also the kernel's rules as a model ruleset (`live::read_ruleset`) after
+//! or those named). Also the kernel's rules as a model ruleset (`kernel_ruleset::read_ruleset`) after
 //! Docker 29's rules are loaded. Without root they print `SKIPPED` and pass, unless
 //! `DFW_REQUIRE_KERNEL=1`.
 
@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use dfw_core::eval::IfaceKind;
 use dfw_core::model::{Family, Policy, TableName};
 use dfw_netlink::firewall::Firewall;
-use dfw_netlink::live::read_ruleset;
+use dfw_netlink::kernel_ruleset::read_ruleset;
 use dfw_netlink::route::{dump_request, parse_link_details, read_host, LinkKind};
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::DockerHost;

@@ -6,7 +6,7 @@
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::Policy;
 use dfw_core::syntax::{print_ruleset, PrintOptions};
-use dfw_netlink::dfw::{read_current, resolve_external, CommitError};
+use dfw_netlink::enforce::{read_current, resolve_external, CommitError};
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 use dfw_netlink::transport::{BatchOutcome, NetlinkTransport, Transport, TransportError};

@@ -13,7 +13,7 @@ use dfw_core::eval::{audit, Audit, Host, IfaceExposure, IfaceKind};
 use dfw_core::model::{Family, Ruleset};
 
 use super::audit_json::{self, Document};
-use super::live::{decision_text, load, nat_text, port_text, reach_text, rule_line};
+use super::examine::{decision_text, load, nat_text, port_text, reach_text, rule_line};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]

@@ -53,7 +53,7 @@ use dfw_core::eval::{
 };
 use dfw_core::model::{Family, Ruleset};
 
-use super::live::{nat_text, port_text, rule_text};
+use super::examine::{nat_text, port_text, rule_text};
 
 /// The schema name and version.
 pub const SCHEMA: &str = "dfw.audit/1";

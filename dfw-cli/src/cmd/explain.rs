@@ -15,7 +15,7 @@ use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, T
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::rule_spec;
 
-use super::live::{decision_text, iface_addr, load};
+use super::examine::{decision_text, iface_addr, load};
 
 /// The transport protocol of the packet.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

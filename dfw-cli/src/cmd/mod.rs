@@ -6,10 +6,12 @@ mod audit_json;
 mod commit;
 mod config;
 mod confirm;
+#[cfg(feature = "demo")]
 mod demo;
+#[cfg(feature = "demo")]
 mod demo_table;
+mod examine;
 mod explain;
-mod live;
 mod plan;
 mod restore;
 mod rollback;
@@ -50,6 +52,7 @@ pub enum Command {
     Rollback(rollback::Args),
     /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
     /// firewall is not touched).
+    #[cfg(feature = "demo")]
     Demo(demo::Args),
 }
 
@@ -65,6 +68,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Commit(a) => commit::run(a),
         Command::Confirm(a) => confirm::run(a),
         Command::Rollback(a) => rollback::run(a),
+        #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a),
         Command::Status(a) => status::run(a),
         Command::Watch(a) => watch::run(a),

@@ -22,7 +22,7 @@ pub fn run(a: Args) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let plan = Firewall::open()
-        .map_err(dfw_netlink::dfw::CommitError::from)
+        .map_err(dfw_netlink::enforce::CommitError::from)
         .and_then(|mut fw| fw.plan_policy(&policy));
     match plan {
         Ok(p) => {

@@ -37,7 +37,7 @@ pub fn run(a: Args) -> ExitCode {
     let mut header = format!("# dfw policy {}\n", a.config.config.display());
     let external = match &policy.external {
         External::Named(n) => n.clone(),
-        External::Auto => match dfw_netlink::dfw::resolve_external(&policy) {
+        External::Auto => match dfw_netlink::enforce::resolve_external(&policy) {
             Ok(ext) => {
                 let names: Vec<String> = ext.iter().map(ToString::to_string).collect();
                 header.push_str(&format!(

@@ -24,7 +24,7 @@ pub fn run(a: Args) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let report = Firewall::open()
-        .map_err(dfw_netlink::dfw::CommitError::from)
+        .map_err(dfw_netlink::enforce::CommitError::from)
         .and_then(|mut fw| fw.status(&policy));
     match report {
         Ok(r) if r.in_sync() => {

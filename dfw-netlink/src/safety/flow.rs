@@ -21,7 +21,7 @@ use super::lockout::{check_lockout, desired_filter, SshConnection};
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
-use crate::dfw::{read_current, resolve_external, CommitReport};
+use crate::enforce::{read_current, resolve_external, CommitReport};
 use crate::firewall::{Firewall, KernelTable};
 use crate::transport::Transport;
 
@@ -138,7 +138,7 @@ pub fn commit_policy<T: Transport>(
 /// writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
 ///
 /// # Errors
-/// [`crate::dfw::CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
+/// [`crate::enforce::CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
 /// ([`crate::transport::TransportError::RetriesExhausted`] when the ruleset kept changing;
 /// nothing is committed then).
 pub fn commit_fresh<T: Transport>(

@@ -35,7 +35,7 @@ pub use snapshot::Snapshot;
 pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};
 pub use watchdog::{alive, spawn_watchdog};
 
-use crate::dfw::CommitError;
+use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
 
 /// Everything the safety layer can fail with.

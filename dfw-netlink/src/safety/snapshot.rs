@@ -32,7 +32,7 @@ fn family_line(family: Family) -> &'static str {
 }
 
 impl Snapshot {
-    /// dfw's objects out of what [`crate::dfw::read_current`] read, IPv4 then IPv6.
+    /// dfw's objects out of what [`crate::enforce::read_current`] read, IPv4 then IPv6.
     ///
     /// # Errors
     /// [`SafetyError::Opaque`] when a `DFW-*` chain holds a rule dfw cannot express (it could

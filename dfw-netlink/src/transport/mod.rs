@@ -7,7 +7,7 @@
 //!   [`Transport::dump`] (one request, every reply until `NLMSG_DONE`), and
 //!   [`Transport::send_batch`] (a whole BEGIN..END batch in one `sendmsg`, with the seq and
 //!   errno of every message the kernel rejected). [`Conn`] implements it over a
-//!   [`NetlinkSocket`]; [`fake`] has doubles that need no kernel.
+//!   [`NetlinkSocket`]; `fake` (feature `test-support`) has doubles that need no kernel.
 //! - **How batch replies are read.** The kernel handles a batch synchronously inside
 //!   `sendmsg`: before it returns, every error (and every ACK or echo that was asked for) is
 //!   queued on the socket. iptables (`mnl_batch_talk`) sets no `NLM_F_ACK` and drains with a
@@ -40,6 +40,7 @@ mod conn;
 mod error;
 #[allow(unsafe_code)]
 mod events;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod inspect;
 #[allow(unsafe_code)]

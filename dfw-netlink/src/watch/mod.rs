@@ -33,7 +33,7 @@ pub use event::{parse_events, EventKind, NftEvent};
 pub use run::{Cause, Notice, Repair, StopHandle, WatchOptions, Watcher};
 pub use status::StatusReport;
 
-use crate::dfw::CommitError;
+use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
 use crate::transport::TransportError;
 

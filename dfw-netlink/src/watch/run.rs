@@ -10,7 +10,7 @@ use dfw_core::policy::{Compiled, Drift, Policy};
 use super::event::parse_events;
 use super::sys::{poll, FileWatch, Signals, Wake};
 use super::WatchError;
-use crate::dfw::resolve_external;
+use crate::enforce::resolve_external;
 use crate::firewall::Firewall;
 use crate::transport::{EventRecv, EventSocket, NetlinkTransport};
 

@@ -8,7 +8,7 @@
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::{drift, Compiled, Drift, Policy};
 
-use crate::dfw::{current_of, read_scope_in, resolve_external, CommitError};
+use crate::enforce::{current_of, read_scope_in, resolve_external, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 

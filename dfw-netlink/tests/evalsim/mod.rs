@@ -11,7 +11,7 @@ use dfw_core::eval::{DnatApplied, Host, RouteDecision, Trace, Verdict};
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::RestoreScript;
 use dfw_netlink::firewall::{Firewall, RestoreOptions};
-use dfw_netlink::live::read_ruleset;
+use dfw_netlink::kernel_ruleset::read_ruleset;
 use dfw_netlink::route::read_host;
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{Check, DockerHost, Probe, Proto, Rtnl, Side};

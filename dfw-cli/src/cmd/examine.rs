@@ -9,7 +9,7 @@ use dfw_core::model::target::Nat;
 use dfw_core::model::{Family, PortRange, Ruleset};
 use dfw_core::syntax::rule_spec;
 use dfw_netlink::firewall::Firewall;
-use dfw_netlink::live::read_ruleset;
+use dfw_netlink::kernel_ruleset::read_ruleset;
 use dfw_netlink::route::read_host;
 
 /// The kernel's rules of `family` and the host description (`externals`: the interfaces the
