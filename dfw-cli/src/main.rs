@@ -9,9 +9,20 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// dfw: Docker-aware firewall programming nf_tables directly, in iptables-nft's form.
+/// A firewall for Docker hosts, programmed straight into nf_tables in iptables-nft's form.
+///
+/// dfw reads one declarative policy, /etc/dfw/dfw.toml by default (`-c FILE`), and writes the
+/// rules it compiles to into the kernel's nf_tables in exactly the form iptables-nft uses,
+/// IPv4 and IPv6 in one atomic batch, without running iptables or nft; iptables-save, Docker
+/// and every other iptables user keep working with them. It owns only its DFW-* chains and
+/// one tagged jump at the top of DOCKER-USER (and of INPUT with `host = true`).
+///
+/// Most commands need root (CAP_NET_ADMIN); `show` and `completions` do not. Previous states
+/// for `rollback` are kept in /var/lib/dfw. The units dfw.service (commit at boot) and
+/// dfw-watch.service (keep the policy in place) run it; see each subcommand's page, e.g.
+/// dfw-cli-commit(8).
 #[derive(Debug, Parser)]
-#[command(name = "dfw-cli", version, about)]
+#[command(name = "dfw-cli", version)]
 struct Cli {
     /// Run in the network namespace /run/netns/NAME (as `ip netns exec NAME`, without forking).
     #[arg(long, global = true, value_name = "NAME")]

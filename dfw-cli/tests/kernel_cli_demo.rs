@@ -52,10 +52,15 @@ fn kernel_cli_demo_shows_the_problem_and_the_fix() {
         );
         let db_after = ["refused", "refused", "refused", "open", "-", "open"];
         assert_eq!(db[1], db_after.map(String::from).to_vec(), "{text}");
+        // The example keeps SSH to the host open to everyone; the host's other ports are
+        // filtered (host = true).
         let ssh = rows(&text, "22/tcp");
         assert_eq!(ssh[0], all("open"));
-        let ssh_after = ["refused", "refused", "refused", "open", "refused", "open"];
-        assert_eq!(ssh[1], ssh_after.map(String::from).to_vec(), "{text}");
+        assert_eq!(ssh[1], all("open"), "{text}");
+        let app = rows(&text, "9999/tcp");
+        assert_eq!(app[0], all("open"));
+        let app_after = ["refused", "refused", "refused", "open", "refused", "open"];
+        assert_eq!(app[1], app_after.map(String::from).to_vec(), "{text}");
         assert!(
             text.contains("IPv4: nothing to change\nIPv6: nothing to change\n"),
             "{text}"

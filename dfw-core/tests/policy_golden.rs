@@ -18,9 +18,12 @@ fn example_config_loads_as_written() {
     let eth0 = Iface::parse("eth0").unwrap();
     assert_eq!(p.external, External::Named(vec![eth0.clone()]));
     assert!(p.host && p.ping);
-    assert_eq!(p.allow.len(), 1);
+    assert_eq!(p.allow.len(), 2);
     assert_eq!(p.allow[0].ports.len(), 3);
     assert_eq!(p.allow[0].from.as_ref().map(Vec::len), Some(3));
+    // SSH stays reachable: 22/tcp from everyone, for both families.
+    assert_eq!(p.allow[1].ports.len(), 1);
+    assert!(p.allow[1].from.is_none() && p.allow[1].to.is_none());
     assert_eq!(p.whitelist.len(), 2);
     assert_eq!(p.lan.len(), 1);
     assert_eq!(p.forward.len(), 1);

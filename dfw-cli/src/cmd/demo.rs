@@ -22,8 +22,9 @@ use super::demo_table;
 /// Docker 29's rules (copies of `shared/fixtures/docker/docker-29.v4` and `.v6`).
 const DOCKER_V4: &str = include_str!("../../fixtures/docker-29.v4");
 const DOCKER_V6: &str = include_str!("../../fixtures/docker-29.v6");
-/// The example policy of the repository.
-const EXAMPLE: &str = include_str!("../../../examples/dfw.toml");
+/// The example policy of the repository, `examples/dfw.toml` (through the symlink
+/// `dfw-cli/examples/dfw.toml`, so that the published crate carries it).
+const EXAMPLE: &str = include_str!("../../examples/dfw.toml");
 
 /// `demo` options.
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@
 mod audit;
 mod audit_json;
 mod commit;
+mod completions;
 mod config;
 mod confirm;
 #[cfg(feature = "demo")]
@@ -12,6 +13,7 @@ mod demo;
 mod demo_table;
 mod examine;
 mod explain;
+mod man;
 mod plan;
 mod restore;
 mod rollback;
@@ -54,6 +56,10 @@ pub enum Command {
     /// firewall is not touched).
     #[cfg(feature = "demo")]
     Demo(demo::Args),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Write the manual pages (section 8) into DIR: dfw-cli.8 and one page per subcommand.
+    Man(man::Args),
 }
 
 /// Runs a subcommand; the exit code is the command's result.
@@ -72,6 +78,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Status(a) => status::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     }
 }
 

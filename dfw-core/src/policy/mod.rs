@@ -17,10 +17,13 @@
 //! ping = true             # default true: echo requests to the host (with host = true)
 //!
 //! [[allow]]               # any number; none means only whitelist/LAN get in
-//! ports = ["8080/tcp", "53/udp", "9000-9100/tcp", 22]   # a bare port is tcp
+//! ports = [22]            # a bare port is tcp; SSH, which host = true would refuse otherwise
+//! comment = "ssh"         # optional: put on the generated rules
+//!
+//! [[allow]]
+//! ports = ["8080/tcp", "53/udp", "9000-9100/tcp"]
 //! from = ["203.0.113.0/24", "2001:db8::/32", "198.51.100.1-198.51.100.3"]  # default everyone
 //! to = "203.0.113.1"      # optional: original destination address or CIDR
-//! comment = "web"         # optional: put on the generated rules
 //!
 //! [whitelist]
 //! sources = ["198.51.100.7", "2001:db8::7"]   # reach every port

@@ -29,6 +29,7 @@ pub const GOLDEN_V4: &str = "\
 -A DFW-DOCKER-EXT -p udp -m iprange --src-range 198.51.100.1-198.51.100.3 -m conntrack --ctorigdst 203.0.113.1 --ctorigdstport 53 -j RETURN
 -A DFW-DOCKER-EXT -s 203.0.113.0/24 -p tcp -m conntrack --ctorigdst 203.0.113.1 --ctorigdstport 9000:9100 -j RETURN
 -A DFW-DOCKER-EXT -p tcp -m iprange --src-range 198.51.100.1-198.51.100.3 -m conntrack --ctorigdst 203.0.113.1 --ctorigdstport 9000:9100 -j RETURN
+-A DFW-DOCKER-EXT -p tcp -m conntrack --ctorigdstport 22 -m comment --comment ssh -j RETURN
 -A DFW-DOCKER-EXT -j REJECT --reject-with icmp-host-prohibited
 -A DFW-INPUT -i lo -j ACCEPT
 -A DFW-INPUT -i eth0 -j DFW-INPUT-EXT
@@ -43,6 +44,7 @@ pub const GOLDEN_V4: &str = "\
 -A DFW-INPUT-EXT -d 203.0.113.1/32 -p udp -m iprange --src-range 198.51.100.1-198.51.100.3 -m udp --dport 53 -j ACCEPT
 -A DFW-INPUT-EXT -s 203.0.113.0/24 -d 203.0.113.1/32 -p tcp -m tcp --dport 9000:9100 -j ACCEPT
 -A DFW-INPUT-EXT -d 203.0.113.1/32 -p tcp -m iprange --src-range 198.51.100.1-198.51.100.3 -m tcp --dport 9000:9100 -j ACCEPT
+-A DFW-INPUT-EXT -p tcp -m tcp --dport 22 -m comment --comment ssh -j ACCEPT
 -A DFW-INPUT-EXT -j REJECT --reject-with icmp-host-prohibited
 -A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER
 COMMIT
@@ -63,6 +65,7 @@ pub const GOLDEN_V6: &str = "\
 -A DFW-DOCKER -i eth0 -j DFW-DOCKER-EXT
 -A DFW-DOCKER-EXT -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
 -A DFW-DOCKER-EXT -s 2001:db8::7/128 -j RETURN
+-A DFW-DOCKER-EXT -p tcp -m conntrack --ctorigdstport 22 -m comment --comment ssh -j RETURN
 -A DFW-DOCKER-EXT -j REJECT --reject-with icmp6-adm-prohibited
 -A DFW-INPUT -i lo -j ACCEPT
 -A DFW-INPUT -i eth0 -j DFW-INPUT-EXT
@@ -82,6 +85,7 @@ pub const GOLDEN_V6: &str = "\
 -A DFW-INPUT-EXT -s fe80::/10 -d fe80::/10 -p udp -m udp --sport 547 --dport 546 -j ACCEPT
 -A DFW-INPUT-EXT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT
 -A DFW-INPUT-EXT -s 2001:db8::7/128 -j ACCEPT
+-A DFW-INPUT-EXT -p tcp -m tcp --dport 22 -m comment --comment ssh -j ACCEPT
 -A DFW-INPUT-EXT -j REJECT --reject-with icmp6-adm-prohibited
 -A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER
 COMMIT
