@@ -8,8 +8,9 @@
 //! making the kernel refuse the batch with `ERESTART` if the ruleset changed since.
 
 use super::request::encode_request;
-use super::{fields::Fields, split_body, EncodeError, NftRequest};
+use super::{split_body, EncodeError, NftRequest};
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{NfGenMsg, NlMsgHeader, NlMsgWriter, WireError};
 
 /// Reads the generation id from the body of a `BATCH_BEGIN` (everything after `nlmsghdr`):

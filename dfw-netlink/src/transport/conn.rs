@@ -13,9 +13,8 @@ use std::time::Duration;
 use super::collect::{BatchCollector, BatchOutcome, DumpCollector};
 use super::error::TransportError;
 use super::inspect::inspect_batch;
-use super::reply::{getgen_request, is_newgen, parse_newgen};
 use crate::wire::consts::{nft_msg, NFT_MSG_GETGEN, NLM_F_ACK, NLM_F_DUMP};
-use crate::wire::{split_messages, NlMsgHeader};
+use crate::wire::{getgen_request, split_messages, GenMsg, NlMsgHeader};
 
 /// What dfw needs from the kernel's nf_tables netlink interface. Implemented by [`Conn`];
 /// higher layers take `&mut impl Transport` so they can be tested against recorded bytes.
@@ -163,8 +162,8 @@ impl<I: DatagramIo> Transport for Conn<I> {
         self.completed();
         for m in c.finish()? {
             if let Some(Ok((h, body))) = split_messages(&m).next() {
-                if is_newgen(&h) {
-                    return Ok(parse_newgen(body)?);
+                if GenMsg::is_newgen(&h) {
+                    return Ok(GenMsg::parse(body)?.id);
                 }
             }
         }

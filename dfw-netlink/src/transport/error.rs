@@ -9,7 +9,7 @@ use crate::wire::consts::{
     NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETRULE,
     NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWGEN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
 };
-use crate::wire::WireError;
+use crate::wire::{ErrorMsg, WireError};
 
 /// `ERESTART` (85 on x86 and arm): the kernel's answer to a batch whose `NFNL_BATCH_GENID` is
 /// stale.
@@ -28,6 +28,20 @@ pub struct KernelError {
     pub reason: Option<String>,
     /// Byte offset of the offending attribute in the rejected message (`NLMSGERR_ATTR_OFFS`).
     pub bad_attr_offset: Option<u32>,
+}
+
+impl KernelError {
+    /// The error an `NLMSG_ERROR` reports; `seq` is that message's own sequence number (the
+    /// one replies are matched by).
+    pub(crate) fn from_msg(seq: u32, e: ErrorMsg) -> KernelError {
+        KernelError {
+            seq,
+            errno: e.errno,
+            msg_type: Some(e.msg_type),
+            reason: e.message,
+            bad_attr_offset: e.bad_attr_offset,
+        }
+    }
 }
 
 impl std::fmt::Display for KernelError {
