@@ -132,7 +132,7 @@ impl<D> Batch<D> {
         desc: D,
     ) -> Result<u32, EncodeError> {
         let bad = |reason: String| EncodeError::BadMessage { reason };
-        let h = NlMsgHeader::parse(message).map_err(|e| bad(e.to_string()))?;
+        let h = NlMsgHeader::parse(message).map_err(EncodeError::BadFraming)?;
         if h.len as usize != message.len() && crate::wire::align4(h.len as usize) != message.len() {
             return Err(bad(format!(
                 "header length {} but {} bytes: not exactly one message",

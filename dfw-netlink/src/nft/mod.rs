@@ -153,6 +153,9 @@ pub enum EncodeError {
         /// Why.
         reason: String,
     },
+    /// Already-encoded bytes whose netlink framing is broken.
+    #[error("not a request message: {0}")]
+    BadFraming(#[source] WireError),
     /// An error inside a named object (rule, chain, table), with that object's identity.
     #[error("{object}: {source}")]
     InObject {

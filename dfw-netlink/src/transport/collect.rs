@@ -5,8 +5,9 @@
 //! `is_done` says when the exchange is complete; `finish` turns what was seen into the result.
 //! Replies whose seq belongs to no message of the exchange are stale and ignored.
 
-use super::error::{KernelError, TransportError, ERESTART};
+use super::error::{KernelError, TransportError};
 use super::inspect::BatchInfo;
+use super::names::ERESTART;
 use crate::wire::consts::{
     NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
     NLM_F_ACK, NLM_F_DUMP_INTR,

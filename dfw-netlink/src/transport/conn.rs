@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use super::collect::{BatchCollector, BatchOutcome, DumpCollector};
-use super::error::TransportError;
+use super::error::{BadShape, TransportError};
 use super::inspect::inspect_batch;
 use crate::wire::consts::{nft_msg, NFT_MSG_GETGEN, NLM_F_ACK, NLM_F_DUMP};
 use crate::wire::{getgen_request, split_messages, GenMsg, NlMsgHeader};
@@ -200,12 +200,14 @@ impl<I: DatagramIo> Transport for Conn<I> {
 impl<I: DatagramIo> Conn<I> {
     /// [`Transport::dump`], also returning the seq the request was sent with.
     fn exchange(&mut self, request: &[u8]) -> Result<(u32, Vec<Vec<u8>>), TransportError> {
-        let hdr =
-            NlMsgHeader::parse(request).map_err(|e| invalid_request(format!("request: {e}")))?;
+        let hdr = NlMsgHeader::parse(request).map_err(|source| {
+            invalid_request(BadShape::Framing {
+                at: "request",
+                source,
+            })
+        })?;
         if hdr.len as usize != request.len() {
-            return Err(invalid_request(
-                "request must be exactly one message".into(),
-            ));
+            return Err(invalid_request(BadShape::NotOneMessage));
         }
         let is_dump = hdr.flags & NLM_F_DUMP == NLM_F_DUMP;
         let seq = self.alloc_seqs(1);
@@ -230,6 +232,6 @@ impl<I: DatagramIo> Conn<I> {
     }
 }
 
-fn invalid_request(reason: String) -> TransportError {
+fn invalid_request(reason: BadShape) -> TransportError {
     TransportError::InvalidRequest { reason }
 }

@@ -44,6 +44,7 @@ mod events;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod inspect;
+mod names;
 #[allow(unsafe_code)]
 mod netns;
 mod retry;
@@ -59,11 +60,12 @@ mod tests;
 
 pub use collect::{BatchCollector, BatchOutcome, DumpCollector};
 pub use conn::{Conn, DatagramIo, Transport};
-pub use error::{errno_hint, errno_name, msg_type_name, KernelError, TransportError, ERESTART};
+pub use error::{BadShape, KernelError, TransportError};
 pub use events::{EventRecv, EventSocket, NFNLGRP_NFTABLES};
 pub use inspect::{inspect_batch, BatchInfo, BatchMessage};
+pub use names::{errno_hint, errno_name, msg_type_name, ERESTART};
 pub use netns::{enter_netns, NETNS_RUN_DIR};
-pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy};
+pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy, Retryable};
 pub use socket::NetlinkSocket;
 
 /// The real transport: the protocol engine over a kernel socket.
