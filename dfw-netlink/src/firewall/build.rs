@@ -108,15 +108,16 @@ impl Builder {
 
     /// Appends one message, with extra `flags`, described as doing `kind` to `chain` of
     /// `family`'s `table` (`None`: to the table).
-    fn push(
+    /// Generic, not `&dyn`: a rule's attributes are written on the hot path of every commit.
+    fn push<R: NftRequest>(
         &mut self,
-        req: &dyn NftRequest,
+        req: &R,
         flags: u16,
         (family, table, chain): (Family, TableName, Option<&str>),
         kind: StepKind,
     ) -> Result<(), FirewallError> {
         // The step moves into the batch; only an error (the batch unchanged) builds another.
-        let s = step(family, table, chain, kind.clone());
+        let s = step(family, table, chain, kind);
         match self.batch.push_with_flags(req, flags, s) {
             Ok(_) => Ok(()),
             Err(e) => Err(unencodable(
@@ -234,7 +235,7 @@ impl Builder {
                     _ => StepKind::InsertRule { position },
                 };
                 let at = (c.family, c.table, Some(c.chain.as_str()));
-                let fail = |source| unencodable(&step(at.0, at.1, at.2, kind.clone()), source);
+                let fail = |source| unencodable(&step(at.0, at.1, at.2, kind), source);
                 let rule = plan
                     .inserted_rule(changes, index, position)
                     .ok_or_else(|| fail(Unencodable::NotInChangeSet))?;
@@ -246,12 +247,17 @@ impl Builder {
                     enc.exprs,
                     enc.compat.unwrap_or_default(),
                 );
-                let (req, flags) = match place {
-                    Place::Append => (NewRule::append(msg), self.echo.next(c)),
-                    Place::After(h) => (NewRule::append_after(msg, h), self.echo.next(c)),
-                    Place::Before(h) => (NewRule::insert(msg, Some(h)), self.echo.next(c)),
-                    // Allocates no handle: not part of the echoed run (see `cache`).
-                    Place::Replace(h) => (NewRule::replace(msg, h), 0),
+                // A replacement allocates no handle: not part of the echoed run (see `cache`).
+                let flags = match place {
+                    Place::Replace(_) => 0,
+                    _ if self.echo.ends.is_empty() => 0,
+                    _ => self.echo.next(c),
+                };
+                let req = match place {
+                    Place::Append => NewRule::append(msg),
+                    Place::After(h) => NewRule::append_after(msg, h),
+                    Place::Before(h) => NewRule::insert(msg, Some(h)),
+                    Place::Replace(h) => NewRule::replace(msg, h),
                 };
                 self.push(&req, flags, at, kind)?;
             }
@@ -295,11 +301,8 @@ struct EchoRuns {
 }
 
 impl EchoRuns {
-    /// The extra flags of the next handle-allocating insertion into `c`.
+    /// The extra flags of the next handle-allocating insertion into `c` (`ends` not empty).
     fn next(&mut self, c: &ChainPlan) -> u16 {
-        if self.ends.is_empty() {
-            return 0;
-        }
         let key = (c.family, c.table);
         let k = match self.sent.iter_mut().find(|(t, _)| *t == key) {
             Some((_, k)) => {

@@ -276,9 +276,7 @@ fn strip(r: &Rule, opts: RestoreOptions) -> Rule {
 /// chains hold the rules of the change set, at the same positions).
 fn line_of(script: &RestoreScript, model: Option<&Ruleset>, e: &FirewallError) -> Option<usize> {
     let (table, chain, kind) = match e {
-        FirewallError::Rejected { step, .. } => {
-            (step.table, step.chain.clone()?, step.kind.clone())
-        }
+        FirewallError::Rejected { step, .. } => (step.table, step.chain.clone()?, step.kind),
         FirewallError::Encode {
             table,
             chain,

@@ -11,7 +11,7 @@ use std::fmt;
 use dfw_core::model::{Family, Policy, TableName};
 
 /// What one batch message does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
     /// Create the table if missing.
     NewTable,

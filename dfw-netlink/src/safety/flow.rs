@@ -33,7 +33,7 @@ use crate::transport::Transport;
 pub struct CommitOptions {
     /// Revert unless confirmed within this time.
     pub confirm: Option<Duration>,
-    /// The SSH session a new connection like which must still be accepted.
+    /// The SSH session not to lock out: a new connection like it must still be accepted.
     pub ssh: SshGuard,
 }
 
