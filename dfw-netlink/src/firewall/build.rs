@@ -107,8 +107,8 @@ impl Builder {
     }
 
     /// Appends one message, with extra `flags`, described as doing `kind` to `chain` of
-    /// `family`'s `table` (`None`: to the table).
-    /// Generic, not `&dyn`: a rule's attributes are written on the hot path of every commit.
+    /// `family`'s `table` (`None`: to the table). Generic, not `&dyn`: a rule's attributes
+    /// are written on the hot path of every commit.
     fn push<R: NftRequest>(
         &mut self,
         req: &R,
