@@ -4,8 +4,8 @@
 //! - `incremental`: one rule changed, one added, one removed in a 10,000-rule chain, with a
 //!   warm handle (it made the last commit, so it plans against its kept state) and a cold one
 //!   (a new handle: reads the chain first, like any process that starts per change); and the
-//!   policy path (`commit_compiled`) with a policy of as many rules: one whitelist entry
-//!   changed, and a no-op recommit, warm handle.
+//!   policy path (`enforce::commit_compiled_unguarded`) with a policy of as many rules: one
+//!   whitelist entry changed, and a no-op recommit, warm handle.
 //!
 //! `cargo bench -p dfw-benches --bench kernel` measures (`DFW_BENCH_CHAIN=N` sets the
 //! incremental chain's size); `cargo test --all-targets` runs
@@ -21,6 +21,7 @@ use dfw_benches::kernel::{
 use dfw_benches::{compile, policy_with_rules, policy_with_rules_changed};
 use dfw_core::model::Iface;
 use dfw_core::policy::Compiled;
+use dfw_netlink::enforce::commit_compiled_unguarded;
 use dfw_netlink::firewall::{ChangeSet, Firewall};
 use dfw_netlink::transport::NetlinkTransport;
 
@@ -174,8 +175,8 @@ fn incremental(c: &mut Criterion) {
     g.finish();
 }
 
-/// The policy path (`Firewall::commit_compiled`, what `dfw-cli commit` and the watch
-/// daemon's repairs run) with a policy of about `n` rules: one whitelist entry changed, and a
+/// The policy path (`enforce::commit_compiled_unguarded`, what `dfw-cli commit` and the
+/// watch daemon's repairs run) with a policy of about `n` rules: one whitelist entry changed, and a
 /// no-op recommit, with a warm handle.
 fn policy(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -185,7 +186,8 @@ fn policy(
     let base = compile(&policy_with_rules(n));
     let changed = compile(&policy_with_rules_changed(n, Some(n / 4)));
     let ext = vec![Iface::parse("eth0").expect("valid name")];
-    let commit = |fw: &mut Fw, c: &Compiled| fw.commit_compiled(ext.clone(), c).expect("commit");
+    let commit =
+        |fw: &mut Fw, c: &Compiled| commit_compiled_unguarded(fw, ext.clone(), c).expect("commit");
     commit(fw, &base);
     commit(fw, &base);
     g.bench_function(BenchmarkId::new("policy-change1-warm", n), |bench| {

@@ -94,6 +94,7 @@ fn send(fw: &mut Fw, chain: &str, ops: Vec<(RuleOp, Option<&Rule>)>) -> Duration
             chain: chain.to_string(),
             create: None,
             set_policy: None,
+            flush: false,
             ops: ops.into_iter().map(|(op, _)| op).collect(),
             stats: DiffStats::default(),
         }],

@@ -7,10 +7,10 @@
 //! numbers are those of `iptables -L --line-numbers`. The evaluator must never guess, so a
 //! rule dfw cannot express (opaque), a chain name iptables cannot take, or anything the model
 //! refuses makes the whole family unevaluable: [`Unevaluable`] names the table, chain and rule
-//! number. [`read_ruleset`] reads raw, mangle, nat, filter and security (those that exist) over netlink as
-//! one snapshot.
+//! number. [`read_ruleset`] reads raw, mangle, nat, filter and security (those that exist)
+//! over netlink as one snapshot.
 
-use dfw_core::model::{ChainName, Family, Policy, Ruleset, Table, TableName};
+use dfw_core::model::{ChainName, Family, ModelError, Policy, Ruleset, Table, TableName};
 
 use crate::firewall::{Firewall, FirewallError, KernelTable};
 use crate::rule_codec::DecodedRule;
@@ -43,16 +43,21 @@ pub enum Unevaluable {
         reason: String,
     },
     /// A chain or rule the model refuses (a chain name iptables cannot take, a dangling jump).
-    #[error("{family} table {table} chain {chain}: {reason}")]
+    #[error(
+        "{family} table {table} chain {chain}: {}{source}",
+        rule.map(|n| format!("rule #{n}: ")).unwrap_or_default()
+    )]
     Model {
         /// The family.
         family: Family,
         /// The table.
         table: TableName,
-        /// The chain.
+        /// The chain (empty when the table as a whole is refused).
         chain: String,
+        /// The rule number, from 1, when a rule is refused.
+        rule: Option<usize>,
         /// The model's complaint.
-        reason: String,
+        source: ModelError,
     },
     /// Reading the kernel failed.
     #[error(transparent)]
@@ -60,11 +65,12 @@ pub enum Unevaluable {
 }
 
 fn table_of(kt: &KernelTable) -> Result<Table, Unevaluable> {
-    let model = |chain: &str, reason: String| Unevaluable::Model {
+    let model = |chain: &str, rule: Option<usize>, source: ModelError| Unevaluable::Model {
         family: kt.family,
         table: kt.name,
         chain: chain.to_string(),
-        reason,
+        rule,
+        source,
     };
     let mut table = Table::new(kt.family, kt.name);
     for c in &kt.chains {
@@ -75,12 +81,12 @@ fn table_of(kt: &KernelTable) -> Result<Table, Unevaluable> {
                     base.policy.unwrap_or(Policy::Accept),
                     Default::default(),
                 )
-                .map_err(|e| model(&c.name, e.to_string()))?,
+                .map_err(|e| model(&c.name, None, e))?,
             _ => {
-                let name = ChainName::new(&c.name).map_err(|e| model(&c.name, e.to_string()))?;
+                let name = ChainName::new(&c.name).map_err(|e| model(&c.name, None, e))?;
                 table
                     .add_user_chain(name)
-                    .map_err(|e| model(&c.name, e.to_string()))?;
+                    .map_err(|e| model(&c.name, None, e))?;
             }
         }
     }
@@ -94,7 +100,7 @@ fn table_of(kt: &KernelTable) -> Result<Table, Unevaluable> {
                     };
                     table
                         .append_rule(&c.name, rule)
-                        .map_err(|e| model(&c.name, format!("rule #{}: {e}", i + 1)))?;
+                        .map_err(|e| model(&c.name, Some(i + 1), e))?;
                 }
                 DecodedRule::Opaque { reason, .. } => {
                     return Err(Unevaluable::Opaque {
@@ -119,11 +125,12 @@ pub fn ruleset_of(family: Family, tables: &[KernelTable]) -> Result<Ruleset, Une
     let mut rs = Ruleset::new(family);
     for kt in tables.iter().filter(|t| t.family == family) {
         let table = table_of(kt)?;
-        rs.put_table(table).map_err(|e| Unevaluable::Model {
+        rs.put_table(table).map_err(|source| Unevaluable::Model {
             family,
             table: kt.name,
             chain: String::new(),
-            reason: e.to_string(),
+            rule: None,
+            source,
         })?;
     }
     Ok(rs)

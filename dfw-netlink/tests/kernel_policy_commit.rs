@@ -1,12 +1,12 @@
-//! `Firewall::commit` of a Docker-host policy against the kernel (each test in its own
-//! private network namespace, gated by `kernel_test`), checked with the real iptables-save:
+//! `enforce::commit_unguarded` of a Docker-host policy against the kernel (each test in its
+//! own private network namespace, gated by `kernel_test`), checked with the real iptables-save:
 //! creation like Docker on an empty kernel, Docker's rules kept byte for byte, a second
 //! commit sends nothing, `"auto"` resolution, and the refusal of a foreign reference.
 
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::Policy;
 use dfw_core::syntax::{print_ruleset, PrintOptions};
-use dfw_netlink::enforce::{read_current, resolve_external, CommitError};
+use dfw_netlink::enforce::{self, read_current, resolve_external, CommitError};
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 use dfw_netlink::transport::{BatchOutcome, NetlinkTransport, Transport, TransportError};
@@ -100,12 +100,12 @@ fn kernel_commit_on_an_empty_kernel_creates_like_docker_and_is_idempotent() {
     kernel_test("kernel_commit_on_an_empty_kernel", || {
         let mut fw = Firewall::open().unwrap();
         let p = policy();
-        let plan = fw.plan_policy(&p).unwrap();
+        let plan = enforce::plan(&mut fw, &p).unwrap();
         assert!(!plan.is_empty());
         assert!(plan
             .diff_text()
             .contains("+ -A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER"));
-        let r = fw.commit(&p).unwrap();
+        let r = enforce::commit_unguarded(&mut fw, &p).unwrap();
         assert!(!r.is_noop());
         for s in r.summaries() {
             assert!(s.chains_created >= 4, "{s}");
@@ -135,9 +135,9 @@ fn kernel_commit_on_an_empty_kernel_creates_like_docker_and_is_idempotent() {
             let dfw: Vec<String> = lines.iter().filter(|l| is_dfw_line(l)).cloned().collect();
             assert_eq!(dfw, compiled_lines(&p, family), "{family}");
         }
-        let again = fw.commit(&p).unwrap();
+        let again = enforce::commit_unguarded(&mut fw, &p).unwrap();
         assert!(again.is_noop(), "{:?}", again.summaries());
-        assert!(fw.plan_policy(&p).unwrap().is_empty());
+        assert!(enforce::plan(&mut fw, &p).unwrap().is_empty());
     });
 }
 
@@ -151,7 +151,7 @@ fn docker_fixture_kept(files: &[(Family, &str)]) {
         .map(|(f, _)| (*f, save(*f, "filter"), save(*f, "nat")))
         .collect();
     let p = policy();
-    let r = fw.commit(&p).unwrap();
+    let r = enforce::commit_unguarded(&mut fw, &p).unwrap();
     assert!(r.applied.committed);
     for (family, filter, nat) in &before {
         let after = save(*family, "filter");
@@ -169,7 +169,7 @@ fn docker_fixture_kept(files: &[(Family, &str)]) {
         let dfw: Vec<String> = after.iter().filter(|l| is_dfw_line(l)).cloned().collect();
         assert_eq!(dfw, compiled_lines(&p, *family), "{family}");
     }
-    let again = fw.commit(&p).unwrap();
+    let again = enforce::commit_unguarded(&mut fw, &p).unwrap();
     assert!(again.is_noop(), "{:?}", again.summaries());
 }
 
@@ -194,10 +194,10 @@ fn kernel_commit_keeps_docker_29_rules_both_families() {
 fn kernel_commit_removes_chains_the_policy_dropped() {
     kernel_test("kernel_commit_removes_chains_the_policy_dropped", || {
         let mut fw = Firewall::open().unwrap();
-        fw.commit(&policy()).unwrap();
+        enforce::commit_unguarded(&mut fw, &policy()).unwrap();
         let no_host = POLICY.replace("host = true", "host = false");
         let p = Policy::from_toml(&no_host, "t.toml").unwrap();
-        let r = fw.commit(&p).unwrap();
+        let r = enforce::commit_unguarded(&mut fw, &p).unwrap();
         for s in r.summaries() {
             assert_eq!(s.chains_deleted, 2, "{s}");
         }
@@ -209,7 +209,7 @@ fn kernel_commit_removes_chains_the_policy_dropped() {
                 "{lines:?}"
             );
         }
-        assert!(fw.commit(&p).unwrap().is_noop());
+        assert!(enforce::commit_unguarded(&mut fw, &p).unwrap().is_noop());
     });
 }
 
@@ -217,7 +217,7 @@ fn kernel_commit_removes_chains_the_policy_dropped() {
 fn kernel_commit_refuses_to_delete_a_chain_someone_references() {
     kernel_test("kernel_commit_refuses_foreign_reference", || {
         let mut fw = Firewall::open().unwrap();
-        fw.commit(&policy()).unwrap();
+        enforce::commit_unguarded(&mut fw, &policy()).unwrap();
         run_cmd(
             "iptables",
             &["-A", "DOCKER-USER", "-s", "192.0.2.9", "-j", "DFW-INPUT"],
@@ -226,7 +226,7 @@ fn kernel_commit_refuses_to_delete_a_chain_someone_references() {
         let no_host = POLICY.replace("host = true", "host = false");
         let p = Policy::from_toml(&no_host, "t.toml").unwrap();
         let before = save(Family::Ipv4, "filter");
-        let err = fw.commit(&p).unwrap_err();
+        let err = enforce::commit_unguarded(&mut fw, &p).unwrap_err();
         assert!(matches!(err, CommitError::Reconcile(_)), "{err}");
         let msg = err.to_string();
         assert!(
@@ -256,7 +256,7 @@ fn kernel_auto_resolves_the_default_route_interfaces() {
         let ext = resolve_external(&p).unwrap();
         assert_eq!(ext, vec![Iface::parse("wan7").unwrap()]);
         let mut fw = Firewall::open().unwrap();
-        let r = fw.commit(&p).unwrap();
+        let r = enforce::commit_unguarded(&mut fw, &p).unwrap();
         assert_eq!(r.external, ext);
         let lines = save(Family::Ipv4, "filter");
         assert!(
@@ -315,7 +315,7 @@ fn kernel_commit_never_loses_a_rule_added_while_it_plans() {
         read_current(&mut counter, Family::Ipv6).unwrap();
         let reads = counter.transport().dumps;
         let mut fw = racy(reads);
-        let r = fw.commit(&policy()).unwrap();
+        let r = enforce::commit_unguarded(&mut fw, &policy()).unwrap();
         assert!(fw.transport().dumps > reads, "the race never happened");
         assert!(r.applied.committed);
         assert_eq!(

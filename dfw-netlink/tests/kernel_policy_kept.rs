@@ -6,6 +6,7 @@
 
 use dfw_core::model::Family;
 use dfw_core::policy::Policy;
+use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 use dfw_netlink::transport::{BatchOutcome, NetlinkTransport, Transport, TransportError};
@@ -68,7 +69,9 @@ fn restore_docker() {
 
 /// True when a fresh handle (reading everything) finds nothing to do for `p`.
 fn converged(p: &Policy) -> bool {
-    Firewall::open().unwrap().plan_policy(p).unwrap().is_empty()
+    enforce::plan(&mut Firewall::open().unwrap(), p)
+        .unwrap()
+        .is_empty()
 }
 
 fn save(family: Family) -> String {
@@ -89,13 +92,18 @@ fn kernel_policy_warm_commits_read_nothing_until_someone_else_writes() {
         });
         let a = policy("198.51.100.7");
         let b = policy("198.51.100.8");
-        assert!(fw.commit(&a).unwrap().applied.committed);
+        assert!(
+            enforce::commit_unguarded(&mut fw, &a)
+                .unwrap()
+                .applied
+                .committed
+        );
         assert!(fw.transport().dumps > 0, "the first commit reads");
 
         // Unchanged generation: no read at all, for a no-op and for a change.
         let before = fw.transport().dumps;
-        assert!(fw.commit(&a).unwrap().is_noop());
-        let r = fw.commit(&b).unwrap();
+        assert!(enforce::commit_unguarded(&mut fw, &a).unwrap().is_noop());
+        let r = enforce::commit_unguarded(&mut fw, &b).unwrap();
         assert!(r.applied.committed);
         let s = r.applied.plan.stats();
         // The whitelisted address is one rule in each chain that whitelists.
@@ -103,7 +111,7 @@ fn kernel_policy_warm_commits_read_nothing_until_someone_else_writes() {
         assert_eq!(fw.transport().dumps, before, "warm commits read nothing");
         assert!(converged(&b), "the kept state matched the kernel");
         assert!(save(Family::Ipv4).contains("-s 198.51.100.8/32"));
-        assert!(fw.commit(&b).unwrap().is_noop());
+        assert!(enforce::commit_unguarded(&mut fw, &b).unwrap().is_noop());
         assert_eq!(fw.transport().dumps, before);
 
         // Someone else adds a rule to DOCKER-USER: read again, the rule stays.
@@ -112,7 +120,12 @@ fn kernel_policy_warm_commits_read_nothing_until_someone_else_writes() {
             &["-A", "DOCKER-USER", "-s", "192.0.2.77", "-j", "DROP"],
         )
         .unwrap();
-        assert!(fw.commit(&a).unwrap().applied.committed);
+        assert!(
+            enforce::commit_unguarded(&mut fw, &a)
+                .unwrap()
+                .applied
+                .committed
+        );
         assert!(fw.transport().dumps > before, "a moved generation reads");
         assert!(save(Family::Ipv4).contains("-A DOCKER-USER -s 192.0.2.77/32 -j DROP"));
         assert!(converged(&a));
@@ -120,12 +133,17 @@ fn kernel_policy_warm_commits_read_nothing_until_someone_else_writes() {
         // Someone else creates a DFW-* chain (found by prefix only): read, and removed.
         run_cmd("ip6tables", &["-N", "DFW-STRAY"]).unwrap();
         let before = fw.transport().dumps;
-        assert!(fw.commit(&a).unwrap().applied.committed);
+        assert!(
+            enforce::commit_unguarded(&mut fw, &a)
+                .unwrap()
+                .applied
+                .committed
+        );
         assert!(fw.transport().dumps > before);
         assert!(!save(Family::Ipv6).contains("DFW-STRAY"));
         assert!(converged(&a));
         let before = fw.transport().dumps;
-        assert!(fw.commit(&a).unwrap().is_noop());
+        assert!(enforce::commit_unguarded(&mut fw, &a).unwrap().is_noop());
         assert_eq!(fw.transport().dumps, before);
     });
 }
@@ -142,7 +160,7 @@ fn kernel_drift_check_then_repair_reads_the_kernel_once() {
         let external = vec![dfw_core::model::Iface::parse("eth0").unwrap()];
         let compiled = a.compile(&external);
         assert!(
-            fw.commit_compiled(external.clone(), &compiled)
+            enforce::commit_compiled_unguarded(&mut fw, external.clone(), &compiled)
                 .unwrap()
                 .applied
                 .committed
@@ -151,17 +169,17 @@ fn kernel_drift_check_then_repair_reads_the_kernel_once() {
         // and the repair plans against that read.
         run_cmd("iptables", &["-F", "DOCKER-USER"]).unwrap();
         let before = fw.transport().dumps;
-        assert!(!fw.drift_compiled(&compiled).unwrap().is_empty());
+        assert!(!enforce::drift(&mut fw, &compiled).unwrap().is_empty());
         let after_check = fw.transport().dumps;
         assert!(after_check > before, "the drift check reads");
-        let r = fw.commit_compiled(external, &compiled).unwrap();
+        let r = enforce::commit_compiled_unguarded(&mut fw, external, &compiled).unwrap();
         assert!(r.applied.committed);
         assert_eq!(
             fw.transport().dumps,
             after_check,
             "the repair reads nothing more"
         );
-        assert!(fw.drift_compiled(&compiled).unwrap().is_empty());
+        assert!(enforce::drift(&mut fw, &compiled).unwrap().is_empty());
         assert!(
             save(Family::Ipv4).contains("-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER")
         );

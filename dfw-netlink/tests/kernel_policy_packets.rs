@@ -1,6 +1,6 @@
 //! Proof with real packets: the simulated Docker host (`dfw_netlink::sim`), Docker's rules
 //! loaded from `shared/fixtures/docker/` with the real iptables-restore (the oracle), then
-//! dfw's `Firewall::commit` of a test policy inside the host namespace. Checked with real
+//! dfw's `enforce::commit_unguarded` of a test policy inside the host namespace. Checked with real
 //! TCP connections and UDP exchanges from the internet, the LAN and the containers:
 //! - before commit, every published port is reachable from anyone on the internet;
 //! - after: allowed ports reachable, the others refused; `from` restrictions hold; the
@@ -23,6 +23,7 @@ mod support;
 use std::net::{IpAddr, SocketAddr};
 
 use dfw_core::policy::Policy;
+use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Rtnl, Side};
@@ -105,13 +106,13 @@ fn commit(h: &DockerHost) {
     let p = Policy::from_toml(POLICY, "test.toml").unwrap();
     let report = h
         .host()
-        .run(|| Firewall::open().unwrap().commit(&p))
+        .run(|| enforce::commit_unguarded(&mut Firewall::open().unwrap(), &p))
         .unwrap()
         .unwrap();
     assert!(report.applied.committed);
     let again = h
         .host()
-        .run(|| Firewall::open().unwrap().commit(&p))
+        .run(|| enforce::commit_unguarded(&mut Firewall::open().unwrap(), &p))
         .unwrap()
         .unwrap();
     assert!(again.is_noop(), "second commit: {:?}", again.summaries());
@@ -121,9 +122,7 @@ fn plan_is_empty(h: &DockerHost) -> bool {
     let p = Policy::from_toml(POLICY, "test.toml").unwrap();
     h.host()
         .run(|| {
-            Firewall::open()
-                .unwrap()
-                .plan_policy(&p)
+            enforce::plan(&mut Firewall::open().unwrap(), &p)
                 .unwrap()
                 .is_empty()
         })

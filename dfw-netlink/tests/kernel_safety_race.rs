@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use dfw_core::model::Iface;
 use dfw_core::policy::Policy;
+use dfw_netlink::enforce::{self, commit_compiled_unguarded};
 use dfw_netlink::firewall::Firewall;
-use dfw_netlink::safety::{commit_fresh, commit_policy, CommitOptions, StateDir};
+use dfw_netlink::safety::{commit_policy, CommitOptions, SshGuard, StateDir};
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 use dfw_netlink::transport::{
     BatchOutcome, NetlinkTransport, RetryPolicy, Transport, TransportError,
@@ -106,7 +107,11 @@ fn kernel_racing_writer_200_commits() {
             let mut fw = Firewall::open().unwrap();
             let mut retried = 0;
             for i in 0..200 {
-                let r = commit_policy(&mut fw, &state, policy(i), &CommitOptions::default())
+                let opts = CommitOptions {
+                    ssh: SshGuard::Off,
+                    ..CommitOptions::default()
+                };
+                let r = commit_policy(&mut fw, &state, policy(i), &opts)
                     .unwrap_or_else(|e| panic!("commit {i}: {e}"));
                 if r.report.applied.attempts > 1 {
                     retried += 1;
@@ -146,7 +151,7 @@ fn kernel_racing_writer_200_commits() {
         // dfw holds exactly the last policy: nothing to change, every jump once.
         let mut fw = Firewall::open().unwrap();
         let last = policy(199);
-        assert!(fw.plan_policy(&last).unwrap().is_empty());
+        assert!(enforce::plan(&mut fw, &last).unwrap().is_empty());
         let compiled = last.compile(&[Iface::parse("eth0").unwrap()]);
         let dfw: Vec<&str> = save.lines().filter(|l| l.contains("DFW-")).collect();
         let want: usize = compiled.v4.rules().count();
@@ -210,7 +215,7 @@ fn kernel_retries_exhausted_says_so_and_applies_nothing() {
                     n: attempts * 10,
                 };
                 let mut fw = Firewall::new(t).with_retry(RetryPolicy::immediate(attempts));
-                let e = commit_fresh(&mut fw, Vec::new(), &compiled).unwrap_err();
+                let e = commit_compiled_unguarded(&mut fw, Vec::new(), &compiled).unwrap_err();
                 let text = e.to_string();
                 assert!(
                     text.contains(&format!("gave up after {attempts} attempts")),

@@ -15,6 +15,7 @@ use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use dfw_core::policy::Policy;
+use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sim::NetNs;
 use dfw_netlink::transport::testkit::kernel_gate;
@@ -67,7 +68,7 @@ impl Lab<'_> {
         loop {
             let r = self
                 .ns
-                .run(|| Firewall::open().unwrap().status(&policy).unwrap())
+                .run(|| enforce::status(&mut Firewall::open().unwrap(), &policy).unwrap())
                 .unwrap();
             if r.in_sync() {
                 return;

@@ -297,7 +297,7 @@ fn newchain_policy_update_and_counters() {
 
 #[test]
 fn get_requests() {
-    assert_eq!(to_hex(&encode(&GetGen, 0)), MSG_GETGEN);
+    assert_eq!(to_hex(&dfw_netlink::wire::getgen_request(0)), MSG_GETGEN);
     assert_eq!(
         to_hex(&encode(
             &GetTables {

@@ -3,14 +3,14 @@
 //! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
 //! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
 //! the commit is reverted after SECONDS unless `dfw-cli confirm` runs; inside an SSH session
-//! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a new session is refused unless `--force`
-//! (see `dfw_netlink::safety`). Exit 0 on success, 1 on error (nothing changed).
+//! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a
+//! new session is refused unless `--force`. This is `dfw_netlink::Dfw::commit`, the library's
+//! front door. Exit 0 on success, 1 on error (nothing changed).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dfw_netlink::firewall::Firewall;
-use dfw_netlink::safety::{commit_policy, ssh_connection, CommitOptions};
+use dfw_netlink::{CommitOptions, Dfw, SafetyError, SshGuard};
 
 use super::config::ConfigArg;
 use super::state::StateArg;
@@ -40,12 +40,15 @@ pub fn run(a: Args) -> ExitCode {
     };
     let opts = CommitOptions {
         confirm: a.confirm.map(Duration::from_secs),
-        force: a.force,
-        ssh: ssh_connection(),
+        ssh: if a.force {
+            SshGuard::Off
+        } else {
+            SshGuard::ThisSession
+        },
     };
-    let result = Firewall::open()
-        .map_err(Into::into)
-        .and_then(|mut fw| commit_policy(&mut fw, &dir, policy, &opts));
+    let result = Dfw::open()
+        .map_err(SafetyError::from)
+        .and_then(|dfw| dfw.with_state(dir).commit(policy, &opts));
     match result {
         Ok(r) => {
             for s in r.report.summaries() {

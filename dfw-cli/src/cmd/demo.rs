@@ -14,8 +14,9 @@ use std::time::Duration;
 use dfw_core::model::Family;
 use dfw_core::policy::Policy;
 use dfw_core::syntax::RestoreScript;
-use dfw_netlink::firewall::{Firewall, RestoreOptions};
+use dfw_netlink::enforce::commit_unguarded;
 use dfw_netlink::sim::{write_sysctls, DockerHost};
+use dfw_netlink::{Firewall, RestoreOptions};
 
 use super::demo_table;
 
@@ -72,9 +73,10 @@ fn demo(timeout: Duration) -> Result<(), Error> {
 
     println!("\n$ dfw-cli commit -c examples/dfw.toml   (external = [\"eth0\"])");
     let report = h.host().run(|| -> Result<_, Error> {
+        // In the simulated host's namespace, no SSH session to guard nor state to keep.
         let mut fw = Firewall::open()?;
-        let first = fw.commit(&policy)?;
-        let second = fw.commit(&policy)?;
+        let first = commit_unguarded(&mut fw, &policy)?;
+        let second = commit_unguarded(&mut fw, &policy)?;
         Ok((first, second))
     })??;
     for s in report.0.summaries() {

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use dfw_netlink::firewall::Firewall;
+use dfw_netlink::{CommitError, Dfw};
 
 use super::config::ConfigArg;
 
@@ -21,9 +21,9 @@ pub fn run(a: Args) -> ExitCode {
     let Some(policy) = a.config.load("plan") else {
         return ExitCode::FAILURE;
     };
-    let plan = Firewall::open()
-        .map_err(dfw_netlink::enforce::CommitError::from)
-        .and_then(|mut fw| fw.plan_policy(&policy));
+    let plan = Dfw::open()
+        .map_err(CommitError::from)
+        .and_then(|mut dfw| dfw.plan(&policy));
     match plan {
         Ok(p) => {
             print!("{}", p.diff_text());

@@ -4,8 +4,7 @@
 
 use std::process::ExitCode;
 
-use dfw_netlink::firewall::Firewall;
-use dfw_netlink::safety::rollback;
+use dfw_netlink::{Dfw, SafetyError};
 
 use super::state::StateArg;
 
@@ -21,9 +20,9 @@ pub fn run(a: Args) -> ExitCode {
     let Some(dir) = a.state.open("rollback") else {
         return ExitCode::FAILURE;
     };
-    let result = Firewall::open()
-        .map_err(Into::into)
-        .and_then(|mut fw| rollback(&mut fw, &dir));
+    let result = Dfw::open()
+        .map_err(SafetyError::from)
+        .and_then(|dfw| dfw.with_state(dir).rollback());
     match result {
         Ok(r) => {
             for s in r.summaries() {

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use dfw_netlink::firewall::Firewall;
+use dfw_netlink::{CommitError, Dfw};
 
 use super::config::ConfigArg;
 
@@ -23,9 +23,9 @@ pub fn run(a: Args) -> ExitCode {
     let Some(policy) = a.config.load("status") else {
         return ExitCode::FAILURE;
     };
-    let report = Firewall::open()
-        .map_err(dfw_netlink::enforce::CommitError::from)
-        .and_then(|mut fw| fw.status(&policy));
+    let report = Dfw::open()
+        .map_err(CommitError::from)
+        .and_then(|mut dfw| dfw.status(&policy));
     match report {
         Ok(r) if r.in_sync() => {
             println!("in sync");

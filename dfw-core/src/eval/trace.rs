@@ -1,8 +1,8 @@
 //! What [`explain`](super::explain) reports: every rule met, the NAT and routing steps, and
 //! the final verdict with the rule or policy that decided it.
 //!
-//! Contract: these types are the stable result of the evaluator (a CLI serialises them later);
-//! variants and fields are only ever added.
+//! Contract: these types are the stable result of the evaluator (`dfw-cli explain` prints
+//! them, `dfw-cli audit --json` serialises them); variants and fields are only ever added.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -15,7 +15,7 @@
 //!   alike when it validates a base chain), missing chains, jumps to built-in chains.
 
 use crate::model::target::Reject;
-use crate::model::{Hook, Policy, Table, Target};
+use crate::model::{Hook, Policy, Rule, Table, Target};
 
 use super::flow::Flow;
 use super::matcher;
@@ -149,7 +149,9 @@ impl Run {
         });
     }
 
-    /// Walks built-in chain `base` of `table` (which must exist) with the packet `flow`.
+    /// Walks built-in chain `base` of `table` (which must exist) with the packet `flow`: each
+    /// rule met is evaluated ([`Run::evaluate`]) and, when it matches, its target followed
+    /// ([`Run::follow`]); the end of a chain returns ([`Run::pop`]) or applies the policy.
     pub fn walk<'r>(
         &mut self,
         table: &'r Table,
@@ -157,43 +159,31 @@ impl Run {
         hook: Hook,
         flow: &Flow<'_>,
     ) -> Outcome<'r> {
-        let tname = table.name();
-        match depth(table, base, &mut Vec::new(), &mut Vec::new()) {
-            Ok(d) if d < MAX_JUMP_DEPTH => {}
-            Ok(d) => {
-                return Outcome::Unknown(Undecided {
-                    rule: None,
-                    reason: format!(
-                        "{tname} {base} nests chains {d} deep, nf_tables allows {} (not loadable)",
-                        MAX_JUMP_DEPTH - 1
-                    ),
-                })
-            }
-            Err(reason) => {
-                return Outcome::Unknown(Undecided { rule: None, reason });
-            }
+        if let Err(u) = loadable(table, base) {
+            return Outcome::Unknown(u);
         }
         self.enter(table, base, Entry::Hook(hook));
-        let mut stack: Vec<(&str, usize)> = Vec::new();
-        let (mut cur, mut idx): (&str, usize) = (base, 0);
+        let mut at = Cursor {
+            chain: base,
+            index: 0,
+            stack: Vec::new(),
+        };
         let mut budget = MAX_RULES_PER_WALK;
         loop {
-            let Some(chain) = table.chain(cur) else {
-                return Outcome::Unknown(Undecided {
-                    rule: None,
-                    reason: format!("chain {cur} does not exist in table {tname}"),
-                });
+            let Some(chain) = table.chain(at.chain) else {
+                let reason = format!(
+                    "chain {} does not exist in table {}",
+                    at.chain,
+                    table.name()
+                );
+                return Outcome::Unknown(Undecided { rule: None, reason });
             };
-            let Some(rule) = chain.rules.get(idx) else {
+            let Some(rule) = chain.rules.get(at.index) else {
                 // End of chain: a user chain returns, the built-in chain applies its policy.
-                match stack.pop() {
-                    Some((c, i)) if cur != base => {
-                        (cur, idx) = (c, i);
-                        self.enter(table, cur, Entry::Return);
-                        continue;
-                    }
-                    _ => return self.policy(table, base),
+                if self.pop(table, base, &mut at) {
+                    continue;
                 }
+                return self.policy(table, base);
             };
             budget = budget.saturating_sub(1);
             if budget == 0 {
@@ -202,80 +192,131 @@ impl Run {
                     reason: format!("more than {MAX_RULES_PER_WALK} rules in one walk: a loop"),
                 });
             }
-            let at = RuleRef {
-                table: tname,
-                chain: cur.to_string(),
-                number: idx + 1,
+            let here = RuleRef {
+                table: table.name(),
+                chain: at.chain.to_string(),
+                number: at.index + 1,
             };
-            let (matched, result) = match matcher::rule(rule, flow) {
-                Tri::Yes => (true, MatchResult::Matched),
-                Tri::No => (false, MatchResult::NotMatched),
-                Tri::Unknown(reason) => {
-                    let explored = has_effect(&rule.target);
-                    let assumed = explored && self.oracle.decide(&at, &reason);
-                    self.unknowns.push(UnknownNote {
-                        at: at.clone(),
-                        reason: reason.clone(),
-                        explored,
-                    });
-                    (assumed, MatchResult::Unknown { reason, assumed })
-                }
-            };
-            self.steps.push(Step::Rule {
-                at: at.clone(),
-                rule: Box::new(rule.clone()),
-                result,
-            });
-            idx += 1;
-            if !matched {
+            let matched = self.evaluate(rule, &here, flow);
+            at.index += 1;
+            let Some(target) = rule.target.as_ref().filter(|_| matched) else {
                 continue;
-            }
-            let Some(target) = &rule.target else { continue };
-            match target {
-                Target::Log(_) => {}
-                Target::Accept => return Outcome::Accept(Decision::Rule(at)),
-                Target::Drop => return Outcome::Drop(Decision::Rule(at)),
-                Target::Reject(r) => return Outcome::Reject(*r, Decision::Rule(at)),
-                Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
-                    return Outcome::Nat(target, at)
-                }
-                Target::Return => match stack.pop() {
-                    Some((c, i)) if cur != base => {
-                        (cur, idx) = (c, i);
-                        self.enter(table, cur, Entry::Return);
-                    }
-                    _ => return self.policy(table, base),
-                },
-                Target::Jump(c) | Target::Goto(c) => {
-                    let jump = matches!(target, Target::Jump(_));
-                    if jump {
-                        if stack.len() >= MAX_JUMP_DEPTH {
-                            return Outcome::Unknown(Undecided {
-                                rule: Some(at),
-                                reason: format!(
-                                    "jump deeper than {MAX_JUMP_DEPTH} chains (not loadable)"
-                                ),
-                            });
-                        }
-                        stack.push((cur, idx));
-                    }
-                    let Some(next) = table.chain(c.as_str()) else {
-                        return Outcome::Unknown(Undecided {
-                            rule: Some(at),
-                            reason: format!("target chain {c} does not exist"),
-                        });
-                    };
-                    if next.is_builtin() {
-                        return Outcome::Unknown(Undecided {
-                            rule: Some(at),
-                            reason: format!("jump to built-in chain {c} (not loadable)"),
-                        });
-                    }
-                    cur = next.name().as_str();
-                    idx = 0;
-                    self.enter(table, cur, if jump { Entry::Jump } else { Entry::Goto });
-                }
+            };
+            if let Some(outcome) = self.follow(table, base, target, here, &mut at) {
+                return outcome;
             }
         }
     }
+
+    /// Evaluates `rule` (at `here`) against the packet and records the step; true when this
+    /// run takes it as matched (an undecidable match whose target matters is decided by the
+    /// oracle, one that cannot change the packet's fate is skipped).
+    fn evaluate(&mut self, rule: &Rule, here: &RuleRef, flow: &Flow<'_>) -> bool {
+        let (matched, result) = match matcher::rule(rule, flow) {
+            Tri::Yes => (true, MatchResult::Matched),
+            Tri::No => (false, MatchResult::NotMatched),
+            Tri::Unknown(reason) => {
+                let explored = has_effect(&rule.target);
+                let assumed = explored && self.oracle.decide(here, &reason);
+                self.unknowns.push(UnknownNote {
+                    at: here.clone(),
+                    reason: reason.clone(),
+                    explored,
+                });
+                (assumed, MatchResult::Unknown { reason, assumed })
+            }
+        };
+        self.steps.push(Step::Rule {
+            at: here.clone(),
+            rule: Box::new(rule.clone()),
+            result,
+        });
+        matched
+    }
+
+    /// Follows the target of the matched rule at `here`: the walk's outcome when it ends
+    /// here, `None` when it goes on from `at` (LOG, a return, a jump or goto).
+    fn follow<'r: 'c, 'c>(
+        &mut self,
+        table: &'r Table,
+        base: &'c str,
+        target: &'r Target,
+        here: RuleRef,
+        at: &mut Cursor<'c>,
+    ) -> Option<Outcome<'r>> {
+        let (c, jump) = match target {
+            Target::Log(_) => return None,
+            Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
+            Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
+            Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
+            Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
+                return Some(Outcome::Nat(target, here))
+            }
+            Target::Return if self.pop(table, base, at) => return None,
+            Target::Return => return Some(self.policy(table, base)),
+            Target::Jump(c) => (c, true),
+            Target::Goto(c) => (c, false),
+        };
+        let unknown = |reason: String| {
+            Some(Outcome::Unknown(Undecided {
+                rule: Some(here.clone()),
+                reason,
+            }))
+        };
+        if jump {
+            if at.stack.len() >= MAX_JUMP_DEPTH {
+                return unknown(format!(
+                    "jump deeper than {MAX_JUMP_DEPTH} chains (not loadable)"
+                ));
+            }
+            at.stack.push((at.chain, at.index));
+        }
+        let Some(next) = table.chain(c.as_str()) else {
+            return unknown(format!("target chain {c} does not exist"));
+        };
+        if next.is_builtin() {
+            return unknown(format!("jump to built-in chain {c} (not loadable)"));
+        }
+        at.chain = next.name().as_str();
+        at.index = 0;
+        let how = if jump { Entry::Jump } else { Entry::Goto };
+        self.enter(table, at.chain, how);
+        None
+    }
+
+    /// Returns from a user chain to the rule after the jump that entered it; false at the
+    /// built-in chain's own level (its policy applies).
+    fn pop<'c>(&mut self, table: &Table, base: &str, at: &mut Cursor<'c>) -> bool {
+        match at.stack.pop() {
+            Some((chain, index)) if at.chain != base => {
+                (at.chain, at.index) = (chain, index);
+                self.enter(table, chain, Entry::Return);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Where a walk is: the chain, the index of the next rule in it, and the return stack of
+/// `-j` (chain, index after the jump).
+struct Cursor<'c> {
+    chain: &'c str,
+    index: usize,
+    stack: Vec<(&'c str, usize)>,
+}
+
+/// Whether nf_tables would load `table` as seen from `base`: no jump/goto loop, no missing
+/// chain, chains nested less than [`MAX_JUMP_DEPTH`] deep.
+fn loadable(table: &Table, base: &str) -> Result<(), Undecided> {
+    let reason = match depth(table, base, &mut Vec::new(), &mut Vec::new()) {
+        Ok(d) if d < MAX_JUMP_DEPTH => return Ok(()),
+        Ok(d) => format!(
+            "{} {base} nests chains {d} deep, nf_tables allows {} (not loadable)",
+            table.name(),
+            MAX_JUMP_DEPTH - 1
+        ),
+        Err(reason) => reason,
+    };
+    Err(Undecided { rule: None, reason })
 }

@@ -10,10 +10,9 @@
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::{is_dfw_chain, Current, CurrentChain, DOCKER_USER, FORWARD, INPUT};
 
-use crate::firewall::{to_transport, Firewall, FirewallError, KernelRule, KernelTable};
-use crate::nft::{encode_request, parse_reply, GetChains, Reply};
-use crate::transport::{snapshot, RetryPolicy, Transport, TransportError};
-use crate::wire::{split_messages, NlMsgWriter};
+use crate::firewall::{query, Firewall, FirewallError, KernelRule, KernelTable};
+use crate::nft::{GetChains, Reply};
+use crate::transport::{snapshot, RetryPolicy, Transport};
 
 /// What `family`'s `filter` table holds of the chains dfw touches.
 ///
@@ -26,13 +25,13 @@ pub fn read_current<T: Transport>(
     // The chain names and the chains in one consistent snapshot: a dump interrupted by
     // another writer, or a generation that moved in between, is read again.
     let (_, current) = snapshot(fw.transport(), &RetryPolicy::default(), |t| {
-        read_current_in(t, family).map_err(to_transport)
+        read_current_in(t, family)
     })?;
     Ok(current)
 }
 
 /// As [`read_current`], through a transport and without a consistency loop, for
-/// [`Firewall::apply_with`](crate::firewall::Firewall::apply_with).
+/// [`Firewall::apply_with`].
 ///
 /// # Errors
 /// As [`read_current`].
@@ -108,26 +107,19 @@ fn dfw_chain_names<T: Transport + ?Sized>(
         family: crate::nft::Family(family.nfproto()),
         one: None,
     };
-    let mut w = NlMsgWriter::new();
-    encode_request(&req, 0, 0, &mut w).map_err(|e| {
-        FirewallError::Transport(TransportError::InvalidRequest {
-            reason: e.to_string(),
-        })
-    })?;
-    let mut names = Vec::new();
-    for msg in t.dump(w.as_bytes())? {
-        for m in split_messages(&msg) {
-            let (h, body) = m?;
-            if let Reply::Chain(c) = parse_reply(&h, body)? {
+    let mut names: Vec<String> = query(t, &req)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Reply::Chain(c)
                 if c.table == TableName::Filter.as_str()
                     && c.hook.is_none()
-                    && is_dfw_chain(&c.name)
-                {
-                    names.push(c.name);
-                }
+                    && is_dfw_chain(&c.name) =>
+            {
+                Some(c.name)
             }
-        }
-    }
+            _ => None,
+        })
+        .collect();
     names.sort();
     names.dedup();
     Ok(names)

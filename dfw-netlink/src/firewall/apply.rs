@@ -1,4 +1,6 @@
-//! The firewall's operations: consistent reads, planning and the atomic, retried apply.
+//! Changing the kernel: planning ([`Firewall::plan`]) and the atomic, retried apply
+//! ([`Firewall::apply`], [`Firewall::apply_with`]; restore and the policy commit share the
+//! same loop).
 //!
 //! Contract: [`Firewall::apply`] loops at most [`RetryPolicy::max_attempts`] times: read the
 //! generation, read the chains the change names, plan, and (unless the plan is empty) send
@@ -10,25 +12,14 @@ use std::collections::HashMap;
 
 use dfw_core::model::{Family, TableName};
 
-use super::build::{build_batch, Step};
+use super::build::build_batch;
 use super::cache::{echoed_handles, named};
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
-use super::types::{ApplyReport, ChangeSet, KernelChain, KernelTable};
+use super::step::Step;
+use super::types::{ApplyReport, ChangeSet, KernelTable};
 use super::{Firewall, FirewallError};
-use crate::transport::{snapshot, Transport, TransportError};
-
-/// A firewall error as the transport error a [`snapshot`] read returns (the read's own
-/// transport errors as they are; anything else as an invalid request naming it).
-pub(crate) fn to_transport(e: FirewallError) -> TransportError {
-    match e {
-        FirewallError::Transport(t) => t,
-        FirewallError::Malformed(w) => TransportError::Malformed(w),
-        other => TransportError::InvalidRequest {
-            reason: other.to_string(),
-        },
-    }
-}
+use crate::transport::{snapshot, Retryable, Transport, TransportError};
 
 /// Every (family, table) the change touches, with the chains it names there.
 fn scopes(changes: &ChangeSet) -> Vec<(Family, TableName, Vec<String>)> {
@@ -59,67 +50,13 @@ pub(super) fn read_for<T: Transport + ?Sized>(
     Ok(state)
 }
 
-/// Reads only the named chains of one table through `t`, without a consistency loop: for
-/// [`Firewall::apply_with`]'s `make`, whose batch is checked against the generation read
-/// before it.
-///
-/// # Errors
-/// [`FirewallError::Transport`] or [`FirewallError::Malformed`].
-pub fn read_chains_in<T: Transport + ?Sized>(
-    t: &mut T,
-    family: Family,
-    table: TableName,
-    chains: &[&str],
-) -> Result<Vec<KernelChain>, FirewallError> {
-    let tables = read(t, family, &Scope::Chains(table, chains))?;
-    Ok(tables.into_iter().flat_map(|t| t.chains).collect())
-}
-
 impl<T: Transport> Firewall<T> {
-    /// Reads only the named chains of one table (missing chains are left out), with their
-    /// rules, as one consistent snapshot.
-    ///
-    /// # Errors
-    /// [`FirewallError::Transport`] (retries exhausted, socket errors) or
-    /// [`FirewallError::Malformed`].
-    pub fn read_chains(
-        &mut self,
-        family: Family,
-        table: TableName,
-        chains: &[&str],
-    ) -> Result<Vec<KernelChain>, FirewallError> {
-        let scope = Scope::Chains(table, chains);
-        let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
-            read(t, family, &scope).map_err(to_transport)
-        })?;
-        Ok(tables.into_iter().flat_map(|t| t.chains).collect())
-    }
-
-    /// Reads whole tables (those of `tables` that exist, in iptables-save order), as one
-    /// consistent snapshot.
-    ///
-    /// # Errors
-    /// As [`Firewall::read_chains`].
-    pub fn read_tables(
-        &mut self,
-        family: Family,
-        tables: &[TableName],
-    ) -> Result<Vec<KernelTable>, FirewallError> {
-        let scope = Scope::Tables(tables);
-        let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
-            read(t, family, &scope).map_err(to_transport)
-        })?;
-        Ok(tables)
-    }
-
     /// What [`Firewall::apply`] would do now, without doing it.
     ///
     /// # Errors
     /// As [`Firewall::read_chains`], and the planning errors of [`Firewall::apply`].
     pub fn plan(&mut self, changes: &ChangeSet) -> Result<Plan, FirewallError> {
-        let (_, state) = snapshot(&mut self.transport, &self.retry, |t| {
-            read_for(t, changes).map_err(to_transport)
-        })?;
+        let (_, state) = snapshot(&mut self.transport, &self.retry, |t| read_for(t, changes))?;
         make_plan(&state, changes)
     }
 
@@ -140,41 +77,14 @@ impl<T: Transport> Firewall<T> {
     /// Runs `attempt` (given its 1-based number) until it succeeds, fails for good, or
     /// [`RetryPolicy::max_attempts`](crate::transport::RetryPolicy) retryable failures
     /// (generation races, interrupted dumps) happened, with a doubling backoff in between.
-    pub(super) fn retrying<F>(&mut self, mut attempt: F) -> Result<ApplyReport, FirewallError>
+    /// `E` is the caller's error: a layer above keeps its own errors typed through the loop.
+    pub(super) fn retrying<E, F>(&mut self, mut attempt: F) -> Result<ApplyReport, E>
     where
-        F: FnMut(&mut Self, u32) -> Result<ApplyReport, FirewallError>,
+        E: Retryable,
+        F: FnMut(&mut Self, u32) -> Result<ApplyReport, E>,
     {
         let policy = self.retry;
-        let mut backoff = policy.initial_backoff;
-        let mut n = 1;
-        loop {
-            let retry = match attempt(self, n) {
-                Ok(report) => return Ok(report),
-                Err(FirewallError::Transport(e)) if e.is_retryable() => e,
-                Err(e) => return Err(e),
-            };
-            if n >= policy.max_attempts.max(1) {
-                return Err(TransportError::RetriesExhausted {
-                    attempts: n,
-                    last: Box::new(retry),
-                }
-                .into());
-            }
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(policy.max_backoff);
-            n += 1;
-        }
-    }
-
-    /// True when the next [`Firewall::apply`] of `changes` would plan against the kept state
-    /// without reading, if the kernel's generation has not moved.
-    pub fn has_cached_state(&self, changes: &ChangeSet) -> bool {
-        self.cache.as_ref().is_some_and(|c| c.covers(changes))
-    }
-
-    /// Forgets the kept state: the next apply reads the kernel.
-    pub fn forget_cached_state(&mut self) {
-        self.cache = None;
+        policy.run(|n| attempt(self, n), E::into_retryable)
     }
 
     /// As [`Firewall::apply`], for a change set computed from the kernel inside each

@@ -1,112 +1,29 @@
 //! Building the batch (pure): a [`Plan`] becomes one `nft::Batch` whose every message is
 //! described by a [`Step`], so a kernel error's seq maps back to what caused it.
 //!
-//! Contract: order in the batch: tables (create-if-missing, as iptables sends them), chains
-//! created (built-ins with hook, priority, type and policy exactly as iptables-nft; user
-//! chains exclusive), policies of existing built-ins, every rule deletion (one flush of the
-//! chain when the plan keeps none of its rules), every rule insertion or replacement (in the
-//! plan's order; a replacement is one NEWRULE with `NLM_F_REPLACE` and the old handle, as
-//! `iptables -R` sends it), then every chain to
+//! Contract: order in the batch, one step of [`build_batch`] each: tables (create-if-missing,
+//! as iptables sends them), chains created (built-ins with hook, priority, type and policy
+//! exactly as iptables-nft; user chains exclusive), policies of existing built-ins, every
+//! rule deletion (one flush of the chain when the plan says so, [`super::ChainPlan::flush`]),
+//! every rule insertion or replacement (in the plan's order; a replacement is one NEWRULE
+//! with `NLM_F_REPLACE` and the old handle, as `iptables -R` sends it), then every chain to
 //! delete is flushed (nf_tables refuses to delete a chain that still holds rules, and rules of
 //! one deleted chain may jump to another) and deleted. Rules are encoded by
 //! [`crate::rule_codec::encode_rule`].
 
-use std::fmt;
-
 use dfw_core::model::{Family, Policy, TableName};
 
-use super::plan::{Create, Place, Plan, RuleOp};
+use super::error::Unencodable;
+use super::plan::{ChainPlan, Create, Place, Plan, RuleOp};
+use super::step::{Step, StepKind};
 use super::types::ChangeSet;
 use super::{nfamily, FirewallError};
 use crate::nft::{
     Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
-    NewRule, NewTable, RuleMsg, TableMsg,
+    NewRule, NewTable, NftRequest, RuleMsg, TableMsg,
 };
 use crate::rule_codec::encode_rule;
 use crate::wire::consts::NLM_F_ECHO;
-
-/// What one batch message does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepKind {
-    /// Create the table if missing.
-    NewTable,
-    /// Create a user chain.
-    NewUserChain,
-    /// Create a built-in chain with this policy.
-    NewBuiltinChain(Policy),
-    /// Set an existing built-in chain's policy.
-    SetPolicy(Policy),
-    /// Delete the rule at 1-based position (as read) with this handle.
-    DeleteRule {
-        /// Position in the chain as read.
-        position: usize,
-        /// Handle.
-        handle: u64,
-    },
-    /// Delete every rule of the chain at once (`count` rules as read): sent instead of
-    /// `count` deletions by handle when the plan keeps none of them (the kernel finds each
-    /// handle with a walk of the chain, so deleting all of a long chain one by one is
-    /// quadratic).
-    FlushRules {
-        /// Rules deleted.
-        count: usize,
-    },
-    /// Insert the wanted rule at 1-based position.
-    InsertRule {
-        /// Position in the wanted rules.
-        position: usize,
-    },
-    /// Put the wanted rule at 1-based position in place of the rule with `handle`
-    /// (`NLM_F_REPLACE`; the rule keeps the handle).
-    ReplaceRule {
-        /// Position in the wanted rules.
-        position: usize,
-        /// Handle of the rule replaced.
-        handle: u64,
-    },
-    /// Delete every rule of a user chain that is about to be deleted.
-    FlushChain,
-    /// Delete a user chain.
-    DeleteChain,
-}
-
-/// The description of one batch message: which object, and what it does to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    /// Family.
-    pub family: Family,
-    /// Table.
-    pub table: TableName,
-    /// Chain (`None` for a table message).
-    pub chain: Option<String>,
-    /// What it does.
-    pub kind: StepKind,
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.family.nft_name(), self.table)?;
-        if let Some(c) = &self.chain {
-            write!(f, " {c}")?;
-        }
-        match &self.kind {
-            StepKind::NewTable => write!(f, " (create table)"),
-            StepKind::NewUserChain => write!(f, " (create chain)"),
-            StepKind::NewBuiltinChain(p) => write!(f, " (create built-in chain, policy {p})"),
-            StepKind::SetPolicy(p) => write!(f, " (set policy {p})"),
-            StepKind::DeleteRule { position, handle } => {
-                write!(f, " rule {position} (delete, handle {handle})")
-            }
-            StepKind::FlushRules { count } => write!(f, " (delete all {count} rules)"),
-            StepKind::InsertRule { position } => write!(f, " rule {position} (insert)"),
-            StepKind::ReplaceRule { position, handle } => {
-                write!(f, " rule {position} (replace handle {handle})")
-            }
-            StepKind::FlushChain => write!(f, " (flush chain before deleting it)"),
-            StepKind::DeleteChain => write!(f, " (delete chain)"),
-        }
-    }
-}
 
 fn policy_value(p: Policy) -> u32 {
     p as u32
@@ -116,7 +33,8 @@ fn policy_value(p: Policy) -> u32 {
 /// rules the insertions send), BEGIN carrying `genid`, sequence numbers from `first_seq`;
 /// with `echo_inserts`, the first and the last rule insertion of each (family, table) ask
 /// for `NLM_F_ECHO` (the kernel answers with the new rule and its handle; the handles in
-/// between are consecutive, see `cache`).
+/// between are consecutive, see `cache`). The messages go in the order of the module
+/// contract, one step each.
 ///
 /// # Errors
 /// [`FirewallError::Encode`] naming the rule that cannot be encoded, or an insertion whose
@@ -128,25 +46,34 @@ pub fn build_batch(
     first_seq: u32,
     echo_inserts: bool,
 ) -> Result<FinishedBatch<Step>, FirewallError> {
-    let mut b: Batch<Step> = Batch::new(first_seq, Some(genid));
-    // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory. One
-    // description per message: at most one per rule operation, two per chain and table.
-    let ops: usize = plan.chains.iter().map(|c| c.ops.len()).sum();
-    let others = 2 * (plan.tables.len() + plan.chains.len() + plan.delete_chains.len());
-    b.reserve(ops + others, 640);
-    let ends = if echo_inserts {
-        insert_ends(plan)
-    } else {
-        Vec::new()
-    };
-    let mut sent: Vec<((Family, TableName), usize)> = Vec::new();
-    let step = |family, table, chain: Option<&str>, kind| Step {
+    let mut b = Builder::new(plan, genid, first_seq, echo_inserts);
+    b.tables(plan)?;
+    b.created_chains(plan)?;
+    b.policies(plan)?;
+    b.rule_deletions(plan)?;
+    b.rule_insertions(plan, changes)?;
+    b.deleted_chains(plan)?;
+    Ok(b.batch.finish())
+}
+
+/// The batch being built, and which insertions ask for an echo.
+struct Builder {
+    batch: Batch<Step>,
+    echo: EchoRuns,
+}
+
+fn step(family: Family, table: TableName, chain: Option<&str>, kind: StepKind) -> Step {
+    Step {
         family,
         table,
         chain: chain.map(str::to_string),
         kind,
-    };
-    let wire = |s: &Step, e: crate::nft::EncodeError| FirewallError::Encode {
+    }
+}
+
+/// The encode error of the message `s` describes.
+fn unencodable(s: &Step, source: Unencodable) -> FirewallError {
+    FirewallError::Encode {
         family: s.family,
         table: s.table,
         chain: s.chain.clone().unwrap_or_default(),
@@ -156,200 +83,248 @@ pub fn build_batch(
             | StepKind::DeleteRule { position, .. } => position,
             _ => 0,
         },
-        reason: e.to_string(),
-    };
-    let push_flags =
-        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, flags: u16, s: Step| {
-            let copy = s.clone();
-            b.push_with_flags(req, flags, s)
-                .map(|_| ())
-                .map_err(|e| wire(&copy, e))
-        };
-    let push =
-        |b: &mut Batch<Step>, req: &dyn crate::nft::NftRequest, s: Step| push_flags(b, req, 0, s);
-    for &(family, table) in &plan.tables {
-        let req = NewTable(TableMsg::new(nfamily(family), table.as_str()));
-        push(&mut b, &req, step(family, table, None, StepKind::NewTable))?;
+        source: Box::new(source),
     }
-    for c in &plan.chains {
-        let fam = nfamily(c.family);
-        let t = c.table.as_str();
-        match c.create {
-            None => {}
-            Some(Create::User) => {
-                let req = NewChain {
-                    chain: ChainMsg::user(fam, t, c.chain.as_str()),
-                    mode: CreateMode::Exclusive,
-                };
-                push(
-                    &mut b,
-                    &req,
-                    step(c.family, c.table, Some(&c.chain), StepKind::NewUserChain),
-                )?;
-            }
-            Some(Create::Builtin(p)) => {
-                let Some(bc) = c.table.builtin(&c.chain) else {
-                    continue;
-                };
-                let hook = Hook {
-                    hooknum: bc.hook as u32,
-                    priority: bc.priority,
-                };
-                let msg = ChainMsg::base(
-                    fam,
-                    t,
-                    c.chain.as_str(),
-                    hook,
-                    bc.chain_type,
-                    Some(policy_value(p)),
-                );
-                let req = NewChain {
-                    chain: msg,
-                    mode: CreateMode::Create,
-                };
-                let kind = StepKind::NewBuiltinChain(p);
-                push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
-            }
+}
+
+impl Builder {
+    fn new(plan: &Plan, genid: u32, first_seq: u32, echo_inserts: bool) -> Self {
+        let mut batch: Batch<Step> = Batch::new(first_seq, Some(genid));
+        // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory. One
+        // description per message: at most one per rule operation, two per chain and table.
+        let ops: usize = plan.chains.iter().map(|c| c.ops.len()).sum();
+        let others = 2 * (plan.tables.len() + plan.chains.len() + plan.delete_chains.len());
+        batch.reserve(ops + others, 640);
+        let echo = EchoRuns {
+            ends: if echo_inserts {
+                insert_ends(plan)
+            } else {
+                Vec::new()
+            },
+            sent: Vec::new(),
+        };
+        Builder { batch, echo }
+    }
+
+    /// Appends one message, with extra `flags`, described as doing `kind` to `chain` of
+    /// `family`'s `table` (`None`: to the table). Generic, not `&dyn`: a rule's attributes
+    /// are written on the hot path of every commit.
+    fn push<R: NftRequest>(
+        &mut self,
+        req: &R,
+        flags: u16,
+        (family, table, chain): (Family, TableName, Option<&str>),
+        kind: StepKind,
+    ) -> Result<(), FirewallError> {
+        // The step moves into the batch; only an error (the batch unchanged) builds another.
+        let s = step(family, table, chain, kind);
+        match self.batch.push_with_flags(req, flags, s) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(unencodable(
+                &step(family, table, chain, kind),
+                Unencodable::Wire(e),
+            )),
         }
     }
-    for c in &plan.chains {
-        if let Some(p) = c.set_policy {
+
+    /// Every table where a chain is created, create-if-missing.
+    fn tables(&mut self, plan: &Plan) -> Result<(), FirewallError> {
+        for &(family, table) in &plan.tables {
+            let req = NewTable(TableMsg::new(nfamily(family), table.as_str()));
+            self.push(&req, 0, (family, table, None), StepKind::NewTable)?;
+        }
+        Ok(())
+    }
+
+    /// Every missing chain: user chains exclusive, built-ins exactly as iptables-nft.
+    fn created_chains(&mut self, plan: &Plan) -> Result<(), FirewallError> {
+        for c in &plan.chains {
+            let (fam, t, name) = (nfamily(c.family), c.table.as_str(), c.chain.as_str());
+            let (req, kind) = match c.create {
+                None => continue,
+                Some(Create::User) => (
+                    NewChain {
+                        chain: ChainMsg::user(fam, t, name),
+                        mode: CreateMode::Exclusive,
+                    },
+                    StepKind::NewUserChain,
+                ),
+                Some(Create::Builtin(p)) => {
+                    let Some(bc) = c.table.builtin(name) else {
+                        continue;
+                    };
+                    let hook = Hook {
+                        hooknum: bc.hook as u32,
+                        priority: bc.priority,
+                    };
+                    let policy = Some(policy_value(p));
+                    let chain = ChainMsg::base(fam, t, name, hook, bc.chain_type, policy);
+                    let req = NewChain {
+                        chain,
+                        mode: CreateMode::Create,
+                    };
+                    (req, StepKind::NewBuiltinChain(p))
+                }
+            };
+            self.push(&req, 0, (c.family, c.table, Some(name)), kind)?;
+        }
+        Ok(())
+    }
+
+    /// The policies of existing built-in chains (only those asked and different).
+    fn policies(&mut self, plan: &Plan) -> Result<(), FirewallError> {
+        for c in &plan.chains {
+            let Some(p) = c.set_policy else { continue };
             let mut msg = ChainMsg::user(nfamily(c.family), c.table.as_str(), c.chain.as_str());
             msg.policy = Some(policy_value(p));
             let req = NewChain {
                 chain: msg,
                 mode: CreateMode::Update,
             };
-            push(
-                &mut b,
-                &req,
-                step(c.family, c.table, Some(&c.chain), StepKind::SetPolicy(p)),
-            )?;
+            let kind = StepKind::SetPolicy(p);
+            self.push(&req, 0, (c.family, c.table, Some(&c.chain)), kind)?;
         }
+        Ok(())
     }
-    for c in &plan.chains {
-        let deletes = c
-            .ops
-            .iter()
-            .filter(|op| matches!(op, RuleOp::Delete { .. }))
-            .count();
-        if c.stats.kept == 0 && deletes > 1 && c.create.is_none() {
-            let req = FlushChain {
-                family: nfamily(c.family),
-                table: c.table.as_str().into(),
-                chain: c.chain.clone(),
-            };
-            let kind = StepKind::FlushRules { count: deletes };
-            push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
-            continue;
-        }
-        for op in &c.ops {
-            if let RuleOp::Delete { handle, position } = *op {
+
+    /// Every rule deletion: one flush of a chain the plan flushes, else by handle.
+    fn rule_deletions(&mut self, plan: &Plan) -> Result<(), FirewallError> {
+        for c in &plan.chains {
+            let (family, table) = (nfamily(c.family), c.table.as_str());
+            if c.flush {
+                let count = c
+                    .ops
+                    .iter()
+                    .filter(|op| matches!(op, RuleOp::Delete { .. }))
+                    .count();
+                let req = FlushChain {
+                    family,
+                    table: table.into(),
+                    chain: c.chain.clone(),
+                };
+                let kind = StepKind::FlushRules { count };
+                self.push(&req, 0, (c.family, c.table, Some(&c.chain)), kind)?;
+                continue;
+            }
+            for op in &c.ops {
+                let RuleOp::Delete { handle, position } = *op else {
+                    continue;
+                };
                 let req = DelRule {
-                    family: nfamily(c.family),
-                    table: c.table.as_str().into(),
+                    family,
+                    table: table.into(),
                     chain: c.chain.clone(),
                     handle,
                 };
                 let kind = StepKind::DeleteRule { position, handle };
-                push(&mut b, &req, step(c.family, c.table, Some(&c.chain), kind))?;
+                self.push(&req, 0, (c.family, c.table, Some(&c.chain)), kind)?;
             }
         }
+        Ok(())
     }
-    for (index, c) in plan.chains.iter().enumerate() {
-        for op in &c.ops {
-            let RuleOp::Insert { position, place } = op else {
-                continue;
-            };
-            let kind = match *place {
-                Place::Replace(handle) => StepKind::ReplaceRule {
-                    position: *position,
-                    handle,
-                },
-                _ => StepKind::InsertRule {
-                    position: *position,
-                },
-            };
-            let s = step(c.family, c.table, Some(&c.chain), kind);
-            let encode_error = |reason: String| FirewallError::Encode {
-                family: c.family,
-                table: c.table,
-                chain: c.chain.clone(),
-                position: *position,
-                reason,
-            };
-            let rule = plan
-                .inserted_rule(changes, index, *position)
-                .ok_or_else(|| {
-                    encode_error("not in the change set the plan was made from".into())
-                })?;
-            let enc = encode_rule(c.family, rule).map_err(|e| encode_error(e.to_string()))?;
-            let compat = enc.compat.unwrap_or_default();
-            let msg = RuleMsg::new(
-                nfamily(c.family),
-                c.table.as_str(),
-                c.chain.as_str(),
-                enc.exprs,
-                compat,
-            );
-            let req = match *place {
-                Place::Append => NewRule::append(msg),
-                Place::After(h) => NewRule::append_after(msg, h),
-                Place::Before(h) => NewRule::insert(msg, Some(h)),
-                Place::Replace(h) => {
-                    // Allocates no handle: not part of the echoed run (see `cache`).
-                    push(&mut b, &NewRule::replace(msg, h), s)?;
+
+    /// Every rule insertion or replacement, in the plan's order, with its rule from `changes`.
+    fn rule_insertions(&mut self, plan: &Plan, changes: &ChangeSet) -> Result<(), FirewallError> {
+        for (index, c) in plan.chains.iter().enumerate() {
+            for op in &c.ops {
+                let RuleOp::Insert { position, place } = *op else {
                     continue;
-                }
+                };
+                let kind = match place {
+                    Place::Replace(handle) => StepKind::ReplaceRule { position, handle },
+                    _ => StepKind::InsertRule { position },
+                };
+                let at = (c.family, c.table, Some(c.chain.as_str()));
+                let fail = |source| unencodable(&step(at.0, at.1, at.2, kind), source);
+                let rule = plan
+                    .inserted_rule(changes, index, position)
+                    .ok_or_else(|| fail(Unencodable::NotInChangeSet))?;
+                let enc = encode_rule(c.family, rule).map_err(|e| fail(Unencodable::Rule(e)))?;
+                let msg = RuleMsg::new(
+                    nfamily(c.family),
+                    c.table.as_str(),
+                    c.chain.as_str(),
+                    enc.exprs,
+                    enc.compat.unwrap_or_default(),
+                );
+                // A replacement allocates no handle: not part of the echoed run (see `cache`).
+                let flags = match place {
+                    Place::Replace(_) => 0,
+                    _ if self.echo.ends.is_empty() => 0,
+                    _ => self.echo.next(c),
+                };
+                let req = match place {
+                    Place::Append => NewRule::append(msg),
+                    Place::After(h) => NewRule::append_after(msg, h),
+                    Place::Before(h) => NewRule::insert(msg, Some(h)),
+                    Place::Replace(h) => NewRule::replace(msg, h),
+                };
+                self.push(&req, flags, at, kind)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every chain to delete: all flushed first (nf_tables refuses to delete a chain that
+    /// still holds rules, and rules of one deleted chain may jump to another), then deleted.
+    fn deleted_chains(&mut self, plan: &Plan) -> Result<(), FirewallError> {
+        for (family, table, chain) in &plan.delete_chains {
+            let req = FlushChain {
+                family: nfamily(*family),
+                table: table.as_str().into(),
+                chain: chain.clone(),
             };
-            let key = (c.family, c.table);
-            let k = match sent.iter_mut().find(|(t, _)| *t == key) {
-                Some((_, k)) => {
-                    *k += 1;
-                    *k
-                }
-                None => {
-                    sent.push((key, 0));
-                    0
-                }
+            let kind = StepKind::FlushChain;
+            self.push(&req, 0, (*family, *table, Some(chain)), kind)?;
+        }
+        for (family, table, chain) in &plan.delete_chains {
+            let req = DelChain {
+                family: nfamily(*family),
+                table: table.as_str().into(),
+                name: chain.clone(),
+                nonrecursive: false,
             };
-            let last = ends.iter().find(|(t, _)| *t == key).map(|(_, n)| n - 1);
-            let echo = if !ends.is_empty() && (k == 0 || Some(k) == last) {
-                NLM_F_ECHO
-            } else {
+            let kind = StepKind::DeleteChain;
+            self.push(&req, 0, (*family, *table, Some(chain)), kind)?;
+        }
+        Ok(())
+    }
+}
+
+/// Which rule insertions ask for `NLM_F_ECHO`: the first and the last that allocate a handle
+/// in each (family, table) (see `cache`).
+struct EchoRuns {
+    /// Insertions per (family, table); empty when nothing is echoed.
+    ends: Vec<((Family, TableName), usize)>,
+    /// Insertions sent so far per (family, table).
+    sent: Vec<((Family, TableName), usize)>,
+}
+
+impl EchoRuns {
+    /// The extra flags of the next handle-allocating insertion into `c` (`ends` not empty).
+    fn next(&mut self, c: &ChainPlan) -> u16 {
+        let key = (c.family, c.table);
+        let k = match self.sent.iter_mut().find(|(t, _)| *t == key) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                self.sent.push((key, 0));
                 0
-            };
-            // No copy of the step for the error: it is rebuilt from the plan (as `wire` would).
-            b.push_with_flags(&req, echo, s)
-                .map_err(|e| encode_error(e.to_string()))?;
+            }
+        };
+        let last = self
+            .ends
+            .iter()
+            .find(|(t, _)| *t == key)
+            .map(|(_, n)| n - 1);
+        if k == 0 || Some(k) == last {
+            NLM_F_ECHO
+        } else {
+            0
         }
     }
-    for (family, table, chain) in &plan.delete_chains {
-        let req = FlushChain {
-            family: nfamily(*family),
-            table: table.as_str().into(),
-            chain: chain.clone(),
-        };
-        push(
-            &mut b,
-            &req,
-            step(*family, *table, Some(chain), StepKind::FlushChain),
-        )?;
-    }
-    for (family, table, chain) in &plan.delete_chains {
-        let req = DelChain {
-            family: nfamily(*family),
-            table: table.as_str().into(),
-            name: chain.clone(),
-            nonrecursive: false,
-        };
-        push(
-            &mut b,
-            &req,
-            step(*family, *table, Some(chain), StepKind::DeleteChain),
-        )?;
-    }
-    Ok(b.finish())
 }
 
 /// The number of rule insertions per (family, table), in first-seen order.

@@ -30,8 +30,8 @@ use std::collections::{HashMap, HashSet};
 
 use dfw_core::model::{Counters, Family, TableName};
 
-use super::build::{Step, StepKind};
 use super::plan::{Create, Place, Plan, RuleOp};
+use super::step::{Step, StepKind};
 use super::types::{BaseChain, ChangeSet, KernelChain, KernelRule, KernelTable};
 use crate::nft::{parse_reply, Reply};
 use crate::rule_codec::DecodedRule;

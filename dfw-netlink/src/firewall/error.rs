@@ -3,8 +3,8 @@
 
 use dfw_core::model::{Family, TableName};
 
-use super::build::Step;
-use crate::transport::{errno_hint, errno_name, KernelError, TransportError};
+use super::step::Step;
+use crate::transport::{errno_hint, errno_name, KernelError, Retryable, TransportError};
 use crate::wire::WireError;
 
 /// Everything the firewall can fail with.
@@ -16,6 +16,9 @@ pub enum FirewallError {
     /// The kernel sent a reply dfw could not parse.
     #[error("malformed reply from the kernel: {0}")]
     Malformed(#[from] WireError),
+    /// A read request that cannot be put on the wire (a table or chain name it cannot carry).
+    #[error("invalid request: {0}")]
+    Query(#[from] crate::nft::EncodeError),
     /// The kernel rejected one message of the batch; nothing was committed.
     #[error(
         "kernel rejected the batch at {step}: {}{}{}{}",
@@ -34,8 +37,9 @@ pub enum FirewallError {
         /// How many other messages the kernel also rejected (often consequences of the first).
         others: usize,
     },
-    /// A rule that cannot be encoded for its chain (wrong family, protocol binding, ...).
-    #[error("{family} {table} {chain} rule {position}: {reason}")]
+    /// A rule (or chain) that cannot be encoded for its chain (wrong family, protocol
+    /// binding, a name the wire cannot carry, ...).
+    #[error("{family} {table} {chain} rule {position}: {source}")]
     Encode {
         /// Family.
         family: Family,
@@ -43,10 +47,10 @@ pub enum FirewallError {
         table: TableName,
         /// Chain.
         chain: String,
-        /// 1-based position in the wanted rules.
+        /// 1-based position in the wanted rules (0 for a table or chain message).
         position: usize,
         /// Why.
-        reason: String,
+        source: Box<Unencodable>,
     },
     /// A chain the change needs does not exist and was not to be created.
     #[error("{family} {table}: chain {chain} does not exist")]
@@ -69,8 +73,69 @@ pub enum FirewallError {
         /// Chain.
         chain: String,
         /// Why.
-        reason: String,
+        reason: Refusal,
     },
+}
+
+/// Why a wanted rule (or a table or chain message) cannot be put in the batch.
+#[derive(Debug, thiserror::Error)]
+pub enum Unencodable {
+    /// The rule codec cannot express the rule in iptables-nft's form for its family.
+    #[error(transparent)]
+    Rule(#[from] crate::rule_codec::EncodeError),
+    /// A value the wire cannot carry (a name too long or holding a NUL, an oversize rule).
+    #[error(transparent)]
+    Wire(#[from] crate::nft::EncodeError),
+    /// A plan paired with a change set it was not made from.
+    #[error("not in the change set the plan was made from")]
+    NotInChangeSet,
+}
+
+/// Why the firewall refuses a change (see [`FirewallError::Refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The change names one chain twice.
+    NamedTwice,
+    /// A policy asked for on a chain that is not a built-in.
+    PolicyOnUserChain,
+    /// A policy asked for on a chain the kernel holds as a user chain.
+    NoPolicyInKernel,
+    /// Deleting a built-in chain.
+    DeleteBuiltin,
+    /// A chain both wanted and deleted.
+    WantedAndDeleted,
+    /// Rewriting (without replacing it wholesale) a chain holding rules dfw cannot express.
+    HoldsOpaqueRules {
+        /// How many such rules it holds.
+        count: usize,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NamedTwice => f.write_str("named twice in one change"),
+            Refusal::PolicyOnUserChain => f.write_str("only built-in chains have a policy"),
+            Refusal::NoPolicyInKernel => {
+                f.write_str("is a user chain in the kernel; it has no policy")
+            }
+            Refusal::DeleteBuiltin => f.write_str("a built-in chain cannot be deleted"),
+            Refusal::WantedAndDeleted => f.write_str("both wanted and deleted in one change"),
+            Refusal::HoldsOpaqueRules { count } => write!(
+                f,
+                "holds {count} rule(s) dfw cannot express; refusing to rewrite it (flush it first)"
+            ),
+        }
+    }
+}
+
+impl Retryable for FirewallError {
+    fn into_retryable(self) -> Result<TransportError, Self> {
+        match self {
+            FirewallError::Transport(t) => t.into_retryable().map_err(FirewallError::Transport),
+            other => Err(other),
+        }
+    }
 }
 
 fn hint(errno: i32) -> String {

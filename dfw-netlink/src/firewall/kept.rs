@@ -1,6 +1,8 @@
-//! Applying against kept state: the attempt shared by [`Firewall::apply`] and
-//! [`Firewall::apply_scoped`], which plans against the state the handle's last commit left
-//! when the kernel's generation has not moved since, and otherwise reads.
+//! The state a handle keeps between commits ([`Firewall::has_cached_state`],
+//! [`Firewall::forget_cached_state`]), and applying against it: the attempt shared by
+//! [`Firewall::apply`] and [`Firewall::apply_scoped`], which plans against the state the
+//! handle's last commit left when the kernel's generation has not moved since, and otherwise
+//! reads.
 //!
 //! Contract: one attempt reads the generation `G`; the state kept at exactly `G` (if any) is
 //! offered to the caller's `prepare`, which either takes it or reads through the transport;
@@ -12,17 +14,28 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::apply::{next_generation, read_for, to_transport};
+use super::apply::{next_generation, read_for};
 use super::cache::{ScopeRead, StateCache};
 use super::plan::make_plan;
 use super::types::{ApplyReport, ChangeSet, KernelTable};
 use super::{Firewall, FirewallError};
-use crate::transport::{snapshot, Transport};
+use crate::transport::{snapshot, Retryable, Transport};
 
 /// What an attempt plans from: the state before, and the change set.
-type Prepared<'c> = Result<(StateCache, Cow<'c, ChangeSet>), FirewallError>;
+type Prepared<'c, E> = Result<(StateCache, Cow<'c, ChangeSet>), E>;
 
 impl<T: Transport> Firewall<T> {
+    /// True when the next [`Firewall::apply`] of `changes` would plan against the kept state
+    /// without reading, if the kernel's generation has not moved.
+    pub fn has_cached_state(&self, changes: &ChangeSet) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.covers(changes))
+    }
+
+    /// Forgets the kept state: the next apply reads the kernel.
+    pub fn forget_cached_state(&mut self) {
+        self.cache = None;
+    }
+
     /// Applies the change `changes_of` computes from a scope of chains the caller reads
     /// itself, in one atomic batch, retried as [`Firewall::apply`].
     ///
@@ -32,18 +45,20 @@ impl<T: Transport> Firewall<T> {
     /// through this method) left the scope's state at the kernel's current generation,
     /// `read` is not called: `changes_of` sees that state. Every chain the change set names
     /// must be in the scope. Only one scope is kept per handle: a [`Firewall::apply`] in
-    /// between keeps the scope only when it planned against it.
+    /// between keeps the scope only when it planned against it. `changes_of` fails with the
+    /// caller's own error `E` (a policy that cannot be reconciled), returned as it is.
     ///
     /// # Errors
     /// As [`Firewall::apply`], and the errors of `read` and `changes_of`.
-    pub(crate) fn apply_scoped<R, F>(
+    pub(crate) fn apply_scoped<E, R, F>(
         &mut self,
         mut read: R,
         mut changes_of: F,
-    ) -> Result<ApplyReport, FirewallError>
+    ) -> Result<ApplyReport, E>
     where
+        E: Retryable + From<FirewallError>,
         R: FnMut(&mut T) -> Result<ScopeRead, FirewallError>,
-        F: FnMut(&[KernelTable]) -> Result<ChangeSet, FirewallError>,
+        F: FnMut(&[KernelTable]) -> Result<ChangeSet, E>,
     {
         self.retrying(|fw, attempt| {
             fw.kept_attempt(attempt, &mut |t, kept| {
@@ -74,9 +89,7 @@ impl<T: Transport> Firewall<T> {
     where
         R: FnMut(&mut T) -> Result<ScopeRead, FirewallError>,
     {
-        let (generation, (tables, looked)) = snapshot(&mut self.transport, &self.retry, |t| {
-            read(t).map_err(to_transport)
-        })?;
+        let (generation, (tables, looked)) = snapshot(&mut self.transport, &self.retry, &mut read)?;
         let mut kept = StateCache::read(tables, looked.into_iter().collect(), true);
         kept.generation = generation;
         Ok(&self.cache.insert(kept).tables)
@@ -99,12 +112,12 @@ impl<T: Transport> Firewall<T> {
     }
 
     /// One attempt over kept state (see the module contract).
-    fn kept_attempt<'c>(
+    fn kept_attempt<'c, E: From<FirewallError>>(
         &mut self,
         attempts: u32,
-        prepare: &mut dyn FnMut(&mut T, Option<StateCache>) -> Prepared<'c>,
-    ) -> Result<ApplyReport, FirewallError> {
-        let genid = self.transport.generation()?;
+        prepare: &mut dyn FnMut(&mut T, Option<StateCache>) -> Prepared<'c, E>,
+    ) -> Result<ApplyReport, E> {
+        let genid = self.transport.generation().map_err(FirewallError::from)?;
         let kept = self.cache.take().filter(|c| c.generation == genid);
         let (before, changes) = prepare(&mut self.transport, kept)?;
         let plan = make_plan(&before.tables, &changes)?;

@@ -14,8 +14,8 @@
 //!   ones gives a minimal edit: equal rules keep their handle and counters, the others are
 //!   deleted by handle, new rules are inserted positioned by handle (see `plan`). Missing
 //!   tables and built-in chains are created as iptables-nft creates them (name, hook,
-//!   priority, type from [`dfw_core::model::TableName::builtin_chains`], policy ACCEPT unless given); an
-//!   existing base chain's policy is sent only when the caller sets one that differs (sending
+//!   priority, type from [`dfw_core::model::TableName::builtin_chains`], policy ACCEPT unless
+//!   given); an existing base chain's policy is sent only when the caller sets one that differs (sending
 //!   it unasked would flip Docker's `FORWARD DROP`). Everything, both families included, goes
 //!   in ONE batch whose BEGIN carries the generation the plan was made from; on `ERESTART`
 //!   the state is re-read and the batch re-planned, with bounded backoff.
@@ -35,25 +35,52 @@ mod read;
 mod replace_tests;
 mod restore;
 mod save;
+mod step;
 #[cfg(test)]
 mod tests;
 mod types;
 
-pub use apply::read_chains_in;
-pub(crate) use apply::to_transport;
-pub use build::{build_batch, Step, StepKind};
+pub use build::build_batch;
 pub(crate) use cache::ScopeRead;
-pub use error::FirewallError;
+pub use error::{FirewallError, Refusal, Unencodable};
 pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
+pub(crate) use read::query;
+pub use read::read_chains_in;
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};
 pub use save::{print_kernel_table, OPAQUE_MARK};
+pub use step::{Step, StepKind};
 pub use types::{
     ApplyReport, BaseChain, ChainTarget, ChangeSet, Decoded, KernelChain, KernelRule, KernelTable,
 };
 
 use crate::transport::{NetlinkTransport, RetryPolicy, Transport};
 
-/// The firewall over a [`Transport`] (the kernel, or a recorded double in tests).
+/// The firewall engine over a [`Transport`] (the kernel, or a recorded double in tests): the
+/// iptables tables of nf_tables, read and changed in iptables-nft's form. It knows nothing of
+/// dfw's policy: [`crate::Dfw`] (the front door) and [`crate::enforce`] bring a policy to it.
+///
+/// Its methods, by group (each group in the file a reader looks for it):
+/// - **Opening** (`mod.rs`): [`Firewall::open`] (a netlink socket in the calling thread's
+///   network namespace), [`Firewall::new`] over any transport, [`Firewall::with_retry`],
+///   [`Firewall::transport`].
+/// - **Reading** (`read.rs`, `save.rs`): [`Firewall::read_tables`], [`Firewall::read_chains`]
+///   (one consistent snapshot each), [`Firewall::save`] (`iptables-save` text).
+/// - **Changing** (`apply.rs`, `restore.rs`): [`Firewall::plan`] (what [`Firewall::apply`]
+///   would send), [`Firewall::apply`] (a [`ChangeSet`] in one atomic batch),
+///   [`Firewall::apply_with`] (a change computed inside each retried attempt),
+///   [`Firewall::restore`] (`iptables-restore` semantics).
+/// - **Kept state** (`kept.rs`): [`Firewall::has_cached_state`],
+///   [`Firewall::forget_cached_state`] (a handle whose last apply committed plans against
+///   the state it left while the kernel's generation has not moved).
+///
+/// ```no_run
+/// use dfw_core::model::{Family, TableName};
+/// use dfw_netlink::Firewall;
+///
+/// let mut fw = Firewall::open()?; // root, or CAP_NET_ADMIN
+/// print!("{}", fw.save(Family::Ipv4, &[TableName::Filter], false)?);
+/// # Ok::<(), dfw_netlink::FirewallError>(())
+/// ```
 #[derive(Debug)]
 pub struct Firewall<T> {
     transport: T,

@@ -14,7 +14,8 @@
 //! ([`Place::Replace`]: one message, one handle lookup in the kernel, instead of a deletion
 //! and a positioned insertion, two lookups). The run's other new rules then go "before" the
 //! next kept rule in order, or are appended when none follows. Not when the plan keeps no
-//! rule and deletes more than one: the chain is flushed with one message instead (`build`).
+//! rule and deletes more than one: the chain is flushed with one message instead
+//! ([`ChainPlan::flush`], decided here, sent by `build`).
 //! [`ChainPlan::stats`] still counts a replacement as one deletion plus one insertion.
 //!
 //! A plan refers to the change set it was made from instead of copying its rules:
@@ -28,7 +29,8 @@ use std::collections::HashSet;
 use dfw_core::diff::{diff_by, DiffOp, DiffStats};
 use dfw_core::model::{Family, Policy, Rule, TableName};
 
-use super::types::{ChangeSet, KernelChain, KernelTable};
+use super::error::Refusal;
+use super::types::{ChainTarget, ChangeSet, KernelChain, KernelTable};
 use super::FirewallError;
 
 /// Where a new rule goes.
@@ -87,6 +89,11 @@ pub struct ChainPlan {
     pub create: Option<Create>,
     /// A policy sent for an existing built-in chain (only when asked and different).
     pub set_policy: Option<Policy>,
+    /// The chain's rules are all deleted with one flush message instead of one deletion per
+    /// handle: the plan keeps none of them and deletes more than one (the kernel finds each
+    /// handle with a walk of the chain, so deleting a whole long chain one by one is
+    /// quadratic). The deletions are still listed in `ops`; no rule is replaced in place.
+    pub flush: bool,
     /// Rule operations: every deletion, then every insertion, in send order.
     pub ops: Vec<RuleOp>,
     /// Kept / deleted / inserted counts (a rule replaced in place counts as one deleted and
@@ -172,100 +179,114 @@ pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, Fir
     let mut plan = Plan::default();
     let mut seen = HashSet::new();
     for t in &changes.chains {
-        let name = t.chain.as_str();
-        let refuse = |reason: &str| FirewallError::Refused {
-            family: t.family,
-            table: t.table,
-            chain: name.to_string(),
-            reason: reason.to_string(),
-        };
-        if !seen.insert((t.family, t.table, name)) {
-            return Err(refuse("named twice in one change"));
+        if !seen.insert((t.family, t.table, t.chain.as_str())) {
+            return Err(refused(
+                t.family,
+                t.table,
+                t.chain.as_str(),
+                Refusal::NamedTwice,
+            ));
         }
-        let builtin = t.table.builtin(name);
-        if t.policy.is_some() && builtin.is_none() {
-            return Err(refuse("only built-in chains have a policy"));
-        }
-        let current = find(state, t.family, t.table, name);
-        let (create, set_policy) = match current {
-            None if !t.create => {
-                return Err(FirewallError::MissingChain {
-                    family: t.family,
-                    table: t.table,
-                    chain: name.to_string(),
-                })
-            }
-            None => match builtin {
-                Some(_) => (
-                    Some(Create::Builtin(t.policy.unwrap_or(Policy::Accept))),
-                    None,
-                ),
-                None => (Some(Create::User), None),
-            },
-            Some(c) => {
-                let now = c.base.as_ref().and_then(|b| b.policy);
-                match t.policy {
-                    Some(p) if c.base.is_none() => {
-                        let _ = p;
-                        return Err(refuse("is a user chain in the kernel; it has no policy"));
-                    }
-                    Some(p) if now != Some(p) => (None, Some(p)),
-                    _ => (None, None),
-                }
-            }
-        };
-        if create.is_some() && !plan.tables.contains(&(t.family, t.table)) {
+        let cp = plan_chain(find(state, t.family, t.table, t.chain.as_str()), t)?;
+        if cp.create.is_some() && !plan.tables.contains(&(t.family, t.table)) {
             plan.tables.push((t.family, t.table));
         }
-        let (ops, stats) = match current {
-            Some(c) => rule_ops(c, &t.rules),
-            None => {
-                let ops = (1..=t.rules.len())
-                    .map(|position| RuleOp::Insert {
-                        position,
-                        place: Place::Append,
-                    })
-                    .collect();
-                let stats = DiffStats {
-                    inserted: t.rules.len(),
-                    ..DiffStats::default()
-                };
-                (ops, stats)
-            }
-        };
-        plan.chains.push(ChainPlan {
-            family: t.family,
-            table: t.table,
-            chain: name.to_string(),
-            create,
-            set_policy,
-            ops,
-            stats,
-        });
+        plan.chains.push(cp);
     }
     for (family, table, chain) in &changes.delete_chains {
-        let refuse = |reason: &str| FirewallError::Refused {
-            family: *family,
-            table: *table,
-            chain: chain.to_string(),
-            reason: reason.to_string(),
-        };
-        if table.builtin(chain.as_str()).is_some() {
-            return Err(refuse("a built-in chain cannot be deleted"));
+        let name = chain.as_str();
+        if table.builtin(name).is_some() {
+            return Err(refused(*family, *table, name, Refusal::DeleteBuiltin));
         }
-        if seen.contains(&(*family, *table, chain.as_str())) {
-            return Err(refuse("both wanted and deleted in one change"));
+        if seen.contains(&(*family, *table, name)) {
+            return Err(refused(*family, *table, name, Refusal::WantedAndDeleted));
         }
-        if find(state, *family, *table, chain.as_str()).is_some() {
-            plan.delete_chains
-                .push((*family, *table, chain.to_string()));
+        if find(state, *family, *table, name).is_some() {
+            plan.delete_chains.push((*family, *table, name.to_string()));
         }
     }
     Ok(plan)
 }
 
-/// The rule operations turning `chain`'s rules into `wanted` (see the module contract).
-fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
+fn refused(family: Family, table: TableName, chain: &str, reason: Refusal) -> FirewallError {
+    FirewallError::Refused {
+        family,
+        table,
+        chain: chain.to_string(),
+        reason,
+    }
+}
+
+/// The plan of one wanted chain, `current` as read (`None`: missing).
+fn plan_chain(current: Option<&KernelChain>, t: &ChainTarget) -> Result<ChainPlan, FirewallError> {
+    let name = t.chain.as_str();
+    let (create, set_policy) = create_or_set_policy(current, t)?;
+    let (ops, stats, flush) = match current {
+        Some(c) => rule_ops(c, &t.rules),
+        None => {
+            let ops = (1..=t.rules.len())
+                .map(|position| RuleOp::Insert {
+                    position,
+                    place: Place::Append,
+                })
+                .collect();
+            let stats = DiffStats {
+                inserted: t.rules.len(),
+                ..DiffStats::default()
+            };
+            (ops, stats, false)
+        }
+    };
+    Ok(ChainPlan {
+        family: t.family,
+        table: t.table,
+        chain: name.to_string(),
+        create,
+        set_policy,
+        flush,
+        ops,
+        stats,
+    })
+}
+
+/// How a wanted chain is created when missing, or the policy sent for an existing built-in.
+fn create_or_set_policy(
+    current: Option<&KernelChain>,
+    t: &ChainTarget,
+) -> Result<(Option<Create>, Option<Policy>), FirewallError> {
+    let name = t.chain.as_str();
+    let builtin = t.table.builtin(name);
+    if t.policy.is_some() && builtin.is_none() {
+        return Err(refused(t.family, t.table, name, Refusal::PolicyOnUserChain));
+    }
+    match current {
+        None if !t.create => Err(FirewallError::MissingChain {
+            family: t.family,
+            table: t.table,
+            chain: name.to_string(),
+        }),
+        None if builtin.is_some() => Ok((
+            Some(Create::Builtin(t.policy.unwrap_or(Policy::Accept))),
+            None,
+        )),
+        None => Ok((Some(Create::User), None)),
+        Some(c) => {
+            let now = c.base.as_ref().and_then(|b| b.policy);
+            match t.policy {
+                Some(_) if c.base.is_none() => {
+                    Err(refused(t.family, t.table, name, Refusal::NoPolicyInKernel))
+                }
+                Some(p) if now != Some(p) => Ok((None, Some(p))),
+                _ => Ok((None, None)),
+            }
+        }
+    }
+}
+
+/// The rule operations turning `chain`'s rules into `wanted` (see the module contract), and
+/// whether the chain is flushed instead of its rules deleted one by one (the one place that
+/// decides it: [`ChainPlan::flush`]).
+fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats, bool) {
     // Rule equality ignores counters, so rules are compared in place (no copies: this runs
     // over every rule of the chain on every apply).
     let script = diff_by(chain.rules.len(), wanted.len(), |i, j| {
@@ -273,14 +294,14 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
     });
     let stats = DiffStats::of(&script);
     // With no kept rule and several deletions the chain is flushed: no replacements.
-    let replace = !(stats.kept == 0 && stats.deleted > 1);
+    let flush = stats.kept == 0 && stats.deleted > 1;
     let handle = |old: usize| chain.rules.get(old).map(|r| r.handle);
     let mut run = Run {
         deletes: Vec::new(),
         inserts: Vec::new(),
         del_run: Vec::new(),
         ins_run: Vec::new(),
-        replace,
+        replace: !flush,
     };
     // The last kept rule (index as read); handles are looked up only where a run ends, so a
     // small change in a long chain does not walk every kernel rule again.
@@ -304,7 +325,7 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats) {
     run.flush(prev_kept.and_then(handle), None);
     let mut ops = run.deletes;
     ops.extend(run.inserts);
-    (ops, stats)
+    (ops, stats, flush)
 }
 
 /// The deletions and insertions between two kept rules, turned into operations.

@@ -1,21 +1,23 @@
-//! Reading state: GETTABLE / GETCHAIN / GETRULE dumps, filtered to what was asked, decoded
-//! into [`KernelTable`]s.
+//! Reading the kernel: GETTABLE / GETCHAIN / GETRULE dumps, filtered to what was asked,
+//! decoded into [`KernelTable`]s ([`Firewall::read_tables`], [`Firewall::read_chains`], and
+//! [`read_chains_in`] for a change computed inside a retried commit).
 //!
 //! Contract: only iptables tables of the family are seen; the chain dump (which the kernel
 //! does not filter by table) is filtered here; rule dumps ask the kernel for one table or one
-//! chain. Works over any [`Transport`], so the same code reads inside a retried commit.
+//! chain. Works over any [`Transport`], so the same code reads inside a retried commit. The
+//! methods read one consistent snapshot (generation unchanged across the read, retried).
 
 use dfw_core::model::{Counters, Family, Policy, TableName};
 
 use super::types::{BaseChain, KernelChain, KernelRule, KernelTable};
-use super::{nfamily, FirewallError};
+use super::{nfamily, Firewall, FirewallError};
 use crate::expr::Expr;
 use crate::nft::{
     encode_request, parse_reply, ChainMsg, GetChains, GetRules, GetTables, NftRequest, Reply,
     RuleMsg,
 };
 use crate::rule_codec::decode_rule_with_userdata;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{snapshot, Transport};
 use crate::wire::{split_messages, NlMsgWriter};
 
 /// What to read: whole tables, or some chains of one table.
@@ -26,17 +28,17 @@ pub(super) enum Scope<'a> {
     Chains(TableName, &'a [&'a str]),
 }
 
-/// Sends one query and parses every reply.
-fn query<T: Transport + ?Sized, R: NftRequest>(
+/// Sends one query and parses every reply (the dump, or the single get).
+///
+/// # Errors
+/// [`FirewallError::Query`] for a request the wire cannot carry; the transport's errors;
+/// [`FirewallError::Malformed`].
+pub(crate) fn query<T: Transport + ?Sized, R: NftRequest>(
     t: &mut T,
     req: &R,
 ) -> Result<Vec<Reply>, FirewallError> {
     let mut w = NlMsgWriter::new();
-    encode_request(req, 0, 0, &mut w).map_err(|e| {
-        FirewallError::Transport(TransportError::InvalidRequest {
-            reason: e.to_string(),
-        })
-    })?;
+    encode_request(req, 0, 0, &mut w)?;
     let mut out = Vec::new();
     for msg in t.dump(w.as_bytes())? {
         for m in split_messages(&msg) {
@@ -61,108 +63,132 @@ pub(super) fn read<T: Transport + ?Sized>(
     family: Family,
     scope: &Scope<'_>,
 ) -> Result<Vec<KernelTable>, FirewallError> {
-    let fam = nfamily(family);
-    let mut tables = Vec::new();
     match *scope {
-        Scope::Tables(wanted) => {
-            let present: Vec<TableName> = query(
-                t,
-                &GetTables {
-                    family: fam,
-                    name: None,
-                },
-            )?
-            .into_iter()
-            .filter_map(|r| match r {
-                Reply::Table(m) => TableName::parse(&m.name),
-                _ => None,
-            })
-            .filter(|n| wanted.contains(n))
-            .collect();
-            let chains = query(
-                t,
-                &GetChains {
-                    family: fam,
-                    one: None,
-                },
-            )?;
-            for name in TableName::SAVE_ORDER {
-                if !present.contains(&name) {
-                    continue;
-                }
-                let mut table = KernelTable {
-                    family,
-                    name,
-                    chains: Vec::new(),
-                };
-                for r in &chains {
-                    if let Reply::Chain(c) = r {
-                        if c.table == name.as_str() {
-                            table.chains.push(kernel_chain(c));
-                        }
-                    }
-                }
-                let rules = query(
-                    t,
-                    &GetRules {
-                        family: fam,
-                        table: Some(name.as_str().into()),
-                        chain: None,
-                    },
-                )?;
-                for r in rules {
-                    if let Reply::Rule(m) = r {
-                        let rule = kernel_rule(family, &m);
-                        if let Some(c) = table.chains.iter_mut().find(|c| c.name == m.chain) {
-                            c.rules.push(rule);
-                        }
-                    }
-                }
-                table.sort_chains();
-                tables.push(table);
-            }
+        Scope::Tables(wanted) => read_tables_in(t, family, wanted),
+        Scope::Chains(table, chains) => Ok(vec![read_table_chains(t, family, table, chains)?]),
+    }
+}
+
+/// Every chain of the tables of `wanted` that exist, in iptables-save order: one table
+/// dump, one chain dump (filtered by table here), one rule dump per table.
+fn read_tables_in<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    wanted: &[TableName],
+) -> Result<Vec<KernelTable>, FirewallError> {
+    let fam = nfamily(family);
+    let present: Vec<TableName> = query(
+        t,
+        &GetTables {
+            family: fam,
+            name: None,
+        },
+    )?
+    .into_iter()
+    .filter_map(|r| match r {
+        Reply::Table(m) => TableName::parse(&m.name),
+        _ => None,
+    })
+    .filter(|n| wanted.contains(n))
+    .collect();
+    let chains = query(
+        t,
+        &GetChains {
+            family: fam,
+            one: None,
+        },
+    )?;
+    let mut tables = Vec::new();
+    for name in TableName::SAVE_ORDER {
+        if !present.contains(&name) {
+            continue;
         }
-        Scope::Chains(name, chains) => {
-            let mut table = KernelTable {
-                family,
-                name,
-                chains: Vec::new(),
-            };
-            for &chain in chains {
-                let one = Some((name.as_str().to_string(), chain.to_string()));
-                let replies = match query(t, &GetChains { family: fam, one }) {
-                    Err(e) if missing(&e) => continue,
-                    r => r?,
-                };
-                let Some(msg) = replies.iter().find_map(|r| match r {
-                    Reply::Chain(c) if c.name == chain => Some(c),
+        let mut table = KernelTable {
+            family,
+            name,
+            chains: chains
+                .iter()
+                .filter_map(|r| match r {
+                    Reply::Chain(c) if c.table == name.as_str() => Some(kernel_chain(c)),
                     _ => None,
-                }) else {
-                    continue;
-                };
-                let mut kc = kernel_chain(msg);
-                let rules = query(
-                    t,
-                    &GetRules {
-                        family: fam,
-                        table: Some(name.as_str().into()),
-                        chain: Some(chain.into()),
-                    },
-                )?;
-                kc.rules = rules
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Reply::Rule(m) if m.chain == chain => Some(kernel_rule(family, &m)),
-                        _ => None,
-                    })
-                    .collect();
-                table.chains.push(kc);
+                })
+                .collect(),
+        };
+        for r in query(t, &rules_of(family, name, None))? {
+            if let Reply::Rule(m) = r {
+                if let Some(c) = table.chains.iter_mut().find(|c| c.name == m.chain) {
+                    c.rules.push(kernel_rule(family, &m));
+                }
             }
-            table.sort_chains();
-            tables.push(table);
         }
+        table.sort_chains();
+        tables.push(table);
     }
     Ok(tables)
+}
+
+/// The chains of `chains` that exist in `family`'s `table`: one single get and one rule dump
+/// per chain.
+fn read_table_chains<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    table: TableName,
+    chains: &[&str],
+) -> Result<KernelTable, FirewallError> {
+    let mut out = KernelTable {
+        family,
+        name: table,
+        chains: Vec::new(),
+    };
+    for &chain in chains {
+        if let Some(c) = read_one_chain(t, family, table, chain)? {
+            out.chains.push(c);
+        }
+    }
+    out.sort_chains();
+    Ok(out)
+}
+
+/// One chain with its rules; `None` when it does not exist.
+fn read_one_chain<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    table: TableName,
+    chain: &str,
+) -> Result<Option<KernelChain>, FirewallError> {
+    let one = Some((table.as_str().to_string(), chain.to_string()));
+    let req = GetChains {
+        family: nfamily(family),
+        one,
+    };
+    let replies = match query(t, &req) {
+        Err(e) if missing(&e) => return Ok(None),
+        r => r?,
+    };
+    let Some(msg) = replies.iter().find_map(|r| match r {
+        Reply::Chain(c) if c.name == chain => Some(c),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let mut kc = kernel_chain(msg);
+    kc.rules = query(t, &rules_of(family, table, Some(chain)))?
+        .into_iter()
+        .filter_map(|r| match r {
+            Reply::Rule(m) if m.chain == chain => Some(kernel_rule(family, &m)),
+            _ => None,
+        })
+        .collect();
+    Ok(Some(kc))
+}
+
+/// The rule dump of one table, or of one of its chains.
+fn rules_of(family: Family, table: TableName, chain: Option<&str>) -> GetRules {
+    GetRules {
+        family: nfamily(family),
+        table: Some(table.as_str().into()),
+        chain: chain.map(Into::into),
+    }
 }
 
 fn kernel_chain(c: &ChainMsg) -> KernelChain {
@@ -209,5 +235,56 @@ fn kernel_rule(family: Family, m: &RuleMsg) -> KernelRule {
         handle: m.handle.unwrap_or(0),
         rule,
         counters,
+    }
+}
+
+/// Reads only the named chains of one table through `t`, without a consistency loop: for
+/// [`Firewall::apply_with`]'s `make`, whose batch is checked against the generation read
+/// before it.
+///
+/// # Errors
+/// [`FirewallError::Transport`] or [`FirewallError::Malformed`].
+pub fn read_chains_in<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    table: TableName,
+    chains: &[&str],
+) -> Result<Vec<KernelChain>, FirewallError> {
+    Ok(read_table_chains(t, family, table, chains)?.chains)
+}
+
+impl<T: Transport> Firewall<T> {
+    /// Reads only the named chains of one table (missing chains are left out), with their
+    /// rules, as one consistent snapshot.
+    ///
+    /// # Errors
+    /// [`FirewallError::Transport`] (retries exhausted, socket errors) or
+    /// [`FirewallError::Malformed`].
+    pub fn read_chains(
+        &mut self,
+        family: Family,
+        table: TableName,
+        chains: &[&str],
+    ) -> Result<Vec<KernelChain>, FirewallError> {
+        let (_, table) = snapshot(&mut self.transport, &self.retry, |t| {
+            read_table_chains(t, family, table, chains)
+        })?;
+        Ok(table.chains)
+    }
+
+    /// Reads whole tables (those of `tables` that exist, in iptables-save order), as one
+    /// consistent snapshot.
+    ///
+    /// # Errors
+    /// As [`Firewall::read_chains`].
+    pub fn read_tables(
+        &mut self,
+        family: Family,
+        tables: &[TableName],
+    ) -> Result<Vec<KernelTable>, FirewallError> {
+        let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
+            read_tables_in(t, family, tables)
+        })?;
+        Ok(tables)
     }
 }

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use dfw_core::model::{Counters, Family, Rule, TableName};
 use dfw_core::syntax::parse_rule;
 
-use super::build::{build_batch, StepKind};
+use super::build::build_batch;
 use super::cache::StateCache;
 use super::plan::{make_plan, Place};
+use super::step::StepKind;
 use super::tests::places;
 use super::*;
 use crate::nft::BatchPart;

@@ -20,10 +20,10 @@ use std::collections::{BTreeSet, HashMap};
 use dfw_core::model::{ChainName, Family, Policy, Rule, Ruleset, Table, TableName};
 use dfw_core::syntax::{ApplyOptions, CommandKind, RestoreScript, SyntaxError, TableBlock};
 
-use super::build::StepKind;
 use super::read::{read, Scope};
+use super::step::StepKind;
 use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable};
-use super::{Firewall, FirewallError};
+use super::{Firewall, FirewallError, Refusal};
 use crate::transport::Transport;
 
 /// The `iptables-restore` flags dfw honours.
@@ -224,9 +224,7 @@ fn changes_for(
                     family,
                     table: name,
                     chain: cname.to_string(),
-                    reason: format!(
-                        "holds {n} rule(s) dfw cannot express; refusing to rewrite it (flush it first)"
-                    ),
+                    reason: Refusal::HoldsOpaqueRules { count: *n },
                 });
             }
             cs.chains.push(ChainTarget {
@@ -278,9 +276,7 @@ fn strip(r: &Rule, opts: RestoreOptions) -> Rule {
 /// chains hold the rules of the change set, at the same positions).
 fn line_of(script: &RestoreScript, model: Option<&Ruleset>, e: &FirewallError) -> Option<usize> {
     let (table, chain, kind) = match e {
-        FirewallError::Rejected { step, .. } => {
-            (step.table, step.chain.clone()?, step.kind.clone())
-        }
+        FirewallError::Rejected { step, .. } => (step.table, step.chain.clone()?, step.kind),
         FirewallError::Encode {
             table,
             chain,

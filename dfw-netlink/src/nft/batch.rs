@@ -8,8 +8,9 @@
 //! making the kernel refuse the batch with `ERESTART` if the ruleset changed since.
 
 use super::request::encode_request;
-use super::{fields::Fields, split_body, EncodeError, NftRequest};
+use super::{split_body, EncodeError, NftRequest};
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{NfGenMsg, NlMsgHeader, NlMsgWriter, WireError};
 
 /// Reads the generation id from the body of a `BATCH_BEGIN` (everything after `nlmsghdr`):
@@ -131,7 +132,7 @@ impl<D> Batch<D> {
         desc: D,
     ) -> Result<u32, EncodeError> {
         let bad = |reason: String| EncodeError::BadMessage { reason };
-        let h = NlMsgHeader::parse(message).map_err(|e| bad(e.to_string()))?;
+        let h = NlMsgHeader::parse(message).map_err(EncodeError::BadFraming)?;
         if h.len as usize != message.len() && crate::wire::align4(h.len as usize) != message.len() {
             return Err(bad(format!(
                 "header length {} but {} bytes: not exactly one message",

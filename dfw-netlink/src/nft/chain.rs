@@ -6,8 +6,9 @@
 //! and TABLE, NAME, HOOK, POLICY, TYPE for a base chain. [`ChainMsg::parse`] reads replies and
 //! requests; attributes it does not model (userdata, devices) are ignored.
 
-use super::{fields::Fields, in_object, put_name, put_nested, split_body, EncodeError, Family};
+use super::{in_object, put_name, put_nested, split_body, EncodeError, Family};
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{AttrWriter, WireError};
 
 /// A base chain's hook.

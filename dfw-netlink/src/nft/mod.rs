@@ -1,5 +1,7 @@
 //! nf_tables objects and messages on the wire, in the exact form iptables-nft (libnftnl 1.2.x)
-//! sends them: expressions, tables, chains, rules, generation, errors, and batches.
+//! sends them: expressions, tables, chains, rules, and batches; [`parse_reply`] classifies
+//! what the kernel sends back (the control messages, `NLMSG_ERROR` and NEWGEN, are decoded by
+//! [`crate::wire`]'s codec, shared with the transport).
 //!
 //! Contract: pure, no I/O. Encoders write attributes in libnftnl's order and return
 //! [`EncodeError`] for values the wire cannot carry (names with NUL, oversize attributes);
@@ -40,10 +42,7 @@
 
 mod batch;
 mod chain;
-mod error;
 mod expr;
-mod fields;
-mod gen;
 mod listing;
 mod query;
 mod reply;
@@ -53,13 +52,13 @@ mod rule_request;
 mod table;
 mod udata;
 
+/// The control messages (`NLMSG_ERROR`, NEWGEN), decoded by [`crate::wire`]'s one codec.
+pub use crate::wire::{ErrorMsg, GenMsg};
 pub use batch::{parse_batch_begin, Batch, BatchPart, FinishedBatch};
 pub use chain::{ChainMsg, Counters, Hook};
-pub use error::ErrorMsg;
 pub use expr::{decode_expr, encode_expr};
-pub use gen::GenMsg;
 pub use listing::{expr_listing, rule_listing};
-pub use query::{GetChains, GetGen, GetRules, GetTables};
+pub use query::{GetChains, GetRules, GetTables};
 pub use reply::{parse_replies, parse_reply, Reply};
 pub use request::{encode_request, CreateMode, DelChain, DelTable, NewChain, NewTable, NftRequest};
 pub use rule::{RuleCompat, RuleMsg};
@@ -154,6 +153,9 @@ pub enum EncodeError {
         /// Why.
         reason: String,
     },
+    /// Already-encoded bytes whose netlink framing is broken.
+    #[error("not a request message: {0}")]
+    BadFraming(#[source] WireError),
     /// An error inside a named object (rule, chain, table), with that object's identity.
     #[error("{object}: {source}")]
     InObject {
@@ -244,20 +246,5 @@ fn put_nested(
             w.truncate(at);
             Err(e)
         }
-    }
-}
-
-/// Reads a NUL-terminated UTF-8 string attribute exactly (one NUL, at the end).
-fn strz<'a>(payload: &'a [u8], context: &'static str, kind: u16) -> Result<&'a str, WireError> {
-    let bad = |reason: &str| WireError::BadAttr {
-        context,
-        attr: kind,
-        reason: reason.to_owned(),
-    };
-    match payload.split_last() {
-        Some((0, body)) if !body.contains(&0) => {
-            std::str::from_utf8(body).map_err(|_| bad("not UTF-8"))
-        }
-        _ => Err(bad("not a NUL-terminated string")),
     }
 }

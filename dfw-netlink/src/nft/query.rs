@@ -1,16 +1,13 @@
-//! Queries: GETGEN and the GETTABLE/GETCHAIN/GETRULE dumps or single gets.
+//! Queries: the GETTABLE/GETCHAIN/GETRULE dumps or single gets (GETGEN is a control message:
+//! [`crate::wire::getgen_request`]).
 //!
-//! Contract: flags as iptables-nft 1.8.9 sends them: GETGEN `REQUEST` (family unspec), dumps
-//! `REQUEST|DUMP`, a single object `REQUEST|ACK`.
+//! Contract: flags as iptables-nft 1.8.9 sends them: dumps `REQUEST|DUMP`, a single object
+//! `REQUEST|ACK`.
 
 use super::request::REQ;
 use super::{put_name, EncodeError, Family, NftRequest};
 use crate::wire::consts::*;
 use crate::wire::AttrWriter;
-
-/// `NFT_MSG_GETGEN`: asks for the ruleset generation (family unspec, no attributes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GetGen;
 
 /// `NFT_MSG_GETTABLE`: a dump of the family's tables, or one table (with `NLM_F_ACK`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,24 +38,6 @@ pub struct GetRules {
     /// Chain filter (needs `table`).
     pub chain: Option<String>,
 }
-impl NftRequest for GetGen {
-    fn msg_type(&self) -> u16 {
-        nft_msg(NFT_MSG_GETGEN)
-    }
-    fn nlm_flags(&self) -> u16 {
-        REQ
-    }
-    fn family(&self) -> Family {
-        Family::UNSPEC
-    }
-    fn write_attrs(&self, _: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        "get generation".into()
-    }
-}
-
 impl NftRequest for GetTables {
     fn msg_type(&self) -> u16 {
         nft_msg(NFT_MSG_GETTABLE)

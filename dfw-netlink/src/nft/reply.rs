@@ -3,9 +3,9 @@
 //! Contract: [`parse_reply`] turns one message into a [`Reply`]; message types this layer does
 //! not model come back as [`Reply::Other`] with their header, never as an error.
 
-use super::{ChainMsg, ErrorMsg, GenMsg, RuleMsg, TableMsg};
+use super::{ChainMsg, RuleMsg, TableMsg};
 use crate::wire::consts::*;
-use crate::wire::{split_messages, NlMsgHeader, WireError};
+use crate::wire::{done_errno, split_messages, ErrorMsg, GenMsg, NlMsgHeader, WireError};
 
 /// One message from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,17 +45,9 @@ pub fn parse_reply(hdr: &NlMsgHeader, body: &[u8]) -> Result<Reply, WireError> {
                 Reply::Error(e)
             }
         }
-        NLMSG_DONE => {
-            let errno = body
-                .get(..4)
-                .map(|b| {
-                    i32::from_ne_bytes([b[0], b[1], b[2], b[3]])
-                        .checked_neg()
-                        .unwrap_or(i32::MAX)
-                })
-                .unwrap_or(0);
-            Reply::Done { errno }
-        }
+        NLMSG_DONE => Reply::Done {
+            errno: done_errno(body),
+        },
         k if k == nft_msg(NFT_MSG_NEWTABLE) => Reply::Table(TableMsg::parse(body)?),
         k if k == nft_msg(NFT_MSG_NEWCHAIN) => Reply::Chain(ChainMsg::parse(body)?),
         k if k == nft_msg(NFT_MSG_NEWRULE) => Reply::Rule(RuleMsg::parse(body)?),

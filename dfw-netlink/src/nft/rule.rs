@@ -7,11 +7,12 @@
 //! survive as [`Expr::Other`]. Errors name the rule (family, table, chain, handle).
 
 use super::{
-    decode_expr, encode_expr, fields::Fields, in_object, put_bytes, put_name, put_nested,
-    split_body, EncodeError, Family,
+    decode_expr, encode_expr, in_object, put_bytes, put_name, put_nested, split_body, EncodeError,
+    Family,
 };
 use crate::expr::Expr;
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{AttrIter, AttrWriter, WireError};
 
 /// `NFTA_RULE_COMPAT`: the `-p` protocol xt extensions are bound to.

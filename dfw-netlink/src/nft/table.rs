@@ -5,8 +5,9 @@
 //! request. The kernel-only `NFTA_TABLE_USE` is decoded but never written; unknown attributes
 //! are ignored.
 
-use super::{fields::Fields, in_object, put_name, split_body, EncodeError, Family};
+use super::{in_object, put_name, split_body, EncodeError, Family};
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{AttrWriter, WireError};
 
 /// An nf_tables table.

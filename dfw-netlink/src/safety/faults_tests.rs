@@ -6,7 +6,8 @@ use dfw_core::model::{ChainName, Family, Iface, TableName};
 use dfw_core::policy::Policy;
 use dfw_core::syntax::parse_rule;
 
-use super::{commit_fresh, commit_policy, CommitOptions, StateDir};
+use super::{commit_policy, CommitOptions, SshGuard, StateDir};
+use crate::enforce::commit_compiled_unguarded;
 use crate::firewall::{ChainTarget, ChangeSet, Firewall};
 use crate::transport::fake::FakeTransport;
 use crate::transport::{KernelError, RetryPolicy, TransportError};
@@ -73,7 +74,7 @@ fn fault_not_root_and_missing_table_one_line() {
         t.dump_replies
             .push_back(Err(TransportError::Kernel(kernel_error(1, errno))));
         let mut fw = Firewall::new(t).with_retry(RetryPolicy::immediate(1));
-        let e = commit_fresh(&mut fw, Vec::new(), &compiled)
+        let e = commit_compiled_unguarded(&mut fw, Vec::new(), &compiled)
             .unwrap_err()
             .to_string();
         assert_eq!(e.lines().count(), 1, "{e}");
@@ -98,7 +99,11 @@ fn fault_failed_commit_keeps_previous_state_file() {
             errors: vec![kernel_error(0x1000_0001, libc::EPERM)],
         }));
     let mut fw = Firewall::new(t);
-    let e = commit_policy(&mut fw, &dir, policy, &CommitOptions::default()).unwrap_err();
+    let opts = CommitOptions {
+        ssh: SshGuard::Off,
+        ..CommitOptions::default()
+    };
+    let e = commit_policy(&mut fw, &dir, policy, &opts).unwrap_err();
     assert!(e.to_string().contains("not root"), "{e}");
     // The previous state was saved before the attempt: the empty kernel the fake shows.
     assert!(dir.previous().unwrap().unwrap().is_empty());

@@ -2,7 +2,8 @@
 //!
 //! Contract:
 //! - [`commit_policy`] plans the policy; refuses it when a new connection like the SSH
-//!   session it runs in would be refused (unless `force`); saves the dfw-owned objects as
+//!   session to protect ([`SshGuard`]; by default the one this process runs in) would be
+//!   refused; saves the dfw-owned objects as
 //!   they are (the previous state) when something is to change; with `confirm`, starts the
 //!   watchdog BEFORE the commit (so a kill at any moment after the commit still reverts);
 //!   then commits. A commit is refused while another awaits confirmation.
@@ -14,26 +15,65 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dfw_core::model::{Family, Iface, TableName};
-use dfw_core::policy::{Compiled, Policy};
+use dfw_core::model::{Family, TableName};
+use dfw_core::policy::Policy;
 
 use super::lockout::{check_lockout, desired_filter, SshConnection};
+use super::session::ssh_connection;
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
-use crate::enforce::{read_current, resolve_external, CommitReport};
+use crate::enforce::{self, read_current, resolve_external, CommitReport};
 use crate::firewall::{Firewall, KernelTable};
 use crate::transport::Transport;
 
-/// How a commit is made.
+/// How a commit is made. The default is what `dfw-cli commit` does without options: guard
+/// the SSH session this process runs in, no confirmation.
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {
     /// Revert unless confirmed within this time.
     pub confirm: Option<Duration>,
-    /// Commit even if the SSH session would be locked out.
-    pub force: bool,
-    /// The SSH session to protect (from `SSH_CONNECTION`), if any.
-    pub ssh: Option<SshConnection>,
+    /// The SSH session not to lock out: a new connection like it must still be accepted.
+    pub ssh: SshGuard,
+}
+
+/// Which SSH session a commit must not lock out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SshGuard {
+    /// The session this process runs in ([`ssh_connection`]: `SSH_CONNECTION`, found under
+    /// `sudo` too); nothing to guard outside an SSH session.
+    #[default]
+    ThisSession,
+    /// This connection.
+    Connection(SshConnection),
+    /// No guard: commit even if a new SSH connection would be refused (`dfw-cli commit
+    /// --force`).
+    Off,
+}
+
+impl CommitOptions {
+    /// No SSH guard: commit even if a new SSH connection would be refused (`--force`).
+    pub fn force(mut self) -> Self {
+        self.ssh = SshGuard::Off;
+        self
+    }
+
+    /// Revert unless confirmed within `wait` (`--confirm SECONDS`).
+    pub fn confirm_within(mut self, wait: Duration) -> Self {
+        self.confirm = Some(wait);
+        self
+    }
+}
+
+impl SshGuard {
+    /// The connection to protect, if any.
+    pub fn connection(&self) -> Option<SshConnection> {
+        match self {
+            SshGuard::ThisSession => ssh_connection(),
+            SshGuard::Connection(c) => Some(*c),
+            SshGuard::Off => None,
+        }
+    }
 }
 
 /// What a safe commit did.
@@ -61,6 +101,21 @@ pub enum Confirmed {
 /// # Errors
 /// [`SafetyError::Pending`], [`SafetyError::Lockout`], the commit's errors, state-directory
 /// I/O, the watchdog's start.
+///
+/// # Example
+/// ```no_run
+/// use dfw_netlink::safety::{commit_policy, CommitOptions, StateDir, DEFAULT_STATE_DIR};
+/// use dfw_netlink::Firewall;
+///
+/// let text = std::fs::read_to_string("/etc/dfw/dfw.toml")?;
+/// let policy = dfw_core::Policy::from_toml(&text, "/etc/dfw/dfw.toml")?;
+/// let dir = StateDir::open(DEFAULT_STATE_DIR)?;
+/// let done = commit_policy(&mut Firewall::open()?, &dir, policy, &CommitOptions::default())?;
+/// for family in done.report.summaries() {
+///     println!("{family}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn commit_policy<T: Transport>(
     fw: &mut Firewall<T>,
     dir: &StateDir,
@@ -74,11 +129,11 @@ pub fn commit_policy<T: Transport>(
     // Keep only what is used below: the reconciled chains and the firewall plan (each a copy
     // of the wanted rules) go before the commit makes its own.
     let (external, compiled, current, changes, empty) = {
-        let p = fw.plan_compiled(external, compiled)?;
+        let p = enforce::plan_compiled(fw, external, compiled)?;
         let empty = p.is_empty();
         (p.external, p.compiled, p.current, p.changes, empty)
     };
-    if let (Some(ssh), false) = (&opts.ssh, opts.force) {
+    if let Some(ssh) = opts.ssh.connection() {
         let family = ssh.family();
         let kernel = fw
             .read_tables(family, &[TableName::Filter])?
@@ -90,11 +145,11 @@ pub fn commit_policy<T: Transport>(
                 chains: Vec::new(),
             });
         let desired = desired_filter(&kernel, &changes).map_err(SafetyError::Compose)?;
-        check_lockout(&desired, ssh, &external).map_err(SafetyError::Lockout)?;
+        check_lockout(&desired, &ssh, &external).map_err(SafetyError::Lockout)?;
     }
     drop(changes);
     if empty {
-        let report = commit_fresh(fw, external, &compiled)?;
+        let report = enforce::commit_compiled_unguarded(fw, external, &compiled)?;
         return Ok(SafeCommit {
             report,
             pending: None,
@@ -120,33 +175,19 @@ pub fn commit_policy<T: Transport>(
         pending = Some(p);
     }
     drop(snapshot);
-    match commit_fresh(fw, external, &compiled) {
+    // Reconciled inside the firewall's retry loop: on a generation race (Docker or an admin
+    // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
+    // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
+    match enforce::commit_compiled_unguarded(fw, external, &compiled) {
         Ok(report) => Ok(SafeCommit { report, pending }),
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
             if let Some(p) = &pending {
                 dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
             }
-            Err(e)
+            Err(e.into())
         }
     }
-}
-
-/// Commits `compiled` through [`Firewall::commit_compiled`], whose reconcile step runs inside
-/// the firewall's retry loop ([`Firewall::apply_with`]): on a generation race (Docker or an
-/// admin changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
-/// writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
-///
-/// # Errors
-/// [`crate::enforce::CommitError::Reconcile`] naming the rule that prevents it, the firewall's errors
-/// ([`crate::transport::TransportError::RetriesExhausted`] when the ruleset kept changing;
-/// nothing is committed then).
-pub fn commit_fresh<T: Transport>(
-    fw: &mut Firewall<T>,
-    external: Vec<Iface>,
-    compiled: &Compiled,
-) -> Result<CommitReport, SafetyError> {
-    Ok(fw.commit_compiled(external, compiled)?)
 }
 
 /// Confirms the pending commit (see the module contract).
@@ -191,7 +232,7 @@ pub fn rollback<T: Transport>(
         read_current(fw, Family::Ipv4)?,
         read_current(fw, Family::Ipv6)?,
     ])?;
-    let report = commit_fresh(fw, Vec::new(), &previous.0)?;
+    let report = enforce::commit_compiled_unguarded(fw, Vec::new(), &previous.0)?;
     dir.save_previous(&now)?;
     dir.remove(PENDING)?;
     Ok(report)

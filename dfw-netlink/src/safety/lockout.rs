@@ -21,7 +21,8 @@ use std::net::IpAddr;
 
 use dfw_core::eval::{explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Verdict};
 use dfw_core::model::{
-    ChainName, Counters, Family, Iface, Network, Policy as ChainPolicy, Ruleset, Table, TableName,
+    ChainName, Counters, Family, Iface, ModelError, Network, Policy as ChainPolicy, Ruleset, Table,
+    TableName,
 };
 use dfw_core::syntax::rule_spec;
 
@@ -127,19 +128,17 @@ impl fmt::Display for Lockout {
 /// The `filter` table of `kernel`'s family as it will be once `changes` are committed.
 ///
 /// # Errors
-/// A description when a chain name or rule does not fit the model (never for tables read
-/// from the kernel and change sets dfw builds).
-pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Ruleset, String> {
+/// The model's [`ModelError`] when a chain name or rule does not fit the model (never for
+/// tables read from the kernel and change sets dfw builds).
+pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Ruleset, ModelError> {
     let family = kernel.family;
     let mut t = Table::new(family, TableName::Filter);
     for c in &kernel.chains {
         match &c.base {
-            Some(b) => t
-                .set_policy(&c.name, b.policy.unwrap_or(ChainPolicy::Accept), b.counters)
-                .map_err(|e| e.to_string())?,
-            None => t
-                .add_user_chain(ChainName::new(&c.name).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?,
+            Some(b) => {
+                t.set_policy(&c.name, b.policy.unwrap_or(ChainPolicy::Accept), b.counters)?
+            }
+            None => t.add_user_chain(ChainName::new(&c.name)?)?,
         }
         if let Some(ch) = t.chain_mut(&c.name) {
             ch.rules = c.rules.iter().filter_map(|r| r.comparable()).collect();
@@ -154,11 +153,9 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
         if t.chain(name).is_none() {
             if TableName::Filter.builtin(name).is_some() {
                 let p = target.policy.unwrap_or(ChainPolicy::Accept);
-                t.set_policy(name, p, Counters::default())
-                    .map_err(|e| e.to_string())?;
+                t.set_policy(name, p, Counters::default())?;
             } else {
-                t.add_user_chain(target.chain.clone())
-                    .map_err(|e| e.to_string())?;
+                t.add_user_chain(target.chain.clone())?;
             }
         }
         if let Some(ch) = t.chain_mut(name) {
@@ -180,11 +177,10 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
         }
     }
     for chain in deleted {
-        t.delete_user_chain(chain.as_str())
-            .map_err(|e| e.to_string())?;
+        t.delete_user_chain(chain.as_str())?;
     }
     let mut rs = Ruleset::new(family);
-    rs.put_table(t).map_err(|e| e.to_string())?;
+    rs.put_table(t)?;
     Ok(rs)
 }
 

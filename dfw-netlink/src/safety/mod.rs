@@ -6,12 +6,13 @@
 //! - [`StateDir`] (`/var/lib/dfw/` by default, mode 0700): every file written atomically
 //!   (temp file in the directory, fsync, rename, fsync of the directory).
 //! - [`commit_policy`]: refuses a policy that would lock out the SSH session it runs in
-//!   (unless forced), saves the previous state, and with a confirm time starts a detached
-//!   watchdog ([`spawn_watchdog`]: double fork, `setsid`, no program executed) that reverts
-//!   to the previous state at the deadline unless [`confirm`] marks the commit confirmed.
+//!   (unless [`SshGuard::Off`]), saves the previous state, and with a confirm time starts a
+//!   detached watchdog ([`spawn_watchdog`]: double fork, `setsid`, no program executed) that
+//!   reverts to the previous state at the deadline unless [`confirm`] marks the commit
+//!   confirmed. [`crate::Dfw::commit`] is this commit.
 //! - [`rollback`]: the previous state back, in one atomic commit of dfw-owned objects.
 //!
-//! Only [`watchdog`] holds `unsafe` code (fork, setsid, dup2, kill).
+//! Only `watchdog` holds `unsafe` code (fork, setsid, dup2, kill).
 
 #[cfg(test)]
 mod faults_tests;
@@ -24,11 +25,10 @@ mod snapshot;
 mod store;
 mod watchdog;
 
-use dfw_core::model::Family;
+use dfw_core::model::{Family, ModelError};
+use dfw_core::syntax::SyntaxError;
 
-pub use flow::{
-    commit_fresh, commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit,
-};
+pub use flow::{commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit, SshGuard};
 pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use snapshot::Snapshot;
@@ -57,7 +57,7 @@ pub enum SafetyError {
         /// The file.
         path: String,
         /// Why.
-        reason: String,
+        reason: Corruption,
     },
     /// A dfw chain holds a rule dfw cannot write back, so its state cannot be saved.
     #[error("{family} filter {chain}: cannot save the previous state: {reason}")]
@@ -67,7 +67,7 @@ pub enum SafetyError {
         /// Chain.
         chain: String,
         /// Why.
-        reason: String,
+        reason: Unsavable,
     },
     /// Planning or committing failed.
     #[error(transparent)]
@@ -77,7 +77,7 @@ pub enum SafetyError {
     Lockout(Box<Lockout>),
     /// Composing the rules after the commit failed.
     #[error("lockout guard: {0}")]
-    Compose(String),
+    Compose(#[source] ModelError),
     /// Another commit awaits confirmation.
     #[error(
         "commit {id} awaits confirmation ({seconds_left} s left): run `dfw-cli confirm` to keep \
@@ -120,6 +120,40 @@ pub enum SafetyError {
         /// Positive errno.
         errno: i32,
     },
+}
+
+/// Why a state file cannot be understood (see [`SafetyError::Corrupt`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Corruption {
+    /// The previous state does not start with its header line.
+    #[error("does not start with {0:?}")]
+    NoHeader(&'static str),
+    /// The previous state lacks the IPv4 or the IPv6 section.
+    #[error("a family section is missing")]
+    MissingFamily,
+    /// The previous state's sections are out of order.
+    #[error("IPv6 section before IPv4")]
+    FamiliesOutOfOrder,
+    /// A section is not iptables-save text dfw reads.
+    #[error(transparent)]
+    Syntax(Box<SyntaxError>),
+    /// The rules do not form a table (a jump to a chain that is not captured).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The pending-commit marker is not `ID DEADLINE PID` (the text found).
+    #[error("expected `ID DEADLINE PID`, found {0:?}")]
+    Pending(String),
+}
+
+/// Why a dfw chain's state cannot be saved (see [`SafetyError::Opaque`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Unsavable {
+    /// A chain name iptables cannot take.
+    #[error(transparent)]
+    ChainName(ModelError),
+    /// The rule at this 1-based position is not expressible by dfw.
+    #[error("rule {0} is not expressible by dfw")]
+    Rule(usize),
 }
 
 impl From<FirewallError> for SafetyError {

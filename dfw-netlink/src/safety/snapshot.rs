@@ -2,10 +2,10 @@
 //! jumps in DOCKER-USER and INPUT), both families, as a value, and as text.
 //!
 //! Contract: a [`Snapshot`] is a [`Compiled`] policy: committing it with
-//! [`commit_fresh`](super::commit_fresh) brings dfw's
-//! objects back to exactly what was captured (one atomic batch; nothing that is not dfw's is
-//! changed, apart from creating DOCKER-USER and FORWARD's `-j DOCKER-USER` if Docker's are
-//! missing, as every dfw commit does). dfw's jumps always sit at the top of their chain, so
+//! [`crate::enforce::commit_compiled_unguarded`] brings dfw's objects back to exactly what
+//! was captured (one atomic batch; nothing that is not dfw's is changed, apart from creating
+//! DOCKER-USER and FORWARD's `-j DOCKER-USER` if Docker's are missing, as every dfw commit
+//! does). dfw's jumps always sit at the top of their chain, so
 //! their order is all there is to capture. The text form is iptables-save text per family
 //! (what `dfw-cli show` prints for a policy), preceded by `# family: ipv4` / `# family: ipv6`
 //! lines, so an admin can read it and `iptables-restore` could load it.
@@ -15,7 +15,7 @@ use dfw_core::policy::{is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, Fa
 use dfw_core::policy::{DOCKER_USER, INPUT};
 use dfw_core::syntax::{parse_ruleset, print_ruleset, PrintOptions};
 
-use super::SafetyError;
+use super::{Corruption, SafetyError, Unsavable};
 
 /// dfw's objects in the kernel, IPv4 and IPv6.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl Snapshot {
         for rules in [&self.0.v4, &self.0.v6] {
             let rs = rules.to_ruleset().map_err(|e| SafetyError::Corrupt {
                 path: "<snapshot>".into(),
-                reason: e.to_string(),
+                reason: e.into(),
             })?;
             out.push_str(family_line(rules.family));
             out.push('\n');
@@ -68,27 +68,28 @@ impl Snapshot {
     /// # Errors
     /// [`SafetyError::Corrupt`] with the reason (and line, for a syntax error).
     pub fn from_text(text: &str, path: &str) -> Result<Snapshot, SafetyError> {
-        let corrupt = |reason: String| SafetyError::Corrupt {
+        let corrupt = |reason: Corruption| SafetyError::Corrupt {
             path: path.into(),
             reason,
         };
         if text.lines().next() != Some(HEADER) {
-            return Err(corrupt(format!("does not start with {HEADER:?}")));
+            return Err(corrupt(Corruption::NoHeader(HEADER)));
         }
         let v4_at = text.find(family_line(Family::Ipv4));
         let v6_at = text.find(family_line(Family::Ipv6));
         let (Some(a), Some(b)) = (v4_at, v6_at) else {
-            return Err(corrupt("a family section is missing".into()));
+            return Err(corrupt(Corruption::MissingFamily));
         };
         if b < a {
-            return Err(corrupt("IPv6 section before IPv4".into()));
+            return Err(corrupt(Corruption::FamiliesOutOfOrder));
         }
         let line_of = |offset: usize| text[..offset].matches('\n').count();
         let parse = |family: Family, start: usize, end: usize| {
             // Keep line numbers right: blank out what precedes the section.
             let pad = "\n".repeat(line_of(start));
             let section = format!("{pad}{}", &text[start..end]);
-            let rs = parse_ruleset(family, &section).map_err(|e| corrupt(e.to_string()))?;
+            let rs = parse_ruleset(family, &section)
+                .map_err(|e| corrupt(Corruption::Syntax(Box::new(e))))?;
             Ok::<_, SafetyError>(from_ruleset(family, &rs))
         };
         let v4 = parse(Family::Ipv4, a, b)?;
@@ -111,7 +112,7 @@ fn family_rules(family: Family, current: &Current) -> Result<FamilyRules, Safety
         let name = ChainName::new(&c.name).map_err(|e| SafetyError::Opaque {
             family,
             chain: c.name.clone(),
-            reason: e.to_string(),
+            reason: Unsavable::ChainName(e),
         })?;
         let mut rules = Vec::new();
         for (i, r) in c.rules.iter().enumerate() {
@@ -121,7 +122,7 @@ fn family_rules(family: Family, current: &Current) -> Result<FamilyRules, Safety
                     return Err(SafetyError::Opaque {
                         family,
                         chain: c.name.clone(),
-                        reason: format!("rule {} is not expressible by dfw", i + 1),
+                        reason: Unsavable::Rule(i + 1),
                     })
                 }
             }

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::{SafetyError, Snapshot};
+use super::{Corruption, SafetyError, Snapshot};
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/dfw";
@@ -174,7 +174,7 @@ impl StateDir {
         })();
         parsed.map(Some).ok_or_else(|| SafetyError::Corrupt {
             path: self.file(PENDING).display().to_string(),
-            reason: format!("expected `ID DEADLINE PID`, found {:?}", text.trim()),
+            reason: Corruption::Pending(text.trim().to_string()),
         })
     }
 

@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use super::store::{CONFIRMED, OUTCOME, PENDING};
 use super::{SafetyError, Snapshot, StateDir};
+use crate::enforce::commit_compiled_unguarded;
 use crate::firewall::Firewall;
 
 /// How often the watchdog looks for the confirm marker.
@@ -134,7 +135,7 @@ fn settle(dir: &StateDir, id: &str, snapshot: &Snapshot, deadline: SystemTime) -
     for _ in 0..10 {
         let result = Firewall::open()
             .map_err(SafetyError::from)
-            .and_then(|mut fw| super::commit_fresh(&mut fw, Vec::new(), &snapshot.0));
+            .and_then(|mut fw| Ok(commit_compiled_unguarded(&mut fw, Vec::new(), &snapshot.0)?));
         match result {
             Ok(_) => return "reverted".into(),
             Err(e) => last = e.to_string(),

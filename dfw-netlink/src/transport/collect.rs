@@ -5,14 +5,14 @@
 //! `is_done` says when the exchange is complete; `finish` turns what was seen into the result.
 //! Replies whose seq belongs to no message of the exchange are stale and ignored.
 
-use super::error::{KernelError, TransportError, ERESTART};
+use super::error::{KernelError, TransportError};
 use super::inspect::BatchInfo;
-use super::reply::{done_errno, is_newgen, parse_newgen, ErrorMsg};
+use super::names::ERESTART;
 use crate::wire::consts::{
     NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
     NLM_F_ACK, NLM_F_DUMP_INTR,
 };
-use crate::wire::{align4, split_messages};
+use crate::wire::{align4, done_errno, split_messages, ErrorMsg, GenMsg};
 
 /// What a committed batch produced.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -98,9 +98,9 @@ impl DumpCollector {
                     self.done = true;
                 }
                 NLMSG_ERROR => {
-                    let e = ErrorMsg::parse(&h, body)?;
-                    if e.errno != 0 {
-                        self.error = Some(e.into_kernel_error(Some(self.request_type)));
+                    let e = ErrorMsg::parse(h.flags, body)?;
+                    if !e.is_ack() {
+                        self.error = Some(KernelError::from_msg(h.seq, e));
                         self.done = true;
                     } else if !self.is_dump {
                         self.done = true;
@@ -201,29 +201,29 @@ impl<'a> BatchCollector<'a> {
                 return Err(TransportError::RepliesLost { during: "batch" });
             }
             if h.seq == self.fence_seq {
-                if is_newgen(&h) {
-                    self.generation = Some(parse_newgen(body)?);
+                if GenMsg::is_newgen(&h) {
+                    self.generation = Some(GenMsg::parse(body)?.id);
                     self.done = true;
                 } else if h.kind == NLMSG_ERROR {
-                    let e = ErrorMsg::parse(&h, body)?;
-                    if e.errno != 0 {
-                        self.fence_error = Some(e.into_kernel_error(None));
+                    let e = ErrorMsg::parse(h.flags, body)?;
+                    if !e.is_ack() {
+                        self.fence_error = Some(KernelError::from_msg(h.seq, e));
                         self.done = true;
                     }
                 }
                 continue;
             }
-            let Some(sent) = self.info.find(h.seq) else {
+            if self.info.find(h.seq).is_none() {
                 continue;
-            };
+            }
             match h.kind {
                 NLMSG_NOOP | NLMSG_DONE => {}
                 NLMSG_ERROR => {
-                    let e = ErrorMsg::parse(&h, body)?;
-                    if e.errno == 0 {
+                    let e = ErrorMsg::parse(h.flags, body)?;
+                    if e.is_ack() {
                         self.outcome.acked.push(h.seq);
                     } else {
-                        self.errors.push(e.into_kernel_error(Some(sent.kind)));
+                        self.errors.push(KernelError::from_msg(h.seq, e));
                     }
                 }
                 _ => {

@@ -11,11 +11,10 @@
 use std::time::Duration;
 
 use super::collect::{BatchCollector, BatchOutcome, DumpCollector};
-use super::error::TransportError;
+use super::error::{BadShape, TransportError};
 use super::inspect::inspect_batch;
-use super::reply::{getgen_request, is_newgen, parse_newgen};
 use crate::wire::consts::{nft_msg, NFT_MSG_GETGEN, NLM_F_ACK, NLM_F_DUMP};
-use crate::wire::{split_messages, NlMsgHeader};
+use crate::wire::{getgen_request, split_messages, GenMsg, NlMsgHeader};
 
 /// What dfw needs from the kernel's nf_tables netlink interface. Implemented by [`Conn`];
 /// higher layers take `&mut impl Transport` so they can be tested against recorded bytes.
@@ -163,8 +162,8 @@ impl<I: DatagramIo> Transport for Conn<I> {
         self.completed();
         for m in c.finish()? {
             if let Some(Ok((h, body))) = split_messages(&m).next() {
-                if is_newgen(&h) {
-                    return Ok(parse_newgen(body)?);
+                if GenMsg::is_newgen(&h) {
+                    return Ok(GenMsg::parse(body)?.id);
                 }
             }
         }
@@ -201,12 +200,14 @@ impl<I: DatagramIo> Transport for Conn<I> {
 impl<I: DatagramIo> Conn<I> {
     /// [`Transport::dump`], also returning the seq the request was sent with.
     fn exchange(&mut self, request: &[u8]) -> Result<(u32, Vec<Vec<u8>>), TransportError> {
-        let hdr =
-            NlMsgHeader::parse(request).map_err(|e| invalid_request(format!("request: {e}")))?;
+        let hdr = NlMsgHeader::parse(request).map_err(|source| {
+            invalid_request(BadShape::Framing {
+                at: "request",
+                source,
+            })
+        })?;
         if hdr.len as usize != request.len() {
-            return Err(invalid_request(
-                "request must be exactly one message".into(),
-            ));
+            return Err(invalid_request(BadShape::NotOneMessage));
         }
         let is_dump = hdr.flags & NLM_F_DUMP == NLM_F_DUMP;
         let seq = self.alloc_seqs(1);
@@ -231,6 +232,6 @@ impl<I: DatagramIo> Conn<I> {
     }
 }
 
-fn invalid_request(reason: String) -> TransportError {
+fn invalid_request(reason: BadShape) -> TransportError {
     TransportError::InvalidRequest { reason }
 }

@@ -4,16 +4,8 @@
 
 use std::time::Duration;
 
-use crate::wire::consts::{
-    NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFT_MSG_DELCHAIN,
-    NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETRULE,
-    NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWGEN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
-};
-use crate::wire::WireError;
-
-/// `ERESTART` (85 on x86 and arm): the kernel's answer to a batch whose `NFNL_BATCH_GENID` is
-/// stale.
-pub const ERESTART: i32 = libc::ERESTART;
+use super::names::{errno_hint, errno_name, msg_type_name};
+use crate::wire::{ErrorMsg, WireError};
 
 /// One message the kernel answered with a non-zero errno.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +20,20 @@ pub struct KernelError {
     pub reason: Option<String>,
     /// Byte offset of the offending attribute in the rejected message (`NLMSGERR_ATTR_OFFS`).
     pub bad_attr_offset: Option<u32>,
+}
+
+impl KernelError {
+    /// The error an `NLMSG_ERROR` reports; `seq` is that message's own sequence number (the
+    /// one replies are matched by).
+    pub(crate) fn from_msg(seq: u32, e: ErrorMsg) -> KernelError {
+        KernelError {
+            seq,
+            errno: e.errno,
+            msg_type: Some(e.msg_type),
+            reason: e.message,
+            bad_attr_offset: e.bad_attr_offset,
+        }
+    }
 }
 
 impl std::fmt::Display for KernelError {
@@ -120,13 +126,13 @@ pub enum TransportError {
     #[error("invalid batch: {reason}")]
     InvalidBatch {
         /// What is wrong with it.
-        reason: String,
+        reason: BadShape,
     },
     /// A request buffer that is not exactly one well-formed netlink message.
     #[error("invalid request: {reason}")]
     InvalidRequest {
         /// What is wrong with it.
-        reason: String,
+        reason: BadShape,
     },
     /// The batch is larger than the socket send buffer could be raised to.
     #[error(
@@ -166,6 +172,41 @@ pub enum TransportError {
         /// Positive errno.
         errno: i32,
     },
+}
+
+/// What is wrong with a buffer handed to the transport (see [`TransportError::InvalidBatch`],
+/// [`TransportError::InvalidRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadShape {
+    /// The netlink framing itself is broken (in the message `at`, e.g. `BEGIN`).
+    #[error("{at}{}{source}", if at.is_empty() { "" } else { ": " })]
+    Framing {
+        /// Which message, when it matters (`"BEGIN"`, `"request"`).
+        at: &'static str,
+        /// The framing error.
+        source: WireError,
+    },
+    /// A request buffer holding more or less than one message.
+    #[error("request must be exactly one message")]
+    NotOneMessage,
+    /// A batch whose first message is not `NFNL_MSG_BATCH_BEGIN`.
+    #[error("does not start with NFNL_MSG_BATCH_BEGIN")]
+    NoBegin,
+    /// A BEGIN for another subsystem than nf_tables.
+    #[error("BEGIN res_id {0} is not nf_tables")]
+    NotNfTables(u16),
+    /// A second BEGIN, at this seq.
+    #[error("second BEGIN at seq {0}")]
+    SecondBegin(u32),
+    /// A sequence number used by two messages.
+    #[error("sequence number {0} used twice")]
+    SeqTwice(u32),
+    /// A batch whose last message is not `NFNL_MSG_BATCH_END`.
+    #[error("does not end with NFNL_MSG_BATCH_END")]
+    NoEnd,
+    /// Bytes after `NFNL_MSG_BATCH_END`.
+    #[error("bytes after NFNL_MSG_BATCH_END")]
+    TrailingBytes,
 }
 
 impl TransportError {
@@ -216,116 +257,10 @@ fn more(n: usize) -> String {
     }
 }
 
-/// The symbolic name of an errno (`2` -> `"ENOENT"`), or `"errno N"` for uncommon ones.
-pub fn errno_name(errno: i32) -> String {
-    let name = match errno {
-        0 => "OK",
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EINTR => "EINTR",
-        libc::EIO => "EIO",
-        libc::E2BIG => "E2BIG",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::ENODEV => "ENODEV",
-        libc::EINVAL => "EINVAL",
-        libc::ENFILE => "ENFILE",
-        libc::EMFILE => "EMFILE",
-        libc::ENOSPC => "ENOSPC",
-        libc::ERANGE => "ERANGE",
-        libc::ENAMETOOLONG => "ENAMETOOLONG",
-        libc::ENOTEMPTY => "ENOTEMPTY",
-        libc::ELOOP => "ELOOP",
-        libc::EOVERFLOW => "EOVERFLOW",
-        ERESTART => "ERESTART",
-        libc::EMSGSIZE => "EMSGSIZE",
-        libc::ENOPROTOOPT => "ENOPROTOOPT",
-        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::ETIMEDOUT => "ETIMEDOUT",
-        _ => return format!("errno {errno}"),
-    };
-    name.to_string()
-}
-
-/// What an errno usually means for an nf_tables request, for a person; `""` when unknown.
-pub fn errno_hint(errno: i32) -> &'static str {
-    match errno {
-        libc::EPERM | libc::EACCES => "not root: run as root or with CAP_NET_ADMIN",
-        libc::ENOENT => "no such table, chain, rule or extension",
-        libc::EEXIST => "already exists",
-        libc::EBUSY => "chain in use: still referenced, not empty, or a builtin chain",
-        libc::EOPNOTSUPP | libc::ENOPROTOOPT | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => {
-            "missing kernel module (nf_tables / nft_compat / xt_conntrack ...)"
-        }
-        libc::EINVAL => "invalid argument: the kernel refused an attribute of this message",
-        ERESTART => "ruleset generation changed: re-read and retry",
-        libc::EINTR => "interrupted by a concurrent ruleset change: retry",
-        libc::ENOBUFS => "socket receive buffer overrun: replies were lost",
-        libc::EMSGSIZE => "message larger than the socket send buffer",
-        libc::ENOMEM => "kernel out of memory",
-        libc::ENOSPC => "kernel limit reached",
-        libc::ELOOP => "chain jumps form a loop",
-        libc::EMLINK => "chain jumps form a loop or nest too deep",
-        libc::ERANGE => "value out of range",
-        libc::ENAMETOOLONG => "name too long",
-        _ => "",
-    }
-}
-
-/// A readable name for an nfnetlink message type (`0x0a03` -> `"NEWCHAIN"`).
-pub fn msg_type_name(kind: u16) -> String {
-    if kind == NFNL_MSG_BATCH_BEGIN {
-        return "BATCH_BEGIN".into();
-    }
-    if kind == NFNL_MSG_BATCH_END {
-        return "BATCH_END".into();
-    }
-    if kind >> 8 != NFNL_SUBSYS_NFTABLES {
-        return format!("type {kind:#06x}");
-    }
-    let name = match kind & 0xff {
-        NFT_MSG_NEWTABLE => "NEWTABLE",
-        NFT_MSG_GETTABLE => "GETTABLE",
-        NFT_MSG_DELTABLE => "DELTABLE",
-        NFT_MSG_NEWCHAIN => "NEWCHAIN",
-        NFT_MSG_GETCHAIN => "GETCHAIN",
-        NFT_MSG_DELCHAIN => "DELCHAIN",
-        NFT_MSG_NEWRULE => "NEWRULE",
-        NFT_MSG_GETRULE => "GETRULE",
-        NFT_MSG_DELRULE => "DELRULE",
-        NFT_MSG_NEWGEN => "NEWGEN",
-        NFT_MSG_GETGEN => "GETGEN",
-        m => return format!("nf_tables msg {m}"),
-    };
-    name.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::consts::nft_msg;
-
-    #[test]
-    fn names_and_hints() {
-        assert_eq!(errno_name(2), "ENOENT");
-        assert_eq!(errno_name(85), "ERESTART");
-        assert_eq!(errno_name(4242), "errno 4242");
-        assert!(errno_hint(libc::EPERM).contains("CAP_NET_ADMIN"));
-        assert_eq!(
-            errno_hint(libc::EBUSY),
-            "chain in use: still referenced, not empty, or a builtin chain"
-        );
-        assert!(errno_hint(libc::EOPNOTSUPP).contains("missing kernel module"));
-        assert_eq!(errno_hint(4242), "");
-    }
+    use crate::wire::consts::{nft_msg, NFT_MSG_NEWCHAIN};
 
     #[test]
     fn kernel_error_names_message_seq_and_reason() {

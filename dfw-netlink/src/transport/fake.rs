@@ -11,9 +11,9 @@ use super::collect::BatchOutcome;
 use super::conn::{DatagramIo, Transport};
 use super::error::TransportError;
 use super::inspect::inspect_batch;
-use super::reply::{NLMSGERR_ATTR_MSG, NLM_F_ACK_TLVS, NLM_F_CAPPED};
 use crate::wire::consts::{
-    nft_msg, NFTA_GEN_ID, NFT_MSG_NEWGEN, NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI,
+    nft_msg, NFTA_GEN_ID, NFT_MSG_NEWGEN, NLMSGERR_ATTR_MSG, NLMSG_DONE, NLMSG_ERROR,
+    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI,
 };
 use crate::wire::{align4, split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter};
 

@@ -7,14 +7,18 @@
 
 use std::collections::HashMap;
 
-use super::error::TransportError;
+use super::error::{BadShape, TransportError};
 use crate::wire::consts::{
     NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
 };
 use crate::wire::{split_messages, NfGenMsg, NlMsgHeader};
 
-fn invalid(reason: String) -> TransportError {
+fn invalid(reason: BadShape) -> TransportError {
     TransportError::InvalidBatch { reason }
+}
+
+fn framing(at: &'static str, source: crate::wire::WireError) -> TransportError {
+    invalid(BadShape::Framing { at, source })
 }
 
 /// One message of a batch, as [`inspect_batch`] saw it.
@@ -71,25 +75,22 @@ pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
     let mut genid = 0;
     let mut index = HashMap::new();
     for m in split_messages(batch) {
-        let (h, body): (NlMsgHeader, &[u8]) = m.map_err(|e| invalid(e.to_string()))?;
+        let (h, body): (NlMsgHeader, &[u8]) = m.map_err(|source| framing("", source))?;
         let first = messages.is_empty();
         if first {
             if h.kind != NFNL_MSG_BATCH_BEGIN {
-                return Err(invalid("does not start with NFNL_MSG_BATCH_BEGIN".into()));
+                return Err(invalid(BadShape::NoBegin));
             }
-            let gen = NfGenMsg::parse(body).map_err(|e| invalid(format!("BEGIN: {e}")))?;
+            let gen = NfGenMsg::parse(body).map_err(|source| framing("BEGIN", source))?;
             if gen.res_id != NFNL_SUBSYS_NFTABLES {
-                return Err(invalid(format!(
-                    "BEGIN res_id {} is not nf_tables",
-                    gen.res_id
-                )));
+                return Err(invalid(BadShape::NotNfTables(gen.res_id)));
             }
             genid = begin_genid(&body[crate::wire::NFGENMSG_LEN..])?;
         } else if h.kind == NFNL_MSG_BATCH_BEGIN {
-            return Err(invalid(format!("second BEGIN at seq {}", h.seq)));
+            return Err(invalid(BadShape::SecondBegin(h.seq)));
         }
         if index.insert(h.seq, messages.len()).is_some() {
-            return Err(invalid(format!("sequence number {} used twice", h.seq)));
+            return Err(invalid(BadShape::SeqTwice(h.seq)));
         }
         let end = h.kind == NFNL_MSG_BATCH_END;
         messages.push(BatchMessage {
@@ -103,11 +104,11 @@ pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
     }
     match messages.last() {
         Some(m) if m.kind == NFNL_MSG_BATCH_END && messages.len() >= 2 => {}
-        _ => return Err(invalid("does not end with NFNL_MSG_BATCH_END".into())),
+        _ => return Err(invalid(BadShape::NoEnd)),
     }
     let used: usize = messages.len();
     if split_messages(batch).count() != used {
-        return Err(invalid("bytes after NFNL_MSG_BATCH_END".into()));
+        return Err(invalid(BadShape::TrailingBytes));
     }
     Ok(BatchInfo {
         messages,
@@ -118,11 +119,11 @@ pub fn inspect_batch(batch: &[u8]) -> Result<BatchInfo, TransportError> {
 
 fn begin_genid(attrs: &[u8]) -> Result<u32, TransportError> {
     for a in crate::wire::AttrIter::new(attrs) {
-        let a = a.map_err(|e| invalid(format!("BEGIN: {e}")))?;
+        let a = a.map_err(|source| framing("BEGIN", source))?;
         if a.kind == NFNL_BATCH_GENID {
             return a
                 .u32_be("BATCH_BEGIN")
-                .map_err(|e| invalid(format!("BEGIN: {e}")));
+                .map_err(|source| framing("BEGIN", source));
         }
     }
     Ok(0)

@@ -1,6 +1,7 @@
 //! The transport: the only code in dfw that opens a socket. It moves already-encoded nf_tables
 //! messages to the kernel and brings the replies back; it knows nothing of tables, chains or
-//! rules beyond message framing.
+//! rules beyond message framing. The control replies it reads (`NLMSG_ERROR`, `NLMSG_DONE`,
+//! NEWGEN) and the GETGEN it sends are [`crate::wire`]'s one codec of them.
 //!
 //! # Contract
 //! - [`Transport`] is the interface higher layers use: [`Transport::generation`] (GETGEN),
@@ -43,9 +44,9 @@ mod events;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod inspect;
+mod names;
 #[allow(unsafe_code)]
 mod netns;
-mod reply;
 mod retry;
 #[allow(unsafe_code)]
 mod socket;
@@ -59,12 +60,12 @@ mod tests;
 
 pub use collect::{BatchCollector, BatchOutcome, DumpCollector};
 pub use conn::{Conn, DatagramIo, Transport};
-pub use error::{errno_hint, errno_name, msg_type_name, KernelError, TransportError, ERESTART};
+pub use error::{BadShape, KernelError, TransportError};
 pub use events::{EventRecv, EventSocket, NFNLGRP_NFTABLES};
 pub use inspect::{inspect_batch, BatchInfo, BatchMessage};
+pub use names::{errno_hint, errno_name, msg_type_name, ERESTART};
 pub use netns::{enter_netns, NETNS_RUN_DIR};
-pub use reply::{getgen_request, parse_newgen, ErrorMsg};
-pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy};
+pub use retry::{commit_with_retry, snapshot, Attempt, RetryPolicy, Retryable};
 pub use socket::NetlinkSocket;
 
 /// The real transport: the protocol engine over a kernel socket.

@@ -46,7 +46,7 @@ impl RetryPolicy {
 
     /// Runs `attempt` (given the attempt number from 1) until it succeeds, fails with an error
     /// `retryable` hands back as `Err` (not retryable), or the attempts are spent.
-    fn run<R, E>(
+    pub(crate) fn run<R, E>(
         &self,
         mut attempt: impl FnMut(u32) -> Result<R, E>,
         retryable: impl Fn(E) -> Result<TransportError, E>,
@@ -68,6 +68,27 @@ impl RetryPolicy {
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(self.max_backoff);
             n += 1;
+        }
+    }
+}
+
+/// An error that may be (or hold) a transport error a fresh read and a retry can cure
+/// ([`TransportError::is_retryable`]): what the retry loops of every layer need to know of
+/// the errors of the layers above, without turning them into transport errors.
+pub trait Retryable: From<TransportError> + Sized {
+    /// The retryable transport error this is, or `self` back when it is not retryable.
+    ///
+    /// # Errors
+    /// `self`, when a retry cannot cure it.
+    fn into_retryable(self) -> Result<TransportError, Self>;
+}
+
+impl Retryable for TransportError {
+    fn into_retryable(self) -> Result<TransportError, Self> {
+        if self.is_retryable() {
+            Ok(self)
+        } else {
+            Err(self)
         }
     }
 }
@@ -170,19 +191,21 @@ fn retryable_copy(e: &TransportError) -> Option<TransportError> {
 
 /// Runs `read` (some dumps) between two GETGEN calls and retries until the generation did not
 /// move and no dump was interrupted, so the result is one consistent snapshot. Returns the
-/// generation the snapshot belongs to, for the batch built from it.
+/// generation the snapshot belongs to, for the batch built from it. `read` fails with its own
+/// layer's error type; only the retryable transport errors it holds are retried.
 ///
 /// # Errors
 /// `read`'s non-retryable errors at once; [`TransportError::RetriesExhausted`] when the
 /// ruleset kept changing.
-pub fn snapshot<T, R, F>(
+pub fn snapshot<T, R, E, F>(
     transport: &mut T,
     policy: &RetryPolicy,
     mut read: F,
-) -> Result<(u32, R), TransportError>
+) -> Result<(u32, R), E>
 where
     T: Transport + ?Sized,
-    F: FnMut(&mut T) -> Result<R, TransportError>,
+    E: Retryable,
+    F: FnMut(&mut T) -> Result<R, E>,
 {
     policy.run(
         |_| {
@@ -193,11 +216,12 @@ where
                 return Err(TransportError::GenerationChanged {
                     seq: 0,
                     genid: before,
-                });
+                }
+                .into());
             }
             Ok((after, value))
         },
-        |e: TransportError| if e.is_retryable() { Ok(e) } else { Err(e) },
+        E::into_retryable,
     )
 }
 

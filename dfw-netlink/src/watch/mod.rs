@@ -1,10 +1,12 @@
-//! Staying true over time: how the kernel drifted from a policy ([`crate::firewall::Firewall::status`]) and
-//! a self-healing loop ([`Watcher`]) that repairs dfw's rules when someone changes them.
+//! Staying true over time: a self-healing loop ([`Watcher`]) that repairs dfw's rules when
+//! someone changes them. The check it runs is [`crate::enforce::drift`] (what
+//! [`crate::enforce::status`] and `dfw-cli status` report), the repair
+//! [`crate::enforce::commit_compiled_unguarded`].
 //!
 //! # Contract
-//! - [`crate::firewall::Firewall::status`] reads dfw's chains (as a commit does), changes nothing and returns
-//!   a typed [`dfw_core::policy::Drift`]: per chain, rules missing, extra, reordered or
-//!   changed. Empty means a commit would send nothing.
+//! - A check reads dfw's chains (as a commit does), changes nothing and yields a typed
+//!   [`dfw_core::policy::Drift`]: per chain, rules missing, extra, reordered or changed.
+//!   Empty means a commit would send nothing.
 //! - [`Watcher::run`] blocks in `poll` on an nf_tables event socket
 //!   ([`crate::transport::EventSocket`]), an inotify watch of the config file, an eventfd
 //!   (the [`StopHandle`]) and, if asked, a signalfd for SIGHUP/SIGTERM/SIGINT: no CPU is
@@ -25,13 +27,13 @@
 
 mod event;
 mod run;
-mod status;
 #[allow(unsafe_code)]
 mod sys;
 
 pub use event::{parse_events, EventKind, NftEvent};
 pub use run::{Cause, Notice, Repair, StopHandle, WatchOptions, Watcher};
-pub use status::StatusReport;
+
+use dfw_core::policy::PolicyError;
 
 use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
@@ -54,14 +56,17 @@ pub enum WatchError {
     /// Opening the firewall failed.
     #[error(transparent)]
     Firewall(#[from] FirewallError),
-    /// The config file could not be read or is invalid.
-    #[error("{path}: {reason}")]
-    Config {
+    /// The config file could not be read.
+    #[error("{path}: {source}")]
+    ReadConfig {
         /// The file.
         path: String,
         /// Why.
-        reason: String,
+        source: std::io::Error,
     },
+    /// The config file is invalid (the error names the file, line, column and key).
+    #[error(transparent)]
+    Config(#[from] PolicyError),
     /// The policy's external interfaces could not be resolved.
     #[error(transparent)]
     Policy(#[from] CommitError),

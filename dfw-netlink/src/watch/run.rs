@@ -10,7 +10,7 @@ use dfw_core::policy::{Compiled, Drift, Policy};
 use super::event::parse_events;
 use super::sys::{poll, FileWatch, Signals, Wake};
 use super::WatchError;
-use crate::enforce::resolve_external;
+use crate::enforce::{self, resolve_external, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::{EventRecv, EventSocket, NetlinkTransport};
 
@@ -100,7 +100,7 @@ pub enum Notice<'a> {
     /// The kernel dropped events; a full check follows.
     EventsLost,
     /// A check or repair failed (the watch goes on; the next event retries).
-    Failed(&'a str),
+    Failed(&'a CommitError),
     /// SIGTERM or SIGINT was received; the loop ends.
     Signal(i32),
 }
@@ -284,15 +284,14 @@ impl Watcher {
 
     /// Checks the kernel and repairs it if it drifted.
     fn check(&mut self, cause: Cause, first: Instant, notify: &mut dyn FnMut(Notice<'_>)) {
-        let drift = match self.fw.drift_compiled(&self.compiled) {
+        let drift = match enforce::drift(&mut self.fw, &self.compiled) {
             Ok(d) if d.is_empty() => return notify(Notice::InSync(cause)),
             Ok(d) => d,
-            Err(e) => return notify(Notice::Failed(&e.to_string())),
+            Err(e) => return notify(Notice::Failed(&e)),
         };
-        match self
-            .fw
-            .commit_compiled(self.external.clone(), &self.compiled)
-        {
+        let repaired =
+            enforce::commit_compiled_unguarded(&mut self.fw, self.external.clone(), &self.compiled);
+        match repaired {
             Ok(report) => {
                 let repair = Repair {
                     cause,
@@ -304,7 +303,7 @@ impl Watcher {
                 };
                 notify(Notice::Repaired(&repair));
             }
-            Err(e) => notify(Notice::Failed(&e.to_string())),
+            Err(e) => notify(Notice::Failed(&e)),
         }
     }
 }
@@ -332,14 +331,11 @@ fn bump(pending: &mut Option<Pending>, now: Instant, cause: Cause) {
 /// Reads, validates and compiles the config.
 fn load(path: &std::path::Path) -> Result<(Vec<Iface>, Compiled), WatchError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| WatchError::Config {
+    let text = std::fs::read_to_string(path).map_err(|source| WatchError::ReadConfig {
         path: name.clone(),
-        reason: e.to_string(),
+        source,
     })?;
-    let policy = Policy::from_toml(&text, &name).map_err(|e| WatchError::Config {
-        path: name.clone(),
-        reason: e.to_string(),
-    })?;
+    let policy = Policy::from_toml(&text, &name)?;
     let external = resolve_external(&policy)?;
     let compiled = policy.compile(&external);
     Ok((external, compiled))

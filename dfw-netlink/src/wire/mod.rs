@@ -1,4 +1,6 @@
-//! Netlink wire format: message framing, attributes and nf_tables constants.
+//! Netlink wire format: message framing, attributes, nf_tables constants, and the control
+//! messages every exchange ends with ([`ErrorMsg`], [`GenMsg`], [`getgen_request`],
+//! [`done_errno`]: the one codec of `NLMSG_ERROR`, `NLMSG_DONE` and GETGEN/NEWGEN).
 //!
 //! Contract: pure functions over byte buffers, no I/O (one memory hint to the kernel for
 //! large buffers, see `pages`). Everything is encoded in host byte
@@ -9,10 +11,14 @@
 
 mod attr;
 pub mod consts;
+mod control;
+mod fields;
 mod msg;
 mod pages;
 
 pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};
+pub use control::{done_errno, getgen_request, ErrorMsg, GenMsg};
+pub(crate) use fields::{strz, Fields};
 pub use msg::{split_messages, NfGenMsg, NlMsgHeader, NlMsgWriter, NFGENMSG_LEN, NLMSG_HDRLEN};
 
 /// A malformed netlink buffer.

@@ -4,13 +4,14 @@
 //! `{ NFTA_DATA_VERDICT { CODE [, CHAIN] } }` (libnftnl `nftnl_data_reg`); decoding accepts
 //! exactly those shapes and reports anything else as "not representable" (`None`).
 
-use super::super::{fields::Fields, put_bytes, put_name, put_nested, EncodeError};
+use super::super::{put_bytes, put_name, put_nested, EncodeError};
 use crate::expr::{Expr, ImmediateData, Reg, Verdict};
 use crate::wire::consts::{
     NFTA_DATA_VALUE, NFTA_DATA_VERDICT, NFTA_IMMEDIATE_DATA, NFTA_IMMEDIATE_DREG,
     NFTA_VERDICT_CHAIN, NFTA_VERDICT_CODE, NFT_BREAK, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_RETURN,
     NF_ACCEPT, NF_DROP,
 };
+use crate::wire::{strz, Fields};
 use crate::wire::{AttrWriter, WireError};
 
 /// Writes `kind { NFTA_DATA_VALUE value }`.
@@ -116,7 +117,7 @@ pub(super) fn decode_immediate(f: &Fields<'_>) -> Result<Option<Expr>, WireError
         }
         let chain = match v.get(NFTA_VERDICT_CHAIN) {
             None => None,
-            Some(p) => match super::super::strz(p, "verdict", NFTA_VERDICT_CHAIN) {
+            Some(p) => match strz(p, "verdict", NFTA_VERDICT_CHAIN) {
                 Ok(s) if !s.is_empty() && s.len() <= super::super::MAX_NAME_LEN => {
                     Some(s.to_owned())
                 }

@@ -18,10 +18,11 @@ mod data;
 mod native;
 mod xt;
 
-use super::{check_name, fields::Fields, put_bytes, put_nested, strz, EncodeError, MAX_NAME_LEN};
+use super::{check_name, put_bytes, put_nested, EncodeError, MAX_NAME_LEN};
 use crate::expr::Expr;
 use crate::wire::consts::{NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM};
 use crate::wire::NLA_F_NESTED;
+use crate::wire::{strz, Fields};
 use crate::wire::{Attr, AttrWriter, WireError};
 
 /// The kernel's name for an expression (`NFTA_EXPR_NAME`).

@@ -7,10 +7,11 @@
 //! The kernel adds `NFTA_BITWISE_OP = NFT_BITWISE_BOOL` to its dumps; it is accepted and not
 //! written back (libnftnl does not write it either).
 
-use super::super::{fields::Fields, EncodeError};
+use super::super::EncodeError;
 use super::data::{get_value, put_value};
 use crate::expr::{CmpOp, Expr, MetaKey, PayloadBase};
 use crate::wire::consts::*;
+use crate::wire::Fields;
 use crate::wire::{AttrWriter, WireError};
 
 /// Writes `meta` or `payload` (other variants write nothing).

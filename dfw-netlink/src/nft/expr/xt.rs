@@ -4,10 +4,11 @@
 //! (NUL-terminated, at most 28 bytes: `XT_EXTENSION_MAXNAMELEN` - 1), REV (big-endian u32),
 //! INFO (the xt info blob, written as given: the caller pads it to `XT_ALIGN`).
 
-use super::super::{check_name, fields::Fields, put_bytes, strz, EncodeError};
+use super::super::{check_name, put_bytes, EncodeError};
 use crate::expr::Expr;
 use crate::wire::consts::*;
 use crate::wire::AttrWriter;
+use crate::wire::{strz, Fields};
 
 /// Longest xt extension name (`XT_EXTENSION_MAXNAMELEN` - 1).
 const XT_NAME_MAX: usize = 28;

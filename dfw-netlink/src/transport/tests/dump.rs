@@ -72,7 +72,7 @@ fn interrupted_dump_is_retryable_and_snapshot_retries() {
         if reads < 3 {
             t.generation = t.generation.wrapping_add(1); // a writer raced us
         }
-        Ok(reads)
+        Ok::<_, TransportError>(reads)
     })
     .unwrap();
     assert_eq!((gen, n), (2, 3));

@@ -53,5 +53,9 @@ fn recorded_kernel_replies_decode() {
         .unwrap()
         .unwrap();
     assert_eq!(h.seq, 6);
-    assert_eq!(parse_newgen(body), Ok(1));
+    let gen = crate::wire::GenMsg::parse(body).unwrap();
+    assert_eq!(
+        (gen.id, gen.proc_name.as_deref()),
+        (1, Some("kernel_rejected"))
+    );
 }

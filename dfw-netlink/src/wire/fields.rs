@@ -1,10 +1,10 @@
 //! A small table of the attributes in one nest, indexed by type: the common first step of every
-//! decoder here.
+//! decoder of nf_tables objects (`nft`, `xt`) and of the control messages (`control`).
 //!
 //! Contract: [`Fields::parse`] fails only on malformed framing; duplicate or out-of-range types
 //! are remembered in [`Fields::extra`] so that exact decoders can refuse them.
 
-use crate::wire::{Attr, AttrIter, WireError};
+use super::{Attr, AttrIter, WireError};
 
 /// Highest attribute type kept in the table (nf_tables nests use small numbers).
 const SLOTS: usize = 16;
@@ -124,7 +124,7 @@ impl<'a> Fields<'a> {
             context,
             attr: name,
         })?;
-        super::strz(p, context, kind).map(str::to_owned)
+        strz(p, context, kind).map(str::to_owned)
     }
 
     /// Optional NUL-terminated string.
@@ -137,8 +137,30 @@ impl<'a> Fields<'a> {
         context: &'static str,
     ) -> Result<Option<String>, WireError> {
         self.get(kind)
-            .map(|p| super::strz(p, context, kind).map(str::to_owned))
+            .map(|p| strz(p, context, kind).map(str::to_owned))
             .transpose()
+    }
+}
+
+/// Reads a NUL-terminated UTF-8 string attribute exactly (one NUL, at the end).
+///
+/// # Errors
+/// [`WireError::BadAttr`] naming `context` and the attribute type.
+pub(crate) fn strz<'a>(
+    payload: &'a [u8],
+    context: &'static str,
+    kind: u16,
+) -> Result<&'a str, WireError> {
+    let bad = |reason: &str| WireError::BadAttr {
+        context,
+        attr: kind,
+        reason: reason.to_owned(),
+    };
+    match payload.split_last() {
+        Some((0, body)) if !body.contains(&0) => {
+            std::str::from_utf8(body).map_err(|_| bad("not UTF-8"))
+        }
+        _ => Err(bad("not a NUL-terminated string")),
     }
 }
 

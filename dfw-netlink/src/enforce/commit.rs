@@ -1,0 +1,172 @@
+//! Planning and committing a policy through a [`Firewall`] (see the contract of
+//! [`super`]): [`plan`], [`commit_unguarded`], and their forms for a compiled policy.
+
+use dfw_core::model::{Family, Iface, TableName};
+use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
+
+use super::{current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
+use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
+use crate::transport::Transport;
+
+/// What a commit of a policy would do.
+#[derive(Debug, Clone)]
+pub struct PolicyPlan {
+    /// The external interfaces used (those configured, or resolved for `"auto"`).
+    pub external: Vec<Iface>,
+    /// The policy compiled for them.
+    pub compiled: Compiled,
+    /// What the kernel held, IPv4 then IPv6 (the chains dfw touches).
+    pub current: [Current; 2],
+    /// What must change, IPv4 then IPv6.
+    pub reconciled: [Reconciled; 2],
+    /// The change set the commit applies.
+    pub changes: ChangeSet,
+    /// The batch the firewall planned for it.
+    pub plan: Plan,
+}
+
+impl PolicyPlan {
+    /// True when the kernel already holds the policy exactly.
+    pub fn is_empty(&self) -> bool {
+        self.plan.is_empty()
+    }
+
+    /// Counts per family, IPv4 then IPv6.
+    pub fn summaries(&self) -> [FamilySummary; 2] {
+        FamilySummary::both(&self.plan)
+    }
+}
+
+/// What a commit did.
+#[derive(Debug, Clone)]
+pub struct CommitReport {
+    /// The external interfaces used.
+    pub external: Vec<Iface>,
+    /// The firewall's report (the plan committed, attempts, generation).
+    pub applied: ApplyReport,
+}
+
+impl CommitReport {
+    /// Counts per family, IPv4 then IPv6.
+    pub fn summaries(&self) -> [FamilySummary; 2] {
+        FamilySummary::both(&self.applied.plan)
+    }
+
+    /// True when nothing had to change (no batch was sent).
+    pub fn is_noop(&self) -> bool {
+        !self.applied.committed
+    }
+}
+
+/// What committing `policy` would change, without changing anything (see the module
+/// contract).
+///
+/// # Errors
+/// [`CommitError`]: the `"auto"` look-up, a rule that prevents reaching the policy, or
+/// reading the kernel.
+pub fn plan<T: Transport>(
+    fw: &mut Firewall<T>,
+    policy: &Policy,
+) -> Result<PolicyPlan, CommitError> {
+    let external = resolve_external(policy)?;
+    let compiled = policy.compile(&external);
+    plan_compiled(fw, external, compiled)
+}
+
+/// As [`plan`] for an already compiled policy (`external` is only reported back).
+///
+/// # Errors
+/// As [`plan`], without the look-up.
+pub fn plan_compiled<T: Transport>(
+    fw: &mut Firewall<T>,
+    external: Vec<Iface>,
+    compiled: Compiled,
+) -> Result<PolicyPlan, CommitError> {
+    // One consistent read of every chain dfw touches, both families, kept by the handle; the
+    // plan is made against that same read (and a commit right after plans against it too), so
+    // no chain is read twice.
+    let tables = fw.read_scope_kept(read_scope_in)?;
+    let current = [
+        current_of(tables, Family::Ipv4),
+        current_of(tables, Family::Ipv6),
+    ];
+    let reconciled = [
+        reconcile(&compiled.v4, &current[0])?,
+        reconcile(&compiled.v6, &current[1])?,
+    ];
+    let changes = change_set(reconciled.clone());
+    let plan = if changes.is_empty() {
+        Plan::default()
+    } else {
+        make_plan(tables, &changes)?
+    };
+    Ok(PolicyPlan {
+        external,
+        compiled,
+        current,
+        reconciled,
+        changes,
+        plan,
+    })
+}
+
+/// Commits `policy`, IPv4 and IPv6 in one atomic batch (see the module contract), WITHOUT
+/// the SSH lockout guard and without saving a rollback point: [`crate::Dfw::commit`] is the
+/// guarded commit.
+///
+/// # Errors
+/// As [`plan`], and the kernel's rejection of the batch ([`FirewallError::Rejected`](crate::FirewallError::Rejected),
+/// nothing committed).
+pub fn commit_unguarded<T: Transport>(
+    fw: &mut Firewall<T>,
+    policy: &Policy,
+) -> Result<CommitReport, CommitError> {
+    let external = resolve_external(policy)?;
+    let compiled = policy.compile(&external);
+    commit_compiled_unguarded(fw, external, &compiled)
+}
+
+/// As [`commit_unguarded`] for an already compiled policy (`external` is only reported back).
+///
+/// # Errors
+/// As [`commit_unguarded`], without the look-up.
+pub fn commit_compiled_unguarded<T: Transport>(
+    fw: &mut Firewall<T>,
+    external: Vec<Iface>,
+    compiled: &Compiled,
+) -> Result<CommitReport, CommitError> {
+    // Read and reconcile inside the firewall's retry loop: the batch carries the generation
+    // read before this read, so a rule another program (Docker) adds in between makes the
+    // kernel refuse the batch and everything runs again; it is never lost. A handle whose
+    // last commit left the kernel at the current generation reconciles against the state it
+    // kept, without reading (see `Firewall::apply_scoped`).
+    let applied = fw.apply_scoped(read_scope_in, |tables| {
+        let v4 = reconcile(&compiled.v4, &current_of(tables, Family::Ipv4))?;
+        let v6 = reconcile(&compiled.v6, &current_of(tables, Family::Ipv6))?;
+        Ok::<_, CommitError>(change_set([v4, v6]))
+    })?;
+    Ok(CommitReport { external, applied })
+}
+
+/// The firewall change set of both families' reconciliations; their rules are moved, not
+/// copied.
+pub fn change_set(reconciled: impl IntoIterator<Item = Reconciled>) -> ChangeSet {
+    let mut changes = ChangeSet::default();
+    for r in reconciled {
+        let family = r.family;
+        changes
+            .chains
+            .extend(r.chains.into_iter().map(|w| ChainTarget {
+                family,
+                table: TableName::Filter,
+                chain: w.chain,
+                create: w.create,
+                policy: None,
+                rules: w.rules,
+            }));
+        changes
+            .delete_chains
+            .extend(r.delete.into_iter().map(|d| (family, TableName::Filter, d)));
+    }
+    changes
+}

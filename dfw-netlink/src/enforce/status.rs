@@ -1,0 +1,63 @@
+//! The kernel against a policy: [`status`], a typed [`StatusReport`] of how dfw's chains
+//! differ from what the policy compiles to.
+//!
+//! Contract: reads exactly what [`super::plan`] reads (dfw's chains, DOCKER-USER,
+//! INPUT and FORWARD of `filter`, IPv4 and IPv6) and nothing else; changes nothing. In sync
+//! (an empty [`Drift`]) means a commit would send nothing.
+
+use dfw_core::model::{Family, Iface};
+use dfw_core::policy::{self, Compiled, Drift, Policy};
+
+use super::{current_of, read_scope_in, resolve_external, CommitError};
+use crate::firewall::Firewall;
+use crate::transport::Transport;
+
+/// How the kernel differs from a policy.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    /// The external interfaces the policy was compiled for.
+    pub external: Vec<Iface>,
+    /// The differences, IPv4 chains first; empty when in sync.
+    pub drift: Drift,
+}
+
+impl StatusReport {
+    /// True when the kernel holds exactly the policy.
+    pub fn in_sync(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+/// How the kernel differs from `policy` (see the module contract).
+///
+/// # Errors
+/// [`CommitError`]: the `"auto"` look-up, reading the kernel, or a rule that prevents
+/// reaching the policy at all ([`CommitError::Reconcile`]).
+pub fn status<T: Transport>(
+    fw: &mut Firewall<T>,
+    policy: &Policy,
+) -> Result<StatusReport, CommitError> {
+    let external = resolve_external(policy)?;
+    let compiled = policy.compile(&external);
+    let drift = drift(fw, &compiled)?;
+    Ok(StatusReport { external, drift })
+}
+
+/// The drift of the kernel from an already compiled policy, both families.
+///
+/// # Errors
+/// As [`status`], without the look-up.
+pub fn drift<T: Transport>(
+    fw: &mut Firewall<T>,
+    compiled: &Compiled,
+) -> Result<Drift, CommitError> {
+    // One snapshot of every chain dfw touches, kept by the handle: a repair committed right
+    // after (the watch daemon's) plans against it instead of reading it again.
+    let tables = fw.read_scope_kept(read_scope_in)?;
+    let mut out = Drift::default();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let current = current_of(tables, family);
+        out.extend(policy::drift(compiled.family(family), &current)?);
+    }
+    Ok(out)
+}
