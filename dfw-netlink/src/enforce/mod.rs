@@ -4,7 +4,8 @@
 //! - [`Firewall::plan_policy`] resolves `external = ["auto"]` from the default routes (over
 //!   rtnetlink, in the calling thread's network namespace), compiles the policy, reads ONLY
 //!   the chains dfw touches (`filter`'s DOCKER-USER, INPUT, FORWARD and `DFW-*`, IPv4 and
-//!   IPv6), reconciles them with [`dfw_core::policy::reconcile`] and asks the firewall what
+//!   IPv6, and `nat`'s DOCKER to learn what Docker publishes), completes the policy with the
+//!   docker-proxy path of those ports ([`dfw_core::policy::Published`]), reconciles them with [`dfw_core::policy::reconcile`] and asks the firewall what
 //!   the batch would do. Nothing is changed.
 //! - [`Firewall::commit`] does the same and applies IPv4 and IPv6 together in ONE atomic
 //!   batch ([`Firewall::apply`]); Docker's chains, FORWARD's policy and every rule that is not
@@ -37,6 +38,7 @@
 //! ```
 
 mod current;
+mod published;
 mod report;
 
 use dfw_core::model::{Family, Iface, TableName};
@@ -50,6 +52,8 @@ use crate::transport::Transport;
 
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
+pub(crate) use published::completed;
+pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
 
 /// Why a policy could not be planned or committed.
@@ -190,10 +194,12 @@ impl<T: Transport> Firewall<T> {
             current_of(tables, Family::Ipv4),
             current_of(tables, Family::Ipv6),
         ];
+        let wanted = completed(&compiled, tables);
         let reconciled = [
-            reconcile(&compiled.v4, &current[0])?,
-            reconcile(&compiled.v6, &current[1])?,
+            reconcile(&wanted.v4, &current[0])?,
+            reconcile(&wanted.v6, &current[1])?,
         ];
+        drop(wanted);
         let changes = change_set(reconciled.clone());
         let plan = if changes.is_empty() {
             Plan::default()
@@ -241,8 +247,9 @@ impl<T: Transport> Firewall<T> {
                 current_of(tables, Family::Ipv4),
                 current_of(tables, Family::Ipv6),
             ];
-            let reconciled = reconcile(&compiled.v4, &current[0])
-                .and_then(|v4| Ok([v4, reconcile(&compiled.v6, &current[1])?]));
+            let wanted = completed(compiled, tables);
+            let reconciled = reconcile(&wanted.v4, &current[0])
+                .and_then(|v4| Ok([v4, reconcile(&wanted.v6, &current[1])?]));
             match reconciled {
                 Ok(r) => Ok(change_set(r)),
                 Err(e) => {

@@ -2,13 +2,13 @@
 //! chains differ from what the policy compiles to.
 //!
 //! Contract: reads exactly what [`Firewall::plan_policy`] reads (dfw's chains, DOCKER-USER,
-//! INPUT and FORWARD of `filter`, IPv4 and IPv6) and nothing else; changes nothing. In sync
+//! INPUT and FORWARD of `filter`, and `nat`'s DOCKER, IPv4 and IPv6) and nothing else; changes nothing. In sync
 //! (an empty [`Drift`]) means a commit would send nothing.
 
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::{drift, Compiled, Drift, Policy};
 
-use crate::enforce::{current_of, read_scope_in, resolve_external, CommitError};
+use crate::enforce::{completed, current_of, read_scope_in, resolve_external, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 
@@ -50,9 +50,10 @@ impl<T: Transport> Firewall<T> {
         // right after (the watch daemon's) plans against it instead of reading it again.
         let tables = self.read_scope_kept(read_scope_in)?;
         let mut out = Drift::default();
+        let wanted = completed(compiled, tables);
         for family in [Family::Ipv4, Family::Ipv6] {
             let current = current_of(tables, family);
-            out.extend(drift(compiled.family(family), &current)?);
+            out.extend(drift(wanted.family(family), &current)?);
         }
         Ok(out)
     }
