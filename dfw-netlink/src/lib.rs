@@ -9,6 +9,7 @@
 //! - [`nft`]: nf_tables objects, requests, replies and batches on the wire (pure, no I/O).
 //! - [`transport`]: the netlink socket, batches, replies and network namespaces (the only I/O).
 //! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
+//! - [`sockdiag`]: the socket table over sock_diag (listeners, sessions), codec and query.
 //! - [`kernel_ruleset`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`firewall`]: the kernel-facing API: read iptables tables, chains and rules; plan and
 //!   apply changes in one atomic batch; `iptables-restore` / `iptables-save` semantics.
@@ -40,6 +41,7 @@ pub mod rule_codec;
 pub mod safety;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sockdiag;
 pub mod transport;
 pub mod watch;
 pub mod wire;
