@@ -119,6 +119,89 @@ impl Run {
         seen
     }
 
+    /// `audit --json -c POLICY` must list every published port of both families with the
+    /// reach the connections showed.
+    fn audit(&mut self, stage: &str, expect: Expect) {
+        let o = self.dfw.with_policy(&["audit", "--json"]);
+        let doc: serde_json::Value = match serde_json::from_slice(&o.stdout) {
+            Ok(d) if o.status.success() => d,
+            _ => {
+                let msg = format!("{stage}: audit failed: {}", crate::support::dfw::text(&o));
+                println!("[{}] FAILED {msg}", self.tag);
+                self.failures.push(msg);
+                return;
+            }
+        };
+        let (bad, how) = crate::support::audit::check(&doc, &self.services, expect);
+        if bad.is_empty() {
+            println!(
+                "[{}] {stage}: audit agrees (IPv6: {})",
+                self.tag,
+                how.join(", ")
+            );
+        } else {
+            let msg = format!("{stage}: audit differs:\n  {}", bad.join("\n  "));
+            println!("[{}] FAILED {msg}", self.tag);
+            self.failures.push(msg);
+        }
+    }
+
+    /// With no default route and no interface named, audit takes every interface that is up
+    /// and is not loopback, a bridge or a bridge port, and says so; `-c` takes the policy's.
+    fn audit_without_default_route(&mut self) {
+        let ns = self.netns();
+        for route in [
+            vec!["route", "del", "default"],
+            vec!["-6", "route", "del", "default"],
+        ] {
+            let mut a = vec!["-n", ns.as_str()];
+            a.extend(route);
+            dfw_netlink::transport::testkit::run_cmd("ip", &a).unwrap();
+        }
+        let o = self.dfw.run(&["audit", "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        let mut problems = Vec::new();
+        for fam in doc["families"].as_array().into_iter().flatten() {
+            let ext: Vec<&str> = fam["externals"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect();
+            if fam["externals_assumed"] != true || ext != ["ext0", "lan0"] {
+                problems.push(format!(
+                    "without -c: {} externals {ext:?} assumed {}",
+                    fam["family"], fam["externals_assumed"]
+                ));
+            }
+        }
+        let c = self.dfw.with_policy(&["audit", "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap_or_default();
+        for fam in doc["families"].as_array().into_iter().flatten() {
+            if fam["externals"] != serde_json::json!(["ext0"]) || fam["externals_assumed"] != false
+            {
+                problems.push(format!(
+                    "with -c: {} externals {}",
+                    fam["family"], fam["externals"]
+                ));
+            }
+        }
+        if !o.status.success() || !c.status.success() || !problems.is_empty() {
+            let msg = format!(
+                "audit without a default route: {problems:?}\n{}\n{}",
+                crate::support::dfw::text(&o),
+                crate::support::dfw::text(&c)
+            );
+            println!("[{}] FAILED {msg}", self.tag);
+            self.failures.push(msg);
+        } else {
+            println!(
+                "[{}] audit without a default route: ext0 and lan0 assumed; -c: ext0",
+                self.tag
+            );
+        }
+    }
+
     /// Fails the test when any check failed.
     pub fn finish(&self) {
         assert!(
@@ -196,11 +279,13 @@ impl Run {
             "IPv6 paths before dfw: {}",
             matrix::ipv6_paths(&seen)
         ));
+        self.audit("before dfw", Expect::AllOpen);
 
         // 2. Commit, rollback, commit.
         self.dfw.commit();
         assert_eq!(self.dfw.status(), Ok(()), "status right after commit");
         self.check("after commit", Expect::Policy);
+        self.audit("after commit", Expect::Policy);
         let o = self.dfw.run(&["rollback"]);
         assert!(
             o.status.success(),
@@ -289,6 +374,7 @@ impl Run {
         );
         self.wait_containers();
         self.honest("new networks net4 and net6 (--ipv6)");
+        self.audit("new networks", Expect::Policy);
 
         // 7. The watch through a dockerd restart and a newly published port.
         let watch = self.dfw.watch(&self.dir.join("watch.log"));
@@ -341,6 +427,8 @@ impl Run {
         let repairs: Vec<&str> = log.lines().filter(|l| l.contains("repaired")).collect();
         self.note(format!("boot order: watch made {} repairs", repairs.len()));
         self.honest("boot order, watch stopped");
+
+        self.audit_without_default_route();
 
         let starts: Vec<String> = self.d.starts.iter().map(|d| format!("{d:.1?}")).collect();
         self.note(format!(

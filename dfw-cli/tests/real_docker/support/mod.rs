@@ -1,8 +1,10 @@
 //! The real-Docker suite's support: the daemons from the cache ([`daemons`]), the lab's
 //! namespaces ([`lab`]), one dockerd in them ([`dockerd`]), the image and containers
-//! ([`image`]), the connection matrix ([`matrix`]) and the dfw-cli binary ([`dfw`]).
+//! ([`image`]), the connection matrix ([`matrix`]), the dfw-cli binary ([`dfw`]) and its
+//! audit checked against the connections ([`audit`]).
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod daemons;
 pub mod dfw;
 pub mod dockerd;
