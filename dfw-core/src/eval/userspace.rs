@@ -6,8 +6,8 @@
 //! Contract (pure): [`user_space_ports`] pairs the ports Docker publishes (from the DNAT rules
 //! of both families, [`PublishedPort`]) with the host's listening sockets ([`Listener`], from
 //! the socket table): a listener of this family (an IPv6 socket on `::` that is not
-//! `v6only` serves IPv4 too) on a published port (on its `-d` address when it has one) is a
-//! user-space port, unless a DNAT rule of this ruleset covers that protocol and port (then
+//! `v6only` serves IPv4 too; a loopback one serves no external interface) on a published port
+//! (on its `-d` address when it has one) is a user-space port, unless a DNAT rule of this ruleset covers that protocol and port (then
 //! external connections are translated before they reach the listener, and the published
 //! port is audited as such). Each is probed as a host port through every external interface
 //! ([`exposure`]: accepted on the INPUT path without DNAT), one entry per protocol and port.
@@ -48,7 +48,7 @@ impl Listener {
             None => true,
             Some(h) => self.addr.is_unspecified() || h.contains(&self.addr),
         };
-        family_ok && addr_ok
+        family_ok && addr_ok && !self.addr.is_loopback()
     }
 }
 
@@ -108,7 +108,12 @@ pub fn user_space_ports(
             if !hit {
                 continue;
             }
-            let dst = p.host.map(Neg::is);
+            // Probed at the listener's own address when it has one, else the published one.
+            let dst = if l.addr.is_unspecified() {
+                p.host.map(Neg::is)
+            } else {
+                Some(Neg::is(Network::host(l.addr)))
+            };
             let svc = Service {
                 goal: Goal::Host,
                 l4: l4_for(Some(proto), l.port),
@@ -129,4 +134,109 @@ pub fn user_space_ports(
     }
     out.sort_by_key(|u| (u.port, u.proto.number()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::audit::Reach;
+    use crate::eval::host::HostIface;
+    use crate::policy::Published;
+    use crate::syntax::{parse_rule, parse_ruleset};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// `eth0` facing the world, `docker0` the bridge.
+    fn docker_host() -> Host {
+        let iface = |name: &str, kind, addrs: &[(&str, u8)]| HostIface {
+            name: name.into(),
+            kind,
+            addrs: addrs.iter().map(|(a, p)| (ip(a), *p)).collect(),
+        };
+        Host {
+            ifaces: vec![
+                iface("lo", IfaceKind::Loopback, &[("127.0.0.1", 8), ("::1", 128)]),
+                iface(
+                    "eth0",
+                    IfaceKind::External,
+                    &[("192.0.2.10", 24), ("2001:db8::10", 64)],
+                ),
+                iface("docker0", IfaceKind::Bridge, &[("172.17.0.1", 16)]),
+            ],
+            routes: Vec::new(),
+            forwarding: true,
+        }
+    }
+
+    /// Docker's default configuration: IPv4 DNATs only (what a real Docker 28 wrote).
+    fn published() -> Published {
+        let v4: Vec<_> = [
+            "! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80",
+            "! -i docker0 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.17.0.3:53",
+            "! -i docker0 -p tcp -m tcp --dport 9000 -j DNAT --to-destination 172.17.0.3:80",
+        ]
+        .iter()
+        .map(|s| parse_rule(Family::Ipv4, s).unwrap())
+        .collect();
+        Published::from_dnat(&v4, &[])
+    }
+
+    fn listeners() -> Vec<Listener> {
+        let l = |proto, addr: &str, port, v6only| Listener {
+            proto,
+            addr: ip(addr),
+            port,
+            v6only,
+        };
+        vec![
+            l(Protocol::TCP, "::", 8080, false),
+            l(Protocol::UDP, "::", 5353, false),
+            l(Protocol::TCP, "::", 22, false),
+            l(Protocol::TCP, "::1", 9000, true),
+        ]
+    }
+
+    #[test]
+    fn docker_proxy_listeners_are_user_space_ports_and_dfw_filters_them() {
+        let open = parse_ruleset(Family::Ipv6, "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n").unwrap();
+        let host = docker_host();
+        let p = published();
+        let got = user_space_ports(&open, &host, p.family(Family::Ipv6), &listeners());
+        // 22 is not published; 9000 listens on ::1 only (not reachable from eth0's address).
+        let ports: Vec<(u8, u16)> = got.iter().map(|u| (u.proto.number(), u.port)).collect();
+        assert_eq!(ports, [(17, 5353), (6, 8080)]);
+        assert!(got.iter().all(|u| u.exposure[0].reach == Reach::Everyone));
+        let dfw = parse_ruleset(
+            Family::Ipv6,
+            "*filter\n:INPUT ACCEPT [0:0]\n:DFW-PROXY - [0:0]\n:DFW-DOCKER-EXT - [0:0]\n\
+             -A INPUT -m comment --comment dfw -j DFW-PROXY\n\
+             -A DFW-PROXY -i eth0 -p tcp -m tcp --dport 8080 -j DFW-DOCKER-EXT\n\
+             -A DFW-PROXY -i eth0 -p udp -m udp --dport 5353 -j DFW-DOCKER-EXT\n\
+             -A DFW-DOCKER-EXT -s 2001:db8:5::/64 -p udp -m conntrack --ctorigdstport 5353 -j RETURN\n\
+             -A DFW-DOCKER-EXT -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n",
+        )
+        .unwrap();
+        let got = user_space_ports(&dfw, &host, p.family(Family::Ipv6), &listeners());
+        assert_eq!(got[1].port, 8080);
+        assert_eq!(got[1].exposure[0].reach, Reach::Nobody);
+        assert!(matches!(&got[0].exposure[0].reach, Reach::Sources(s) if s.len() == 1));
+        // IPv4: the DNAT takes the connection before the listener: not user space.
+        let v4 = parse_ruleset(
+            Family::Ipv4,
+            "*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n\
+             -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n\
+             -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\n\
+             COMMIT\n",
+        )
+        .unwrap();
+        let got = user_space_ports(&v4, &host, p.family(Family::Ipv4), &listeners());
+        let ports: Vec<u16> = got.iter().map(|u| u.port).collect();
+        assert_eq!(
+            ports,
+            [5353],
+            "8080 is DNATed; the dual-stack :: socket serves IPv4 5353"
+        );
+    }
 }
