@@ -33,7 +33,7 @@ fn run_with(test: &str, d: Daemon, mode: Mode) {
     let t0 = Instant::now();
     let mut r = scenarios::Run::start(test, d, mode);
     r.scenarios();
-    println!("[{test}] total {:.1?}", t0.elapsed());
+    support::announce(&format!("[{test}] total {:.1?}", t0.elapsed()));
     r.finish();
 }
 
@@ -76,10 +76,10 @@ fn docker_sid_nftables_backend() {
         return;
     };
     if d.major() < 29 {
-        println!(
+        support::announce(&format!(
             "NOT RUN {test}: Debian unstable has Docker {} (the nftables backend is Docker 29's)",
             d.upstream()
-        );
+        ));
         return;
     }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

@@ -239,6 +239,10 @@ impl Run {
     pub fn scenarios(&mut self) {
         let t0 = Instant::now();
         let server = self.d.must(&["version", "--format", "{{.Server.Version}}"]);
+        crate::support::announce(&format!(
+            "[{}] ran {} ({}): dockerd {server}, {}",
+            self.tag, self.d.daemon.name, self.d.daemon.version, self.d.mode
+        ));
         self.note(format!(
             "{} ({}), dockerd {server}, {}, started in {:?}",
             self.d.daemon.name, self.d.daemon.version, self.d.mode, self.d.starts[0]
@@ -431,6 +435,12 @@ impl Run {
         self.audit_without_default_route();
 
         let starts: Vec<String> = self.d.starts.iter().map(|d| format!("{d:.1?}")).collect();
+        crate::support::announce(&format!(
+            "[{}] scenarios took {:.1?} (dockerd starts: {})",
+            self.tag,
+            t0.elapsed(),
+            starts.join(", ")
+        ));
         self.note(format!(
             "scenarios took {:.1?} (dockerd starts: {})",
             t0.elapsed(),

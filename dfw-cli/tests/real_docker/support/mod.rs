@@ -14,6 +14,13 @@ pub mod matrix;
 
 use dfw_netlink::transport::testkit::run_cmd;
 
+/// Prints a line on the process's standard error directly, so the test harness does not
+/// capture it: which daemon versions ran and how long they took show in every CI log.
+pub fn announce(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// `iptables-save` and `ip6tables-save` of the namespace, for failure messages.
 pub fn rules(netns: &str) -> String {
     let mut out = String::new();
