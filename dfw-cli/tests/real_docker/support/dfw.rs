@@ -25,7 +25,7 @@ from = ["203.0.113.10", "2001:db8:1::10"]
 
 /// How long the watch may take to bring the kernel back in sync after Docker's changes (the
 /// debounce is 100-400 ms; the rest is a loaded machine).
-pub const SYNC_DEADLINE: Duration = Duration::from_secs(60);
+pub const SYNC_DEADLINE: Duration = Duration::from_secs(120);
 
 const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 

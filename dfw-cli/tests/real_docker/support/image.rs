@@ -12,8 +12,9 @@ use super::dockerd::Dockerd;
 
 /// The image's name in every daemon.
 pub const IMAGE: &str = "dfw-greeter:latest";
-/// How long a container may take to run and listen.
-pub const READY_DEADLINE: Duration = Duration::from_secs(90);
+/// How long containers may take to run and listen (restored ones start with the daemon; a
+/// loaded 2-core machine is slow).
+pub const READY_DEADLINE: Duration = Duration::from_secs(240);
 
 /// Builds the rootfs tarball under `dir`; its path.
 pub fn build(dir: &Path) -> PathBuf {
