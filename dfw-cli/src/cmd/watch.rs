@@ -89,7 +89,7 @@ fn log(config: &str, n: Notice<'_>) {
 }
 
 /// `2026-11-23T22:14:54.123Z`.
-fn stamp(t: SystemTime) -> String {
+pub fn stamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
