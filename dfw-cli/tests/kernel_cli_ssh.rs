@@ -6,9 +6,12 @@
 //!   session (IPv4 and IPv6), naming the client and the rule, the kernel unchanged; `plan`
 //!   warns; `--force` commits; a policy allowing 2222 commits;
 //! - `rollback` to such a state is refused the same way (unless `--force`);
-//! - sessions over loopback and over the internal interface are not a lockout.
+//! - sessions over loopback and over the internal interface are not a lockout;
+//! - `watch` refuses a reload that would cut a session (logged REFUSED, the old policy
+//!   stays) and applies it once no session is left (SIGHUP).
 
 mod safety;
+mod watch_proc;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -16,7 +19,18 @@ use std::process::{Child, Command, Stdio};
 use dfw_netlink::transport::testkit::{kernel_gate, run_cmd};
 use safety::{dfw_lines, stderr, Netns};
 
+/// dfw's rules in iptables-save form (the nft listing's counters move with the sessions).
+fn rules(dump: &str) -> Vec<String> {
+    dfw_lines(dump)
+        .into_iter()
+        .filter(|l| l.starts_with("-A") || l.starts_with(':'))
+        .collect()
+}
+
 const SSHD: &str = "/usr/sbin/sshd";
+
+/// One lab at a time: creating veth pairs named eth0 in parallel collides.
+static ONE_LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `host = true` on eth0 allowing `ports`.
 fn policy(ports: &str) -> String {
@@ -40,7 +54,7 @@ struct Lab {
 }
 
 impl Lab {
-    fn new() -> Lab {
+    fn new(tag: &str) -> Lab {
         assert!(
             std::path::Path::new(SSHD).exists(),
             "{SSHD} missing: install openssh-server (.ci/setup does)"
@@ -172,12 +186,13 @@ fn kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel() {
     if !kernel_gate("kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel") {
         return;
     }
-    let lab = Lab::new();
+    let _one = ONE_LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("ssh");
     let blocks = lab.srv.policy("blocks", &policy("\"80/tcp\""));
     let allows = lab
         .srv
         .policy("allows", &policy("\"80/tcp\", \"2222/tcp\""));
-    let before = dfw_lines(&lab.srv.dump());
+    let before = rules(&lab.srv.dump());
     {
         let _s = lab.session(&lab.cli, "192.0.2.1");
         for env in ["", "garbage"] {
@@ -195,7 +210,7 @@ fn kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel() {
                 "{e}"
             );
             assert_eq!(
-                dfw_lines(&lab.srv.dump()),
+                rules(&lab.srv.dump()),
                 before,
                 "a refused commit changed the kernel"
             );
@@ -216,11 +231,11 @@ fn kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel() {
         let o = lab.dfw(&["commit", "-c", &allows], "");
         assert!(o.status.success(), "{o:?}");
         // Now the rollback point refuses the session.
-        let held = dfw_lines(&lab.srv.dump());
+        let held = rules(&lab.srv.dump());
         let o = lab.dfw(&["rollback"], "");
         assert_eq!(o.status.code(), Some(1), "{o:?}");
         assert!(stderr(&o).contains("192.0.2.2:"), "{o:?}");
-        assert_eq!(dfw_lines(&lab.srv.dump()), held);
+        assert_eq!(rules(&lab.srv.dump()), held);
         let o = lab.dfw(&["rollback", "--force"], "");
         assert!(o.status.success(), "{o:?}");
         let o = lab.dfw(&["commit", "-c", &allows], "");
@@ -229,11 +244,11 @@ fn kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel() {
     // IPv6.
     {
         let _s = lab.session(&lab.cli, "2001:db8::1");
-        let held = dfw_lines(&lab.srv.dump());
+        let held = rules(&lab.srv.dump());
         let o = lab.dfw(&["commit", "-c", &blocks], "");
         assert_eq!(o.status.code(), Some(1), "{o:?}");
         assert!(stderr(&o).contains("[2001:db8::2]:"), "{o:?}");
-        assert_eq!(dfw_lines(&lab.srv.dump()), held);
+        assert_eq!(rules(&lab.srv.dump()), held);
     }
     // Over loopback and over the internal interface: no lockout.
     {
@@ -243,4 +258,29 @@ fn kernel_cli_ssh_guard_sees_live_sessions_from_the_kernel() {
         let o = lab.dfw(&["commit", "-c", &blocks], "");
         assert!(o.status.success(), "a false positive: {o:?}");
     }
+}
+
+#[test]
+fn kernel_cli_watch_reload_refused_while_it_would_cut_a_session() {
+    if !kernel_gate("kernel_cli_watch_reload_refused_while_it_would_cut_a_session") {
+        return;
+    }
+    let _one = ONE_LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sshw");
+    let f = lab.srv.policy("watched", &policy("\"80/tcp\", \"2222/tcp\""));
+    let wait = std::time::Duration::from_secs(20);
+    let mut w = watch_proc::Watch::start(&safety::bin(), &lab.srv.name, &f, &lab.srv.state);
+    w.expect("watching", wait);
+    let allowed = rules(&lab.srv.dump());
+    assert!(allowed.iter().any(|l| l.contains("--dport 2222 ")));
+    {
+        let _s = lab.session(&lab.cli, "192.0.2.1");
+        watch_proc::rewrite(&f, &policy("\"80/tcp\""));
+        let line = w.expect("REFUSED", wait);
+        assert!(line.contains("192.0.2.2:") && line.contains("2222/tcp"), "{line}");
+        assert_eq!(rules(&lab.srv.dump()), allowed, "the reload cut the session");
+    }
+    w.signal("HUP");
+    w.expect("repaired after config reload", wait);
+    assert!(!rules(&lab.srv.dump()).iter().any(|l| l.contains("--dport 2222 ")));
 }

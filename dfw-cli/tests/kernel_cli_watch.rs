@@ -14,10 +14,12 @@ use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml");
 
-/// Runs the CLI with its state dir (previous states of `commit`) in a per-process temporary
-/// directory, never the machine's /var/lib/dfw.
+/// Runs the CLI with its state dir (previous states of `commit`) in a temporary directory
+/// of this test (a state directory belongs to one network namespace, and each test has its
+/// own), never the machine's /var/lib/dfw.
 fn cli(args: &[&str]) -> Output {
-    let state = std::env::temp_dir().join(format!("dfw-test-state-{}", std::process::id()));
+    let test = std::thread::current().name().unwrap_or("main").replace("::", "-");
+    let state = std::env::temp_dir().join(format!("dfw-test-state-{}-{test}", std::process::id()));
     Command::new(BIN)
         .args(args)
         .env("DFW_STATE_DIR", state)
@@ -97,7 +99,9 @@ impl Running {
         if netns_flag {
             argv.extend(["--netns".into(), netns.clone()]);
         }
-        argv.extend(["watch".into(), "-c".into(), cfg]);
+        let state = std::env::temp_dir().join(format!("dfw-{tag}-{}-state", std::process::id()));
+        argv.extend(["watch".into(), "-c".into(), cfg, "--state-dir".into()]);
+        argv.push(state.display().to_string());
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .stderr(Stdio::piped())

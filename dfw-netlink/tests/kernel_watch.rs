@@ -110,6 +110,8 @@ fn with_watch(test: &str, tweak: impl FnOnce(&mut WatchOptions) + Send, body: im
     let config = std::env::temp_dir().join(format!("dfw-{test}-{}.toml", std::process::id()));
     std::fs::write(&config, POLICY).unwrap();
     let mut opts = WatchOptions::new(&config);
+    opts.state = std::env::temp_dir().join(format!("dfw-{test}-{}-state", std::process::id()));
+    let _ = std::fs::remove_dir_all(&opts.state);
     tweak(&mut opts);
     let (tx, rx) = channel();
     let (stop_tx, stop_rx) = channel();

@@ -119,6 +119,14 @@ pub fn running_watch(dir: &StateDir) -> Result<Option<WatchInfo>, SafetyError> {
     Ok(dir.read(WATCH)?.and_then(|t| WatchInfo::parse(&t)))
 }
 
+/// The description a watch left in [`WATCH`] (whether or not it still runs).
+///
+/// # Errors
+/// [`SafetyError::Io`].
+pub fn read_watch(dir: &StateDir) -> Result<Option<WatchInfo>, SafetyError> {
+    Ok(dir.read(WATCH)?.and_then(|t| WatchInfo::parse(&t)))
+}
+
 /// A fresh id: time and pid.
 pub fn new_id() -> String {
     let t = std::time::SystemTime::now()

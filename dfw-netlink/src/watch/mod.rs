@@ -26,6 +26,7 @@
 #![deny(unsafe_code)]
 
 mod event;
+mod guarded;
 mod run;
 #[allow(unsafe_code)]
 mod sys;
@@ -36,6 +37,7 @@ pub use run::{Cause, Notice, Repair, StopHandle, WatchOptions, Watcher};
 use dfw_core::policy::PolicyError;
 
 use crate::enforce::CommitError;
+use crate::safety::{SafetyError, TrustError};
 use crate::firewall::FirewallError;
 use crate::transport::TransportError;
 
@@ -70,4 +72,21 @@ pub enum WatchError {
     /// The policy's external interfaces could not be resolved.
     #[error(transparent)]
     Policy(#[from] CommitError),
+    /// The config file could be written by another user.
+    #[error(transparent)]
+    Untrusted(#[from] TrustError),
+    /// The state directory could not be used.
+    #[error(transparent)]
+    State(#[from] SafetyError),
+    /// Another watch follows a policy through the same state directory.
+    #[error(
+        "another dfw-cli watch (pid {pid}) follows {config} through this state directory: one \
+         watch per network namespace (two would undo each other's policies)"
+    )]
+    AlreadyWatched {
+        /// Its pid.
+        pid: u32,
+        /// The file it follows.
+        config: String,
+    },
 }
