@@ -23,10 +23,11 @@ fn kernel_cli_confirm_in_time_keeps_the_commit() {
     let before = ns.dump();
     let c = ns.cli(&["commit", "-c", EXAMPLE, "--confirm", "3"]);
     assert!(c.status.success(), "{c:?}");
-    assert!(
-        stdout(&c).contains("run `dfw-cli confirm` within 3 s"),
-        "{c:?}"
+    let hint = format!(
+        "run `dfw-cli confirm --state-dir {}` within 3 s",
+        ns.state.display()
     );
+    assert!(stdout(&c).contains(&hint), "{c:?}");
     let committed = ns.dump();
     assert_ne!(committed, before);
     let ok = ns.cli(&["confirm"]);
@@ -142,7 +143,7 @@ fn kernel_cli_rollback_restores_previous_and_back() {
     );
     let saved = std::fs::read_to_string(ns.state.join("previous.rules")).unwrap();
     assert!(
-        saved.starts_with("# dfw state v1\n# family: ipv4\n"),
+        saved.starts_with("# dfw state v2\n# family: ipv4\n"),
         "{saved}"
     );
     let r = ns.cli(&["rollback"]);

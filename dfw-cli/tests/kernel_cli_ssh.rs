@@ -29,7 +29,7 @@ fn rules(dump: &str) -> Vec<String> {
 
 const SSHD: &str = "/usr/sbin/sshd";
 
-/// One lab at a time: creating veth pairs named eth0 in parallel collides.
+/// One lab (three namespaces, a real sshd, sessions) at a time.
 static ONE_LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `host = true` on eth0 allowing `ports`.
@@ -60,9 +60,9 @@ impl Lab {
             "{SSHD} missing: install openssh-server (.ci/setup does)"
         );
         let (srv, cli, lan) = (
-            Netns::new("ssh-srv"),
-            Netns::new("ssh-cli"),
-            Netns::new("ssh-lan"),
+            Netns::new(&format!("{tag}-srv")),
+            Netns::new(&format!("{tag}-cli")),
+            Netns::new(&format!("{tag}-lan")),
         );
         srv.docker_29();
         ip(&[
@@ -267,7 +267,9 @@ fn kernel_cli_watch_reload_refused_while_it_would_cut_a_session() {
     }
     let _one = ONE_LAB.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new("sshw");
-    let f = lab.srv.policy("watched", &policy("\"80/tcp\", \"2222/tcp\""));
+    let f = lab
+        .srv
+        .policy("watched", &policy("\"80/tcp\", \"2222/tcp\""));
     let wait = std::time::Duration::from_secs(20);
     let mut w = watch_proc::Watch::start(&safety::bin(), &lab.srv.name, &f, &lab.srv.state);
     w.expect("watching", wait);
@@ -277,10 +279,19 @@ fn kernel_cli_watch_reload_refused_while_it_would_cut_a_session() {
         let _s = lab.session(&lab.cli, "192.0.2.1");
         watch_proc::rewrite(&f, &policy("\"80/tcp\""));
         let line = w.expect("REFUSED", wait);
-        assert!(line.contains("192.0.2.2:") && line.contains("2222/tcp"), "{line}");
-        assert_eq!(rules(&lab.srv.dump()), allowed, "the reload cut the session");
+        assert!(
+            line.contains("192.0.2.2:") && line.contains("2222/tcp"),
+            "{line}"
+        );
+        assert_eq!(
+            rules(&lab.srv.dump()),
+            allowed,
+            "the reload cut the session"
+        );
     }
     w.signal("HUP");
     w.expect("repaired after config reload", wait);
-    assert!(!rules(&lab.srv.dump()).iter().any(|l| l.contains("--dport 2222 ")));
+    assert!(!rules(&lab.srv.dump())
+        .iter()
+        .any(|l| l.contains("--dport 2222 ")));
 }

@@ -15,11 +15,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml");
 
 /// Runs the CLI with its state dir (previous states of `commit`) in a temporary directory
-/// of this test (a state directory belongs to one network namespace, and each test has its
-/// own), never the machine's /var/lib/dfw.
+/// of this test's network namespace (a state directory belongs to one), never the
+/// machine's /var/lib/dfw.
 fn cli(args: &[&str]) -> Output {
-    let test = std::thread::current().name().unwrap_or("main").replace("::", "-");
-    let state = std::env::temp_dir().join(format!("dfw-test-state-{}-{test}", std::process::id()));
+    let netns = std::fs::read_link("/proc/thread-self/ns/net")
+        .map(|l| {
+            l.to_string_lossy()
+                .replace(|c: char| !c.is_ascii_digit(), "")
+        })
+        .unwrap_or_default();
+    let state = std::env::temp_dir().join(format!("dfw-test-state-{}-{netns}", std::process::id()));
     Command::new(BIN)
         .args(args)
         .env("DFW_STATE_DIR", state)

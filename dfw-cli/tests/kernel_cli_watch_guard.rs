@@ -22,7 +22,9 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// True when the dfw lines hold `--dport PORT`.
 fn has_port(lines: &[String], port: u16) -> bool {
-    lines.iter().any(|l| l.contains(&format!("--dport {port} ")))
+    lines
+        .iter()
+        .any(|l| l.contains(&format!("--dport {port} ")))
 }
 
 #[test]
@@ -44,7 +46,10 @@ fn kernel_cli_commit_of_another_policy_refused_while_watched() {
         let o = ns.cli(&args);
         assert_eq!(o.status.code(), Some(1), "{o:?}");
         let e = stderr(&o);
-        assert!(e.contains("dfw-cli watch (pid ") && e.contains(&watched), "{e}");
+        assert!(
+            e.contains("dfw-cli watch (pid ") && e.contains(&watched),
+            "{e}"
+        );
         assert_eq!(ns.dump(), before, "{args:?}");
     }
     // The watched policy itself: committed, and the watch keeps it.
@@ -115,11 +120,13 @@ fn kernel_cli_watch_never_reads_a_half_written_or_untrusted_file() {
         file.flush().unwrap();
         let during = w.lines_within(Duration::from_millis(1500));
         assert!(
-            !during.iter().any(|l| l.contains("reload") || l.contains("repaired")),
+            !during
+                .iter()
+                .any(|l| l.contains("reload") || l.contains("repaired")),
             "read before it was closed: {during:#?}"
         );
         assert!(has_port(&dfw_lines(&ns.dump()), 94));
-        file.write_all(full[half.len()..].as_bytes()).unwrap();
+        file.write_all(&full.as_bytes()[half.len()..]).unwrap();
     }
     w.expect("repaired after config reload", WAIT);
     let now = dfw_lines(&ns.dump());

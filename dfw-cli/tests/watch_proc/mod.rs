@@ -53,7 +53,10 @@ impl Watch {
                         return l;
                     }
                 }
-                Err(e) => panic!("no line with {what:?} within {within:?} ({e}): {:#?}", self.seen),
+                Err(e) => panic!(
+                    "no line with {what:?} within {within:?} ({e}): {:#?}",
+                    self.seen
+                ),
             }
         }
     }

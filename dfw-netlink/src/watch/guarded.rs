@@ -28,8 +28,8 @@ use crate::enforce::{self, resolve_external};
 use crate::firewall::Firewall;
 use crate::safety::record::{self, policy_hash, write_applied, Applied, WatchInfo};
 use crate::safety::{
-    check_changes, kernel_snapshot, read_trusted, recover_staged, SafetyError, SshGuard,
-    StateDir, STAGED, WATCH, WATCHDOG_LOCK,
+    check_changes, kernel_snapshot, read_trusted, recover_staged, SafetyError, SshGuard, StateDir,
+    STAGED, WATCH, WATCHDOG_LOCK,
 };
 use crate::transport::NetlinkTransport;
 
@@ -235,8 +235,7 @@ impl Enforcer {
         let before = kernel_snapshot(fw)?;
         self.dir.stage_previous(&before)?;
         drop(before);
-        let report = match enforce::commit_compiled_unguarded(fw, c.external.clone(), &c.compiled)
-        {
+        let report = match enforce::commit_compiled_unguarded(fw, c.external.clone(), &c.compiled) {
             Ok(r) => r,
             Err(e) => {
                 let _ = self.dir.remove(STAGED);
