@@ -40,6 +40,10 @@ pub const IFLA_INFO_KIND: u16 = 1;
 pub const IFLA_INFO_DATA: u16 = 2;
 /// `VETH_INFO_PEER`: an `ifinfomsg` followed by the peer's attributes.
 pub const VETH_INFO_PEER: u16 = 1;
+/// `IFLA_OPERSTATE`: the RFC 2863 operational state, one byte.
+pub const IFLA_OPERSTATE: u16 = 16;
+/// `IF_OPER_UP`: the link can pass packets.
+pub const IF_OPER_UP: u8 = 6;
 /// `IFA_ADDRESS`.
 pub const IFA_ADDRESS: u16 = 1;
 /// `IFA_LOCAL`.
@@ -166,6 +170,32 @@ pub fn get_link(name: &str) -> Vec<u8> {
     let mut buf = start(&ifinfomsg(0, 0, 0));
     AttrWriter::new(&mut buf).string(IFLA_IFNAME, name);
     finish(buf, RTM_GETLINK, NLM_F_REQUEST)
+}
+
+/// The operational state (`IFLA_OPERSTATE`) of the link `name` in the reply to
+/// [`get_link`], or `None` when the reply does not describe that link or has no state.
+pub fn parse_operstate(replies: &[Vec<u8>], name: &str) -> Option<u8> {
+    for m in replies {
+        for part in crate::wire::split_messages(m) {
+            let Ok((h, body)) = part else { return None };
+            if h.kind != RTM_NEWLINK || body.len() < IFINFOMSG_LEN {
+                continue;
+            }
+            let (mut this, mut state) = (false, None);
+            for attr in crate::wire::AttrIter::new(&body[IFINFOMSG_LEN..]) {
+                let Ok(attr) = attr else { return None };
+                match attr.kind {
+                    IFLA_IFNAME => this = attr.string("ifinfomsg").ok() == Some(name),
+                    IFLA_OPERSTATE => state = attr.payload.first().copied(),
+                    _ => {}
+                }
+            }
+            if this {
+                return state;
+            }
+        }
+    }
+    None
 }
 
 /// `ip addr add ADDR/PREFIX dev INDEX`, with `nodad` for IPv6 (the address is usable at once;

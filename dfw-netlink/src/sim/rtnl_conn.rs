@@ -125,6 +125,41 @@ impl Rtnl {
             .map(drop)
     }
 
+    /// Returns once the link `name` is operationally up (`IF_OPER_UP`): it passes packets in
+    /// both directions.
+    ///
+    /// Setting a link up is not enough: a veth end set up before its peer gets its carrier
+    /// later, and until the kernel's link-watch work has handled that carrier change its
+    /// transmit queue still drops every packet, and a bridge port stays disabled. That work
+    /// runs asynchronously and needs the RTNL lock, which namespace teardown holds for long
+    /// stretches, so on a busy machine it can lag by seconds. A single `RTM_GETLINK`
+    /// ([`super::rtnl::get_link`]) makes recent kernels (6.18 here) finish that work for the
+    /// link first (`linkwatch_sync_dev` in `rtnl_getlink`), so the first answer is final; on
+    /// kernels without that, the state is read again every millisecond until it is up or
+    /// `limit` has passed.
+    ///
+    /// # Errors
+    /// [`SimError::LinkNotUp`] when the link is not up within `limit`; [`SimError::Rtnl`].
+    pub fn await_up(&mut self, name: &str, limit: Duration) -> Result<(), SimError> {
+        let start = std::time::Instant::now();
+        loop {
+            let replies = self.request(&format!("read state of {name}"), &rtnl::get_link(name))?;
+            let state = rtnl::parse_operstate(&replies, name);
+            if state == Some(rtnl::IF_OPER_UP) {
+                return Ok(());
+            }
+            if start.elapsed() >= limit {
+                return Err(SimError::LinkNotUp {
+                    ns: self.ns.clone(),
+                    name: name.into(),
+                    operstate: state,
+                    waited: limit,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Adds `addr/prefix` to the link `name` (IPv6 without duplicate address detection).
     ///
     /// # Errors

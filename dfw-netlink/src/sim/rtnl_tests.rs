@@ -112,3 +112,28 @@ fn up_and_master_find_the_link_by_name() {
     let g = get_link("eth1");
     assert_eq!(u16::from_ne_bytes([g[4], g[5]]), RTM_GETLINK);
 }
+
+#[test]
+fn operstate_of_a_getlink_reply() {
+    let reply = |name: &str, state: Option<u8>| {
+        let mut buf = start(&ifinfomsg(0, 0, 0));
+        let mut w = AttrWriter::new(&mut buf);
+        w.string(IFLA_IFNAME, name);
+        if let Some(s) = state {
+            w.u8(IFLA_OPERSTATE, s);
+        }
+        vec![finish(buf, RTM_NEWLINK, 0)]
+    };
+    assert_eq!(
+        parse_operstate(&reply("veth0", Some(IF_OPER_UP)), "veth0"),
+        Some(IF_OPER_UP)
+    );
+    // IF_OPER_LOWERLAYERDOWN: the carrier change is not processed yet.
+    assert_eq!(parse_operstate(&reply("veth0", Some(7)), "veth0"), Some(7));
+    assert_eq!(
+        parse_operstate(&reply("veth1", Some(IF_OPER_UP)), "veth0"),
+        None
+    );
+    assert_eq!(parse_operstate(&reply("veth0", None), "veth0"), None);
+    assert_eq!(parse_operstate(&[vec![1, 2, 3]], "veth0"), None);
+}
