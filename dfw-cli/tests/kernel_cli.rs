@@ -11,20 +11,20 @@ use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 
-fn shared(rel: &str) -> String {
-    format!("{}/../../shared/{rel}", env!("CARGO_MANIFEST_DIR"))
+fn testdata(rel: &str) -> String {
+    format!("{}/../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn files() -> Vec<(String, bool)> {
     [
         "conformance/rules.v4",
         "conformance/rules.v6",
-        "fixtures/docker/docker-27.v4",
-        "fixtures/docker/docker-29.v4",
-        "fixtures/docker/docker-29.v6",
+        "docker/docker-27.v4",
+        "docker/docker-29.v4",
+        "docker/docker-29.v6",
     ]
     .iter()
-    .map(|f| (shared(f), f.ends_with("v6")))
+    .map(|f| (testdata(f), f.ends_with("v6")))
     .collect()
 }
 
@@ -84,7 +84,7 @@ fn kernel_cli_restore_and_save_round_trip_every_shared_file() {
 #[test]
 fn kernel_cli_errors_name_the_line_and_change_nothing() {
     kernel_test("kernel_cli_errors", || {
-        let conf = shared("conformance/rules.v4");
+        let conf = testdata("conformance/rules.v4");
         assert!(cli(&["restore", &conf], None).status.success());
         let before = oracle_save(false);
         let bad = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n";
@@ -114,7 +114,7 @@ fn kernel_cli_errors_name_the_line_and_change_nothing() {
 #[test]
 fn kernel_cli_noflush_touches_only_named_chains() {
     kernel_test("kernel_cli_noflush", || {
-        let conf = shared("conformance/rules.v4");
+        let conf = testdata("conformance/rules.v4");
         assert!(cli(&["restore", &conf], None).status.success());
         let before = oracle_save(false);
         let input = "*filter\n-A WHITELIST-IP -s 198.51.100.7/32 -j ACCEPT\nCOMMIT\n";
@@ -147,7 +147,7 @@ fn kernel_cli_noflush_touches_only_named_chains() {
 #[test]
 fn kernel_cli_restore_never_forks_or_executes() {
     kernel_test("kernel_cli_restore_never_forks", || {
-        let conf = shared("conformance/rules.v4");
+        let conf = testdata("conformance/rules.v4");
         let log = format!("/tmp/dfw-strace-{}.log", std::process::id());
         let out = Command::new("strace")
             .args([
@@ -226,17 +226,9 @@ fn kernel_cli_netns_enters_the_named_namespace() {
 #[test]
 fn kernel_cli_full_restore_replaces_dockers_chains_like_iptables_restore() {
     let over = [
-        (
-            "fixtures/docker/docker-29.v4",
-            "conformance/rules.v4",
-            false,
-        ),
-        (
-            "fixtures/docker/docker-27.v4",
-            "conformance/rules.v4",
-            false,
-        ),
-        ("fixtures/docker/docker-29.v6", "conformance/rules.v6", true),
+        ("docker/docker-29.v4", "conformance/rules.v4", false),
+        ("docker/docker-27.v4", "conformance/rules.v4", false),
+        ("docker/docker-29.v6", "conformance/rules.v6", true),
     ];
     for (docker, file, v6) in over {
         let (restore, fam) = if v6 {
@@ -245,15 +237,15 @@ fn kernel_cli_full_restore_replaces_dockers_chains_like_iptables_restore() {
             ("iptables-restore", vec![])
         };
         let expected = kernel_test("full restore over docker (oracle)", || {
-            run_cmd(restore, &[&shared(docker)]).unwrap();
-            run_cmd(restore, &[&shared(file)]).unwrap();
+            run_cmd(restore, &[&testdata(docker)]).unwrap();
+            run_cmd(restore, &[&testdata(file)]).unwrap();
             oracle_save(v6)
         });
         let got = kernel_test("full restore over docker (dfw)", || {
-            run_cmd(restore, &[&shared(docker)]).unwrap();
+            run_cmd(restore, &[&testdata(docker)]).unwrap();
             let mut args = vec!["restore"];
             args.extend(&fam);
-            let path = shared(file);
+            let path = testdata(file);
             args.push(&path);
             let o = cli(&args, None);
             assert!(

@@ -26,10 +26,7 @@ fn cli(args: &[&str]) -> Output {
 }
 
 fn fixture(f: &str) -> String {
-    format!(
-        "{}/../../shared/fixtures/docker/{f}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../testdata/docker/{f}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

@@ -1,13 +1,13 @@
 //! Byte-exact round trips of canonical `iptables-save` files: `print(parse(file)) == file`.
-//! The files are the shared conformance set and the Docker host dumps (iptables 1.8.9 output).
+//! The files are the conformance set and the Docker host dumps of `testdata/` (iptables 1.8.9 output).
 
 use dfw_core::model::Family;
 use dfw_core::syntax::{parse_ruleset, print_ruleset, PrintOptions};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
 
 fn round_trip(rel: &str, family: Family) {
-    let path = format!("{SHARED}/{rel}");
+    let path = format!("{TESTDATA}/{rel}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let rs = parse_ruleset(family, &text).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let printed = print_ruleset(&rs, PrintOptions::default());
@@ -28,7 +28,7 @@ fn conformance_v6() {
 
 #[test]
 fn every_docker_fixture() {
-    let dir = format!("{SHARED}/fixtures/docker");
+    let dir = format!("{TESTDATA}/docker");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -39,7 +39,7 @@ fn every_docker_fixture() {
         } else {
             continue;
         };
-        round_trip(&format!("fixtures/docker/{name}"), family);
+        round_trip(&format!("docker/{name}"), family);
         n += 1;
     }
     assert!(n >= 3, "expected the Docker fixtures, found {n}");

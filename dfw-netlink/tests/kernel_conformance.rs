@@ -1,7 +1,7 @@
 //! Conformance against the real iptables-nft 1.8.9 (each test in its own private network
 //! namespace; `kernel_test` makes them fail rather than skip under `DFW_REQUIRE_KERNEL=1`).
 //!
-//! 1. Every shared file (`shared/conformance/*`, `shared/fixtures/docker/*`) written by dfw's
+//! 1. Every file of `testdata/` (`testdata/conformance/*`, `testdata/docker/*`) written by dfw's
 //!    library restore: `iptables-save` prints exactly the file; `iptables -C` finds every
 //!    rule; `iptables -D` deletes every rule.
 //! 2. The same files loaded by `iptables-restore`: dfw's save prints exactly what
@@ -97,7 +97,7 @@ fn kernel_conformance_invalid_last_rule_leaves_ruleset_unchanged() {
     kernel_test("kernel_conformance_invalid_last_rule", || {
         let conf = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/conformance/rules.v4"
+            "/../testdata/conformance/rules.v4"
         );
         run_cmd("iptables-restore", &[conf]).unwrap();
         let before = (
@@ -177,7 +177,7 @@ fn docker_listing(family: Family, skip: &[&str]) -> String {
 
 #[test]
 fn kernel_conformance_dfw_never_touches_docker_rules() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/docker");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/docker");
     for (name, family) in [
         ("docker-27.v4", Family::Ipv4),
         ("docker-29.v4", Family::Ipv4),

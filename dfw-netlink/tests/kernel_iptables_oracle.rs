@@ -208,13 +208,13 @@ fn kernel_shared_rulesets_decode_and_reencode() {
 }
 
 fn shared_rulesets() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
     for (family, file) in [
         (Family::Ipv4, "conformance/rules.v4"),
         (Family::Ipv6, "conformance/rules.v6"),
-        (Family::Ipv4, "fixtures/docker/docker-27.v4"),
-        (Family::Ipv4, "fixtures/docker/docker-29.v4"),
-        (Family::Ipv6, "fixtures/docker/docker-29.v6"),
+        (Family::Ipv4, "docker/docker-27.v4"),
+        (Family::Ipv4, "docker/docker-29.v4"),
+        (Family::Ipv6, "docker/docker-29.v6"),
     ] {
         check_ruleset(family, &format!("{dir}/{file}"));
     }

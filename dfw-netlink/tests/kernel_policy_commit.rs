@@ -30,10 +30,7 @@ fn policy() -> Policy {
 }
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/fixtures/docker/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/docker/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

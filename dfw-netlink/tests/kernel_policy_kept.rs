@@ -49,7 +49,7 @@ impl Transport for Counting {
 fn restore_docker() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/docker/docker-29.v4"
+        "/../testdata/docker/docker-29.v4"
     );
     let text = std::fs::read_to_string(path).unwrap();
     let mut child = std::process::Command::new("iptables-restore")

@@ -1,5 +1,5 @@
 //! Proof with real packets: the simulated Docker host (`dfw_netlink::sim`), Docker's rules
-//! loaded from `shared/fixtures/docker/` with the real iptables-restore (the oracle), then
+//! loaded from `testdata/docker/` with the real iptables-restore (the oracle), then
 //! dfw's `Firewall::commit` of a test policy inside the host namespace. Checked with real
 //! TCP connections and UDP exchanges from the internet, the LAN and the containers:
 //! - before commit, every published port is reachable from anyone on the internet;

@@ -24,10 +24,7 @@ fn docker_29() {
         ("iptables-restore", "docker-29.v4"),
         ("ip6tables-restore", "docker-29.v6"),
     ] {
-        let path = format!(
-            "{}/../../shared/fixtures/docker/{f}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/../testdata/docker/{f}", env!("CARGO_MANIFEST_DIR"));
         run_cmd(tool, &[&path]).unwrap();
     }
 }

@@ -19,9 +19,9 @@ use dfw_netlink::sim::{write_sysctls, DockerHost};
 
 use super::demo_table;
 
-/// Docker 29's rules (copies of `shared/fixtures/docker/docker-29.v4` and `.v6`).
-const DOCKER_V4: &str = include_str!("../../fixtures/docker-29.v4");
-const DOCKER_V6: &str = include_str!("../../fixtures/docker-29.v6");
+/// Docker 29's rules: the repository's fixtures (`testdata/docker/`), which the tests use too.
+const DOCKER_V4: &str = include_str!("../../../testdata/docker/docker-29.v4");
+const DOCKER_V6: &str = include_str!("../../../testdata/docker/docker-29.v6");
 /// The example policy of the repository.
 const EXAMPLE: &str = include_str!("../../../examples/dfw.toml");
 

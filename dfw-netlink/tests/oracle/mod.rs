@@ -1,4 +1,4 @@
-//! Shared helpers for the conformance kernel tests: the shared rule files, the iptables
+//! Shared helpers for the conformance kernel tests: the rule files of `testdata/`, the iptables
 //! oracle's output without its `#` header lines, and the rule lines of a file split into
 //! iptables arguments.
 #![allow(dead_code)]
@@ -8,26 +8,26 @@ pub mod strace;
 use dfw_core::model::Family;
 use dfw_netlink::transport::testkit::run_cmd;
 
-/// Every shared rule file: (path, family).
+/// Every rule file of `testdata/` (`*.v4`, `*.v6`): (path, family).
 pub fn files() -> Vec<(String, Family)> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
     let mut out = Vec::new();
-    for dir in ["conformance", "fixtures/docker"] {
+    for dir in ["conformance", "docker"] {
         let mut names: Vec<_> = std::fs::read_dir(format!("{root}/{dir}"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
         names.sort();
         for p in names {
-            let fam = if p.to_string_lossy().ends_with("v6") {
-                Family::Ipv6
-            } else {
-                Family::Ipv4
+            let fam = match p.extension().and_then(|e| e.to_str()) {
+                Some("v4") => Family::Ipv4,
+                Some("v6") => Family::Ipv6,
+                _ => continue, // the directory's README
             };
             out.push((p.to_string_lossy().into_owned(), fam));
         }
     }
-    assert!(out.len() >= 5, "shared files missing: {out:?}");
+    assert!(out.len() >= 5, "testdata files missing: {out:?}");
     out
 }
 

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use dfw_netlink::sim::NetNs;
 
-/// A Docker fixture of `shared/fixtures/docker/`.
+/// A Docker fixture of `testdata/docker/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fixture {
     /// Docker 27, IPv4.
@@ -29,15 +29,15 @@ impl Fixture {
         match self {
             Fixture::Docker27V4 => include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-27.v4"
+                "/../testdata/docker/docker-27.v4"
             )),
             Fixture::Docker29V4 => include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-29.v4"
+                "/../testdata/docker/docker-29.v4"
             )),
             Fixture::Docker29V6 => include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-29.v6"
+                "/../testdata/docker/docker-29.v6"
             )),
         }
     }
