@@ -48,7 +48,7 @@ def unescape(s):
 
 def config():
     put("config_parser", open(os.path.join(ROOT, "examples", "dfw.toml"), "rb").read())
-    for path in sorted(glob.glob(os.path.join(ROOT, "dfw-core", "tests", "policy_*.rs"))):
+    for path in sorted(glob.glob(os.path.join(ROOT, "dfw-core", "tests", "pure", "policy_*.rs"))):
         for m in RUST_STR.finditer(open(path).read()):
             s = unescape(m.group(1))
             if s.lstrip().startswith("[") and "=" in s:
@@ -56,7 +56,7 @@ def config():
 
 
 def netlink():
-    src = open(os.path.join(ROOT, "dfw-netlink", "tests", "common", "captured.rs")).read()
+    src = open(os.path.join(ROOT, "dfw-netlink", "tests", "support", "common", "captured.rs")).read()
     for m in re.finditer(r"pub const \w+: &str = concat!\((.*?)\);", src, re.S):
         hexs = "".join(re.findall(r'"([0-9a-f]*)"', m.group(1)))
         if hexs:

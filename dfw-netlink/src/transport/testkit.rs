@@ -7,7 +7,7 @@
 //!   ruleset is never touched.
 //! - [`run_cmd`] runs a program (the iptables / nft oracle) from the calling thread; a child
 //!   inherits the network namespace of the *thread* that spawns it (the kernel copies the
-//!   spawning task's namespaces; `tests/kernel_transport.rs` checks this), so inside
+//!   spawning task's namespaces; `tests/kernel/transport.rs` checks this), so inside
 //!   [`in_private_netns`] it sees the private namespace.
 //! - Policy: [`kernel_test`] runs a test body in a private namespace when root and namespaces
 //!   are available. Otherwise it prints `SKIPPED <test>: <reason>` and returns `None`, unless
