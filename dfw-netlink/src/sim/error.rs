@@ -71,6 +71,16 @@ pub enum SimError {
         /// How long it was waited for.
         waited: std::time::Duration,
     },
+    /// An address added did not become usable (its route is not local) in time.
+    #[error("network namespace {ns}: address {addr} is not usable after {waited:?}")]
+    AddrNotReady {
+        /// The namespace.
+        ns: String,
+        /// The address.
+        addr: std::net::IpAddr,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+    },
     /// Writing a sysctl failed.
     #[error("network namespace {ns}: writing {value:?} to /proc/sys/{key}: {source}")]
     Sysctl {

@@ -20,6 +20,8 @@ pub const RTM_GETLINK: u16 = 18;
 pub const RTM_NEWADDR: u16 = 20;
 /// `RTM_NEWROUTE`.
 pub const RTM_NEWROUTE: u16 = 24;
+/// `RTM_GETROUTE`.
+pub const RTM_GETROUTE: u16 = 26;
 /// Size of `struct ifinfomsg`.
 pub const IFINFOMSG_LEN: usize = 16;
 /// Size of `struct ifaddrmsg`.
@@ -62,6 +64,8 @@ pub const RTPROT_BOOT: u8 = 3;
 pub const RT_SCOPE_UNIVERSE: u8 = 0;
 /// `RTN_UNICAST`.
 pub const RTN_UNICAST: u8 = 1;
+/// `RTN_LOCAL`: a route to an address of this host.
+pub const RTN_LOCAL: u8 = 2;
 /// `IFF_UP`.
 pub const IFF_UP: u32 = 1;
 
@@ -234,6 +238,27 @@ pub fn new_route(dst: IpAddr, prefix: u8, gateway: IpAddr) -> Vec<u8> {
     }
     w.bytes(RTA_GATEWAY, &octets(gateway));
     finish(buf, RTM_NEWROUTE, NEW)
+}
+
+/// `ip route get ADDR`: the route the kernel would use to reach `addr` (one `RTM_NEWROUTE`).
+pub fn get_route(addr: IpAddr) -> Vec<u8> {
+    let mut fixed = [0u8; RTMSG_LEN];
+    fixed[0] = family(addr);
+    fixed[1] = if addr.is_ipv4() { 32 } else { 128 };
+    let mut buf = start(&fixed);
+    AttrWriter::new(&mut buf).bytes(RTA_DST, &octets(addr));
+    finish(buf, RTM_GETROUTE, NLM_F_REQUEST)
+}
+
+/// The route type (`rtm_type`: [`RTN_LOCAL`], [`RTN_UNICAST`], ...) of the reply to
+/// [`get_route`], or `None` when there is no route in it.
+pub fn parse_route_type(replies: &[Vec<u8>]) -> Option<u8> {
+    replies
+        .iter()
+        .flat_map(|m| crate::wire::split_messages(m))
+        .filter_map(Result::ok)
+        .find(|(h, body)| h.kind == RTM_NEWROUTE && body.len() >= RTMSG_LEN)
+        .map(|(_, body)| body[7])
 }
 
 #[cfg(test)]

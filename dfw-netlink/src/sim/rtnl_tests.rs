@@ -137,3 +137,25 @@ fn operstate_of_a_getlink_reply() {
     assert_eq!(parse_operstate(&reply("veth0", None), "veth0"), None);
     assert_eq!(parse_operstate(&[vec![1, 2, 3]], "veth0"), None);
 }
+
+#[test]
+fn route_get_asks_for_one_address_and_its_reply_gives_the_type() {
+    let addr: IpAddr = "2001:db8::7".parse().unwrap();
+    let m = get_route(addr);
+    let (h, body) = split_messages(&m).next().unwrap().unwrap();
+    assert_eq!((h.kind, h.flags), (RTM_GETROUTE, NLM_F_REQUEST));
+    assert_eq!(&body[..2], &[libc::AF_INET6 as u8, 128]);
+    let attrs: Vec<_> = AttrIter::new(&body[RTMSG_LEN..])
+        .map(|a| a.unwrap())
+        .map(|a| (a.kind, a.payload.to_vec()))
+        .collect();
+    assert_eq!(attrs, [(RTA_DST, octets(addr))]);
+    let reply = |kind: u8| {
+        let mut fixed = [0u8; RTMSG_LEN];
+        fixed[7] = kind;
+        vec![finish(start(&fixed), RTM_NEWROUTE, 0)]
+    };
+    assert_eq!(parse_route_type(&reply(RTN_LOCAL)), Some(RTN_LOCAL));
+    assert_eq!(parse_route_type(&reply(RTN_UNICAST)), Some(RTN_UNICAST));
+    assert_eq!(parse_route_type(&[]), None);
+}
