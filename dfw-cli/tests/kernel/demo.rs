@@ -28,7 +28,12 @@ fn rows(out: &str, label: &str) -> Vec<Vec<String>> {
 #[test]
 fn kernel_cli_demo_shows_the_problem_and_the_fix() {
     kernel_test("kernel_cli_demo", || {
-        let out = Command::new(BIN).arg("demo").output().unwrap();
+        // Every cell of the demo's tables is answered (open or refused), so a long timeout
+        // costs nothing and no answer counts as timed out on a busy machine.
+        let out = Command::new(BIN)
+            .args(["demo", "--timeout-ms", "10000"])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),

@@ -1,15 +1,16 @@
 //! `dfw-cli status` and `dfw-cli watch` against the kernel: status exit codes (0 in sync,
 //! 3 drifted with the differences listed, 1 error); the watch binary in a named namespace
-//! (`--netns`) repairing `iptables -F DOCKER-USER` (latency printed), idle without CPU,
-//! reloading on SIGHUP and on a config edit, exiting 0 on SIGTERM; and the watch with only
-//! CAP_NET_ADMIN and no_new_privs, as `dist/systemd/dfw-watch.service` runs it.
+//! (`--netns`) repairing `iptables -F DOCKER-USER` (latency printed, never asserted: a
+//! performance figure), idle without CPU, reloading on SIGHUP and on a config edit, exiting 0
+//! on SIGTERM; and the watch with only CAP_NET_ADMIN and no_new_privs, as
+//! `dist/systemd/dfw-watch.service` runs it. The time limits only bound a broken watch.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
+use dfw_netlink::transport::testkit::{kernel_test, run_cmd, wait_idle_in_poll};
 
 use crate::support::{docker_29, Netns, Scratch, BIN, EXAMPLE};
 
@@ -50,6 +51,9 @@ fn kernel_cli_status_exit_codes() {
         assert_eq!(s.status.code(), Some(1), "{s:?}");
     });
 }
+
+/// How long the watch may take to log what a step expects before the test fails.
+const LIMIT: Duration = Duration::from_secs(60);
 
 /// A watch process and the namespace it runs in; both go away on drop.
 struct Running {
@@ -142,7 +146,7 @@ impl Drop for Running {
 fn kernel_cli_watch_in_a_named_netns() {
     kernel_test("kernel_cli_watch_in_a_named_netns", || {
         let mut w = Running::start("watch", &[], true);
-        let secs = Duration::from_secs(5);
+        let secs = LIMIT;
         let (line, _) = w.expect("repaired at start", secs);
         assert!(line.contains("DOCKER-USER: 1 missing"), "{line}");
         w.expect("watching", secs);
@@ -162,14 +166,15 @@ fn kernel_cli_watch_in_a_named_netns() {
             lat[lat.len() - 1],
             lat.len()
         );
-        assert!(lat[lat.len() - 1] < Duration::from_millis(500), "{lat:?}");
         let save = w.ns(&["iptables-save", "-t", "filter"]);
         assert!(
             save.contains("-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER"),
             "{save}"
         );
-        // Idle: no CPU over 2 s.
-        std::thread::sleep(Duration::from_millis(200));
+        // Idle: once it has handled everything (blocked in poll, nothing scheduled), no CPU
+        // over 2 s.
+        let task = std::path::PathBuf::from(format!("/proc/{0}/task/{0}", w.child.id()));
+        wait_idle_in_poll(&task, LIMIT).unwrap();
         let before = w.cpu_ticks();
         std::thread::sleep(Duration::from_secs(2));
         assert_eq!(w.cpu_ticks(), before, "the idle watch used CPU");
@@ -211,7 +216,7 @@ fn kernel_cli_watch_with_only_cap_net_admin() {
             "--no-new-privs",
         ];
         let w = Running::start("watchcap", &wrap, false);
-        let secs = Duration::from_secs(5);
+        let secs = LIMIT;
         w.expect("repaired at start", secs);
         w.expect("watching", secs);
         let status =

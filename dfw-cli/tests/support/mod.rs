@@ -239,3 +239,35 @@ pub fn wait_outcome(state: &Path) -> Option<String> {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The confirm watchdog's pid, from the state directory's `pending` marker
+/// (`ID DEADLINE PID`) of a commit awaiting confirmation.
+pub fn watchdog_pid(state: &Path) -> i32 {
+    let pending = std::fs::read_to_string(state.join("pending")).expect("a pending commit");
+    pending
+        .split_whitespace()
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no watchdog pid in {pending:?}"))
+}
+
+/// Waits (at most [`WATCHDOG_LIMIT`]) until process `pid` has exited: gone, or a zombie
+/// nobody reaped yet.
+pub fn wait_exited(pid: i32) {
+    let stat = format!("/proc/{pid}/stat");
+    let start = Instant::now();
+    loop {
+        let exited = match std::fs::read_to_string(&stat) {
+            Err(_) => true,
+            Ok(s) => s[s.rfind(')').map_or(0, |i| i + 2)..].starts_with('Z'),
+        };
+        if exited {
+            return;
+        }
+        assert!(
+            start.elapsed() < WATCHDOG_LIMIT,
+            "process {pid} still runs after {WATCHDOG_LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

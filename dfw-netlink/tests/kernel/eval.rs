@@ -13,17 +13,19 @@
 //! sources are left out), are connected for real, concurrently; the outcome must be what the
 //! verdict says (ACCEPT: open when a server listens at the final destination, refused
 //! otherwise; REJECT: refused; DROP: timed out), and an audit probe reaches its service exactly
-//! when its connection opens. New sources get 100 ms to settle before the round's probes; a
-//! mismatch is retried once with a long timeout (and printed) before failing. Every reach
-//! class (everyone, everyone except, sources, LAN only, nobody) must occur.
+//! when its connection opens. Each probe gets the timeout its expected outcome needs
+//! (`support::probes`: an answer ends it at once; only an expected DROP waits, 400 ms), and a
+//! mismatch fails at once: no retry, no settling time. Every reach class (everyone, everyone
+//! except, sources, LAN only, nobody) must occur.
 //! Without root they print `SKIPPED` and pass, unless `DFW_REQUIRE_KERNEL=1`.
 
 use crate::support;
 use crate::support::evalsim;
+use crate::support::probes::probe_all;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dfw_core::eval::{audit, explain, Host, IfaceExposure, Packet, Reach, RouteDecision, RuleRef};
 use dfw_core::model::{Family, Protocol, Ruleset};
@@ -36,9 +38,6 @@ use evalsim::{
     add_source, expected, listens, live, outcome, random_pairs, restore_with_dfw, side_of,
 };
 use support::{load_fixture, run_in, Fixture};
-
-const SHORT: Duration = Duration::from_millis(350);
-const LONG: Duration = Duration::from_millis(1500);
 
 /// One connection to make and what must happen, with a label for failures.
 struct Case {
@@ -53,7 +52,6 @@ struct Stats {
     explain: usize,
     audit: usize,
     unknown: usize,
-    retried: usize,
     audit_lan: usize,
     reaches: BTreeMap<&'static str, usize>,
     seen: Vec<Probe>,
@@ -89,14 +87,12 @@ struct Svc<'a> {
 struct Sources<'h> {
     h: &'h DockerHost,
     added: HashSet<(Side, IpAddr)>,
-    fresh: bool,
 }
 
 impl Sources<'_> {
     fn add(&mut self, side: Side, addr: IpAddr) {
         if self.added.insert((side, addr)) {
             add_source(self.h, side, addr);
-            self.fresh = true;
         }
     }
 }
@@ -254,28 +250,16 @@ fn explain_cases(
     out
 }
 
-/// Connects every case concurrently, retries mismatches once with a long timeout, and
+/// Connects every case concurrently (each with the timeout its expected outcome needs) and
 /// asserts the outcomes.
 fn connect(h: &DockerHost, cases: &[Case], context: &str, stats: &mut Stats) {
-    let checks: Vec<Check> = cases.iter().map(|c| c.check).collect();
-    let got = h.check_all(&checks, SHORT).expect("probes");
-    let retry: Vec<usize> = (0..cases.len())
-        .filter(|i| got[*i] != cases[*i].want)
-        .collect();
-    let again: Vec<Check> = retry.iter().map(|i| cases[*i].check).collect();
-    let second = h.check_all(&again, LONG).expect("probes");
-    stats.retried += retry.len();
-    for i in &retry {
-        eprintln!(
-            "retried: {}: want {}, got {} at first",
-            cases[*i].label, cases[*i].want, got[*i]
-        );
-    }
-    let wrong: Vec<String> = retry
+    let checks: Vec<(Check, Probe)> = cases.iter().map(|c| (c.check, c.want)).collect();
+    let got = probe_all(h, &checks);
+    let wrong: Vec<String> = cases
         .iter()
-        .zip(&second)
-        .filter(|(i, got)| **got != cases[**i].want)
-        .map(|(i, got)| format!("{}: want {}, got {got}", cases[*i].label, cases[*i].want))
+        .zip(&got)
+        .filter(|(c, got)| **got != c.want)
+        .map(|(c, got)| format!("{}: want {}, got {got}", c.label, c.want))
         .collect();
     assert!(wrong.is_empty(), "{context}\n{}", wrong.join("\n"));
     stats.seen.extend(cases.iter().map(|c| c.want));
@@ -311,10 +295,6 @@ fn round(
     stats.audit_lan += audit.iter().filter(|c| c.check.from == Side::Lan).count();
     stats.audit += audit.len();
     cases.extend(audit);
-    if std::mem::take(&mut src.fresh) {
-        // Let new addresses settle (IPv6 routes and neighbours) before the first probe.
-        std::thread::sleep(Duration::from_millis(100));
-    }
     let context = format!("{fixture:?} with policy:\n{}", policy.unwrap_or("(none)"));
     connect(h, &cases, &context, stats);
     stats.rounds += 1;
@@ -343,11 +323,7 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         .map(|a| (Side::Internet, a))
         .collect();
     added.extend([LAN_CLIENT_V4, LAN_CLIENT_V6].map(|a| (Side::Lan, a)));
-    let mut src = Sources {
-        h: &h,
-        added,
-        fresh: false,
-    };
+    let mut src = Sources { h: &h, added };
     let mut stats = Stats::default();
     let plan = [
         (Fixture::Docker27V4, 20),
@@ -363,12 +339,11 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
     }
     let count = |p: Probe| stats.seen.iter().filter(|s| **s == p).count();
     eprintln!(
-        "{} rounds, {} explain pairs, {} audit probes, {} unknown, {} retried; open {}, refused {}, timed out {}; {:?}",
+        "{} rounds, {} explain pairs, {} audit probes, {} unknown; open {}, refused {}, timed out {}; {:?}",
         stats.rounds,
         stats.explain,
         stats.audit,
         stats.unknown,
-        stats.retried,
         count(Probe::Open),
         count(Probe::Refused),
         count(Probe::TimedOut),

@@ -15,8 +15,8 @@
 //!   appears, and the policy holds.
 //!
 //! For the Docker 27 (IPv4) and Docker 29 (IPv4 + IPv6) layouts. Each test builds its own
-//! throwaway namespaces; the whole file runs in about 1.2 s (probes run concurrently with a
-//! 400 ms timeout, which only the few expected timeouts wait for; refusals are immediate).
+//! throwaway namespaces; the whole file runs in about 1.2 s (probes run concurrently; only
+//! the few expected timeouts wait, 400 ms; answers end a probe at once, see `support::probes`).
 
 use crate::support;
 
@@ -28,6 +28,7 @@ use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Rtnl, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
+use support::probes::probe_all;
 use support::{load_fixture, run_in, simulate_docker_restart, Fixture};
 
 /// The test policy, written for the simulation's addresses.
@@ -79,24 +80,30 @@ type Want = (Side, IpAddr, Proto, IpAddr, u16, Probe);
 const TCP: Proto = Proto::Tcp;
 const UDP: Proto = Proto::Udp;
 
-/// Runs every probe concurrently and reports all mismatches at once.
+/// Runs every probe concurrently (each with the timeout its expected outcome needs) and
+/// reports all mismatches at once.
 fn expect(h: &DockerHost, stage: &str, wants: &[Want]) {
-    let checks: Vec<Check> = wants
+    let cases: Vec<(Check, Probe)> = wants
         .iter()
-        .map(|&(from, src, proto, dst, port, _)| Check {
-            from,
-            src,
-            proto,
-            dst: SocketAddr::new(dst, port),
+        .map(|&(from, src, proto, dst, port, want)| {
+            let dst = SocketAddr::new(dst, port);
+            (
+                Check {
+                    from,
+                    src,
+                    proto,
+                    dst,
+                },
+                want,
+            )
         })
         .collect();
-    let got = h.check_all(&checks, DockerHost::PROBE_TIMEOUT).unwrap();
-    let wrong: Vec<String> = checks
+    let got = probe_all(h, &cases);
+    let wrong: Vec<String> = cases
         .iter()
-        .zip(wants)
         .zip(&got)
-        .filter(|((_, w), g)| w.5 != **g)
-        .map(|((c, w), g)| format!("  {c}: got {g}, want {}", w.5))
+        .filter(|((_, w), g)| w != *g)
+        .map(|((c, w), g)| format!("  {c}: got {g}, want {w}"))
         .collect();
     assert!(wrong.is_empty(), "{stage}:\n{}", wrong.join("\n"));
 }

@@ -3,9 +3,12 @@
 //! does), 200 dfw commits of
 //! changing policies all succeed through the generation-id retry; afterwards dfw's chains
 //! hold exactly the last policy (a plan of it is empty, no jump twice) and every rule the
-//! other writer left is there, in its order. When retries run out (a transport that lets
-//! iptables change the ruleset just before every batch), the error says so and nothing of
-//! the commit is applied.
+//! other writer left is there, in its order. The first commit's batch is made stale on
+//! purpose ([`MeddleOnce`]), so the retry path is taken whatever the writers' timing, and
+//! the commits may retry up to 100 times (the default 10 is a budget for real hosts; here a
+//! loaded machine could let the writers win 10 times in a row). When retries run out (a
+//! transport that lets iptables change the ruleset just before every batch), the error says
+//! so and nothing of the commit is applied.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -92,7 +95,15 @@ fn kernel_racing_writer_200_commits() {
             let w6 = s.spawn(|| writer(&stop, true));
             // Stops the writer even when a commit fails (the panic unwinds through it).
             let _guard = StopOnDrop(&stop);
-            let mut fw = Firewall::open().unwrap();
+            let meddler = MeddleOnce {
+                inner: NetlinkTransport::open().unwrap(),
+                done: false,
+            };
+            let retry = RetryPolicy {
+                max_attempts: 100,
+                ..RetryPolicy::default()
+            };
+            let mut fw = Firewall::new(meddler).with_retry(retry);
             let mut retried = 0;
             for i in 0..200 {
                 let r = commit_policy(&mut fw, &state, policy(i), &CommitOptions::default())
@@ -110,7 +121,7 @@ fn kernel_racing_writer_200_commits() {
         );
         assert!(
             retried > 0,
-            "the writers never raced a commit: the test proves nothing"
+            "no commit was retried: the test proves nothing"
         );
         let save = run_cmd("iptables-save", &[]).unwrap();
         for (c, chain) in CHAINS.iter().enumerate() {
@@ -160,6 +171,31 @@ struct StopOnDrop<'a>(&'a AtomicBool);
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A transport that changes the ruleset generation (a chain created and deleted in the mangle
+/// table, which nothing else looks at) just before its first batch goes out, so that batch is
+/// stale and retried.
+struct MeddleOnce {
+    inner: NetlinkTransport,
+    done: bool,
+}
+
+impl Transport for MeddleOnce {
+    fn generation(&mut self) -> Result<u32, TransportError> {
+        self.inner.generation()
+    }
+    fn dump(&mut self, request: &[u8]) -> Result<Vec<Vec<u8>>, TransportError> {
+        self.inner.dump(request)
+    }
+    fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError> {
+        if !std::mem::replace(&mut self.done, true) {
+            for op in ["-N", "-X"] {
+                run_cmd("iptables", &["-t", "mangle", op, "TEST-MEDDLE"]).unwrap();
+            }
+        }
+        self.inner.send_batch(batch)
     }
 }
 

@@ -4,6 +4,7 @@
 //! Without root they print `SKIPPED` and pass, unless `DFW_REQUIRE_KERNEL=1` (then they fail).
 
 use crate::support;
+use crate::support::probes::{probe_all, ANSWER};
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -13,8 +14,6 @@ use dfw_netlink::sim::{Check, DockerHost, NetNs, Probe, Proto, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
 use support::{load_fixture, Fixture};
-
-const T: std::time::Duration = DockerHost::PROBE_TIMEOUT;
 
 fn sa(ip: std::net::IpAddr, port: u16) -> SocketAddr {
     SocketAddr::new(ip, port)
@@ -36,10 +35,10 @@ fn udp(from: Side, src: std::net::IpAddr, dst: std::net::IpAddr, port: u16) -> C
     }
 }
 
-/// Runs every check concurrently and asserts each expected outcome, listing all mismatches.
+/// Runs every check concurrently (each with the timeout its expected outcome needs) and
+/// asserts each expected outcome, listing all mismatches.
 fn expect(h: &DockerHost, cases: &[(Check, Probe)]) {
-    let checks: Vec<Check> = cases.iter().map(|(c, _)| *c).collect();
-    let got = h.check_all(&checks, T).unwrap();
+    let got = probe_all(h, cases);
     let wrong: Vec<String> = cases
         .iter()
         .zip(&got)
@@ -82,7 +81,7 @@ fn kernel_sim_topology_comes_up_and_routes() {
     );
     // The servers see real source addresses.
     let (p, g) = h
-        .check(&tcp(Web, WEB_V4, INET_GW_V4, INET_HTTPS), T)
+        .check(&tcp(Web, WEB_V4, INET_GW_V4, INET_HTTPS), ANSWER)
         .unwrap();
     assert_eq!(p, Open);
     let g = g.unwrap();
@@ -136,15 +135,17 @@ fn kernel_sim_docker29_v4_publishes_ports_to_the_internet() {
     // The DNAT reaches the right container, which sees the real client address; the
     // container's own connections leave MASQUERADEd behind the host's address.
     let (_, g) = h
-        .check(&tcp(Internet, STRANGER_V4, HOST_V4, WEB_PUBLISHED), T)
+        .check(&tcp(Internet, STRANGER_V4, HOST_V4, WEB_PUBLISHED), ANSWER)
         .unwrap();
     let g = g.unwrap();
     assert_eq!((g.service.as_str(), g.peer), ("web", STRANGER_V4));
     let (_, g) = h
-        .check(&udp(Internet, STRANGER_V4, HOST_V4, DNS_PUBLISHED), T)
+        .check(&udp(Internet, STRANGER_V4, HOST_V4, DNS_PUBLISHED), ANSWER)
         .unwrap();
     assert_eq!(g.unwrap().service, "db-dns");
-    let (_, g) = h.check(&udp(Db, DB_V4, INET_GW_V4, INET_DNS), T).unwrap();
+    let (_, g) = h
+        .check(&udp(Db, DB_V4, INET_GW_V4, INET_DNS), ANSWER)
+        .unwrap();
     assert_eq!(g.unwrap().peer, HOST_V4);
 }
 
@@ -175,7 +176,7 @@ fn kernel_sim_docker27_v4_publishes_ports_to_the_internet() {
         ],
     );
     let (_, g) = h
-        .check(&tcp(Web, WEB_V4, STRANGER_V4, INET_HTTPS), T)
+        .check(&tcp(Web, WEB_V4, STRANGER_V4, INET_HTTPS), ANSWER)
         .unwrap();
     assert_eq!(g.unwrap().peer, HOST_V4, "MASQUERADE");
 }
@@ -208,12 +209,12 @@ fn kernel_sim_docker29_v6_publishes_ports_to_the_internet() {
         ],
     );
     let (_, g) = h
-        .check(&tcp(Internet, STRANGER_V6, HOST_V6, WEB_PUBLISHED), T)
+        .check(&tcp(Internet, STRANGER_V6, HOST_V6, WEB_PUBLISHED), ANSWER)
         .unwrap();
     let g = g.unwrap();
     assert_eq!((g.service.as_str(), g.peer), ("web", STRANGER_V6));
     let (_, g) = h
-        .check(&tcp(Web, WEB_V6, INET_GW_V6, INET_HTTPS), T)
+        .check(&tcp(Web, WEB_V6, INET_GW_V6, INET_HTTPS), ANSWER)
         .unwrap();
     assert_eq!(g.unwrap().peer, HOST_V6, "MASQUERADE");
 }
@@ -228,7 +229,7 @@ fn kernel_sim_internet_survey_before_dfw() {
     load_fixture(h.host(), Fixture::Docker29V4);
     load_fixture(h.host(), Fixture::Docker29V6);
     let checks = DockerHost::internet_survey();
-    let got = h.check_all(&checks, T).unwrap();
+    let got = h.check_all(&checks, ANSWER).unwrap();
     assert!(got.iter().all(|p| *p == Probe::Open), "{checks:?}: {got:?}");
 }
 
@@ -240,7 +241,7 @@ fn kernel_sim_probe_from_a_foreign_address_is_an_error() {
     }
     let h = DockerHost::start().unwrap();
     let e = h
-        .tcp_probe(Side::Lan, HOST_V4, sa(HOST_LAN_V4, HOST_SSH), T)
+        .tcp_probe(Side::Lan, HOST_V4, sa(HOST_LAN_V4, HOST_SSH), ANSWER)
         .unwrap_err();
     assert!(e.to_string().contains("lan"), "{e}");
 }
@@ -303,8 +304,14 @@ fn kernel_sim_probe_outcomes_of_reject_and_drop() {
             (tcp(Internet, OTHER_V6, HOST_V6, WEB_PUBLISHED), Open),
         ],
     );
+    // Every check but the one DROPped (v4 port 22, checked above) is answered, so the survey
+    // waits for no timeout.
+    let answered: Vec<Check> = DockerHost::internet_survey()
+        .into_iter()
+        .filter(|c| c.dst != sa(HOST_V4, HOST_SSH))
+        .collect();
     let lines: Vec<String> = h
-        .survey(&DockerHost::internet_survey(), T)
+        .survey(&answered, ANSWER)
         .unwrap()
         .iter()
         .map(|o| o.to_string())

@@ -40,7 +40,7 @@ fn restart_keeps_rules(fixture: Fixture) {
             Side::Internet,
             src,
             SocketAddr::new(dst, WEB_PUBLISHED),
-            DockerHost::PROBE_TIMEOUT,
+            crate::support::probes::ANSWER,
         )
         .unwrap();
     assert_eq!(p, Probe::Open);

@@ -93,7 +93,7 @@ fn kernel_sim_teardown_leaves_nothing() {
             Side::Internet,
             INET_GW_V4,
             SocketAddr::new(HOST_V4, HOST_SSH),
-            DockerHost::PROBE_TIMEOUT,
+            crate::support::probes::ANSWER,
         )
         .unwrap();
     assert_eq!(p, Probe::Open);

@@ -6,12 +6,14 @@
 //! - [`restart`]: a simulated dockerd restart with the real iptables tools;
 //! - [`oracle`]: the testdata rule files, the iptables oracle's output, iptables under strace;
 //! - [`evalsim`]: the evaluator's harness on the simulated Docker host;
+//! - [`probes`]: probes with the timeout their expected outcome needs;
 //! - [`replay`]: the fuzz corpora of `fuzz/`, replayed through the fuzz targets' checks.
 
 pub mod common;
 pub mod docker;
 pub mod evalsim;
 pub mod oracle;
+pub mod probes;
 #[path = "../../../fuzz/replay.rs"]
 pub mod replay;
 pub mod restart;
