@@ -7,7 +7,8 @@
 //! - [`oracle`]: the testdata rule files, the iptables oracle's output, iptables under strace;
 //! - [`evalsim`]: the evaluator's harness on the simulated Docker host;
 //! - [`probes`]: probes with the timeout their expected outcome needs;
-//! - [`replay`]: the fuzz corpora of `fuzz/`, replayed through the fuzz targets' checks.
+//! - [`replay`]: the fuzz corpora of `fuzz/`, replayed through the fuzz targets' checks;
+//! - [`watch_lab`]: the in-process watch harness of the watch tests.
 
 pub mod common;
 pub mod docker;
@@ -18,6 +19,7 @@ pub mod probes;
 pub mod replay;
 pub mod restart;
 pub mod strategies;
+pub mod watch_lab;
 
 pub use docker::{load_docker_29_here, load_fixture, load_here, run_here, run_in, Fixture};
 pub use restart::{normalized_save, restart_from_text, simulate_docker_restart};
