@@ -1,0 +1,21 @@
+//! dfw-cli's kernel tests (one test binary, `kernel`): the built `dfw-cli` run against the
+//! kernel as root, in private or named throwaway network namespaces (never the machine's own
+//! ruleset), checked with the real iptables-nft, nft and real connections. Without root they
+//! print `SKIPPED` and pass, unless `DFW_REQUIRE_KERNEL=1`, which makes them fail. The tests
+//! without kernel are in `tests/pure/`.
+//!
+//! Modules: `restore` (restore/save), `policy` (plan/commit), `watch` (status/watch),
+//! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `faults` (bad
+//! input, missing namespace, not root), `eval` (audit/explain), `demo`.
+
+#[path = "../support/mod.rs"]
+pub mod support;
+
+mod confirm;
+mod demo;
+mod eval;
+mod faults;
+mod lockout;
+mod policy;
+mod restore;
+mod watch;
