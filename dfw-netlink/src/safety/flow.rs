@@ -192,6 +192,9 @@ fn arm(dir: &StateDir, snapshot: &Snapshot, wait: Duration) -> Result<Pending, S
     crash::point("commit-pending-written");
     p.pid = spawn_watchdog(dir, &p.id, snapshot, deadline)?;
     crash::point("commit-watchdog-started");
+    // For people and status: the watchdog's pid. Failing to write it changes nothing (the
+    // marker already names the commit, and the watchdog's lock says it lives).
+    let _ = dir.set_pending(&p);
     Ok(p)
 }
 
