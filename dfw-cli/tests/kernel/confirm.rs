@@ -28,10 +28,11 @@ fn kernel_cli_confirm_in_time_keeps_the_commit() {
     let before = ns.dump();
     let c = ns.cli(&["commit", "-c", EXAMPLE, "--confirm", "300"]);
     assert!(c.status.success(), "{c:?}");
-    assert!(
-        stdout(&c).contains("run `dfw-cli confirm` within 300 s"),
-        "{c:?}"
+    let hint = format!(
+        "run `dfw-cli confirm --state-dir {}` within 300 s",
+        ns.state.display()
     );
+    assert!(stdout(&c).contains(&hint), "{c:?}");
     let committed = ns.dump();
     assert_ne!(committed, before);
     // A second commit is refused while the first awaits confirmation.
@@ -150,7 +151,7 @@ fn kernel_cli_rollback_restores_previous_and_back() {
     );
     let saved = std::fs::read_to_string(ns.state.join("previous.rules")).unwrap();
     assert!(
-        saved.starts_with("# dfw state v1\n# family: ipv4\n"),
+        saved.starts_with("# dfw state v2\n# family: ipv4\n"),
         "{saved}"
     );
     let r = ns.cli(&["rollback"]);

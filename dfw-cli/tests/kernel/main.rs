@@ -6,16 +6,24 @@
 //!
 //! Modules: `restore` (restore/save), `policy` (plan/commit), `watch` (status/watch),
 //! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `faults` (bad
-//! input, missing namespace, not root), `eval` (audit/explain), `demo`.
+//! input, missing namespace, not root), `eval` (audit/explain), `demo`; the safety rails:
+//! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
+//! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
+//! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
+//! the other commands).
 
 #[path = "../support/mod.rs"]
 pub mod support;
 
 mod confirm;
+mod crash;
 mod demo;
 mod eval;
 mod faults;
 mod lockout;
 mod policy;
 mod restore;
+mod ssh;
+mod state;
 mod watch;
+mod watch_guard;

@@ -79,7 +79,9 @@ impl Running {
         if netns_flag {
             argv.extend(["--netns".into(), netns.clone()]);
         }
-        argv.extend(["watch".into(), "-c".into(), cfg]);
+        // Its own state directory, never the machine's /var/lib/dfw.
+        argv.extend(["watch".into(), "-c".into(), cfg, "--state-dir".into()]);
+        argv.push(ns.state.display().to_string());
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .stderr(Stdio::piped())

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use dfw_netlink::transport::testkit::run_cmd;
 
+pub mod state;
+pub mod watch_proc;
+
 /// The dfw-cli binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
 /// The repository's example policy.
@@ -186,9 +189,12 @@ impl Netns {
 
     /// As [`Netns::cli`], with extra environment variables.
     pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(state::bin());
         cmd.arg("--netns").arg(&self.name).args(args);
-        if matches!(args.first(), Some(&"commit" | &"confirm" | &"rollback")) {
+        if matches!(
+            args.first(),
+            Some(&"commit" | &"confirm" | &"rollback" | &"status" | &"watch")
+        ) {
             cmd.arg("--state-dir").arg(&self.state);
         }
         cmd.env("SSH_CONNECTION", "");

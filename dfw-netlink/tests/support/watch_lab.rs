@@ -141,6 +141,9 @@ pub fn run_watch(
     let config = std::env::temp_dir().join(format!("dfw-{test}-{}.toml", std::process::id()));
     std::fs::write(&config, POLICY).unwrap();
     let mut opts = WatchOptions::new(&config);
+    // Its own state directory (one per network namespace), never the machine's /var/lib/dfw.
+    opts.state = std::env::temp_dir().join(format!("dfw-{test}-{}-state", std::process::id()));
+    let _ = std::fs::remove_dir_all(&opts.state);
     tweak(&mut opts);
     let (tx, rx) = channel();
     let (stop_tx, stop_rx) = channel();
