@@ -14,6 +14,7 @@ mod eval;
 mod firewall;
 mod host;
 mod iptables_oracle;
+mod native;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;

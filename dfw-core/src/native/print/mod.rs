@@ -1,0 +1,1 @@
+//! `nft list ruleset` text of a native ruleset (filled in by the printer's own commit).
