@@ -26,7 +26,9 @@ pub fn load(family: Family, externals: &[String]) -> Result<(Ruleset, Host), Str
 
 /// The rule text (`iptables-save` form after `-A CHAIN`, without the leading space) of a rule.
 pub fn rule_text(rs: &Ruleset, at: &RuleRef) -> String {
-    rs.table(at.table)
+    at.table
+        .xt()
+        .and_then(|t| rs.table(t))
         .and_then(|t| t.chain(&at.chain))
         .and_then(|c| c.rules.get(at.number.checked_sub(1)?))
         .map(|r| rule_spec(r).trim_start().to_string())

@@ -54,6 +54,18 @@ fn route_text(r: &RouteDecision) -> String {
     }
 }
 
+/// A match result in words.
+fn result_text(result: &MatchResult) -> String {
+    match result {
+        MatchResult::Matched => "matched".to_string(),
+        MatchResult::NotMatched => "not matched".to_string(),
+        MatchResult::Unknown { reason, assumed } => format!(
+            "unknown ({reason}; this path assumes {})",
+            if *assumed { "matched" } else { "not matched" }
+        ),
+    }
+}
+
 /// The trace in words, one line per step.
 fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
     let mut out = String::new();
@@ -74,6 +86,9 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
                 Entry::Goto => writeln!(out, "  -> goto {table} {chain}"),
                 Entry::Return => writeln!(out, "  <- return to {table} {chain}"),
             },
+            Step::NativeRule {
+                at, text, result, ..
+            } => writeln!(out, "  #{} {text}: {}", at.number, result_text(result)),
             Step::Rule { at, rule, result } => {
                 let r = match result {
                     MatchResult::Matched => "matched".to_string(),

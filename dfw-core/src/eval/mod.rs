@@ -18,8 +18,10 @@ mod error;
 mod explain;
 mod exposure;
 pub(crate) mod flow;
+mod hooks;
 pub mod host;
 pub(crate) mod matcher;
+mod native;
 pub mod packet;
 mod probes;
 pub mod trace;
@@ -32,12 +34,12 @@ mod tests;
 
 pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
 pub use error::EvalError;
-pub use explain::{explain, MAX_PATHS};
+pub use explain::{explain, explain_with, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
 pub use packet::{Packet, L4};
 pub use trace::{
-    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, Trace, Undecided, UnknownNote,
-    Verdict,
+    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, TableRef, Trace, Undecided,
+    UnknownNote, Verdict,
 };
 pub use tri::Tri;
 pub use userspace::{user_space_ports, Listener, UserSpacePort};

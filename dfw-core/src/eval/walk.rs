@@ -84,7 +84,7 @@ impl Oracle {
         }
     }
 
-    fn decide(&mut self, at: &RuleRef, reason: &str) -> bool {
+    pub(crate) fn decide(&mut self, at: &RuleRef, reason: &str) -> bool {
         let b = self.assumptions.get(self.used).copied().unwrap_or(false);
         self.used += 1;
         self.points.push((at.clone(), reason.to_string(), b));
@@ -126,12 +126,12 @@ impl Run {
             .and_then(|c| c.policy())
             .unwrap_or(Policy::Accept);
         self.steps.push(Step::Policy {
-            table: table.name(),
+            table: table.name().into(),
             chain: base.to_string(),
             policy,
         });
         let d = Decision::Policy {
-            table: table.name(),
+            table: table.name().into(),
             chain: base.to_string(),
             policy,
         };
@@ -143,7 +143,7 @@ impl Run {
 
     fn enter(&mut self, table: &Table, chain: &str, how: Entry) {
         self.steps.push(Step::Enter {
-            table: table.name(),
+            table: table.name().into(),
             chain: chain.to_string(),
             how,
         });
@@ -193,7 +193,7 @@ impl Run {
                 });
             }
             let here = RuleRef {
-                table: table.name(),
+                table: table.name().into(),
                 chain: at.chain.to_string(),
                 number: at.index + 1,
             };

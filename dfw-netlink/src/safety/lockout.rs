@@ -262,8 +262,10 @@ pub fn check_lockout_on(
             continue;
         }
         let rule = match &trace.decided_by {
-            Some(Decision::Rule(r)) => ruleset
-                .table(r.table)
+            Some(Decision::Rule(r)) => r
+                .table
+                .xt()
+                .and_then(|t| ruleset.table(t))
                 .and_then(|t| t.chain(&r.chain))
                 .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
                 .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim())),
