@@ -1,6 +1,7 @@
 //! Kernel tests of the native reader (`dfw_netlink::native`): every test ruleset of
 //! `testdata/nftables/` loaded with the real `nft -f` in a private namespace and read back
-//! over netlink; the model must equal the one decoded from the captured dumps, and (with
+//! over netlink; the model must equal the one decoded from the captured dumps and print as
+//! `nft list ruleset` prints it there, and (with
 //! `DFW_REGEN_NATIVE=1`) the captures are rewritten from this kernel.
 
 use crate::support::common::to_hex;

@@ -89,3 +89,34 @@ fn docker_sim_host_decodes_as_written() {
         }
     ));
 }
+
+/// The printer against nft's own `nft list ruleset` of every test ruleset: every line.
+#[test]
+fn the_printer_prints_what_nft_lists() {
+    let mut bad = Vec::new();
+    let mut lines = 0;
+    for (name, _) in RULESETS {
+        let rs = decode_dumps(&captured_dumps(name)).unwrap();
+        let ours = dfw_core::native::print::ruleset_text(&rs);
+        let nft = crate::support::native::captured_listing(name);
+        for (i, (a, b)) in ours.lines().zip(nft.lines()).enumerate() {
+            lines += 1;
+            if a != b {
+                bad.push(format!("{name}:{}:\n  dfw: {a}\n  nft: {b}", i + 1));
+            }
+        }
+        if ours.lines().count() != nft.lines().count() {
+            bad.push(format!(
+                "{name}: {} lines, nft {}",
+                ours.lines().count(),
+                nft.lines().count()
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {lines} lines differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
