@@ -6,7 +6,8 @@
 //! GETCHAIN, GETRULE, GETSET and GETSETELEM dumps (raw netlink messages, any order) and builds
 //! the ruleset; tables of iptables-nft (`filter`, `nat`, `mangle`, `raw`, `security` in `ip`
 //! and `ip6`) are left to the xt reader, other families (`arp`, `bridge`, `netdev`) are not
-//! on the IP hooks dfw evaluates and are skipped. Rules keep kernel order and handles, base
+//! on the IP hooks dfw evaluates and are skipped. Rules keep kernel order and handles, set
+//! elements are sorted by key (a hash set's dump order is the kernel's hash order), base
 //! chains their hook, priority, type and policy, sets their elements. [`read_native`] runs
 //! those dumps over a [`Transport`] as one consistent snapshot (generation unchanged).
 //! Errors name the object whose message was malformed.
@@ -223,6 +224,12 @@ pub fn decode_dumps(replies: &[Vec<u8>]) -> Result<Ruleset, NativeError> {
     for t in &mut rs.tables {
         t.chains.sort_by_key(|c| c.handle);
         t.sets.sort_by_key(|s| s.handle);
+        // A hash set's dump order follows the kernel's per-namespace hash seed: keep the
+        // elements in key order so equal sets are equal models.
+        for s in &mut t.sets {
+            s.elems
+                .sort_by(|a, b| (&a.key, a.interval_end).cmp(&(&b.key, b.interval_end)));
+        }
     }
     Ok(rs)
 }
