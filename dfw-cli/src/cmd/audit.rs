@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dfw_core::eval::{
-    audit, user_space_ports, Audit, Host, IfaceExposure, IfaceKind, Listener, UserSpacePort,
+    audit_with, user_space_ports, Audit, Host, IfaceExposure, IfaceKind, Listener, UserSpacePort,
 };
 use dfw_core::model::{Family, Protocol, Rule, Ruleset, TableName};
 use dfw_core::policy::{Policy, Published};
@@ -29,7 +29,7 @@ use dfw_netlink::route::{read_host_assuming, ExternalsFrom};
 use dfw_netlink::sockdiag::{sockets, SockProto, States};
 
 use super::audit_json::{self, Document};
-use super::examine::{decision_text, nat_text, port_text, reach_text, rule_line};
+use super::examine::{decision_text, load_native, nat_text, port_text, reach_text, rule_line};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
@@ -55,6 +55,8 @@ struct Loaded {
     rs: Ruleset,
     host: Host,
     from: ExternalsFrom,
+    /// The native tables, run with iptables' (Docker 29 in nftables mode publishes there).
+    native: dfw_core::native::Ruleset,
 }
 
 fn externals(host: &Host) -> Vec<String> {
@@ -151,7 +153,13 @@ fn load(family: Family, named: &[String], assume: bool) -> Result<Loaded, String
              take the policy's with -c FILE"
         ));
     }
-    Ok(Loaded { rs, host, from })
+    let native = load_native()?;
+    Ok(Loaded {
+        rs,
+        host,
+        from,
+        native,
+    })
 }
 
 /// The rules of `nat`'s DOCKER chain.
@@ -211,7 +219,7 @@ pub fn run(a: Args) -> ExitCode {
     for (family, l) in &loaded {
         match l {
             Ok(l) => {
-                let result = audit(&l.rs, &l.host);
+                let result = audit_with(&l.rs, &l.native, &l.host);
                 let user = user_space_ports(&l.rs, &l.host, published.family(*family), &socks);
                 if a.json {
                     let assumed = matches!(l.from, ExternalsFrom::Assumed(_));

@@ -24,6 +24,16 @@ pub fn load(family: Family, externals: &[String]) -> Result<(Ruleset, Host), Str
     Ok((rs, host))
 }
 
+/// Every native nf_tables table of the kernel (Docker 29's `docker-bridges`, `inet filter`,
+/// firewalld's, an admin's own), which the evaluator runs with iptables' tables.
+///
+/// # Errors
+/// The reason, in words.
+pub fn load_native() -> Result<dfw_core::native::Ruleset, String> {
+    let mut t = dfw_netlink::transport::NetlinkTransport::open().map_err(|e| e.to_string())?;
+    dfw_netlink::native::read_native(&mut t).map_err(|e| format!("native tables: {e}"))
+}
+
 /// The rule text (`iptables-save` form after `-A CHAIN`, without the leading space) of a rule.
 pub fn rule_text(rs: &Ruleset, at: &RuleRef) -> String {
     at.table

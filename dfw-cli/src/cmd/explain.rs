@@ -11,11 +11,11 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace};
+use dfw_core::eval::{explain_with, Entry, MatchResult, Packet, RouteDecision, Step, Trace};
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::rule_spec;
 
-use super::examine::{decision_text, iface_addr, load};
+use super::examine::{decision_text, iface_addr, load, load_native};
 
 /// The transport protocol of the packet.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -163,7 +163,14 @@ pub fn run(a: Args) -> ExitCode {
         Proto::Tcp => Packet::tcp_syn(&a.iface, a.src, dst, a.dst_port),
         Proto::Udp => Packet::udp(&a.iface, a.src, dst, a.dst_port),
     };
-    match explain(&rs, &pkt, &host) {
+    let native = match load_native() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("dfw-cli explain: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match explain_with(&rs, &native, &pkt, &host) {
         Ok(t) => {
             if std::io::stdout()
                 .write_all(text(&rs, &pkt, &t).as_bytes())

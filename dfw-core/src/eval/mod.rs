@@ -32,7 +32,9 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
+pub use audit::{
+    audit, audit_with, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet,
+};
 pub use error::EvalError;
 pub use explain::{explain, explain_with, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};

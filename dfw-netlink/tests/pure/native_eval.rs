@@ -200,3 +200,40 @@ fn debian_drop_policy_and_firewalld_zones() {
         Some((WEB_V4, Some(WEB_PORT)))
     );
 }
+
+#[test]
+fn audit_finds_dockers_nftables_published_ports() {
+    use dfw_core::eval::{audit_with, Reach};
+    let native = decode_dumps(&captured_dumps("sim-host")).unwrap();
+    let a = audit_with(&Ruleset::new(Family::Ipv4), &native, &host());
+    let mut found: Vec<(Option<u8>, u16, String)> = a
+        .published
+        .iter()
+        .map(|p| {
+            let reach = &p
+                .exposure
+                .iter()
+                .find(|e| e.iface == EXTERNAL_IF)
+                .unwrap()
+                .reach;
+            assert_eq!(*reach, Reach::Everyone, "{p:#?}");
+            (
+                p.proto.map(|x| x.number()),
+                p.host_ports[0].lo(),
+                p.rule.table.to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let bridges = "ip docker-bridges".to_string();
+    assert_eq!(
+        found,
+        vec![
+            (Some(6), DB_PORT, bridges.clone()),
+            (Some(6), WEB_PUBLISHED, bridges.clone()),
+            (Some(17), DNS_PUBLISHED, bridges)
+        ]
+    );
+    let a6 = audit_with(&Ruleset::new(Family::Ipv6), &native, &host());
+    assert_eq!(a6.published.len(), 1);
+}

@@ -9,3 +9,6 @@ mod regs;
 
 pub(crate) use chain::{walk_native, NativeOutcome};
 pub(crate) use exec::NatAction;
+mod ports;
+
+pub(crate) use ports::native_dnats;
