@@ -15,6 +15,7 @@ mod firewall;
 mod host;
 mod iptables_oracle;
 mod native;
+mod native_packets;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;
