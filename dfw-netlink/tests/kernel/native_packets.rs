@@ -104,7 +104,7 @@ fn kernel_native_explain_matches_real_connections() {
         ];
         write_sysctls(h.ns(side), &limits).expect("sysctls");
     }
-    let mut rng = Lcg::new(0x0afd_7ab1_e5);
+    let mut rng = Lcg::new(0x000a_fd7a_b1e5);
     let (mut total, mut unknown) = (0, 0);
     for name in ["sim-host", "debian-drop", "firewalld-style"] {
         flush(&h);
