@@ -13,7 +13,6 @@
 //! all the family fails with a hint. Exit 0 when both families were audited, 1 otherwise.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +32,7 @@ use super::examine::{decision_text, nat_text, port_text, reach_text, rule_line};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// Print the `dfw.audit/1` JSON document instead of text.
     #[arg(long)]
@@ -188,7 +188,7 @@ pub fn run(a: Args) -> ExitCode {
         Some(path) => match policy_externals(path) {
             Ok(v) => (v, false),
             Err(e) => {
-                eprintln!("dfw-cli audit: {e}");
+                crate::errln!("dfw-cli audit: {e}");
                 return ExitCode::FAILURE;
             }
         },
@@ -203,7 +203,7 @@ pub fn run(a: Args) -> ExitCode {
     let mut ok = true;
     let socks = listeners().unwrap_or_else(|e| {
         ok = false;
-        eprintln!("dfw-cli audit: the socket table: {e}");
+        crate::errln!("dfw-cli audit: the socket table: {e}");
         Vec::new()
     });
     let mut families = Vec::new();
@@ -226,7 +226,7 @@ pub fn run(a: Args) -> ExitCode {
             }
             Err(e) => {
                 ok = false;
-                eprintln!("dfw-cli audit: {family}: {e}");
+                crate::errln!("dfw-cli audit: {family}: {e}");
                 families.push(audit_json::failed(*family, e.clone()));
             }
         }
@@ -235,12 +235,13 @@ pub fn run(a: Args) -> ExitCode {
         match serde_json::to_string_pretty(&Document::new(families)) {
             Ok(s) => report = s + "\n",
             Err(e) => {
-                eprintln!("dfw-cli audit: {e}");
+                crate::errln!("dfw-cli audit: {e}");
                 return ExitCode::FAILURE;
             }
         }
     }
-    if std::io::stdout().write_all(report.as_bytes()).is_err() || !ok {
+    crate::out::stdout(&report);
+    if !ok {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

@@ -17,6 +17,7 @@ use super::state::StateArg;
 
 /// `commit` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -35,6 +36,11 @@ pub fn run(a: Args) -> ExitCode {
     let Some(policy) = a.config.load("commit") else {
         return ExitCode::FAILURE;
     };
+    if let Err(code) =
+        crate::privilege::require("commit", "changes nf_tables and writes the state directory")
+    {
+        return code;
+    }
     let Some(dir) = a.state.open("commit") else {
         return ExitCode::FAILURE;
     };
@@ -52,10 +58,10 @@ pub fn run(a: Args) -> ExitCode {
     match result {
         Ok(r) => {
             for s in r.report.summaries() {
-                println!("{s}");
+                crate::outln!("{s}");
             }
             if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
-                println!(
+                crate::outln!(
                     "commit {}: run `dfw-cli confirm` within {secs} s or it is reverted",
                     p.id
                 );
@@ -63,7 +69,7 @@ pub fn run(a: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli commit: {e}");
+            crate::errln!("dfw-cli commit: {e}");
             ExitCode::FAILURE
         }
     }

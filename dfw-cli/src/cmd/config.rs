@@ -22,16 +22,17 @@ impl ConfigArg {
         let bytes = match std::fs::read(&self.config) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("dfw-cli {cmd}: {name}: {e}");
+                crate::errln!("dfw-cli {cmd}: {name}: {e}");
                 return None;
             }
         };
         let text = match dfw_core::text::utf8(&bytes) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!(
+                crate::errln!(
                     "dfw-cli {cmd}: {name}:{}:{}: not UTF-8 text",
-                    e.line, e.column
+                    e.line,
+                    e.column
                 );
                 return None;
             }
@@ -39,7 +40,7 @@ impl ConfigArg {
         match Policy::from_toml(text, &name) {
             Ok(p) => Some(p),
             Err(e) => {
-                eprintln!("dfw-cli {cmd}: {e}");
+                crate::errln!("dfw-cli {cmd}: {e}");
                 None
             }
         }

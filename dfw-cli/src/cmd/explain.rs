@@ -7,13 +7,14 @@
 //! verdict; 1 when the rules or the host cannot be read or the arguments are inconsistent.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace};
+use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace, Verdict};
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::rule_spec;
+
+use crate::exit;
 
 use super::examine::{decision_text, iface_addr, load};
 
@@ -28,6 +29,7 @@ pub enum Proto {
 
 /// `explain` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::EXPLAIN)]
 pub struct Args {
     /// The interface the packet arrives on.
     #[arg(long = "in", value_name = "IFACE")]
@@ -123,22 +125,31 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
     out
 }
 
+/// The exit code of a verdict (see [`crate::exit`]).
+pub fn verdict_code(v: &Verdict) -> ExitCode {
+    match v {
+        Verdict::Accept => ExitCode::SUCCESS,
+        Verdict::Drop | Verdict::Reject(_) => exit::code(exit::NOT_ACCEPTED),
+        Verdict::Unknown(_) => exit::code(exit::UNDECIDED),
+    }
+}
+
 /// Runs `explain`.
 pub fn run(a: Args) -> ExitCode {
     let family = Family::of(&a.src);
     let (rs, host) = match load(family, &[]) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("dfw-cli explain: {e}");
+            crate::errln!("dfw-cli explain: {e}");
             return ExitCode::FAILURE;
         }
     };
     if host.iface(&a.iface).is_none() {
-        eprintln!("dfw-cli explain: interface {} does not exist", a.iface);
+        crate::errln!("dfw-cli explain: interface {} does not exist", a.iface);
         return ExitCode::FAILURE;
     }
     let Some(dst) = a.dst.or_else(|| iface_addr(&host, &a.iface, family)) else {
-        eprintln!(
+        crate::errln!(
             "dfw-cli explain: {} has no {family} address; give --dst",
             a.iface
         );
@@ -150,16 +161,11 @@ pub fn run(a: Args) -> ExitCode {
     };
     match explain(&rs, &pkt, &host) {
         Ok(t) => {
-            if std::io::stdout()
-                .write_all(text(&rs, &pkt, &t).as_bytes())
-                .is_err()
-            {
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
+            crate::out::stdout(&text(&rs, &pkt, &t));
+            verdict_code(&t.verdict)
         }
         Err(e) => {
-            eprintln!("dfw-cli explain: {e}");
+            crate::errln!("dfw-cli explain: {e}");
             ExitCode::FAILURE
         }
     }

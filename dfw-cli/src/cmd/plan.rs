@@ -11,6 +11,7 @@ use super::config::ConfigArg;
 
 /// `plan` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAN)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -26,18 +27,18 @@ pub fn run(a: Args) -> ExitCode {
         .and_then(|mut dfw| dfw.plan(&policy));
     match plan {
         Ok(p) => {
-            print!("{}", p.diff_text());
+            crate::out!("{}", p.diff_text());
             for s in p.summaries() {
-                println!("{s}");
+                crate::outln!("{s}");
             }
             if p.is_empty() {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(2)
+                crate::exit::code(crate::exit::CHANGES_PENDING)
             }
         }
         Err(e) => {
-            eprintln!("dfw-cli plan: {e}");
+            crate::errln!("dfw-cli plan: {e}");
             ExitCode::FAILURE
         }
     }

@@ -10,6 +10,7 @@ use super::state::StateArg;
 
 /// `rollback` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     #[command(flatten)]
     state: StateArg,
@@ -17,6 +18,12 @@ pub struct Args {
 
 /// Runs `rollback`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require(
+        "rollback",
+        "changes nf_tables and writes the state directory",
+    ) {
+        return code;
+    }
     let Some(dir) = a.state.open("rollback") else {
         return ExitCode::FAILURE;
     };
@@ -26,12 +33,12 @@ pub fn run(a: Args) -> ExitCode {
     match result {
         Ok(r) => {
             for s in r.summaries() {
-                println!("{s}");
+                crate::outln!("{s}");
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli rollback: {e}");
+            crate::errln!("dfw-cli rollback: {e}");
             ExitCode::FAILURE
         }
     }

@@ -8,11 +8,9 @@ use dfw_netlink::{CommitError, Dfw};
 
 use super::config::ConfigArg;
 
-/// The exit code for a kernel that drifted from the policy.
-pub const DRIFTED: u8 = 3;
-
 /// `status` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::STATUS)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -28,16 +26,16 @@ pub fn run(a: Args) -> ExitCode {
         .and_then(|mut dfw| dfw.status(&policy));
     match report {
         Ok(r) if r.in_sync() => {
-            println!("in sync");
+            crate::outln!("in sync");
             ExitCode::SUCCESS
         }
         Ok(r) => {
-            println!("drifted: {}", r.drift.summary());
-            print!("{}", r.drift);
-            ExitCode::from(DRIFTED)
+            crate::outln!("drifted: {}", r.drift.summary());
+            crate::out!("{}", r.drift);
+            crate::exit::code(crate::exit::DRIFTED)
         }
         Err(e) => {
-            eprintln!("dfw-cli status: {e}");
+            crate::errln!("dfw-cli status: {e}");
             ExitCode::FAILURE
         }
     }

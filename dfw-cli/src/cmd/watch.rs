@@ -12,6 +12,7 @@ use super::config::ConfigArg;
 
 /// `watch` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::WATCH)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -29,6 +30,9 @@ pub fn run(a: Args) -> ExitCode {
     if a.config.load("watch").is_none() {
         return ExitCode::FAILURE;
     }
+    if let Err(code) = crate::privilege::require("watch", "reads and repairs nf_tables") {
+        return code;
+    }
     let mut opts = WatchOptions::new(&a.config.config);
     opts.quiet = std::time::Duration::from_millis(a.quiet_ms);
     opts.max_delay = std::time::Duration::from_millis(a.max_delay_ms.max(a.quiet_ms));
@@ -36,7 +40,7 @@ pub fn run(a: Args) -> ExitCode {
     let mut w = match Watcher::new(opts) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("dfw-cli watch: {e}");
+            crate::errln!("dfw-cli watch: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -45,7 +49,7 @@ pub fn run(a: Args) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{} dfw-cli watch: {e}", stamp(SystemTime::now()));
+            crate::errln!("{} dfw-cli watch: {e}", stamp(SystemTime::now()));
             ExitCode::FAILURE
         }
     }
@@ -85,7 +89,7 @@ fn log(config: &str, n: Notice<'_>) {
         Notice::Repaired(r) => r.at,
         _ => now,
     };
-    eprintln!("{} dfw-cli watch: {line}", stamp(at));
+    crate::errln!("{} dfw-cli watch: {line}", stamp(at));
 }
 
 /// `2026-11-23T22:14:54.123Z`.
