@@ -56,6 +56,11 @@ fn cli(ns: &str, args: &[&str]) -> Output {
         .expect("dfw-cli")
 }
 
+/// Standard output, whatever the exit code.
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn stdout(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -215,7 +220,9 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     let ns = "dfwtest-cli-explain";
     let h = docker_host(ns);
     let args = ["explain", "--in", "eth0", "--src", "198.51.100.7"];
-    let ok = stdout(&cli(ns, &[&args[..], &["--dst-port", "8080"]].concat()));
+    let accepted = cli(ns, &[&args[..], &["--dst-port", "8080"]].concat());
+    assert_eq!(accepted.status.code(), Some(0), "{accepted:?}");
+    let ok = stdout(&accepted);
     println!("{ok}");
     for want in [
         "packet: tcp 198.51.100.7 -> 203.0.113.1 port 8080 in eth0",
@@ -232,7 +239,7 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
         assert!(ok.contains(want), "missing {want:?}");
     }
 
-    let drop = stdout(&cli(
+    let dropped = cli(
         ns,
         &[
             "explain",
@@ -243,7 +250,28 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
             "--dst-port",
             "8080",
         ],
-    ));
+    );
+    // Not accepted: exit 4.
+    assert_eq!(dropped.status.code(), Some(4), "{dropped:?}");
+    let drop = text(&dropped);
+    let j = cli(
+        ns,
+        &[
+            "explain",
+            "--in",
+            "eth0",
+            "--src",
+            "192.0.2.50",
+            "--dst-port",
+            "8080",
+            "--json",
+        ],
+    );
+    assert_eq!(j.status.code(), Some(4), "{j:?}");
+    let doc: Value = serde_json::from_str(&text(&j)).unwrap();
+    assert_eq!(doc["schema"], "dfw.explain/1");
+    assert_eq!(doc["verdict"], "drop");
+    assert_eq!(doc["decided_by"]["rule"]["text"], "-i eth0 -j DROP");
     assert!(drop.contains("  #1 -s 198.51.100.0/24 -i eth0 -j RETURN: not matched"));
     assert!(drop.contains("verdict: DROP"));
     assert!(drop.contains("decided by rule filter DOCKER-USER #2: -i eth0 -j DROP"));
@@ -287,11 +315,12 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     assert!(v6.contains("destination now fd00:dead:beef::2 port 80"));
     assert!(v6.contains("verdict: ACCEPT"));
 
-    let to = stdout(&cli(
+    let to = cli(
         ns,
         &[&args[..], &["--dst-port", "22", "--dst", "203.0.113.1"]].concat(),
-    ));
-    assert!(to.contains("verdict: DROP"));
+    );
+    assert_eq!(to.status.code(), Some(4), "{to:?}");
+    assert!(text(&to).contains("verdict: DROP"));
 
     let bad = cli(
         ns,

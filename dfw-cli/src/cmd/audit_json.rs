@@ -97,8 +97,9 @@ struct UserSpaceJ {
     exposure: Vec<ExposureJ>,
 }
 
+/// A rule: table, chain, number and text.
 #[derive(Debug, Serialize)]
-struct RuleJ {
+pub(super) struct RuleJ {
     table: String,
     chain: String,
     number: usize,
@@ -158,8 +159,9 @@ struct DnatJ {
     port: Option<u16>,
 }
 
+/// What decided a verdict.
 #[derive(Debug, Serialize)]
-struct DecisionJ {
+pub(super) struct DecisionJ {
     kind: &'static str,
     rule: Option<RuleJ>,
     table: Option<String>,
@@ -198,7 +200,8 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
     }
 }
 
-fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
+/// The JSON mirror of the rule at `at`.
+pub(super) fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
     RuleJ {
         table: at.table.to_string(),
         chain: at.chain.clone(),
@@ -217,7 +220,8 @@ fn source(s: &SourceSet) -> SourceJ {
     SourceJ { kind, value }
 }
 
-fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
+/// The JSON mirror of a decision.
+pub(super) fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
     let mut j = DecisionJ {
         kind: "no_rules",
         rule: None,

@@ -1,7 +1,8 @@
-//! `dfw-cli commit [-c FILE] [--confirm SECONDS] [--force] [--state-dir DIR]`: applies the
-//! policy, IPv4 and IPv6 in one atomic batch, and prints one summary line per family
-//! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
-//! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
+//! `dfw-cli commit [-c FILE] [--confirm SECONDS] [--force] [--state-dir DIR] [--json]`:
+//! applies the policy, IPv4 and IPv6 in one atomic batch, and prints what it changed (per
+//! changed chain, the `+`/`-` rules in iptables-save syntax, as `plan` shows them) and one
+//! summary line per family (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or
+//! `IPv4: nothing to change`); `--json` prints the `dfw.commit/1` document (`policy_json`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
 //! the commit is reverted after SECONDS unless `dfw-cli confirm` runs; inside an SSH session
 //! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a
 //! new session is refused unless `--force`. This is `dfw_netlink::Dfw::commit`, the library's
@@ -12,7 +13,8 @@ use std::time::Duration;
 
 use dfw_netlink::{CommitOptions, Dfw, SafetyError, SshGuard};
 
-use super::config::ConfigArg;
+use super::config::{print_warnings, ConfigArg};
+use super::policy_json::{render, CommitDoc, ConfirmJ};
 use super::state::StateArg;
 
 /// `commit` options.
@@ -29,13 +31,18 @@ pub struct Args {
     force: bool,
     #[command(flatten)]
     state: StateArg,
+    /// Print the `dfw.commit/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `commit`.
 pub fn run(a: Args) -> ExitCode {
-    let Some(policy) = a.config.load("commit") else {
+    let Some(checked) = a.config.load_checked("commit") else {
         return ExitCode::FAILURE;
     };
+    print_warnings("commit", &checked.warnings);
+    let (policy, warnings) = (checked.policy, checked.warnings);
     if let Err(code) =
         crate::privilege::require("commit", "changes nf_tables and writes the state directory")
     {
@@ -57,13 +64,29 @@ pub fn run(a: Args) -> ExitCode {
         .and_then(|dfw| dfw.with_state(dir).commit(policy, &opts));
     match result {
         Ok(r) => {
+            let confirm = match (&r.pending, a.confirm) {
+                (Some(p), Some(seconds)) => Some(ConfirmJ {
+                    id: p.id.clone(),
+                    deadline: p.deadline,
+                    seconds,
+                }),
+                _ => None,
+            };
+            if a.json {
+                let config = a.config.config.display().to_string();
+                let doc = CommitDoc::new(Some(&config), &warnings, &r.report, confirm);
+                crate::out!("{}", render(&doc));
+                return ExitCode::SUCCESS;
+            }
+            crate::out!("{}", r.report.diff_text());
             for s in r.report.summaries() {
                 crate::outln!("{s}");
             }
-            if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
+            if let Some(c) = confirm {
                 crate::outln!(
-                    "commit {}: run `dfw-cli confirm` within {secs} s or it is reverted",
-                    p.id
+                    "commit {}: run `dfw-cli confirm` within {} s or it is reverted",
+                    c.id,
+                    c.seconds
                 );
             }
             ExitCode::SUCCESS

@@ -3,8 +3,10 @@
 //! `dfw_core::eval::explain` does (raw, conntrack, mangle and nat PREROUTING with DNAT, the
 //! routing decision, INPUT or FORWARD and POSTROUTING, every jump, goto, return and policy)
 //! and prints each rule met with its result, then the verdict and what decided it. The
-//! destination defaults to IFACE's first address of the source's family. Exit 0 whatever the
-//! verdict; 1 when the rules or the host cannot be read or the arguments are inconsistent.
+//! destination defaults to IFACE's first address of the source's family. `--json` prints the
+//! `dfw.explain/1` document (`explain_json`) instead. Exit 0 for ACCEPT, 4 for DROP or
+//! REJECT, 5 when the verdict cannot be decided; 1 when the rules or the host cannot be read
+//! or the arguments are inconsistent.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -46,6 +48,9 @@ pub struct Args {
     /// The destination address (default: IFACE's address of the source's family).
     #[arg(long, value_name = "ADDR")]
     dst: Option<IpAddr>,
+    /// Print the `dfw.explain/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 fn route_text(r: &RouteDecision) -> String {
@@ -161,7 +166,12 @@ pub fn run(a: Args) -> ExitCode {
     };
     match explain(&rs, &pkt, &host) {
         Ok(t) => {
-            crate::out::stdout(&text(&rs, &pkt, &t));
+            if a.json {
+                let doc = super::explain_json::Document::new(&rs, &pkt, &t, None);
+                crate::out!("{}", super::policy_json::render(&doc));
+            } else {
+                crate::out::stdout(&text(&rs, &pkt, &t));
+            }
             verdict_code(&t.verdict)
         }
         Err(e) => {

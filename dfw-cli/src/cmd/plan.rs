@@ -1,13 +1,16 @@
-//! `dfw-cli plan [-c FILE]`: what `commit` would change, as a diff against the kernel (per
-//! changed chain, `+`/`-` lines in iptables-save syntax), then one summary line per family.
-//! Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error (config,
-//! kernel). Changes nothing.
+//! `dfw-cli plan [-c FILE] [--json]`: what `commit` would change, as a diff against the
+//! kernel (per changed chain, `+`/`-` lines in iptables-save syntax), then one summary line
+//! per family; `--json` prints the `dfw.plan/1` document (`policy_json`) instead. Exit 0 when
+//! there is nothing to do, 2 when changes are pending, 1 on error (config, kernel). Changes
+//! nothing.
 
 use std::process::ExitCode;
 
 use dfw_netlink::{CommitError, Dfw};
 
-use super::config::ConfigArg;
+use super::config::{print_warnings, ConfigArg};
+use super::policy_json::{render, PlanDoc};
+use crate::exit;
 
 /// `plan` options.
 #[derive(Debug, clap::Args)]
@@ -15,26 +18,35 @@ use super::config::ConfigArg;
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
+    /// Print the `dfw.plan/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `plan`.
 pub fn run(a: Args) -> ExitCode {
-    let Some(policy) = a.config.load("plan") else {
+    let Some(checked) = a.config.load_checked("plan") else {
         return ExitCode::FAILURE;
     };
+    print_warnings("plan", &checked.warnings);
     let plan = Dfw::open()
         .map_err(CommitError::from)
-        .and_then(|mut dfw| dfw.plan(&policy));
+        .and_then(|mut dfw| dfw.plan(&checked.policy));
     match plan {
         Ok(p) => {
-            crate::out!("{}", p.diff_text());
-            for s in p.summaries() {
-                crate::outln!("{s}");
+            if a.json {
+                let config = a.config.config.display().to_string();
+                crate::out!("{}", render(&PlanDoc::new(&config, &checked.warnings, &p)));
+            } else {
+                crate::out!("{}", p.diff_text());
+                for s in p.summaries() {
+                    crate::outln!("{s}");
+                }
             }
             if p.is_empty() {
                 ExitCode::SUCCESS
             } else {
-                crate::exit::code(crate::exit::CHANGES_PENDING)
+                exit::code(exit::CHANGES_PENDING)
             }
         }
         Err(e) => {

@@ -1,11 +1,14 @@
-//! `dfw-cli rollback [--state-dir DIR]`: restores dfw's chains and jumps as they were before
-//! the last commit, in one atomic batch (nothing else is touched), cancelling a commit that
-//! awaits confirmation. A second rollback undoes the first. Exit 0 on success, 1 on error.
+//! `dfw-cli rollback [--state-dir DIR] [--json]`: restores dfw's chains and jumps as they
+//! were before the last commit, in one atomic batch (nothing else is touched), cancelling a
+//! commit that awaits confirmation, and prints what it changed as `commit` does (`--json`:
+//! the `dfw.commit/1` document, `config` null). A second rollback undoes the first. Exit 0 on
+//! success, 1 on error.
 
 use std::process::ExitCode;
 
 use dfw_netlink::{Dfw, SafetyError};
 
+use super::policy_json::{render, CommitDoc};
 use super::state::StateArg;
 
 /// `rollback` options.
@@ -14,6 +17,9 @@ use super::state::StateArg;
 pub struct Args {
     #[command(flatten)]
     state: StateArg,
+    /// Print the `dfw.commit/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `rollback`.
@@ -31,7 +37,12 @@ pub fn run(a: Args) -> ExitCode {
         .map_err(SafetyError::from)
         .and_then(|dfw| dfw.with_state(dir).rollback());
     match result {
+        Ok(r) if a.json => {
+            crate::out!("{}", render(&CommitDoc::new(None, &[], &r, None)));
+            ExitCode::SUCCESS
+        }
         Ok(r) => {
+            crate::out!("{}", r.diff_text());
             for s in r.summaries() {
                 crate::outln!("{s}");
             }

@@ -1,12 +1,15 @@
-//! `dfw-cli status [-c FILE]`: compares the kernel with the policy. Exit 0 and `in sync`
-//! when a commit would change nothing; exit 3 and, per chain, the rules missing, extra,
-//! reordered or changed when it drifted; exit 1 on error.
+//! `dfw-cli status [-c FILE] [--json]`: compares the kernel with the policy. Exit 0 and
+//! `in sync` when a commit would change nothing; exit 3 and, per chain, the rules missing,
+//! extra, reordered or changed when it drifted; exit 1 on error. `--json` prints the
+//! `dfw.status/1` document (`policy_json`) instead.
 
 use std::process::ExitCode;
 
 use dfw_netlink::{CommitError, Dfw};
 
-use super::config::ConfigArg;
+use super::config::{print_warnings, ConfigArg};
+use super::policy_json::{render, StatusDoc};
+use crate::exit;
 
 /// `status` options.
 #[derive(Debug, clap::Args)]
@@ -14,29 +17,42 @@ use super::config::ConfigArg;
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
+    /// Print the `dfw.status/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `status`.
 pub fn run(a: Args) -> ExitCode {
-    let Some(policy) = a.config.load("status") else {
+    let Some(checked) = a.config.load_checked("status") else {
         return ExitCode::FAILURE;
     };
+    print_warnings("status", &checked.warnings);
     let report = Dfw::open()
         .map_err(CommitError::from)
-        .and_then(|mut dfw| dfw.status(&policy));
-    match report {
-        Ok(r) if r.in_sync() => {
-            crate::outln!("in sync");
-            ExitCode::SUCCESS
-        }
-        Ok(r) => {
-            crate::outln!("drifted: {}", r.drift.summary());
-            crate::out!("{}", r.drift);
-            crate::exit::code(crate::exit::DRIFTED)
-        }
+        .and_then(|mut dfw| dfw.status(&checked.policy));
+    let r = match report {
+        Ok(r) => r,
         Err(e) => {
             crate::errln!("dfw-cli status: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    if a.json {
+        let config = a.config.config.display().to_string();
+        crate::out!(
+            "{}",
+            render(&StatusDoc::new(&config, &checked.warnings, &r))
+        );
+    } else if r.in_sync() {
+        crate::outln!("in sync");
+    } else {
+        crate::outln!("drifted: {}", r.drift.summary());
+        crate::out!("{}", r.drift);
+    }
+    if r.in_sync() {
+        ExitCode::SUCCESS
+    } else {
+        exit::code(exit::DRIFTED)
     }
 }
