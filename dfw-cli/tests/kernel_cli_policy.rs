@@ -72,6 +72,18 @@ fn kernel_cli_plan_commit_plan() {
             before,
             "plan changed the kernel"
         );
+        // `dfw-cli plan | head`: the closed pipe ends the output quietly, the exit code is
+        // still plan's.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let closed = Command::new(BIN)
+            .args(["plan", "-c", EXAMPLE])
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(closed.status.code(), Some(2), "{closed:?}");
+        let err = String::from_utf8_lossy(&closed.stderr);
+        assert!(!err.contains("panicked"), "{err}");
 
         let commit = cli(&["commit", "-c", EXAMPLE]);
         assert!(commit.status.success(), "{commit:?}");

@@ -89,7 +89,12 @@ impl Running {
         ] {
             run_cmd("ip", &["netns", "exec", &netns, tool, &fixture(f)]).unwrap();
         }
-        let config = std::env::temp_dir().join(format!("dfw-{tag}-{}.toml", std::process::id()));
+        // In a directory of its own: the watch follows the config's directory (an editor's
+        // rename), and /tmp itself changes whenever anything on the machine compiles, which
+        // woke the idle watch and failed the idle-CPU check under load.
+        let dir = std::env::temp_dir().join(format!("dfw-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("dfw.toml");
         std::fs::copy(EXAMPLE, &config).unwrap();
         let cfg = config.to_str().unwrap().to_string();
         let mut argv: Vec<String> = wrap.iter().map(|s| s.replace("NS", &netns)).collect();
@@ -106,8 +111,11 @@ impl Running {
         let err = child.stderr.take().unwrap();
         let (tx, lines) = channel();
         std::thread::spawn(move || {
+            // Once the receiver is gone, the pipe is closed (dropped with the reader).
             for l in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
+                if tx.send(l).is_err() {
+                    break;
+                }
             }
         });
         Running {
@@ -160,7 +168,9 @@ impl Drop for Running {
             let _ = self.child.wait();
         }
         let _ = run_cmd("ip", &["netns", "del", &self.netns]);
-        let _ = std::fs::remove_file(&self.config);
+        if let Some(dir) = self.config.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -254,5 +264,35 @@ fn kernel_cli_watch_with_only_cap_net_admin() {
         assert!(line.contains("IPv6 DOCKER-USER: 1 missing"), "{line}");
         w.signal("-TERM");
         w.expect("signal 15, exiting", secs);
+    });
+}
+
+/// The watch keeps repairing after its log reader went away (stderr a closed pipe): before,
+/// the first log line after that panicked and the watch stopped.
+#[test]
+fn kernel_cli_watch_with_a_closed_stderr_keeps_repairing() {
+    kernel_test("kernel_cli_watch_closed_stderr", || {
+        let mut w = Running::start("watchpipe", &[], true);
+        let secs = Duration::from_secs(5);
+        w.expect("watching", secs);
+        // Close the read end: the reader thread stops, the receiver goes.
+        let stderr_reader = std::mem::replace(&mut w.lines, channel().1);
+        drop(stderr_reader);
+        let jump = "-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER";
+        for round in 0..3 {
+            w.ns(&["iptables", "-F", "DOCKER-USER"]);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !w.ns(&["iptables-save", "-t", "filter"]).contains(jump) {
+                assert!(
+                    w.child.try_wait().unwrap().is_none(),
+                    "round {round}: the watch died"
+                );
+                assert!(Instant::now() < deadline, "round {round}: not repaired");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        w.signal("-TERM");
+        let status = w.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{status:?}");
     });
 }

@@ -184,6 +184,9 @@ fn listeners() -> Result<Vec<Listener>, String> {
 
 /// Runs `audit`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require("audit", "reads nf_tables and the socket table") {
+        return code;
+    }
     let (named, assume) = match &a.config {
         Some(path) => match policy_externals(path) {
             Ok(v) => (v, false),

@@ -41,13 +41,13 @@ pub fn run(a: Args) -> ExitCode {
     let Some(checked) = a.config.load_checked("commit") else {
         return ExitCode::FAILURE;
     };
-    print_warnings("commit", &checked.warnings);
-    let (policy, warnings) = (checked.policy, checked.warnings);
     if let Err(code) =
         crate::privilege::require("commit", "changes nf_tables and writes the state directory")
     {
         return code;
     }
+    print_warnings("commit", &checked.warnings);
+    let (policy, warnings) = (checked.policy, checked.warnings);
     let Some(dir) = a.state.open("commit") else {
         return ExitCode::FAILURE;
     };

@@ -141,6 +141,9 @@ pub fn verdict_code(v: &Verdict) -> ExitCode {
 
 /// Runs `explain`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require("explain", "reads nf_tables") {
+        return code;
+    }
     let family = Family::of(&a.src);
     let (rs, host) = match load(family, &[]) {
         Ok(x) => x,

@@ -28,6 +28,9 @@ pub fn run(a: Args) -> ExitCode {
     let Some(checked) = a.config.load_checked("plan") else {
         return ExitCode::FAILURE;
     };
+    if let Err(code) = crate::privilege::require("plan", "reads nf_tables") {
+        return code;
+    }
     print_warnings("plan", &checked.warnings);
     let plan = Dfw::open()
         .map_err(CommitError::from)

@@ -27,6 +27,9 @@ pub fn run(a: Args) -> ExitCode {
     let Some(checked) = a.config.load_checked("status") else {
         return ExitCode::FAILURE;
     };
+    if let Err(code) = crate::privilege::require("status", "reads nf_tables") {
+        return code;
+    }
     print_warnings("status", &checked.warnings);
     let report = Dfw::open()
         .map_err(CommitError::from)

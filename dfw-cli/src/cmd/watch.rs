@@ -27,12 +27,13 @@ pub struct Args {
 /// Runs `watch`.
 pub fn run(a: Args) -> ExitCode {
     // Validate first so a config error reads like the other subcommands'.
-    if a.config.load("watch").is_none() {
+    let Some(checked) = a.config.load_checked("watch") else {
         return ExitCode::FAILURE;
-    }
+    };
     if let Err(code) = crate::privilege::require("watch", "reads and repairs nf_tables") {
         return code;
     }
+    super::config::print_warnings("watch", &checked.warnings);
     let mut opts = WatchOptions::new(&a.config.config);
     opts.quiet = std::time::Duration::from_millis(a.quiet_ms);
     opts.max_delay = std::time::Duration::from_millis(a.max_delay_ms.max(a.quiet_ms));
