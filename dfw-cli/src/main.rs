@@ -50,6 +50,7 @@ fn main() -> ExitCode {
             errln!("dfw-cli: {e}");
             return ExitCode::FAILURE;
         }
+        cmd::entered_netns();
     }
     out::finish(cmd::run(cli.command))
 }

@@ -5,7 +5,12 @@
 use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dfw-cli");
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/dfw.toml");
+/// A policy without interface names: no warning about this machine's interfaces.
+fn policy() -> String {
+    let path = std::env::temp_dir().join(format!("dfw-habits-{}.toml", std::process::id()));
+    std::fs::write(&path, "[[allow]]\nports = [\"22/tcp\"]\n").unwrap();
+    path.display().to_string()
+}
 
 fn cli(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()
@@ -144,8 +149,9 @@ fn closed_stdout(args: &[&str]) -> Output {
 /// `dfw-cli show | head`: the reader going away ends the output quietly, exit as usual.
 #[test]
 fn a_closed_stdout_never_panics() {
+    let config = policy();
     let runs: &[&[&str]] = &[
-        &["show", "-c", EXAMPLE],
+        &["show", "-c", &config],
         &["completions", "bash"],
         &["--help"],
         &["plan", "--help"],
@@ -166,7 +172,7 @@ fn a_full_stdout_is_an_error() {
         return;
     };
     let o = Command::new(BIN)
-        .args(["show", "-c", EXAMPLE])
+        .args(["show", "-c", &policy()])
         .stdout(full)
         .output()
         .unwrap();
@@ -174,4 +180,26 @@ fn a_full_stdout_is_an_error() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("dfw-cli: standard output: "), "{err}");
+}
+
+/// docs/json.md carries every schema exactly as its module documents it.
+#[test]
+fn docs_json_md_carries_every_schema() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let doc = std::fs::read_to_string(format!("{root}/docs/json.md")).unwrap();
+    for src in ["policy_json.rs", "explain_json.rs", "audit_json.rs"] {
+        let text = std::fs::read_to_string(format!("{root}/dfw-cli/src/cmd/{src}")).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        let start = lines.iter().position(|l| *l == "```text").unwrap() + 1;
+        let end = start + lines[start..].iter().position(|l| *l == "```").unwrap();
+        let block = format!("```text\n{}\n```", lines[start..end].join("\n"));
+        assert!(
+            doc.contains(&block),
+            "docs/json.md lacks the schema of {src}:\n{block}"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! follows the first packet of a new connection through the kernel's rules as
 //! `dfw_core::eval::explain` does (raw, conntrack, mangle and nat PREROUTING with DNAT, the
 //! routing decision, INPUT or FORWARD and POSTROUTING, every jump, goto, return and policy)
-//! and prints each rule met with its result, then the verdict and what decided it. The
+//! and prints each rule met with its result, then the verdict and what decided it, naming the
+//! container that publishes the destination port when the Docker API answers. The
 //! destination defaults to IFACE's first address of the source's family. `--json` prints the
 //! `dfw.explain/1` document (`explain_json`) instead. Exit 0 for ACCEPT, 4 for DROP or
 //! REJECT, 5 when the verdict cannot be decided; 1 when the rules or the host cannot be read
@@ -61,8 +62,8 @@ fn route_text(r: &RouteDecision) -> String {
     }
 }
 
-/// The trace in words, one line per step.
-fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
+/// The trace in words, one line per step; `container` publishes the destination port.
+fn text(rs: &Ruleset, pkt: &Packet, t: &Trace, container: Option<&str>) -> String {
     let mut out = String::new();
     let proto = pkt.protocol(Family::of(&pkt.src));
     let port = pkt
@@ -73,6 +74,9 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
         "packet: {proto} {} -> {}{port} in {} (first packet of a new connection)",
         pkt.src, pkt.dst, pkt.in_iface
     );
+    if let Some(c) = container {
+        let _ = writeln!(out, "published by container {c}");
+    }
     for s in &t.steps {
         let _ = match s {
             Step::Enter { table, chain, how } => match how {
@@ -169,11 +173,15 @@ pub fn run(a: Args) -> ExitCode {
     };
     match explain(&rs, &pkt, &host) {
         Ok(t) => {
+            let containers = super::docker_names::containers("explain");
+            let proto = Some(pkt.protocol(family));
+            let name =
+                super::docker_names::name(containers.as_ref(), proto, Some(a.dst_port), Some(dst));
             if a.json {
-                let doc = super::explain_json::Document::new(&rs, &pkt, &t, None);
+                let doc = super::explain_json::Document::new(&rs, &pkt, &t, name);
                 crate::out!("{}", super::policy_json::render(&doc));
             } else {
-                crate::out::stdout(&text(&rs, &pkt, &t));
+                crate::out::stdout(&text(&rs, &pkt, &t, name.as_deref()));
             }
             verdict_code(&t.verdict)
         }

@@ -59,6 +59,7 @@
 mod compile;
 mod compiled;
 mod config;
+mod draft;
 mod drift;
 #[cfg(test)]
 mod drift_tests;
@@ -87,6 +88,7 @@ pub use compiled::{
     DOCKER_USER, INPUT,
 };
 pub use config::{Allow, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport};
+pub use draft::{Draft, FamilyReach, FoundPort, SshClient};
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use proxy::{Published, PublishedPort};
