@@ -119,6 +119,7 @@ fn every_help_documents_its_exit_codes() {
         "confirm",
         "rollback",
         "demo",
+        "init",
         "completions",
         "man",
     ];

@@ -196,6 +196,8 @@ fn kernel_cli_not_root_one_line() {
         .status();
     let state = parent.join("state");
     let state = state.to_str().unwrap();
+    let drafted = parent.join("init.toml");
+    let drafted = drafted.to_str().unwrap();
     let example = safety::EXAMPLE;
     let runs: &[&[&str]] = &[
         &["save"],
@@ -217,6 +219,7 @@ fn kernel_cli_not_root_one_line() {
             "22",
         ],
         &["demo"],
+        &["init", "-o", drafted],
     ];
     // In a private namespace: the spawned child inherits this thread's namespace.
     in_private_netns(|| {
@@ -237,6 +240,7 @@ fn kernel_cli_not_root_one_line() {
             );
             assert!(o.stdout.is_empty(), "{args:?}: {o:?}");
             assert!(!Path::new(state).exists(), "{args:?} created {state}");
+            assert!(!Path::new(drafted).exists(), "{args:?} wrote {drafted}");
         }
     })
     .unwrap();
