@@ -107,9 +107,12 @@ fn kernel_cli_confirm_sigkill_still_reverts() {
         .spawn()
         .unwrap();
     let pgid = child.id().to_string();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.starts_with("IPv4: "), "{first}");
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The commit prints what it changed, then the counts: committed once they come.
+    let summary = lines
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("IPv4: "));
+    assert!(summary.is_some(), "no summary line");
     let _ = run_cmd("kill", &["-KILL", "--", &format!("-{pgid}")]);
     let _ = child.wait();
     assert_ne!(dfw_lines(&ns.dump()), dfw_lines(&before), "not committed");
