@@ -2,7 +2,8 @@
 //! error is printed as `file:line:column: key: reason` before anything touches the kernel;
 //! the warnings (host bits, duplicates, mapped addresses, interfaces this host lacks) as
 //! `dfw-cli CMD: warning: file:line:column: key: "value": reason` on standard error, and the
-//! command goes on.
+//! command goes on. A policy file that another user could write is refused, naming the file
+//! and what to fix (`dfw_netlink::safety::read_trusted`).
 
 use std::path::PathBuf;
 
@@ -37,10 +38,10 @@ impl ConfigArg {
     /// and returns `None`.
     pub fn load_checked(&self, cmd: &str) -> Option<Checked> {
         let name = self.config.display().to_string();
-        let bytes = match std::fs::read(&self.config) {
+        let bytes = match dfw_netlink::safety::read_trusted(&self.config) {
             Ok(b) => b,
             Err(e) => {
-                crate::errln!("dfw-cli {cmd}: {name}: {e}");
+                crate::errln!("dfw-cli {cmd}: {e}");
                 return None;
             }
         };

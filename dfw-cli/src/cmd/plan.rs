@@ -2,7 +2,8 @@
 //! kernel (per changed chain, `+`/`-` lines in iptables-save syntax), then one summary line
 //! per family; `--json` prints the `dfw.plan/1` document (`policy_json`) instead. Exit 0 when
 //! there is nothing to do, 2 when changes are pending, 1 on error (config, kernel). Changes
-//! nothing.
+//! nothing. When committing it would lock out a live SSH session (as `commit` checks it), a
+//! warning on standard error names the session and the rule.
 
 use std::process::ExitCode;
 
@@ -32,11 +33,18 @@ pub fn run(a: Args) -> ExitCode {
         return code;
     }
     print_warnings("plan", &checked.warnings);
-    let plan = Dfw::open()
-        .map_err(CommitError::from)
-        .and_then(|mut dfw| dfw.plan(&checked.policy));
-    match plan {
+    let mut dfw = match Dfw::open() {
+        Ok(d) => d,
+        Err(e) => {
+            crate::errln!("dfw-cli plan: {}", CommitError::from(e));
+            return ExitCode::FAILURE;
+        }
+    };
+    match dfw.plan(&checked.policy) {
         Ok(p) => {
+            if let Err(e) = dfw.check_ssh(&p) {
+                crate::errln!("dfw-cli plan: warning: {e}");
+            }
             if a.json {
                 let config = a.config.config.display().to_string();
                 crate::out!("{}", render(&PlanDoc::new(&config, &checked.warnings, &p)));

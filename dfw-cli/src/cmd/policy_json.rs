@@ -18,7 +18,8 @@
 //! Status      { "schema": "dfw.status/1", "config": string, "external": [string],
 //!               "warnings": [Warning],
 //!               "in_sync": bool,
-//!               "drift": [Drift] }               empty when in sync
+//!               "drift": [Drift],                empty when in sync
+//!               "state": [string] }              what the state directory says (as in the text)
 //! Commit      { "schema": "dfw.commit/1",
 //!               "config": string or null,        null for rollback
 //!               "external": [string], "warnings": [Warning],
@@ -26,9 +27,11 @@
 //!               "families": [Summary],
 //!               "changes": [Chain],              only "add" and "remove" lines
 //!               "confirm": Confirm or null,      commit --confirm: what must be confirmed
+//!               "watch": Watch or null,          the running watch that follows this policy
 //!               "attempts": number,              batches tried (more after a race)
 //!               "generation": number }           the ruleset generation after it
 //! Confirm     { "id": string, "deadline": number (Unix seconds), "seconds": number }
+//! Watch       { "pid": number, "config": string }   the file the watch follows
 //! Summary     { "family": "ipv4" | "ipv6", "rules_added": number, "rules_removed": number,
 //!               "chains_created": number, "chains_deleted": number }
 //! Chain       { "family": "ipv4" | "ipv6", "table": "filter", "chain": string,
@@ -84,6 +87,7 @@ pub struct StatusDoc {
     warnings: Vec<WarningJ>,
     in_sync: bool,
     drift: Vec<DriftJ>,
+    state: Vec<String>,
 }
 
 /// `dfw.commit/1`.
@@ -97,8 +101,18 @@ pub struct CommitDoc {
     families: Vec<SummaryJ>,
     changes: Vec<ChainJ>,
     confirm: Option<ConfirmJ>,
+    watch: Option<WatchJ>,
     attempts: u32,
     generation: u32,
+}
+
+/// The `dfw-cli watch` that follows the committed policy and keeps it.
+#[derive(Debug, Serialize)]
+pub struct WatchJ {
+    /// Its process id.
+    pub pid: u32,
+    /// The file it follows.
+    pub config: String,
 }
 
 /// A commit awaiting confirmation.
@@ -251,8 +265,9 @@ impl PlanDoc {
 }
 
 impl StatusDoc {
-    /// The document of a status of the policy in `config`.
-    pub fn new(config: &str, w: &[PolicyWarning], r: &StatusReport) -> Self {
+    /// The document of a status of the policy in `config`; `state`: what the state
+    /// directory says, one line each.
+    pub fn new(config: &str, w: &[PolicyWarning], r: &StatusReport, state: Vec<String>) -> Self {
         StatusDoc {
             schema: STATUS,
             config: config.to_string(),
@@ -260,6 +275,7 @@ impl StatusDoc {
             warnings: warnings(w),
             in_sync: r.in_sync(),
             drift: drift(&r.drift),
+            state,
         }
     }
 }
@@ -301,9 +317,15 @@ impl CommitDoc {
             families: summaries(&r.summaries()),
             changes: changes(&r.changes),
             confirm,
+            watch: None,
             attempts: r.applied.attempts,
             generation: r.applied.generation,
         }
+    }
+
+    /// The same document naming the watch that follows the committed policy.
+    pub fn with_watch(self, watch: Option<WatchJ>) -> Self {
+        CommitDoc { watch, ..self }
     }
 }
 

@@ -13,7 +13,7 @@ use dfw_netlink::enforce::{chain_changes, change_set, PolicyPlan};
 use dfw_netlink::firewall::{make_plan, ApplyReport};
 use dfw_netlink::{CommitReport, StatusReport};
 
-use super::{render, CommitDoc, ConfirmJ, PlanDoc, StatusDoc};
+use super::{render, CommitDoc, ConfirmJ, PlanDoc, StatusDoc, WatchJ};
 use crate::cmd::explain_json;
 
 const POLICY: &str = "[interfaces]\nexternal = [\"eth0\"]\n[[allow]]\n\
@@ -77,7 +77,11 @@ fn commit_document() {
         deadline: 1_795_472_094,
         seconds: 60,
     };
-    let doc = CommitDoc::new(Some("dfw.toml"), &w, &report, Some(confirm));
+    let watch = WatchJ {
+        pid: 4242,
+        config: "/etc/dfw/dfw.toml".into(),
+    };
+    let doc = CommitDoc::new(Some("dfw.toml"), &w, &report, Some(confirm)).with_watch(Some(watch));
     golden("dfw.commit.json", &render(&doc));
 }
 
@@ -92,7 +96,12 @@ fn status_document() {
     };
     golden(
         "dfw.status.json",
-        &render(&StatusDoc::new("dfw.toml", &w, &r)),
+        &render(&StatusDoc::new(
+            "dfw.toml",
+            &w,
+            &r,
+            vec!["commit 1-2 awaits confirmation".into()],
+        )),
     );
 }
 
