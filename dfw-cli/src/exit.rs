@@ -57,9 +57,9 @@ pub const EXPLAIN: &str = concat!(
 
 /// `confirm`.
 pub const CONFIRM: &str =
-    "Exit status:\n  0   confirmed\n  1   nothing awaits confirmation, or too late (it was \
-     reverted), or another error\n  64  usage error (unknown option, missing or malformed \
-     argument)";
+    "Exit status:\n  0   confirmed\n  1   nothing awaits confirmation, too late (it was \
+     reverted), its watchdog is gone (it stays, unconfirmed), or another error\n  64  usage \
+     error (unknown option, missing or malformed argument)";
 
 /// `watch`.
 pub const WATCH: &str =

@@ -337,5 +337,17 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     );
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("nosuch0"));
+
+    // A rule on the source port, which a new connection's description does not give: DROP
+    // or on to ACCEPT, undecidable: exit 5.
+    restore(
+        ns,
+        "iptables-restore",
+        &["--noflush"],
+        "*filter\n-I DOCKER-USER 1 -i eth0 -p tcp --sport 40000 -j DROP\nCOMMIT\n",
+    );
+    let unknown = cli_in(ns, &[&args[..], &["--dst-port", "8080"]].concat());
+    assert_eq!(unknown.status.code(), Some(5), "{unknown:?}");
+    assert!(text(&unknown).contains("verdict: UNKNOWN"), "{unknown:?}");
     h.shutdown().unwrap();
 }
