@@ -6,7 +6,9 @@
 //! when it would lock out a live SSH session, with a rollback point saved. While a commit
 //! awaits confirmation it changes nothing; after a rollback, a watchdog's revert or a commit
 //! of another policy it stops enforcing (logged as SUSPENDED) until the file changes or
-//! SIGHUP. A second watch on the same state directory refuses to start. Every repair, reload
+//! SIGHUP. A second watch in the same network namespace refuses to start, whatever its state
+//! directory (the first holds a marker in the kernel, `table inet dfw-watch`, that its socket
+//! owns and that goes when it ends), before changing anything. Every repair, reload
 //! and refusal is one line on standard error, prefixed with a UTC timestamp. Exit 1 when it
 //! cannot start.
 
@@ -101,6 +103,10 @@ fn log(config: &str, n: Notice<'_>) {
         Notice::EventsLost => "events lost (ENOBUFS); full check".to_string(),
         Notice::Failed(e) => format!("check failed: {e}"),
         Notice::Signal(s) => format!("signal {s}, exiting"),
+        Notice::Unmarked => "WARNING: this kernel cannot own nf_tables tables (Linux 5.12 or \
+                             later can): no marker says this watch runs, so a second watch \
+                             through another state directory would not be refused"
+            .to_string(),
     };
     let at = match n {
         Notice::Repaired(r) => r.at,

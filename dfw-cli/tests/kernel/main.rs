@@ -10,7 +10,7 @@
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
-//! the other commands).
+//! the other commands), `watch_netns` (two watches in one network namespace).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -28,3 +28,4 @@ mod ssh;
 mod state;
 mod watch;
 mod watch_guard;
+mod watch_netns;
