@@ -203,10 +203,24 @@ fn range_for_a_port_range() {
 }
 
 #[test]
+fn native_limit() {
+    // nft's `limit rate 10/second`: RATE 10, UNIT 1 (u64), BURST 5, TYPE 0, FLAGS 0 (u32), as
+    // iptables-nft writes `-m limit` too.
+    golden(
+        EXPR_LIMIT_NFT,
+        Expr::Limit {
+            rate: 10,
+            unit: 1,
+            burst: 5,
+            kind: 0,
+            flags: 0,
+        },
+    );
+}
+
+#[test]
 fn unknown_expression_is_kept_byte_for_byte() {
-    // nft's `limit rate 10/second`: RATE 10, UNIT 1 (u64), BURST 5, TYPE 0, FLAGS 0 (u32).
-    let bytes = hex(EXPR_LIMIT_NFT);
-    let e = decode_one(&bytes);
+    // The same attributes under a name dfw does not type (`quota`): kept raw, re-encoded as read.
     let data = concat!(
         "0c000100000000000000000a",
         "0c0002000000000000000001",
@@ -214,10 +228,12 @@ fn unknown_expression_is_kept_byte_for_byte() {
         "0800040000000000",
         "0800050000000000",
     );
+    let bytes = hex(&EXPR_LIMIT_NFT.replace("6c696d6974", "71756f7461"));
+    let e = decode_one(&bytes);
     assert_eq!(
         e,
         Expr::Other {
-            name: "limit".into(),
+            name: "quota".into(),
             data: hex(data)
         }
     );

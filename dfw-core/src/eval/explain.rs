@@ -41,9 +41,9 @@ struct PathEnd {
     route: Option<RouteDecision>,
 }
 
-enum HookResult<'r> {
+enum HookResult {
     Accept(Option<Decision>),
-    Nat(&'r Nat, bool, RuleRef),
+    Nat(Nat, bool, RuleRef),
     End(Verdict, Option<Decision>),
 }
 
@@ -54,13 +54,13 @@ fn unknown(rule: Option<RuleRef>, reason: impl Into<String>) -> Verdict {
     })
 }
 
-fn run_hook<'r>(
+fn run_hook(
     run: &mut Run,
-    ruleset: &'r Ruleset,
+    ruleset: &Ruleset,
     table: TableName,
     hook: Hook,
-    flow: &Flow<'_>,
-) -> HookResult<'r> {
+    flow: &mut Flow<'_>,
+) -> HookResult {
     let Some(t) = ruleset.table(table) else {
         return HookResult::Accept(None);
     };
@@ -74,9 +74,13 @@ fn run_hook<'r>(
         Outcome::Reject(r, d) => HookResult::End(Verdict::Reject(r), Some(d)),
         Outcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
         Outcome::Nat(target, at) => match (table, target) {
-            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(n, true, at),
+            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(*n, true, at),
+            (TableName::Nat, Target::Redirect(r)) => match redirect_nat(r, flow) {
+                Ok(n) => HookResult::Nat(n, true, at),
+                Err(reason) => HookResult::End(unknown(Some(at), reason), None),
+            },
             (TableName::Nat, Target::Snat(_) | Target::Masquerade(_)) => {
-                HookResult::Nat(&NO_NAT, false, at)
+                HookResult::Nat(NO_NAT, false, at)
             }
             _ => HookResult::End(
                 unknown(
@@ -96,6 +100,44 @@ static NO_NAT: Nat = Nat {
     persistent: false,
     random_fully: false,
 };
+
+/// REDIRECT as a DNAT to the incoming interface's address (`nf_nat_redirect_ipv4`: its first
+/// IPv4 address; IPv6: the first usable address of a list the kernel orders by scope, decided
+/// here only when the interface has one IPv6 address).
+fn redirect_nat(r: &crate::model::target::Redirect, flow: &Flow<'_>) -> Result<Nat, String> {
+    let iface = flow.host.iface(&flow.in_iface);
+    let addrs: Vec<std::net::IpAddr> = iface
+        .map(|i| {
+            i.addrs
+                .iter()
+                .map(|(a, _)| *a)
+                .filter(|a| crate::model::Family::of(a) == flow.family)
+                .collect()
+        })
+        .unwrap_or_default();
+    let addr = match (flow.family, addrs.as_slice()) {
+        (_, []) => {
+            return Err(format!(
+                "REDIRECT: {} has no address of the family (the kernel drops the packet)",
+                flow.in_iface
+            ))
+        }
+        (crate::model::Family::Ipv4, [first, ..]) | (_, [first]) => *first,
+        _ => {
+            return Err(format!(
+                "REDIRECT: which IPv6 address of {} the kernel picks is not modelled",
+                flow.in_iface
+            ))
+        }
+    };
+    Ok(Nat {
+        addrs: crate::model::AddrRange::new(addr, addr).ok(),
+        ports: r.ports,
+        random: r.random,
+        persistent: false,
+        random_fully: false,
+    })
+}
 
 /// The new destination a DNAT range gives a first packet.
 fn dnat_target(n: &Nat, flow: &Flow<'_>) -> Result<(std::net::IpAddr, Option<u16>), String> {
@@ -190,7 +232,7 @@ fn run_hooks(
                     end.decided_by = Some(Decision::Rule(at));
                     continue;
                 }
-                match dnat_target(n, flow) {
+                match dnat_target(&n, flow) {
                     Ok((dst, port)) => {
                         flow.apply_dnat(dst, port);
                         run.steps.push(Step::Dnat {

@@ -71,6 +71,10 @@ pub(crate) fn l4_for(proto: Option<Protocol>, port: u16) -> L4 {
             sport: None,
             dport: port,
         },
+        Some(Protocol::SCTP) => L4::Sctp {
+            sport: None,
+            dport: port,
+        },
         Some(Protocol::ICMP) | Some(Protocol::ICMPV6) => L4::Icmp { typ: 8, code: 0 },
         Some(other) => L4::Other(other),
     }
@@ -88,6 +92,7 @@ fn packet(svc: &Service<'_>, iface: &str, src: IpAddr, dst: IpAddr) -> Packet {
         dst,
         l4,
         mark: None,
+        details: Default::default(),
     }
 }
 
