@@ -37,6 +37,7 @@
 //! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
 //! - [`firewall`]: the engine: read iptables tables, chains and rules; plan and apply changes
 //!   in one atomic batch; `iptables-restore` / `iptables-save` semantics. Knows no policy.
+//! - [`sockdiag`]: the socket table over sock_diag (listeners, sessions), codec and query.
 //! - [`kernel_ruleset`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`enforce`]: a dfw policy against the kernel: plan, drift, the unguarded commit.
 //! - [`safety`]: the guarded commit: previous states and rollback, commit with confirmation
@@ -65,6 +66,7 @@ pub mod rule_codec;
 pub mod safety;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sockdiag;
 pub mod transport;
 pub mod watch;
 pub mod wire;

@@ -15,6 +15,10 @@
 //!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
 //!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
 //!
+//! With `host = false`, the ports Docker publishes are filtered on INPUT too (docker-proxy's
+//! path): [`Compiled::with_published`](super::Compiled::with_published), from the kernel's
+//! DNAT rules, adds `DFW-PROXY` and its INPUT jump at commit time.
+//!
 //! Addresses go to their family: an allow whose `from` has no source of a family, or whose `to`
 //! is of the other family, makes no rule in that family (it never means "everyone").
 

@@ -4,7 +4,7 @@
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
 
-use super::{current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
+use super::{completed, current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
 use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
 use crate::transport::Transport;
 
@@ -90,10 +90,13 @@ pub fn plan_compiled<T: Transport>(
         current_of(tables, Family::Ipv4),
         current_of(tables, Family::Ipv6),
     ];
+    // The policy completed with the docker-proxy path of what Docker publishes now.
+    let wanted = completed(&compiled, tables);
     let reconciled = [
-        reconcile(&compiled.v4, &current[0])?,
-        reconcile(&compiled.v6, &current[1])?,
+        reconcile(&wanted.v4, &current[0])?,
+        reconcile(&wanted.v6, &current[1])?,
     ];
+    drop(wanted);
     let changes = change_set(reconciled.clone());
     let plan = if changes.is_empty() {
         Plan::default()
@@ -141,8 +144,9 @@ pub fn commit_compiled_unguarded<T: Transport>(
     // last commit left the kernel at the current generation reconciles against the state it
     // kept, without reading (see `Firewall::apply_scoped`).
     let applied = fw.apply_scoped(read_scope_in, |tables| {
-        let v4 = reconcile(&compiled.v4, &current_of(tables, Family::Ipv4))?;
-        let v6 = reconcile(&compiled.v6, &current_of(tables, Family::Ipv6))?;
+        let wanted = completed(compiled, tables);
+        let v4 = reconcile(&wanted.v4, &current_of(tables, Family::Ipv4))?;
+        let v6 = reconcile(&wanted.v6, &current_of(tables, Family::Ipv6))?;
         Ok::<_, CommitError>(change_set([v4, v6]))
     })?;
     Ok(CommitReport { external, applied })
