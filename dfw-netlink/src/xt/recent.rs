@@ -7,17 +7,21 @@
 //! (`X\0FAULT`); [`encode_recent`] writes exactly that, since `iptables -C` compares the bytes.
 //!
 //! connlimit: `nf_inet_addr mask; u32 limit, flags;` (flags: INVERT 1 = `--connlimit-upto`,
-//! DADDR 2), then a kernel pointer dumped as zeros. An IPv4 mask fills the first 4 bytes;
-//! libxt_connlimit's default (no `--connlimit-mask`) leaves the other 12 bytes 0xff, an explicit
-//! mask leaves them zero. [`encode_connlimit`] writes the default form for /32 and the explicit
-//! form otherwise; both forms decode (the one documented exception to re-encoding exactly).
+//! DADDR 2), then a kernel pointer dumped as zeros.
+//!
+//! The IPv4 mask of both fills the first 4 bytes of the 16-byte `nf_inet_addr`. Without
+//! `--mask`/`--connlimit-mask`, libxt_recent and libxt_connlimit leave the other 12 bytes at
+//! their initial 0xff; with the option (which iptables-save always prints) they are zero. dfw
+//! writes the second form, what iptables writes for the printed text, so `iptables -C` with
+//! that text finds dfw's rule; both forms decode to the same match (the one documented
+//! exception, with conntrack's mask, to re-encoding exactly).
 
 use std::net::IpAddr;
 
 use dfw_core::model::matches::{ConnLimit, Recent, RecentCmd};
 use dfw_core::model::Family;
 
-use super::{check_canonical, check_len, inet_addr_at, put_inet_addr, put_u32, u32_at, XtError};
+use super::{check_len, inet_addr_at, put_inet_addr, put_u32, u32_at, XtError};
 
 /// `recent` extension name.
 pub const RECENT: &str = "recent";
@@ -91,7 +95,11 @@ pub fn decode_recent(family: Family, info: &[u8]) -> Result<Recent, XtError> {
     r.dest = info[SIDE] == 1;
     r.mask = inet_addr_at(info, MASK, family);
     r.check_family(family).map_err(XtError::model(RECENT))?;
-    check_canonical(RECENT, info, &encode_recent(&r))?;
+    let explicit = encode_recent(&r);
+    if info != explicit.as_slice() && info != with_default_tail(family, &explicit, MASK).as_slice()
+    {
+        return Err(XtError::NonCanonical { ext: RECENT });
+    }
     Ok(r)
 }
 
@@ -114,14 +122,20 @@ fn prefix_mask(family: Family, prefix: u8) -> IpAddr {
     }
 }
 
+/// The other form of an IPv4 all-ones mask at `off`: the 12 bytes after it 0xff, as iptables
+/// leaves them when the option is not given.
+fn with_default_tail(family: Family, explicit: &[u8], off: usize) -> Vec<u8> {
+    let mut d = explicit.to_vec();
+    if family == Family::Ipv4 && d[off..off + 4] == [0xff; 4] {
+        d[off + 4..off + 16].fill(0xff);
+    }
+    d
+}
+
 /// Encodes `-m connlimit` for `family`.
 pub fn encode_connlimit(family: Family, c: &ConnLimit) -> Vec<u8> {
     let mut b = vec![0u8; CONNLIMIT_LEN];
-    if family == Family::Ipv4 && c.prefix == 32 {
-        b[..16].fill(0xff);
-    } else {
-        put_inet_addr(&mut b, 0, prefix_mask(family, c.prefix));
-    }
+    put_inet_addr(&mut b, 0, prefix_mask(family, c.prefix));
     put_u32(&mut b, 16, c.limit);
     put_u32(
         &mut b,
@@ -150,16 +164,8 @@ pub fn decode_connlimit(family: Family, info: &[u8]) -> Result<ConnLimit, XtErro
         prefix: ones as u8,
         daddr: flags & DADDR != 0,
     };
-    let canonical = encode_connlimit(family, &c);
-    // The other form of an IPv4 /32: an explicit --connlimit-mask 32 (zero tail).
-    let explicit = {
-        let mut e = canonical.clone();
-        if family == Family::Ipv4 {
-            e[4..16].fill(0);
-        }
-        e
-    };
-    if info != canonical.as_slice() && info != explicit.as_slice() {
+    let explicit = encode_connlimit(family, &c);
+    if info != explicit.as_slice() && info != with_default_tail(family, &explicit, 0).as_slice() {
         return Err(XtError::NonCanonical { ext: CONNLIMIT });
     }
     Ok(c)

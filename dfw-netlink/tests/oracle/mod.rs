@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod strace;
+pub mod versions;
 
 use dfw_core::model::Family;
 use dfw_netlink::transport::testkit::run_cmd;
