@@ -124,7 +124,8 @@ impl Limit {
     /// A limit of one packet per `avg / 10000` s on average, bursts of `burst`.
     ///
     /// # Errors
-    /// [`ModelError::Invalid`] for an interval of 0 (infinitely fast) or a burst above 10000.
+    /// [`ModelError::Invalid`] for an interval of 0 (infinitely fast) or a burst of 0 (the
+    /// kernel stores it as 5) or above 10000.
     pub fn new(avg: u32, burst: u32) -> Result<Self, ModelError> {
         if avg == 0 {
             return Err(ModelError::Invalid {
@@ -132,10 +133,10 @@ impl Limit {
                 reason: "an average interval of 0 (rate too fast)".into(),
             });
         }
-        if burst > Self::MAX_BURST {
+        if burst == 0 || burst > Self::MAX_BURST {
             return Err(ModelError::Invalid {
                 what: "--limit-burst",
-                reason: format!("{burst} is above {}", Self::MAX_BURST),
+                reason: format!("{burst}: 1 to {}", Self::MAX_BURST),
             });
         }
         Ok(Limit { avg, burst })
@@ -203,5 +204,6 @@ mod tests {
         assert_eq!(RateUnit::parse("SEC"), Some(RateUnit::Second));
         assert_eq!(RateUnit::parse("mins"), None);
         assert!(Limit::new(0, 5).is_err() && Limit::new(1, 10_001).is_err());
+        assert!(Limit::new(1, 0).is_err());
     }
 }
