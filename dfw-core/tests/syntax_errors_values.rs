@@ -88,10 +88,10 @@ fn unknown_match_and_target() {
         "unknown match",
     );
     check(
-        &v4("-A INPUT -j TEE --gateway 192.0.2.1"),
+        &v4("-A INPUT -j TRACE"),
         6,
         13,
-        "TEE",
+        "TRACE",
         "unknown target",
     );
     let e = err_at_6(

@@ -5,7 +5,7 @@
 //! Contract: [`apply`] updates the [`Flow`] exactly as the kernel target would for a first
 //! packet; a value that depends on an unknown input becomes unknown (`None`), never a guess.
 
-use crate::model::target::Connmark;
+use crate::model::target::{Connmark, ConnmarkMode};
 use crate::model::{Hook, TableName, Target};
 
 use super::flow::{Ct, Flow};
@@ -20,6 +20,15 @@ pub(crate) fn inert(target: &Option<Target>) -> bool {
     }
 }
 
+/// `value` when it is known or irrelevant (`mask` covers every bit it would keep).
+fn needed(value: Option<u32>, keep_mask: u32) -> Option<u32> {
+    match (value, keep_mask) {
+        (Some(v), _) => Some(v),
+        (None, 0) => Some(0),
+        (None, _) => None,
+    }
+}
+
 fn connmark(c: &Connmark, flow: &mut Flow<'_>) {
     if !matches!(flow.ct, Ct::New { .. }) {
         // No entry: connmark_tg does nothing (an unknown entry leaves the marks unknown).
@@ -28,16 +37,27 @@ fn connmark(c: &Connmark, flow: &mut Flow<'_>) {
         }
         return;
     }
-    match (flow.mark, flow.ctmark) {
-        (Some(m), Some(ct)) => {
-            let (m, ct) = c.apply(m, ct);
-            (flow.mark, flow.ctmark) = (Some(m), Some(ct));
+    let shifted = c.shift.is_some();
+    // Each mode reads only some inputs; one it needs but does not know makes its output unknown.
+    match c.mode {
+        ConnmarkMode::Set { mask, .. } => {
+            let ct = needed(flow.ctmark, if shifted { u32::MAX } else { !mask });
+            flow.ctmark = ct.map(|ct| c.apply(0, ct).1);
         }
-        // One of them unknown: whichever the mode writes becomes unknown.
-        _ => match c.mode {
-            crate::model::target::ConnmarkMode::Restore { .. } => flow.mark = None,
-            _ => flow.ctmark = None,
-        },
+        ConnmarkMode::Save { ctmask, .. } => {
+            let ct = needed(flow.ctmark, !ctmask);
+            flow.ctmark = match (flow.mark, ct) {
+                (Some(m), Some(ct)) => Some(c.apply(m, ct).1),
+                _ => None,
+            };
+        }
+        ConnmarkMode::Restore { nfmask, .. } => {
+            let m = needed(flow.mark, !nfmask);
+            flow.mark = match (m, flow.ctmark) {
+                (Some(m), Some(ct)) => Some(c.apply(m, ct).0),
+                _ => None,
+            };
+        }
     }
 }
 
