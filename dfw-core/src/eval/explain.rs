@@ -25,7 +25,7 @@ use crate::model::{Hook, Ruleset, TableName, Target};
 use super::flow::{Ct, Flow};
 use super::host::{Host, RouteDecision};
 use super::packet::Packet;
-use super::trace::{Decision, DnatApplied, RuleRef, Step, Trace, Undecided, Verdict};
+use super::trace::{Decision, DnatApplied, PathOutcome, RuleRef, Step, Trace, Undecided, Verdict};
 use super::walk::{Oracle, Outcome, Run};
 use super::EvalError;
 
@@ -405,6 +405,24 @@ pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace,
     } else {
         first.verdict.clone()
     };
+    let mut outcomes: Vec<PathOutcome> = Vec::new();
+    for e in &ends {
+        let o = PathOutcome {
+            verdict: e.verdict.clone(),
+            dnat: e.dnat.clone(),
+            route: e.route.clone(),
+        };
+        if !outcomes.contains(&o) {
+            outcomes.push(o);
+        }
+    }
+    if overflow {
+        outcomes.push(PathOutcome {
+            verdict: verdict.clone(),
+            dnat: None,
+            route: None,
+        });
+    }
     Ok(Trace {
         steps: run.steps,
         verdict,
@@ -413,6 +431,7 @@ pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace,
         route: first.route,
         unknowns: run.unknowns,
         paths: ends.len(),
+        outcomes,
     })
 }
 
@@ -425,5 +444,6 @@ fn empty_trace() -> Trace {
         route: None,
         unknowns: Vec::new(),
         paths: 0,
+        outcomes: Vec::new(),
     }
 }

@@ -38,8 +38,8 @@ pub use explain::{explain, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
 pub use packet::{Details, Packet, L4};
 pub use trace::{
-    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, Trace, Undecided, UnknownNote,
-    Verdict,
+    Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, Trace, Undecided,
+    UnknownNote, Verdict,
 };
 pub use tri::Tri;
 pub use userspace::{user_space_ports, Listener, UserSpacePort};

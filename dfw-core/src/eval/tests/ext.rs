@@ -290,3 +290,32 @@ fn docker_sctp_publish_is_audited() {
     let probe = &eth0.probes[0];
     assert_eq!(probe.dnat.as_ref().map(|d| d.port), Some(Some(132)));
 }
+
+/// The audit of ufw's ruleset: 22 open to everyone, 2222 (ufw limit) possibly to everyone,
+/// depending on the recent list, 80 to the LAN.
+#[test]
+fn ufw_audit_says_possibly_for_a_limited_port() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/neighbours/ufw.v4"
+    ))
+    .unwrap();
+    let a = audit(&ruleset(Family::Ipv4, &text), &docker_host());
+    let reach = |port: u16| {
+        let h = a
+            .host_ports
+            .iter()
+            .find(|h| h.port == port && h.proto.number() == 6)
+            .unwrap_or_else(|| panic!("host port {port}"));
+        h.exposure[0].reach.clone()
+    };
+    assert_eq!(reach(22), Reach::Everyone);
+    match reach(2222) {
+        Reach::Possibly(sets, u) => {
+            assert!(sets.contains(&crate::eval::SourceSet::Outside), "{sets:?}");
+            assert!(u.reason.contains("recent"), "{}", u.reason);
+        }
+        other => panic!("2222: {other:?}"),
+    }
+    assert_eq!(reach(80), Reach::LanOnly);
+}
