@@ -9,8 +9,8 @@ use std::net::IpAddr;
 
 use super::Bytes;
 use crate::model::matches::{
-    interval_of, ConnLimit, HashLimit, HashLimitMode, Length, Limit, MacAddr, Mark, Owner, Physdev,
-    PktType, RateUnit, Recent, RecentCmd, Rt, Ttl, TtlOp,
+    bytes_to_cost, interval_of, ConnLimit, HashLimit, HashLimitMode, Length, Limit, MacAddr, Mark,
+    Owner, Physdev, PktType, RateUnit, Recent, RecentCmd, Rt, Ttl, TtlOp,
 };
 use crate::model::target::{
     Connmark, ConnmarkMode, Ct, CtEvents, CtZone, MarkTarget, Nflog, Redirect, Shift, Tcpmss,
@@ -48,7 +48,8 @@ fn recent(b: &mut Bytes<'_>, family: Family) -> Option<Recent> {
     ][b.below(4)];
     let mut r = Recent::new(cmd, b.bool(), &word(b, 30)?, family).ok()?;
     r.seconds = b.u32() >> 1;
-    r.hitcount = u32::from(b.u8());
+    // At most 20: the kernel's default ip_pkt_list_tot (a larger one is refused).
+    r.hitcount = u32::from(b.u8() % 21);
     r.rttl = b.bool();
     r.reap = b.bool();
     r.dest = b.bool();
@@ -56,25 +57,38 @@ fn recent(b: &mut Bytes<'_>, family: Family) -> Option<Recent> {
     r.check_family(family).ok().map(|()| r)
 }
 
-/// A hashlimit whose iptables-save text reads back as itself.
+/// A hashlimit whose iptables-save text reads back as itself, within the sizes and rates the
+/// kernel takes (a table of at most 65536 entries, rates from 1/day).
 fn hashlimit(b: &mut Bytes<'_>, family: Family) -> Option<HashLimit> {
     let full = family.addr_bits();
     let mask = |b: &mut Bytes<'_>| b.option(|b| b.in_range(0, full - 1));
     let rate_match = b.bool();
+    let mode = HashLimitMode::from_bits_truncate(u32::from(b.u8()) & 0x3f)
+        | if rate_match {
+            HashLimitMode::RATE_MATCH
+        } else {
+            HashLimitMode::empty()
+        };
+    let (avg, burst) = if mode.contains(HashLimitMode::BYTES) {
+        let bytes = u64::from(b.u32() % (1 << 20)) + 16;
+        (bytes_to_cost(bytes), u64::from(b.u8()))
+    } else {
+        let unit = RateUnit::ALL[b.below(4)];
+        let n = u64::from(b.u16() % 10_000) + 1;
+        (
+            interval_of(n, unit, HashLimit::SCALE)?,
+            u64::from(b.u8() % 100) + 1,
+        )
+    };
     let h = HashLimit {
         name: word(b, 20)?,
-        mode: HashLimitMode::from_bits_truncate(u32::from(b.u8()) & 0x3f)
-            | if rate_match {
-                HashLimitMode::RATE_MATCH
-            } else {
-                HashLimitMode::empty()
-            },
-        avg: u64::from(b.u32()).max(1),
-        burst: u64::from(b.u32() % 1_000_000) + 1,
-        size: b.u32(),
-        max: b.u32(),
-        gc_interval: b.u32(),
-        expire: b.u32(),
+        mode,
+        avg,
+        burst,
+        size: b.u32() % 65_537,
+        max: b.u32() % 65_537,
+        gc_interval: b.u32() % 60_000 + 1,
+        expire: b.u32() % 3_600_000 + 1,
         interval: if rate_match {
             u32::from(b.u16()) + 1
         } else {
@@ -184,11 +198,12 @@ fn ct(b: &mut Bytes<'_>) -> Option<Ct> {
     if b.bool() {
         return Some(Ct::notrack_alias());
     }
+    // No helper or timeout: the kernel takes only names it has (a helper also needs -p).
     let c = Ct {
         alias: false,
         notrack: b.bool(),
-        helper: b.option(|b| word(b, 15)).flatten(),
-        timeout: b.option(|b| word(b, 31)).flatten(),
+        helper: None,
+        timeout: None,
         ct_events: CtEvents::from_bits_truncate(u32::from(b.u16())),
         exp_new: b.bool(),
         zone: b.option(|b| {
@@ -208,7 +223,7 @@ fn ct(b: &mut Bytes<'_>) -> Option<Ct> {
 pub fn ext_target(b: &mut Bytes<'_>, _family: Family) -> Option<Target> {
     let shift = |b: &mut Bytes<'_>| {
         b.option(|b| {
-            let n = b.in_range(1, 32);
+            let n = b.in_range(1, 31);
             if b.bool() {
                 Shift::Left(n)
             } else {

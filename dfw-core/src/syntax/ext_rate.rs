@@ -11,11 +11,10 @@ use std::net::IpAddr;
 
 use super::error::ErrorKind;
 use super::ext::{opt, ArgErr, OptCall, OptSpec};
-use super::print_ext::{hashlimit_bytes_to_cost, hashlimit_cost_to_bytes};
 use super::values;
 use crate::model::matches::{
-    interval_of, ConnLimit, HashLimit, HashLimitMode, Limit, RateUnit, Recent, RecentCmd,
-    HASHLIMIT_NAME_MAX,
+    bytes_to_cost, cost_to_bytes, interval_of, ConnLimit, HashLimit, HashLimitMode, Limit,
+    RateUnit, Recent, RecentCmd, HASHLIMIT_NAME_MAX,
 };
 use crate::model::{Family, Match};
 
@@ -250,7 +249,7 @@ fn byte_rate(text: &str) -> Result<Option<u64>, ArgErr> {
         b'k' => 1024,
         _ => 1,
     };
-    let cost = hashlimit_bytes_to_cost(r.wrapping_mul(factor));
+    let cost = bytes_to_cost(r.wrapping_mul(factor));
     if cost == 0 {
         return Err(bad("a byte rate below 64 GiB/s"));
     }
@@ -300,7 +299,7 @@ impl HashLimitB {
         if h.mode.contains(HashLimitMode::BYTES) {
             let mut b = 0;
             if self.burst {
-                let unit = hashlimit_cost_to_bytes(h.avg);
+                let unit = cost_to_bytes(h.avg);
                 if unit == 0 || h.burst < unit {
                     return Err(ErrorKind::BadValue(format!("a burst of at least {unit}b")));
                 }
@@ -475,7 +474,7 @@ mod tests {
         assert_eq!(burst("50kb"), Ok(51_200));
         assert!(burst("1000001").is_err());
         assert_eq!(
-            byte_rate("10kb/s").unwrap().map(hashlimit_cost_to_bytes),
+            byte_rate("10kb/s").unwrap().map(cost_to_bytes),
             Some(10_240)
         );
         assert_eq!(byte_rate("5/min").unwrap(), None);

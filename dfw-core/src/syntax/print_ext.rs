@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use crate::model::matches::{
-    rate_of, ConnLimit, HashLimit, HashLimitMode, Length, Limit, MacAddr, Mark, Owner, Physdev,
-    PktType, Recent, Rt, SctpMatch, Ttl, TtlOp,
+    bytes_to_cost, cost_to_bytes, rate_of, ConnLimit, HashLimit, HashLimitMode, Length, Limit,
+    MacAddr, Mark, Owner, Physdev, PktType, Recent, Rt, SctpMatch, Ttl, TtlOp,
 };
 use crate::model::target::{Connmark, ConnmarkMode, Ct, CtEvents, Nflog, Redirect, Shift, Tcpmss};
 use crate::model::{ip_text, Match, Neg, PortRange, Target};
@@ -59,29 +59,15 @@ fn recent(out: &mut String, r: &Recent) {
     out.push_str(if r.dest { " --rdest" } else { " --rsource" });
 }
 
-/// libxt_hashlimit's `cost_to_bytes` (64-bit, wrapping as the C code does).
-pub fn hashlimit_cost_to_bytes(cost: u64) -> u64 {
-    let r = u64::from(u32::MAX)
-        .checked_div(cost)
-        .unwrap_or(u64::from(u32::MAX));
-    r.wrapping_sub(1) << 4
-}
-
-/// libxt_hashlimit's `bytes_to_cost`; 0 where the C code would divide by zero.
-pub fn hashlimit_bytes_to_cost(bytes: u64) -> u64 {
-    let r = (bytes >> 4) as u32;
-    r.checked_add(1).map_or(0, |d| u64::from(u32::MAX / d))
-}
-
 const BYTE_UNITS: [(&str, u64); 3] = [("m", 1024 * 1024), ("k", 1024), ("", 1)];
 
 /// ` Nkb/s[ --hashlimit-burst Mkb]`; returns the default expiry it implies (ms).
 fn hashlimit_bytes(out: &mut String, avg: u64, burst: u64) -> u64 {
-    let r = hashlimit_cost_to_bytes(avg);
+    let r = cost_to_bytes(avg);
     let (name, thresh) = BYTE_UNITS
         .iter()
         .take(2)
-        .find(|(_, t)| r >= *t && hashlimit_bytes_to_cost(r & !(t - 1)) == avg)
+        .find(|(_, t)| r >= *t && bytes_to_cost(r & !(t - 1)) == avg)
         .copied()
         .unwrap_or(BYTE_UNITS[2]);
     let _ = write!(out, " {}{name}b/s", r / thresh);

@@ -108,6 +108,12 @@ impl HashLimit {
         if self.avg == 0 {
             return bad("--hashlimit-upto", "an interval of 0".into());
         }
+        if self.gc_interval == 0 || self.expire == 0 {
+            return bad(
+                "--hashlimit-htable-gcinterval/--hashlimit-htable-expire",
+                "0 (the kernel refuses it)".into(),
+            );
+        }
         if self.mode.contains(HashLimitMode::RATE_MATCH) == (self.interval == 0) {
             return bad(
                 "--hashlimit-rate-interval",
@@ -135,4 +141,18 @@ impl HashLimit {
         }
         Ok(())
     }
+}
+
+/// libxt_hashlimit's `cost_to_bytes` (64-bit, wrapping as the C code does).
+pub fn cost_to_bytes(cost: u64) -> u64 {
+    let r = u64::from(u32::MAX)
+        .checked_div(cost)
+        .unwrap_or(u64::from(u32::MAX));
+    r.wrapping_sub(1) << 4
+}
+
+/// libxt_hashlimit's `bytes_to_cost`; 0 where the C code would divide by zero.
+pub fn bytes_to_cost(bytes: u64) -> u64 {
+    let r = (bytes >> 4) as u32;
+    r.checked_add(1).map_or(0, |d| u64::from(u32::MAX / d))
 }

@@ -24,7 +24,9 @@ pub use mark::Mark;
 pub use multiport::{Multiport, MultiportKind};
 pub use ports::{SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch};
 
-pub use hashlimit::{proc_name_ok, HashLimit, HashLimitMode, HASHLIMIT_NAME_MAX};
+pub use hashlimit::{
+    bytes_to_cost, cost_to_bytes, proc_name_ok, HashLimit, HashLimitMode, HASHLIMIT_NAME_MAX,
+};
 pub use limit::{interval_of, rate_of, rate_text, Limit, RateUnit};
 pub use packet::{Length, MacAddr, Owner, Physdev, PktType, Ttl, TtlOp, OWNER_ID_MAX};
 pub use recent::{ConnLimit, Recent, RecentCmd, RECENT_HITCOUNT_MAX, RECENT_NAME_MAX};

@@ -135,8 +135,9 @@ impl Recent {
         if self.reap && self.seconds == 0 {
             return bad("--reap needs --seconds");
         }
-        if self.rttl && matches!(self.cmd, RecentCmd::Set | RecentCmd::Remove) {
-            return bad("--rttl goes with --rcheck or --update");
+        let modifiers = self.seconds != 0 || self.hitcount != 0 || self.rttl || self.reap;
+        if modifiers && matches!(self.cmd, RecentCmd::Set | RecentCmd::Remove) {
+            return bad("--seconds, --hitcount, --rttl and --reap go with --rcheck or --update");
         }
         // iptables 1.8.9 prints both with %d: larger values would not read back.
         if self.seconds > i32::MAX as u32 || self.hitcount > RECENT_HITCOUNT_MAX {
