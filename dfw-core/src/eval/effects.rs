@@ -81,3 +81,44 @@ pub(crate) fn apply(target: &Target, table: TableName, flow: &mut Flow<'_>) -> R
     }
     Ok(())
 }
+
+/// REDIRECT as a DNAT to the incoming interface's address (`nf_nat_redirect_ipv4`: its first
+/// IPv4 address; IPv6: the first usable address of a list the kernel orders by scope, decided
+/// here only when the interface has one IPv6 address).
+pub(crate) fn redirect_nat(
+    r: &crate::model::target::Redirect,
+    flow: &Flow<'_>,
+) -> Result<crate::model::target::Nat, String> {
+    let iface = flow.host.iface(&flow.in_iface);
+    let addrs: Vec<std::net::IpAddr> = iface
+        .map(|i| {
+            i.addrs
+                .iter()
+                .map(|(a, _)| *a)
+                .filter(|a| crate::model::Family::of(a) == flow.family)
+                .collect()
+        })
+        .unwrap_or_default();
+    let addr = match (flow.family, addrs.as_slice()) {
+        (_, []) => {
+            return Err(format!(
+                "REDIRECT: {} has no address of the family (the kernel drops the packet)",
+                flow.in_iface
+            ))
+        }
+        (crate::model::Family::Ipv4, [first, ..]) | (_, [first]) => *first,
+        _ => {
+            return Err(format!(
+                "REDIRECT: which IPv6 address of {} the kernel picks is not modelled",
+                flow.in_iface
+            ))
+        }
+    };
+    Ok(crate::model::target::Nat {
+        addrs: crate::model::AddrRange::new(addr, addr).ok(),
+        ports: r.ports,
+        random: r.random,
+        persistent: false,
+        random_fully: false,
+    })
+}

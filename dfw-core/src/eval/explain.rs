@@ -75,7 +75,7 @@ fn run_hook(
         Outcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
         Outcome::Nat(target, at) => match (table, target) {
             (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(*n, true, at),
-            (TableName::Nat, Target::Redirect(r)) => match redirect_nat(r, flow) {
+            (TableName::Nat, Target::Redirect(r)) => match super::effects::redirect_nat(r, flow) {
                 Ok(n) => HookResult::Nat(n, true, at),
                 Err(reason) => HookResult::End(unknown(Some(at), reason), None),
             },
@@ -100,44 +100,6 @@ static NO_NAT: Nat = Nat {
     persistent: false,
     random_fully: false,
 };
-
-/// REDIRECT as a DNAT to the incoming interface's address (`nf_nat_redirect_ipv4`: its first
-/// IPv4 address; IPv6: the first usable address of a list the kernel orders by scope, decided
-/// here only when the interface has one IPv6 address).
-fn redirect_nat(r: &crate::model::target::Redirect, flow: &Flow<'_>) -> Result<Nat, String> {
-    let iface = flow.host.iface(&flow.in_iface);
-    let addrs: Vec<std::net::IpAddr> = iface
-        .map(|i| {
-            i.addrs
-                .iter()
-                .map(|(a, _)| *a)
-                .filter(|a| crate::model::Family::of(a) == flow.family)
-                .collect()
-        })
-        .unwrap_or_default();
-    let addr = match (flow.family, addrs.as_slice()) {
-        (_, []) => {
-            return Err(format!(
-                "REDIRECT: {} has no address of the family (the kernel drops the packet)",
-                flow.in_iface
-            ))
-        }
-        (crate::model::Family::Ipv4, [first, ..]) | (_, [first]) => *first,
-        _ => {
-            return Err(format!(
-                "REDIRECT: which IPv6 address of {} the kernel picks is not modelled",
-                flow.in_iface
-            ))
-        }
-    };
-    Ok(Nat {
-        addrs: crate::model::AddrRange::new(addr, addr).ok(),
-        ports: r.ports,
-        random: r.random,
-        persistent: false,
-        random_fully: false,
-    })
-}
 
 /// The new destination a DNAT range gives a first packet.
 fn dnat_target(n: &Nat, flow: &Flow<'_>) -> Result<(std::net::IpAddr, Option<u16>), String> {

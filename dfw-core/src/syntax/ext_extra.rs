@@ -4,12 +4,12 @@
 //!
 //! Contract: [`ExtraB::new`] knows the extension names (family-specific ones only in their
 //! family), [`ExtraB::options`] their options, [`ExtraB::set`] routes an option to the file that
-//! parses it (`ext_rate`, `ext_pkt`, `ext_misc`), [`ExtraB::finish`] applies the extension's
+//! parses it (`ext_rate`, `ext_hashlimit`, `ext_pkt`, `ext_misc`), [`ExtraB::finish`] applies the extension's
 //! final check.
 
 use super::error::ErrorKind;
 use super::ext::{ArgErr, OptCall, OptSpec};
-use super::{ext_misc, ext_pkt, ext_rate};
+use super::{ext_hashlimit, ext_misc, ext_pkt, ext_rate};
 use crate::model::matches::{
     Length, Limit, MacAddr, Mark, Owner, Physdev, PktType, Rt, SctpMatch, Ttl,
 };
@@ -23,7 +23,7 @@ pub enum ExtraB {
     /// `-m recent`.
     Recent(ext_rate::RecentB),
     /// `-m hashlimit`.
-    HashLimit(ext_rate::HashLimitB),
+    HashLimit(ext_hashlimit::HashLimitB),
     /// `-m connlimit`.
     ConnLimit(ext_rate::ConnLimitB),
     /// `-m pkttype`.
@@ -76,7 +76,7 @@ impl ExtraB {
         match self {
             ExtraB::Limit(_) => ext_rate::LIMIT_OPTS,
             ExtraB::Recent(_) => ext_rate::RECENT_OPTS,
-            ExtraB::HashLimit(_) => ext_rate::HASHLIMIT_OPTS,
+            ExtraB::HashLimit(_) => ext_hashlimit::HASHLIMIT_OPTS,
             ExtraB::ConnLimit(_) => ext_rate::CONNLIMIT_OPTS,
             ExtraB::PktType(_) => ext_pkt::PKTTYPE_OPTS,
             ExtraB::Mac(_) => ext_pkt::MAC_OPTS,
@@ -99,7 +99,7 @@ impl ExtraB {
         match self {
             ExtraB::Limit(m) => ext_rate::limit_set(m, call),
             ExtraB::Recent(m) => ext_rate::recent_set(m, call),
-            ExtraB::HashLimit(m) => ext_rate::hashlimit_set(m, call),
+            ExtraB::HashLimit(m) => ext_hashlimit::hashlimit_set(m, call),
             ExtraB::ConnLimit(m) => ext_rate::connlimit_set(m, call),
             ExtraB::PktType(m) => ext_pkt::pkttype_set(m, call),
             ExtraB::Mac(m) => ext_pkt::mac_set(m, call),

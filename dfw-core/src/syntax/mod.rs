@@ -35,6 +35,7 @@ mod error;
 mod ext;
 mod ext_ct;
 mod ext_extra;
+mod ext_hashlimit;
 mod ext_l4;
 mod ext_misc;
 mod ext_pkt;
