@@ -118,19 +118,6 @@ impl Target {
             _ => Ok(()),
         }
     }
-
-    /// True for targets that only record or change the packet and let it continue with the
-    /// next rule (LOG, NFLOG, MARK, CONNMARK, TCPMSS).
-    pub fn continues(&self) -> bool {
-        matches!(
-            self,
-            Target::Log(_)
-                | Target::Nflog(_)
-                | Target::Mark(_)
-                | Target::Connmark(_)
-                | Target::Tcpmss(_)
-        )
-    }
 }
 
 /// The IP header size libxt_TCPMSS subtracts from the largest MSS.
