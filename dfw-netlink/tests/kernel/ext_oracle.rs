@@ -17,12 +17,15 @@
 
 use crate::support::oracle;
 
-use dfw_core::model::{Family, TableName};
+use dfw_core::model::{Family, Match, TableName};
 use dfw_core::syntax::RestoreScript;
 use dfw_netlink::expr::Expr;
-use dfw_netlink::firewall::{Firewall, RestoreOptions};
+use dfw_netlink::firewall::{Firewall, RestoreOptions, OPAQUE_MARK};
+use dfw_netlink::nft::{Batch, Family as NftFamily, NewRule, RuleMsg};
 use dfw_netlink::rule_codec::{decode_rule, encode_rule, DecodedRule};
 use dfw_netlink::transport::testkit::kernel_test;
+use dfw_netlink::transport::{NetlinkTransport, Transport};
+use dfw_netlink::xt::limit;
 
 use oracle::strace::capture;
 use oracle::versions::Ipt;
@@ -144,6 +147,139 @@ fn kernel_ext_dfw_writes_each_release_reads_checks_and_deletes() {
             }
             let only = fw.save(family, &[TableName::Filter], false).unwrap();
             assert!(text.contains(&only), "{path}: -t filter");
+        });
+    }
+}
+
+/// `-m limit` in the xt form (`struct xt_rateinfo`, `xt/limit.rs`), as writers other than
+/// iptables-nft put it (iptables-nft 1.8.x writes a native `limit`): dfw decodes it as the
+/// `limit` match and prints it as every release's iptables-save does, and keeps it as it is.
+#[test]
+fn kernel_ext_xt_limit_reads_as_each_release_prints_it() {
+    kernel_test("xt limit", || {
+        let spec = "-m limit --limit 3/min --limit-burst 10 -j ACCEPT";
+        let line = format!("-A X {spec}");
+        let rule = dfw_core::syntax::parse_rule(Family::Ipv4, spec).unwrap();
+        let mut enc = encode_rule(Family::Ipv4, &rule).unwrap();
+        let Some(Match::Limit(l)) = rule.matches.first() else {
+            panic!("{rule:?}")
+        };
+        let native = enc
+            .exprs
+            .iter()
+            .position(|e| matches!(e, Expr::Limit { .. }));
+        enc.exprs[native.expect("native limit")] = Expr::Match {
+            name: limit::NAME.into(),
+            rev: limit::REV,
+            info: limit::encode(l),
+        };
+        assert_eq!(
+            decode_rule(Family::Ipv4, &enc.exprs, enc.compat).rule(),
+            Some(&rule)
+        );
+        Ipt::system().run("iptables", &["-N", "X"]).unwrap();
+        let msg = RuleMsg::new(
+            NftFamily::IPV4,
+            "filter",
+            "X",
+            enc.exprs.clone(),
+            enc.compat.unwrap(),
+        );
+        let mut t = NetlinkTransport::open().unwrap();
+        let mut b = Batch::new(1, None);
+        b.push(&NewRule::append(msg), ()).unwrap();
+        t.send_batch(&b.finish().into_bytes()).unwrap();
+        let mut fw = Firewall::open().unwrap();
+        let chains = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["X"])
+            .unwrap();
+        assert_eq!(chains[0].rules.len(), 1);
+        assert!(!chains[0].rules[0].is_opaque(), "xt limit read as opaque");
+        let dfw = dfw_save(Family::Ipv4);
+        assert!(dfw.contains(&format!("\n{line}\n")), "dfw:\n{dfw}");
+        for ipt in Ipt::all() {
+            let text = ipt.save(Family::Ipv4);
+            assert!(
+                text.contains(&format!("\n{line}\n")),
+                "{}:\n{text}",
+                ipt.version
+            );
+        }
+        // It is still the xt match in the kernel (nft prints xt matches translated, so its
+        // netlink debug output names the expression).
+        let listing = Ipt::system()
+            .run(
+                "nft",
+                &["--debug=netlink", "list", "chain", "ip", "filter", "X"],
+            )
+            .unwrap();
+        assert!(listing.contains("[ match name limit rev 0 ]"), "{listing}");
+    });
+}
+
+/// `-m string` (issue 13 names it among the rules that broke commit) is not modelled: dfw
+/// reads it as an opaque rule naming the extension, without failing, prints it as its marked
+/// comment, and a restore that leaves its chain alone writes around it.
+#[test]
+fn kernel_ext_string_match_reads_as_opaque() {
+    for family in [Family::Ipv4, Family::Ipv6] {
+        kernel_test(&format!("-m string {family}"), || {
+            let ipt = Ipt::system();
+            let tool = Ipt::tool(family, "");
+            for chain in ["INPUT", "DOCKER-USER"] {
+                if chain != "INPUT" {
+                    ipt.run(&tool, &["-N", chain]).unwrap();
+                }
+                ipt.run(&tool, &["-A", chain, "-p", "tcp", "-j", "ACCEPT"])
+                    .unwrap();
+                let spec =
+                    "-p tcp -m tcp --dport 80 -m string --string GET --algo bm --to 64 -j DROP";
+                let mut a = vec!["-A", chain];
+                a.extend(spec.split(' '));
+                ipt.run(&tool, &a).unwrap();
+                ipt.run(&tool, &["-A", chain, "-j", "RETURN"]).unwrap();
+            }
+            let mut fw = Firewall::open().unwrap();
+            let chains = fw
+                .read_chains(family, TableName::Filter, &["INPUT", "DOCKER-USER"])
+                .unwrap();
+            assert_eq!(chains.len(), 2);
+            for c in &chains {
+                let opaque: Vec<bool> = c.rules.iter().map(|r| r.is_opaque()).collect();
+                assert_eq!(opaque, [false, true, false], "{}", c.name);
+                match &c.rules[1].rule {
+                    DecodedRule::Opaque { reason, .. } => {
+                        assert!(reason.contains("string"), "{}: {reason}", c.name)
+                    }
+                    r => panic!("{r:?}"),
+                }
+            }
+            let text = dfw_save(family);
+            assert_eq!(text.matches(OPAQUE_MARK).count(), 2, "{text}");
+            // A restore that adds a chain of its own leaves both chains as they were.
+            let before = ipt.save(family);
+            let script = RestoreScript::parse(
+                family,
+                "*filter\n:DFW-T - [0:0]\n-A DFW-T -j RETURN\nCOMMIT\n",
+            )
+            .unwrap();
+            let noflush = RestoreOptions {
+                noflush: true,
+                ..RestoreOptions::default()
+            };
+            assert!(fw.restore(&script, noflush).unwrap().committed);
+            let after = ipt.save(family);
+            assert!(after.contains("-A DFW-T -j RETURN"), "{after}");
+            assert_eq!(
+                after
+                    .replace(":DFW-T - [0:0]\n", "")
+                    .replace("-A DFW-T -j RETURN\n", ""),
+                before
+            );
+            assert!(
+                after.contains("-m string --string \"GET\" --algo bm --to 64"),
+                "{after}"
+            );
         });
     }
 }
