@@ -4,7 +4,8 @@
 //! and 1.8.11 come from `.ci/iptables-oracles`, see `oracle/versions.rs`).
 //!
 //! Corpus: `testdata/conformance/ext.v4`/`ext.v6` (iptables 1.8.9's save of the commands in
-//! `ext.rules`) and the real ufw and fail2ban captures in `testdata/neighbours`.
+//! `ext.rules`), the shared conformance files `rules.v4`/`rules.v6`, the Docker dumps of
+//! `testdata/docker` and the real ufw and fail2ban captures in `testdata/neighbours`.
 //! 1. Each release writes (iptables-restore) every file: dfw decodes every rule (none opaque)
 //!    and prints the file, and the release's own iptables-save prints it too.
 //! 2. dfw writes every file: each release's iptables-save prints exactly dfw's text, and
@@ -36,7 +37,7 @@ const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
 /// Every restorable file of the corpus: (path, family).
 fn corpus() -> Vec<(String, Family)> {
     let mut out = Vec::new();
-    for dir in ["conformance", "neighbours"] {
+    for dir in ["conformance", "docker", "neighbours"] {
         let mut names: Vec<_> = std::fs::read_dir(format!("{TESTDATA}/{dir}"))
             .unwrap()
             .map(|e| e.unwrap().path().to_string_lossy().into_owned())
