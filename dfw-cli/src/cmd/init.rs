@@ -49,8 +49,12 @@ fn reach_of(exposures: &[IfaceExposure]) -> FamilyReach {
             Reach::EveryoneExcept(v) => {
                 FamilyReach::EveryoneExcept(v.iter().map(source_text).collect())
             }
-            Reach::Sources(v) if v.contains(&SourceSet::Outside) => FamilyReach::Everyone,
-            Reach::Sources(v) => FamilyReach::Sources(
+            // Possibly: these sets may reach it, past rules no packet description decides
+            // (a rate limit, a recent list): allowed, so no one loses access today.
+            Reach::Sources(v) | Reach::Possibly(v, _) if v.contains(&SourceSet::Outside) => {
+                FamilyReach::Everyone
+            }
+            Reach::Sources(v) | Reach::Possibly(v, _) => FamilyReach::Sources(
                 v.iter()
                     .filter_map(|s| match s {
                         SourceSet::Lan(n) | SourceSet::Network(n) => Some(Source::Net(*n)),
