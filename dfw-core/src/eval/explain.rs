@@ -27,9 +27,10 @@ use super::hooks::{slots, Slot, CONNTRACK};
 use super::host::{Host, RouteDecision};
 use super::native::{walk_native, NatAction, NativeOutcome};
 use super::packet::Packet;
-use super::trace::{Decision, DnatApplied, RuleRef, Step, Trace, Undecided, Verdict};
+use super::trace::{Decision, DnatApplied, PathOutcome, RuleRef, Step, Trace, Undecided, Verdict};
 use super::walk::{Oracle, Outcome, Run};
 use super::EvalError;
+use crate::model::{AddrRange, PortRange};
 use crate::native;
 use std::net::IpAddr;
 
@@ -45,50 +46,34 @@ struct PathEnd {
     route: Option<RouteDecision>,
 }
 
-/// A NAT statement met: iptables' target or a native statement's addresses.
-enum NatSpec<'r> {
-    Xt(&'r Nat),
-    Native(Option<IpAddr>, Option<u16>),
-}
-
-impl NatSpec<'_> {
-    /// The new destination of a first packet.
-    fn target(&self, flow: &Flow<'_>) -> Result<(IpAddr, Option<u16>), String> {
-        match self {
-            NatSpec::Xt(n) => dnat_target(n, flow),
-            NatSpec::Native(addr, port) => Ok((
-                addr.unwrap_or(flow.dst),
-                port.or(flow.ports().map(|(_, d)| d)),
-            )),
-        }
-    }
-}
-
-enum HookResult<'r> {
+enum HookResult {
     Accept(Option<Decision>),
-    Nat(NatSpec<'r>, bool, RuleRef),
+    Nat(Nat, bool, RuleRef),
     End(Verdict, Option<Decision>),
 }
 
 /// Runs one native base chain.
-fn native_hook<'r>(
+fn native_hook(
     run: &mut Run,
-    table: &'r native::Table,
-    chain: &'r native::Chain,
+    table: &native::Table,
+    chain: &native::Chain,
     hook: Hook,
     flow: &mut Flow<'_>,
-) -> HookResult<'r> {
+) -> HookResult {
     match walk_native(run, table, chain, hook, flow) {
         NativeOutcome::Accept(d) => HookResult::Accept(Some(d)),
         NativeOutcome::Drop(d) => HookResult::End(Verdict::Drop, Some(d)),
         NativeOutcome::Reject(r, d) => HookResult::End(Verdict::Reject(r), Some(d)),
         NativeOutcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
         NativeOutcome::Nat(NatAction::Dnat(a, p), at) => {
-            HookResult::Nat(NatSpec::Native(a, p), true, at)
+            let n = Nat {
+                addrs: a.and_then(|a| AddrRange::new(a, a).ok()),
+                ports: p.map(PortRange::single),
+                ..NO_NAT
+            };
+            HookResult::Nat(n, true, at)
         }
-        NativeOutcome::Nat(NatAction::Snat, at) => {
-            HookResult::Nat(NatSpec::Native(None, None), false, at)
-        }
+        NativeOutcome::Nat(NatAction::Snat, at) => HookResult::Nat(NO_NAT, false, at),
     }
 }
 
@@ -99,13 +84,13 @@ fn unknown(rule: Option<RuleRef>, reason: impl Into<String>) -> Verdict {
     })
 }
 
-fn run_hook<'r>(
+fn run_hook(
     run: &mut Run,
-    ruleset: &'r Ruleset,
+    ruleset: &Ruleset,
     table: TableName,
     hook: Hook,
-    flow: &Flow<'_>,
-) -> HookResult<'r> {
+    flow: &mut Flow<'_>,
+) -> HookResult {
     let Some(t) = ruleset.table(table) else {
         return HookResult::Accept(None);
     };
@@ -119,9 +104,13 @@ fn run_hook<'r>(
         Outcome::Reject(r, d) => HookResult::End(Verdict::Reject(r), Some(d)),
         Outcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
         Outcome::Nat(target, at) => match (table, target) {
-            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(NatSpec::Xt(n), true, at),
+            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(*n, true, at),
+            (TableName::Nat, Target::Redirect(r)) => match super::effects::redirect_nat(r, flow) {
+                Ok(n) => HookResult::Nat(n, true, at),
+                Err(reason) => HookResult::End(unknown(Some(at), reason), None),
+            },
             (TableName::Nat, Target::Snat(_) | Target::Masquerade(_)) => {
-                HookResult::Nat(NatSpec::Native(None, None), false, at)
+                HookResult::Nat(NO_NAT, false, at)
             }
             _ => HookResult::End(
                 unknown(
@@ -133,6 +122,14 @@ fn run_hook<'r>(
         },
     }
 }
+
+static NO_NAT: Nat = Nat {
+    addrs: None,
+    ports: None,
+    random: false,
+    persistent: false,
+    random_fully: false,
+};
 
 /// The new destination a DNAT range gives a first packet.
 fn dnat_target(n: &Nat, flow: &Flow<'_>) -> Result<(std::net::IpAddr, Option<u16>), String> {
@@ -276,7 +273,7 @@ fn run_hooks(
                     path.end.decided_by = Some(Decision::Rule(at));
                     continue;
                 }
-                match n.target(flow) {
+                match dnat_target(&n, flow) {
                     Ok((dst, port)) => apply_dnat(run, flow, path.end, at, dst, port),
                     Err(reason) => {
                         path.end.verdict = unknown(Some(at), reason);
@@ -462,6 +459,24 @@ pub fn explain_with(
     } else {
         first.verdict.clone()
     };
+    let mut outcomes: Vec<PathOutcome> = Vec::new();
+    for e in &ends {
+        let o = PathOutcome {
+            verdict: e.verdict.clone(),
+            dnat: e.dnat.clone(),
+            route: e.route.clone(),
+        };
+        if !outcomes.contains(&o) {
+            outcomes.push(o);
+        }
+    }
+    if overflow {
+        outcomes.push(PathOutcome {
+            verdict: verdict.clone(),
+            dnat: None,
+            route: None,
+        });
+    }
     Ok(Trace {
         steps: run.steps,
         verdict,
@@ -470,6 +485,7 @@ pub fn explain_with(
         route: first.route,
         unknowns: run.unknowns,
         paths: ends.len(),
+        outcomes,
     })
 }
 
@@ -482,5 +498,6 @@ fn empty_trace() -> Trace {
         route: None,
         unknowns: Vec::new(),
         paths: 0,
+        outcomes: Vec::new(),
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod audit;
 mod ctmatch;
+mod effects;
 mod error;
 mod explain;
 mod exposure;
@@ -21,6 +22,7 @@ pub(crate) mod flow;
 mod hooks;
 pub mod host;
 pub(crate) mod matcher;
+mod matcher_ext;
 mod native;
 pub mod packet;
 mod probes;
@@ -38,10 +40,10 @@ pub use audit::{
 pub use error::EvalError;
 pub use explain::{explain, explain_with, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
-pub use packet::{Packet, L4};
+pub use packet::{Details, Packet, L4};
 pub use trace::{
-    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, TableRef, Trace, Undecided,
-    UnknownNote, Verdict,
+    Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, TableRef, Trace,
+    Undecided, UnknownNote, Verdict,
 };
 pub use tri::Tri;
 pub use userspace::{user_space_ports, Listener, UserSpacePort};

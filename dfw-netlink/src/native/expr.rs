@@ -269,6 +269,24 @@ pub fn native_expr(e: &Expr) -> Result<n::Expr, WireError> {
             name: name.clone(),
             rev: *rev,
         },
+        Expr::Limit {
+            rate,
+            unit,
+            burst,
+            kind,
+            flags,
+        } => n::Expr::Limit {
+            rate: *rate,
+            unit: *unit,
+            burst: *burst,
+            bytes: *kind == 1,
+            over: flags & 1 == 1,
+        },
+        Expr::Log(l) => n::Expr::Log {
+            prefix: l.prefix.clone(),
+            level: l.level,
+            group: l.group,
+        },
         Expr::Other { name, data } => {
             other(name, data)?.unwrap_or_else(|| n::Expr::Other { name: name.clone() })
         }

@@ -85,6 +85,10 @@ pub(crate) fn ct(flow: &Flow<'_>, key: u32, dir: Option<u8>) -> Loaded {
             // No entry yet: the state reads INVALID, every other key ends the rule.
             return Ok((key == 0).then(|| u32ne(1)));
         }
+        Ct::Untracked => {
+            // NOTRACK: the state reads UNTRACKED, every other key ends the rule.
+            return Ok((key == 0).then(|| u32ne(64)));
+        }
         Ct::New {
             orig,
             reply,

@@ -213,6 +213,12 @@ pub(crate) fn transport_header(flow: &Flow<'_>) -> Vec<Cell> {
             h.extend(unknown(4));
             h
         }
+        L4::Sctp { sport, dport } => {
+            let mut h = port(sport);
+            h.extend(port(Some(dport)));
+            h.extend(unknown(8));
+            h
+        }
         L4::Icmp { typ, code } => {
             let mut h = known(&[typ, code]);
             h.extend(unknown(6));
