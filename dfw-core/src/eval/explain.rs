@@ -12,6 +12,11 @@
 //!    FORWARD: mangle (-150), filter (0), security (50), then POSTROUTING: mangle (-150),
 //!    nat POSTROUTING (100, SNAT/MASQUERADE only).
 //!
+//! With native tables ([`explain_with`]) every base chain registered at a hook runs in the
+//! kernel's order (`hooks.rs`): native chains interleave with iptables' by priority (before
+//! conntrack when below -200), nat chains run inside the NAT hook at its priority and stop at
+//! the first binding; an ACCEPT ends only its own base chain, a DROP or REJECT is final.
+//!
 //! A DROP or REJECT ends the path (a REJECT met outside INPUT/FORWARD/OUTPUT is unknown: the
 //! kernel refuses such a ruleset). Missing tables or chains accept. Unknown rules whose target
 //! matters are explored both ways (up to [`MAX_PATHS`] paths): when every path ends in the same
