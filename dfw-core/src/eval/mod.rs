@@ -19,6 +19,7 @@ mod error;
 mod explain;
 mod exposure;
 pub(crate) mod flow;
+mod hook_run;
 mod hooks;
 pub mod host;
 pub(crate) mod matcher;
