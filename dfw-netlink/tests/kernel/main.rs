@@ -16,6 +16,7 @@ mod firewall;
 mod host;
 mod iptables_oracle;
 mod native;
+mod native_commit;
 mod native_packets;
 mod policy_commit;
 mod policy_kept;

@@ -49,7 +49,7 @@ fn published_pairs(v6: bool) -> Vec<Pair> {
 }
 
 /// Predicts and connects every pair; returns (cases, unknown).
-fn compare(h: &DockerHost, rng: &mut Lcg, v6: bool, context: &str) -> (usize, usize) {
+pub(crate) fn compare(h: &DockerHost, rng: &mut Lcg, v6: bool, context: &str) -> (usize, usize) {
     let family = if v6 { Family::Ipv6 } else { Family::Ipv4 };
     let (rs, host) = live(h, family, &[EXTERNAL_IF, LAN_IF]);
     let native = h
