@@ -30,7 +30,9 @@ use dfw_netlink::route::{read_host_assuming, ExternalsFrom};
 use dfw_netlink::sockdiag::{sockets, SockProto, States};
 
 use super::audit_json::{self, Document};
-use super::examine::{decision_text, load_native, nat_text, port_text, reach_text, rule_line};
+use super::examine::{
+    decision_text, load_native, nat_text, native_rule_line, port_text, reach_text, rule_line,
+};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
@@ -94,6 +96,9 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort], c: Option<&Containers>) -
         _ => "",
     };
     let _ = writeln!(out, "{} (external: {ext}{assumed})", a.family);
+    for note in dfw_core::native::docker::docker_notes(rs, &l.native) {
+        let _ = writeln!(out, "  note: {note}");
+    }
     let _ = writeln!(out, "  published ports:");
     if a.published.is_empty() {
         let _ = writeln!(out, "    none");
@@ -112,7 +117,11 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort], c: Option<&Containers>) -
             nat_text(&p.to),
             named(audit_json::published_by(c, p))
         );
-        let _ = writeln!(out, "    published by {}", rule_line(rs, &p.rule));
+        let by = match p.rule.table.xt() {
+            Some(_) => rule_line(rs, &p.rule),
+            None => native_rule_line(&l.native, &p.rule),
+        };
+        let _ = writeln!(out, "    published by {by}");
         exposures(&mut out, rs, &p.exposure);
     }
     if !user.is_empty() {

@@ -45,6 +45,23 @@ pub fn rule_text(rs: &Ruleset, at: &RuleRef) -> String {
         .unwrap_or_default()
 }
 
+/// `ip docker-bridges nat-prerouting-and-output #1: iifname != "docker0" tcp dport 8080 ...`:
+/// a native rule as `nft list ruleset` prints it.
+pub fn native_rule_line(native: &dfw_core::native::Ruleset, at: &RuleRef) -> String {
+    let text = match &at.table {
+        dfw_core::eval::TableRef::Native(f, name) => native
+            .table(*f, name)
+            .and_then(|t| {
+                let c = t.chain(&at.chain)?;
+                let r = c.rules.get(at.number.checked_sub(1)?)?;
+                Some(dfw_core::native::print::rule_text(t, r))
+            })
+            .unwrap_or_default(),
+        dfw_core::eval::TableRef::Xt(_) => String::new(),
+    };
+    format!("{at}: {text}")
+}
+
 /// `filter DOCKER #2: -d 172.17.0.2/32 ... -j ACCEPT`.
 pub fn rule_line(rs: &Ruleset, at: &RuleRef) -> String {
     format!("{at}: {}", rule_text(rs, at))

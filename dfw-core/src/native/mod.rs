@@ -8,6 +8,7 @@
 //! register holds what the kernel's register would hold, a set element's key the bytes the
 //! kernel compares. [`Set::lookup`] is the one place set membership is decided.
 
+pub mod docker;
 mod expr;
 pub mod print;
 mod set;

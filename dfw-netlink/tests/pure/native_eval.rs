@@ -237,3 +237,34 @@ fn audit_finds_dockers_nftables_published_ports() {
     let a6 = audit_with(&Ruleset::new(Family::Ipv6), &native, &host());
     assert_eq!(a6.published.len(), 1);
 }
+
+#[test]
+fn docker_nftables_mode_is_detected_and_a_leftover_forward_drop_reported() {
+    use dfw_core::native::docker::{docker_notes, docker_tables};
+    let native = decode_dumps(&captured_dumps("sim-host")).unwrap();
+    assert_eq!(
+        docker_tables(&native),
+        vec!["ip docker-bridges", "ip6 docker-bridges"]
+    );
+    let notes = docker_notes(&Ruleset::new(Family::Ipv4), &native);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("nftables backend") && notes[0].contains("no DOCKER-USER"));
+    let leftover = dfw_core::syntax::parse_ruleset(
+        Family::Ipv4,
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+    )
+    .unwrap();
+    let notes = docker_notes(&leftover, &native);
+    assert!(notes[1].contains("FORWARD has policy DROP"), "{notes:?}");
+    // The leftover drop is final: a stranger's connection to the published port dies there.
+    let t = explain_with(
+        &leftover,
+        &native,
+        &Packet::tcp_syn(EXTERNAL_IF, STRANGER_V4, HOST_V4, WEB_PUBLISHED),
+        &host(),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Drop);
+    let debian = decode_dumps(&captured_dumps("debian-drop")).unwrap();
+    assert!(docker_notes(&leftover, &debian).is_empty());
+}
