@@ -34,6 +34,33 @@ pub fn load_native() -> Result<dfw_core::native::Ruleset, String> {
     dfw_netlink::native::read_native(&mut t).map_err(|e| format!("native tables: {e}"))
 }
 
+/// What differs on a host where Docker uses its nftables backend, both families (empty
+/// otherwise): the backend, a leftover iptables FORWARD policy DROP, and the policy's
+/// `[[forward]]` pairs Docker's nftables rules drop. Reading errors are left out (the
+/// command's own reading reports them).
+pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<String> {
+    use dfw_core::native::docker::{blocked_forward_pairs, docker_notes};
+    let Ok(native) = load_native() else {
+        return Vec::new();
+    };
+    let Ok(mut fw) = Firewall::open() else {
+        return Vec::new();
+    };
+    let pairs: Vec<(String, String)> = policy
+        .forward
+        .iter()
+        .map(|f| (f.in_iface.to_string(), f.out_iface.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        if let Ok(rs) = read_ruleset(&mut fw, family) {
+            out.extend(docker_notes(&rs, &native));
+        }
+        out.extend(blocked_forward_pairs(&native, family, &pairs));
+    }
+    out
+}
+
 /// The rule text (`iptables-save` form after `-A CHAIN`, without the leading space) of a rule.
 pub fn rule_text(rs: &Ruleset, at: &RuleRef) -> String {
     at.table

@@ -52,3 +52,41 @@ pub fn docker_notes(xt: &model::Ruleset, native: &Ruleset) -> Vec<String> {
     }
     notes
 }
+
+/// The policy's `[[forward]]` pairs (`in`, `out`) Docker's nftables rules drop for `family`
+/// whatever dfw accepts: a base chain of `ip`/`ip6 docker-bridges` at the forward hook with
+/// policy drop, which traffic between interfaces that are not Docker's bridges ends in (its
+/// verdict maps only jump for bridges). Only Docker's `--bridge-accept-fwmark` lets such
+/// traffic through; dfw does not set that mark yet, so these pairs cannot work.
+pub fn blocked_forward_pairs(
+    native: &Ruleset,
+    family: Family,
+    pairs: &[(String, String)],
+) -> Vec<String> {
+    let fam = match family {
+        Family::Ipv4 => NftFamily::Ip,
+        Family::Ipv6 => NftFamily::Ip6,
+    };
+    let Some(t) = native.table(fam, "docker-bridges") else {
+        return Vec::new();
+    };
+    let drops = t.chains.iter().any(|c| {
+        c.base.as_ref().is_some_and(|b| {
+            b.hook == crate::model::Hook::Forward && b.policy == super::ChainPolicy::Drop
+        })
+    });
+    if !drops {
+        return Vec::new();
+    }
+    pairs
+        .iter()
+        .map(|(i, o)| {
+            format!(
+                "[[forward]] {i} -> {o} ({family}) cannot work: Docker's nftables chain \
+                 {fam} docker-bridges filter-FORWARD drops it (policy drop) and a drop in \
+                 any base chain is final; it needs Docker's --bridge-accept-fwmark, which dfw \
+                 does not set yet"
+            )
+        })
+        .collect()
+}

@@ -268,3 +268,42 @@ fn docker_nftables_mode_is_detected_and_a_leftover_forward_drop_reported() {
     let debian = decode_dumps(&captured_dumps("debian-drop")).unwrap();
     assert!(docker_notes(&leftover, &debian).is_empty());
 }
+
+#[test]
+fn router_mode_pairs_docker_drops_are_named() {
+    use dfw_core::native::docker::blocked_forward_pairs;
+    use dfw_core::native::ChainPolicy;
+    let mut native = decode_dumps(&captured_dumps("sim-host")).unwrap();
+    let pairs = vec![(LAN_IF.to_string(), EXTERNAL_IF.to_string())];
+    assert!(blocked_forward_pairs(&native, Family::Ipv4, &pairs).is_empty());
+    // Docker sets filter-FORWARD's policy to drop when it enabled forwarding itself.
+    for t in &mut native.tables {
+        for c in &mut t.chains {
+            if let Some(b) = c
+                .base
+                .as_mut()
+                .filter(|b| b.hook == dfw_core::model::Hook::Forward)
+            {
+                b.policy = ChainPolicy::Drop;
+            }
+        }
+    }
+    let named = blocked_forward_pairs(&native, Family::Ipv4, &pairs);
+    assert_eq!(named.len(), 1);
+    assert!(named[0].contains("eth1 -> eth0"), "{named:?}");
+    // The evaluator agrees: the LAN's connection to the internet dies in Docker's chain.
+    let t = explain_with(
+        &Ruleset::new(Family::Ipv4),
+        &native,
+        &Packet::tcp_syn(LAN_IF, LAN_CLIENT_V4, INET_GW_V4, 443),
+        &host(),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Drop);
+    assert_eq!(
+        docker_table(&t.decided_by),
+        None,
+        "decided by the policy of Docker's chain: {:?}",
+        t.decided_by
+    );
+}
