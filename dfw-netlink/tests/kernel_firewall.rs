@@ -20,7 +20,7 @@ fn target(chain: &str, create: bool, policy: Option<Policy>, rules: &[&str]) -> 
         chain: ChainName::new(chain).unwrap(),
         create,
         policy,
-        rules: rules.iter().map(|s| rule(s)).collect(),
+        rules: rules.iter().map(|s| rule(s).into()).collect(),
     }
 }
 
@@ -181,7 +181,7 @@ fn kernel_both_families_in_one_atomic_batch() {
             chain: ChainName::new(chain).unwrap(),
             create: true,
             policy: None,
-            rules: vec![parse_rule(Family::Ipv6, spec).unwrap()],
+            rules: vec![parse_rule(Family::Ipv6, spec).unwrap().into()],
         };
         // The ip6 part fails: nothing of the ip part may be committed either.
         let bad = ChangeSet {

@@ -107,7 +107,7 @@ fn check_in_kernel(
             chain: ChainName::new("DFW").unwrap(),
             create: false,
             policy: None,
-            rules: vec![rule.clone()],
+            rules: vec![rule.clone().into()],
         }],
         delete_chains: vec![],
     };

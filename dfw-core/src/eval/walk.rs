@@ -10,6 +10,10 @@
 //! - A rule whose match is unknown: if its target cannot change the packet's fate (none, LOG)
 //!   it is skipped; otherwise the [`Oracle`] decides which branch this run follows, and the
 //!   driver ([`super::explain`]) runs every combination and compares the outcomes.
+//! - A rule dfw cannot decode ([`Target::Opaque`]) that this run takes as matched ends the
+//!   walk with an unknown outcome naming it: it may do anything. Packets it cannot match
+//!   (its known header and matches say no) pass it by, so only the verdicts it can change
+//!   become unknown.
 //! - Rulesets nf_tables would refuse to load end the walk with an unknown outcome: a jump or
 //!   goto loop, chains nested deeper than [`MAX_JUMP_DEPTH`] (nf_tables counts jumps and gotos
 //!   alike when it validates a base chain), missing chains, jumps to built-in chains.
@@ -251,6 +255,16 @@ impl Run {
             Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
             Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
                 return Some(Outcome::Nat(target, here))
+            }
+            Target::Opaque(o) => {
+                return Some(Outcome::Unknown(Undecided {
+                    rule: Some(here),
+                    reason: format!(
+                        "a rule dfw cannot decode ({}) may match: it may accept, drop, jump, \
+                         return or change the packet",
+                        o.reason
+                    ),
+                }))
             }
             Target::Return if self.pop(table, base, at) => return None,
             Target::Return => return Some(self.policy(table, base)),

@@ -29,6 +29,9 @@ pub enum Target {
     Snat(Nat),
     /// `-j MASQUERADE ...`.
     Masquerade(Masquerade),
+    /// A kernel rule dfw cannot decode, standing in its place in a chain read from the kernel
+    /// (see [`Opaque`]): what it does is unknown. Never parsed, never encoded.
+    Opaque(Opaque),
 }
 
 impl Target {
@@ -44,6 +47,7 @@ impl Target {
             Target::Dnat(_) => "DNAT",
             Target::Snat(_) => "SNAT",
             Target::Masquerade(_) => "MASQUERADE",
+            Target::Opaque(_) => "(a rule dfw cannot decode)",
         }
     }
 
@@ -85,6 +89,19 @@ impl Target {
             _ => Ok(()),
         }
     }
+}
+
+/// A rule of the kernel dfw cannot decode (a match or target dfw does not model, or a native
+/// nftables rule), kept in its place when the kernel's rules become a model ruleset for the
+/// evaluator. The rule's header and matches hold what is known to be required of a packet
+/// for it to match (nothing, when nothing could be decoded); beyond that, whether it matches
+/// and what it then does (accept, drop, jump, return, mark, ...) are unknown, so the
+/// evaluator gives an unknown outcome, naming the rule, to every packet it may match. iptables
+/// text never produces it, and the rule codec refuses to encode it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Opaque {
+    /// Why dfw cannot decode the rule (the first obstacle found).
+    pub reason: String,
 }
 
 /// A REJECT reply type; the two families have different sets.

@@ -363,5 +363,10 @@ fn print_target(out: &mut String, t: &Target) {
             }
             nat_flags(out, m.random, m.random_fully, false);
         }
+        // Not iptables syntax, on purpose: a rule dfw cannot decode is shown, never re-read.
+        Target::Opaque(o) => {
+            let reason = o.reason.replace(['\n', '\r'], " ");
+            let _ = write!(out, " # a rule dfw cannot decode ({reason})");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use dfw_core::diff::{diff, DiffOp};
+use dfw_core::diff::DiffOp;
 use dfw_core::model::{ChainName, Family, Rule};
 use dfw_core::syntax::rule_spec;
 
@@ -104,8 +104,8 @@ impl PolicyPlan {
                     .chain(w.chain.as_str())
                     .map(|c| c.rules.clone())
                     .unwrap_or_default();
-                let new: Vec<Option<Rule>> = w.rules.iter().cloned().map(Some).collect();
-                for op in diff(&old, &new) {
+                let new = w.resolve(&old);
+                for op in w.edit(&old) {
                     let (mark, rule) = match op {
                         DiffOp::Keep { old: i, .. } => (' ', &old[i]),
                         DiffOp::Delete { old: i } => ('-', &old[i]),

@@ -233,7 +233,7 @@ fn changes_for(
                 chain: c.name().clone(),
                 create: true,
                 policy: c.policy().filter(|_| policies.contains(cname)),
-                rules: c.rules.iter().map(|r| strip(r, opts)).collect(),
+                rules: c.rules.iter().map(|r| strip(r, opts).into()).collect(),
             });
         }
         for c in before.iter().filter(|c| in_scope(c) && !wanted.contains(c)) {

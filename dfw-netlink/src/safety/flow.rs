@@ -18,13 +18,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::Policy;
 
-use super::lockout::{check_lockout, desired_filter, SshConnection};
+use super::lockout::{check_lockout_change, desired_filter, SshConnection};
 use super::session::ssh_connection;
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
 use crate::enforce::{self, read_current, resolve_external, CommitReport};
-use crate::firewall::{Firewall, KernelTable};
+use crate::firewall::{ChangeSet, Firewall, KernelTable};
 use crate::transport::Transport;
 
 /// How a commit is made. The default is what `dfw-cli commit` does without options: guard
@@ -145,7 +145,8 @@ pub fn commit_policy<T: Transport>(
                 chains: Vec::new(),
             });
         let desired = desired_filter(&kernel, &changes).map_err(SafetyError::Compose)?;
-        check_lockout(&desired, &ssh, &external).map_err(SafetyError::Lockout)?;
+        let now = desired_filter(&kernel, &ChangeSet::default()).map_err(SafetyError::Compose)?;
+        check_lockout_change(&now, &desired, &ssh, &external).map_err(SafetyError::Lockout)?;
     }
     drop(changes);
     if empty {

@@ -29,7 +29,7 @@ use dfw_core::model::{Family, ModelError};
 use dfw_core::syntax::SyntaxError;
 
 pub use flow::{commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit, SshGuard};
-pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
+pub use lockout::{check_lockout, check_lockout_change, desired_filter, Lockout, SshConnection};
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use snapshot::Snapshot;
 pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};
@@ -59,7 +59,7 @@ pub enum SafetyError {
         /// Why.
         reason: Corruption,
     },
-    /// A dfw chain holds a rule dfw cannot write back, so its state cannot be saved.
+    /// A dfw chain cannot be saved (its name is not one iptables takes).
     #[error("{family} filter {chain}: cannot save the previous state: {reason}")]
     Opaque {
         /// Family.
@@ -151,9 +151,6 @@ pub enum Unsavable {
     /// A chain name iptables cannot take.
     #[error(transparent)]
     ChainName(ModelError),
-    /// The rule at this 1-based position is not expressible by dfw.
-    #[error("rule {0} is not expressible by dfw")]
-    Rule(usize),
 }
 
 impl From<FirewallError> for SafetyError {

@@ -5,6 +5,7 @@ mod audit;
 mod docker;
 mod hosts;
 mod matches;
+mod opaque;
 mod prop;
 mod rules;
 mod semantics;
