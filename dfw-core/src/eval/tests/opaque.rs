@@ -148,3 +148,133 @@ fn the_audit_is_unknown_only_where_the_opaque_rule_can_change_the_verdict() {
         .flat_map(|p| &p.exposure)
         .all(|e| !matches!(e.reach, Reach::Unknown(_))));
 }
+
+/// Options and targets of the random rulesets: as the never-panics property's, with opaque
+/// rules among them.
+const OPTS: &[&str] = &[
+    "",
+    "-p tcp -m tcp --dport 80",
+    "-s 10.0.0.0/8",
+    "! -i eth0",
+    "-m mark --mark 0x1",
+    "-p udp -m multiport --sports 53,67:68",
+];
+
+/// A target by number; `None` is an opaque rule (known header, unknown effect).
+fn target(i: u8) -> Option<String> {
+    Some(match i % 10 {
+        0 => "-j ACCEPT".into(),
+        1 => "-j DROP".into(),
+        2 => "-j RETURN".into(),
+        3 => "-j LOG".into(),
+        4 => "".into(),
+        5 => "-j REJECT".into(),
+        6 => format!("-j C{}", i % 3),
+        7 => format!("-g C{}", i % 3),
+        _ => return None,
+    })
+}
+
+/// The concrete rules an opaque rule may stand for.
+const CONCRETE: [&str; 6] = ["-j ACCEPT", "-j DROP", "-j RETURN", "", "-j C0", "-g C1"];
+
+/// A random filter table; each opaque rule becomes `concrete(k)` (its k-th opaque rule) or,
+/// when `concrete` gives `None`, stays opaque.
+fn table(rules: &[(usize, usize, u8)], concrete: &dyn Fn(usize) -> Option<String>) -> Ruleset {
+    let chains = ["INPUT", "FORWARD", "C0", "C1", "C2"];
+    let mut text = String::from("*filter\n:INPUT DROP\n:FORWARD ACCEPT\n:OUTPUT ACCEPT\n");
+    text.push_str(":C0 -\n:C1 -\n:C2 -\n");
+    let mut slots = Vec::new();
+    let mut k = 0;
+    for &(c, o, t) in rules {
+        let spec = match target(t) {
+            Some(t) => format!("{} {t}", OPTS[o]),
+            None => {
+                k += 1;
+                match concrete(k - 1) {
+                    Some(t) => format!("{} {t}", OPTS[o]),
+                    None => {
+                        // Placeholder now, the opaque rule below.
+                        slots.push((chains[c], chains_len(&text, chains[c]), o));
+                        OPTS[o].to_string()
+                    }
+                }
+            }
+        };
+        text.push_str(&format!("-A {} {spec}\n", chains[c]));
+    }
+    text.push_str("COMMIT\n");
+    let mut rs = ruleset(Family::Ipv4, &text);
+    for (chain, index, o) in slots {
+        let known = super::rules::rule(Family::Ipv4, OPTS[o]);
+        let t = rs.table_mut(TableName::Filter).unwrap();
+        let slot = &mut t.chain_mut(chain).unwrap().rules[index];
+        *slot = opaque(known.header);
+        slot.matches = known.matches;
+    }
+    rs
+}
+
+/// How many rules `text` appends to `chain` so far.
+fn chains_len(text: &str, chain: &str) -> usize {
+    let prefix = format!("-A {chain} ");
+    text.lines().filter(|l| l.starts_with(&prefix)).count()
+}
+
+fn packet() -> impl proptest::strategy::Strategy<Value = Packet> {
+    use proptest::prelude::*;
+    (
+        prop_oneof![Just("eth0"), Just("docker0"), Just("wg0")],
+        prop_oneof![Just("10.1.2.3"), Just("203.0.113.5")],
+        prop_oneof![Just(ETH0_V4), Just("172.17.0.2")],
+        prop_oneof![Just(80u16), Just(53), Just(22)],
+        any::<bool>(),
+        prop::option::of(0u32..3),
+    )
+        .prop_map(|(i, s, d, port, udp, mark)| {
+            let mut p = if udp {
+                Packet::udp(i, ip(s), ip(d), port)
+            } else {
+                Packet::tcp_syn(i, ip(s), ip(d), port)
+            };
+            p.mark = mark;
+            p
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Certainty survives every reading of the opaque rules: when `explain` gives a verdict
+    /// with certainty, replacing the opaque rules with any concrete rules (accept, drop,
+    /// return, nothing, a jump or goto, mixed) gives the same verdict; and an unknown verdict
+    /// names a rule or says why.
+    #[test]
+    fn a_certain_verdict_holds_whatever_the_opaque_rules_do(
+        rules in proptest::collection::vec((0usize..5, 0usize..OPTS.len(), 0u8..=255), 0..20),
+        p in packet(),
+        mix in proptest::collection::vec(0usize..CONCRETE.len(), 8),
+    ) {
+        let host = docker_host();
+        let t = explain(&table(&rules, &|_| None), &p, &host).unwrap();
+        if let Verdict::Unknown(u) = &t.verdict {
+            proptest::prop_assert!(u.rule.is_some() || !u.reason.is_empty());
+            return Ok(());
+        }
+        let readings: Vec<Box<dyn Fn(usize) -> Option<String>>> = CONCRETE
+            .iter()
+            .map(|c| Box::new(move |_| Some(c.to_string())) as Box<dyn Fn(usize) -> Option<String>>)
+            .chain(std::iter::once(Box::new(|k: usize| {
+                Some(CONCRETE[mix[k % mix.len()]].to_string())
+            }) as Box<dyn Fn(usize) -> Option<String>>))
+            .collect();
+        for read in &readings {
+            let c = explain(&table(&rules, read.as_ref()), &p, &host).unwrap();
+            // The concrete table may still hold matches the packet cannot decide (a mark
+            // the packet does not carry): only decided outcomes must agree.
+            if !matches!(c.verdict, Verdict::Unknown(_)) {
+                proptest::prop_assert_eq!(&c.verdict, &t.verdict);
+            }
+        }
+    }
+}
