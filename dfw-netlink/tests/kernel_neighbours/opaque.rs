@@ -1,4 +1,4 @@
-//! Neighbours: rules dfw does not write, and cannot decode, never block it. Each test runs in
+//! Rules dfw does not write, and cannot decode, never block it. Each test runs in
 //! a throwaway network namespace over Docker 29's rules (IPv4 + IPv6, loaded with the real
 //! iptables-restore), with real neighbour rules added by the real tools: `iptables -m string`,
 //! `-m u32`, `-m bpf` (undecodable by dfw, whatever extensions it learns), `-m limit`,
@@ -8,15 +8,14 @@
 //! chain: all must work, and the neighbours' rules must stay exactly as they were (compared
 //! as `nft -a` lists them: expressions and handles, counters left out).
 
-mod support;
-
+use crate::lab::{sh, MachineRuleset, TempDir};
+use crate::support::{load_fixture, Fixture};
 use dfw_core::policy::Policy;
 use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sim::NetNs;
 use dfw_netlink::transport::testkit::kernel_gate;
 use dfw_netlink::{CommitOptions, Dfw, SshGuard};
-use support::{load_fixture, run_in, Fixture};
 
 const POLICY: &str = r#"
 [interfaces]
@@ -45,11 +44,6 @@ fn docker_ns(test: &str) -> NetNs {
     );
     sh(&ns, "ipset add crowdsec-blacklists 203.0.113.66");
     ns
-}
-
-/// Runs a shell command line inside `ns`; panics when it fails.
-fn sh(ns: &NetNs, line: &str) -> String {
-    run_in(ns, "sh", &["-c", line], "").unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
 /// IPv4 neighbour rules for `chain`, as `iptables` arguments, one rule per entry: what no
@@ -134,18 +128,13 @@ fn save_chain(ns: &NetNs, prog: &str, chain: &str) -> Vec<String> {
         .collect()
 }
 
-fn state_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dfw-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 #[test]
 fn kernel_neighbour_rules_do_not_block_commit_status_rollback() {
     let test = "kernel_neighbour_rules_commit";
     if !kernel_gate(test) {
         return;
     }
+    let machine = MachineRuleset::read();
     let ns = docker_ns(test);
     for chain in ["DOCKER-USER", "INPUT"] {
         add_neighbours(&ns, chain);
@@ -157,13 +146,14 @@ fn kernel_neighbour_rules_do_not_block_commit_status_rollback() {
         "iptables -I FORWARD 1 -m string --algo bm --string OK -j ACCEPT",
     );
     let before = [neighbours(&ns, "ip"), neighbours(&ns, "ip6")];
-    let dir = state_dir(test);
+    let state = TempDir::new(test);
+    let dir = state.path();
     let opts = CommitOptions {
         confirm: None,
         ssh: SshGuard::Off,
     };
     ns.run(|| {
-        let mut dfw = Dfw::open().unwrap().with_state_dir(&dir);
+        let mut dfw = Dfw::open().unwrap().with_state_dir(dir);
         dfw.commit(policy(), &opts).expect("commit with neighbours");
         let status = dfw.status(&policy()).expect("status with neighbours");
         assert!(status.in_sync(), "{}", status.drift);
@@ -204,7 +194,7 @@ fn kernel_neighbour_rules_do_not_block_commit_status_rollback() {
         "IPv6 neighbours"
     );
     ns.run(|| {
-        let mut dfw = Dfw::open().unwrap().with_state_dir(&dir);
+        let mut dfw = Dfw::open().unwrap().with_state_dir(dir);
         dfw.rollback().expect("rollback with neighbours");
     })
     .unwrap();
@@ -217,7 +207,7 @@ fn kernel_neighbour_rules_do_not_block_commit_status_rollback() {
         without_forward_jump(&before[1]),
         without_forward_jump(&rolled[1])
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    machine.unchanged();
 }
 
 /// Lines without FORWARD's `-j DOCKER-USER` (Docker's jump, which dfw moves as Docker does).
@@ -235,6 +225,7 @@ fn kernel_flush_plus_opaque_rule_is_repaired() {
     if !kernel_gate(test) {
         return;
     }
+    let machine = MachineRuleset::read();
     let ns = docker_ns(test);
     ns.run(|| {
         let mut fw = Firewall::open().unwrap();
@@ -271,6 +262,7 @@ fn kernel_flush_plus_opaque_rule_is_repaired() {
         "{lines:#?}"
     );
     assert!(lines[1].contains("--string \"EVIL\""), "{lines:#?}");
+    machine.unchanged();
 }
 
 #[test]
@@ -279,14 +271,16 @@ fn kernel_opaque_rule_in_a_dfw_chain_does_not_block_saving() {
     if !kernel_gate(test) {
         return;
     }
+    let machine = MachineRuleset::read();
     let ns = docker_ns(test);
-    let dir = state_dir(test);
+    let state = TempDir::new(test);
+    let dir = state.path();
     let opts = CommitOptions {
         confirm: None,
         ssh: SshGuard::Off,
     };
     ns.run(|| {
-        let mut dfw = Dfw::open().unwrap().with_state_dir(&dir);
+        let mut dfw = Dfw::open().unwrap().with_state_dir(dir);
         dfw.commit(policy(), &opts).unwrap();
     })
     .unwrap();
@@ -295,7 +289,7 @@ fn kernel_opaque_rule_in_a_dfw_chain_does_not_block_saving() {
         "iptables -I DFW-DOCKER-EXT 1 -m string --algo bm --string EVIL -j DROP",
     );
     ns.run(|| {
-        let mut dfw = Dfw::open().unwrap().with_state_dir(&dir);
+        let mut dfw = Dfw::open().unwrap().with_state_dir(dir);
         let s = dfw.status(&policy()).unwrap();
         assert!(s.drift.to_string().contains("extra"), "{}", s.drift);
         // Saving the rollback point must not fail; the commit removes the stray rule.
@@ -305,5 +299,5 @@ fn kernel_opaque_rule_in_a_dfw_chain_does_not_block_saving() {
         dfw.rollback().expect("rollback");
     })
     .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    machine.unchanged();
 }
