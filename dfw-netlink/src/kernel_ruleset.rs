@@ -212,7 +212,8 @@ mod tests {
             du.rules[1].target,
             Some(dfw_core::model::Target::Opaque(
                 dfw_core::model::target::Opaque {
-                    reason: "unknown expression".into()
+                    reason: "unknown expression".into(),
+                    handle: Some(9),
                 }
             ))
         );

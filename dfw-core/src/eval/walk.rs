@@ -248,29 +248,31 @@ impl Run {
         here: RuleRef,
         at: &mut Cursor<'c>,
     ) -> Option<Outcome<'r>> {
-        let (c, jump) = match target {
-            Target::Log(_) => return None,
-            Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
-            Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
-            Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
-            Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
-                return Some(Outcome::Nat(target, here))
-            }
-            Target::Opaque(o) => {
-                return Some(Outcome::Unknown(Undecided {
-                    rule: Some(here),
-                    reason: format!(
-                        "a rule dfw cannot decode ({}) may match: it may accept, drop, jump, \
+        let (c, jump) =
+            match target {
+                Target::Log(_) => return None,
+                Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
+                Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
+                Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
+                Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
+                    return Some(Outcome::Nat(target, here))
+                }
+                Target::Opaque(o) => {
+                    return Some(Outcome::Unknown(Undecided {
+                        rule: Some(here),
+                        reason: format!(
+                        "a rule dfw cannot decode ({}{}) may match: it may accept, drop, jump, \
                          return or change the packet",
+                        o.handle.map(|h| format!("handle {h}: ")).unwrap_or_default(),
                         o.reason
                     ),
-                }))
-            }
-            Target::Return if self.pop(table, base, at) => return None,
-            Target::Return => return Some(self.policy(table, base)),
-            Target::Jump(c) => (c, true),
-            Target::Goto(c) => (c, false),
-        };
+                    }))
+                }
+                Target::Return if self.pop(table, base, at) => return None,
+                Target::Return => return Some(self.policy(table, base)),
+                Target::Jump(c) => (c, true),
+                Target::Goto(c) => (c, false),
+            };
         let unknown = |reason: String| {
             Some(Outcome::Unknown(Undecided {
                 rule: Some(here.clone()),

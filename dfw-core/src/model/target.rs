@@ -102,6 +102,9 @@ impl Target {
 pub struct Opaque {
     /// Why dfw cannot decode the rule (the first obstacle found).
     pub reason: String,
+    /// The kernel's handle of the rule, when it was read from the kernel: which rule it is
+    /// (`nft -a` lists it), so a change can keep exactly that rule.
+    pub handle: Option<u64>,
 }
 
 /// A REJECT reply type; the two families have different sets.

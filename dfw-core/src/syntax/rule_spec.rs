@@ -366,7 +366,14 @@ fn print_target(out: &mut String, t: &Target) {
         // Not iptables syntax, on purpose: a rule dfw cannot decode is shown, never re-read.
         Target::Opaque(o) => {
             let reason = o.reason.replace(['\n', '\r'], " ");
-            let _ = write!(out, " # a rule dfw cannot decode ({reason})");
+            match o.handle {
+                Some(h) => {
+                    let _ = write!(out, " # a rule dfw cannot decode (handle {h}: {reason})");
+                }
+                None => {
+                    let _ = write!(out, " # a rule dfw cannot decode ({reason})");
+                }
+            }
         }
     }
 }

@@ -125,7 +125,7 @@ impl PolicyPlan {
 fn line(mark: char, chain: &ChainName, rule: Option<&Rule>) -> String {
     match rule {
         Some(r) => format!("{mark} -A {chain}{}\n", rule_spec(r)),
-        None => format!("{mark} -A {chain} # (a rule dfw cannot express)\n"),
+        None => format!("{mark} -A {chain} # (a rule dfw cannot decode)\n"),
     }
 }
 

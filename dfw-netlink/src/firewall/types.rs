@@ -40,6 +40,7 @@ impl KernelRule {
             },
             DecodedRule::Opaque { reason, .. } => Rule::with_target(Target::Opaque(Opaque {
                 reason: reason.clone(),
+                handle: Some(self.handle),
             })),
         }
     }

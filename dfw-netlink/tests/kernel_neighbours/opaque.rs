@@ -9,7 +9,7 @@
 //! as `nft -a` lists them: expressions and handles, counters left out).
 
 use crate::lab::{sh, MachineRuleset, TempDir};
-use crate::support::{load_fixture, Fixture};
+use crate::support::{load_fixture, run_in, Fixture};
 use dfw_core::policy::Policy;
 use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
@@ -299,5 +299,70 @@ fn kernel_opaque_rule_in_a_dfw_chain_does_not_block_saving() {
         dfw.rollback().expect("rollback");
     })
     .unwrap();
+    machine.unchanged();
+}
+
+/// `iptables-restore --noflush` text touching chains that hold rules dfw cannot decode:
+/// appends, inserts by number, replaces and deletes by number (an opaque rule among them).
+const RESTORE_N: &str = "*filter
+-A DOCKER-USER -s 192.0.2.7/32 -j RETURN
+-I DOCKER-USER 2 -p tcp -m tcp --dport 25 -j DROP
+-D INPUT 3
+-R INPUT 1 -s 192.0.2.8/32 -j DROP
+COMMIT
+";
+
+#[test]
+fn kernel_restore_noflush_over_rules_dfw_cannot_decode_matches_iptables_restore() {
+    let test = "kernel_restore_noflush_opaque";
+    if !kernel_gate(test) {
+        return;
+    }
+    let machine = MachineRuleset::read();
+    // The same kernel twice: dfw restores into one, iptables-restore -n into the other.
+    let [dfw_ns, ipt_ns] = ["dfw", "ipt"].map(|side| {
+        let ns = docker_ns(&format!("{test}-{side}"));
+        for chain in ["DOCKER-USER", "INPUT"] {
+            for r in NEIGHBOURS_V4 {
+                sh(&ns, &format!("iptables -A {chain} {r}"));
+            }
+        }
+        ns
+    });
+    let kept_before = neighbours(&dfw_ns, "ip");
+    let script =
+        dfw_core::syntax::RestoreScript::parse(dfw_core::model::Family::Ipv4, RESTORE_N).unwrap();
+    dfw_ns
+        .run(|| {
+            let mut fw = Firewall::open().unwrap();
+            let opts = dfw_netlink::firewall::RestoreOptions {
+                noflush: true,
+                ..Default::default()
+            };
+            fw.restore(&script, opts)
+                .expect("restore -n over opaque rules");
+        })
+        .unwrap();
+    run_in(&ipt_ns, "iptables-restore", &["--noflush"], RESTORE_N).unwrap();
+    let save = |ns: &NetNs| {
+        save_chain(ns, "iptables", "DOCKER-USER")
+            .into_iter()
+            .chain(save_chain(ns, "iptables", "INPUT"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(save(&dfw_ns), save(&ipt_ns));
+    // The neighbours' rules the script did not touch kept their handles: never re-encoded.
+    let after = neighbours(&dfw_ns, "ip");
+    // INPUT's first rule (string) was replaced and its third (bpf) deleted by the script.
+    let untouched: Vec<&String> = kept_before
+        .iter()
+        .filter(|l| l.starts_with("DOCKER-USER: ") || l.starts_with("INPUT: "))
+        .filter(|l| {
+            !l.starts_with("INPUT: xt match string") && !l.starts_with("INPUT: xt match bpf")
+        })
+        .collect();
+    for l in untouched {
+        assert!(after.contains(l), "{l} was rewritten or lost:\n{after:#?}");
+    }
     machine.unchanged();
 }

@@ -14,6 +14,7 @@ fn opaque(header: RuleHeader) -> Rule {
         header,
         target: Some(Target::Opaque(Opaque {
             reason: "xt match string".into(),
+            handle: None,
         })),
         ..Rule::default()
     }
