@@ -81,7 +81,7 @@ fn table_of(kt: &KernelTable) -> Result<Table, Unevaluable> {
     for c in &kt.chains {
         for (i, r) in c.rules.iter().enumerate() {
             table
-                .append_rule(&c.name, r.evaluable())
+                .append_rule(&c.name, r.evaluable(kt.family))
                 .map_err(|e| model(&c.name, Some(i + 1), e))?;
         }
     }

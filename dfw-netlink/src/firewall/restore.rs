@@ -23,7 +23,7 @@ use dfw_core::syntax::{ApplyOptions, CommandKind, RestoreScript, SyntaxError, Ta
 
 use super::read::{read, Scope};
 use super::step::StepKind;
-use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelRule, KernelTable, Wanted};
+use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable, Wanted};
 use super::{Firewall, FirewallError, Refusal};
 use crate::transport::Transport;
 
@@ -79,7 +79,7 @@ fn named_tables(script: &RestoreScript) -> Vec<TableName> {
 }
 
 /// The kernel tables as a model ruleset; a rule dfw cannot decode is its stand-in
-/// ([`KernelRule::evaluable`]: [`Target::Opaque`] with its handle).
+/// ([`super::KernelRule::evaluable`]: [`Target::Opaque`] with its handle).
 fn to_model(family: Family, state: &[KernelTable]) -> Ruleset {
     let mut rs = Ruleset::new(family);
     for kt in state {
@@ -103,7 +103,7 @@ fn to_model(family: Family, state: &[KernelTable]) -> Ruleset {
                     .iter()
                     .map(|r| match &r.rule {
                         super::Decoded::Rule(rule) => rule.clone(),
-                        super::Decoded::Opaque { .. } => KernelRule::evaluable(r),
+                        super::Decoded::Opaque { .. } => r.evaluable(family),
                     })
                     .collect();
             }

@@ -30,18 +30,22 @@ impl KernelRule {
     }
 
     /// The rule as the evaluator walks it: the decoded rule without counters, or for a rule
-    /// dfw cannot decode its stand-in, [`Target::Opaque`] with the reason (nothing known of
-    /// what it matches or does).
-    pub fn evaluable(&self) -> Rule {
+    /// of `family` dfw cannot decode its stand-in: the conditions its leading expressions
+    /// state ([`crate::rule_codec::known_conditions`]) and [`Target::Opaque`] with the reason
+    /// and the handle (what else it matches, and what it does, are unknown).
+    pub fn evaluable(&self, family: Family) -> Rule {
         match &self.rule {
             DecodedRule::Rule(r) => Rule {
                 counters: None,
                 ..r.clone()
             },
-            DecodedRule::Opaque { reason, .. } => Rule::with_target(Target::Opaque(Opaque {
-                reason: reason.clone(),
-                handle: Some(self.handle),
-            })),
+            DecodedRule::Opaque { reason, exprs, .. } => Rule {
+                target: Some(Target::Opaque(Opaque {
+                    reason: reason.clone(),
+                    handle: Some(self.handle),
+                })),
+                ..crate::rule_codec::known_conditions(family, exprs)
+            },
         }
     }
 

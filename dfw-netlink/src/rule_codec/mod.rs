@@ -17,11 +17,13 @@ mod decode;
 mod encode;
 mod ext;
 mod native;
+mod prefix;
 mod udata;
 
 pub use decode::decode_rule;
 pub use encode::{encode_match, encode_rule, encode_target};
 pub use ext::{decode_xt_match, decode_xt_target};
+pub use prefix::known_conditions;
 pub use udata::decode_rule_with_userdata;
 
 use dfw_core::model::{ModelError, Rule};

@@ -34,7 +34,7 @@ use dfw_core::model::{
 };
 use dfw_core::syntax::rule_spec;
 
-use crate::firewall::{ChangeSet, KernelRule, KernelTable, Wanted};
+use crate::firewall::{ChangeSet, KernelTable, Wanted};
 
 /// The SSH connection a command runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +149,7 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
             None => t.add_user_chain(ChainName::new(&c.name)?)?,
         }
         if let Some(ch) = t.chain_mut(&c.name) {
-            ch.rules = c.rules.iter().map(KernelRule::evaluable).collect();
+            ch.rules = c.rules.iter().map(|r| r.evaluable(family)).collect();
         }
     }
     for target in changes
@@ -175,7 +175,7 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
                     Wanted::Rule(r) => Some(r.clone()),
                     Wanted::Kernel(h) => read
                         .and_then(|c| c.rules.iter().find(|r| r.handle == *h))
-                        .map(KernelRule::evaluable),
+                        .map(|r| r.evaluable(family)),
                 })
                 .collect();
         }
