@@ -217,6 +217,17 @@ impl Run {
     /// oracle, one that cannot change the packet's fate is skipped).
     fn evaluate(&mut self, rule: &Rule, here: &RuleRef, flow: &Flow<'_>) -> bool {
         let (matched, result) = match matcher::rule(rule, flow) {
+            // Only the conditions dfw decodes of it are known to match: shown as unknown,
+            // taken as matched (its outcome is then unknown, whatever the other branch does).
+            Tri::Yes if matches!(rule.target, Some(Target::Opaque(_))) => (
+                true,
+                MatchResult::Unknown {
+                    reason: "the packet meets what dfw decodes of this rule; the rest it \
+                             cannot decode"
+                        .into(),
+                    assumed: true,
+                },
+            ),
             Tri::Yes => (true, MatchResult::Matched),
             Tri::No => (false, MatchResult::NotMatched),
             Tri::Unknown(reason) => {
