@@ -240,6 +240,33 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
     }
     let after = desired_filter(&kernel, &changes).unwrap();
     check_lockout_change(&now, &after, &ssh, &eth0()).unwrap();
+    // dfw's jump on top of INPUT moves the neighbour's rule to #2; SSH falls through dfw's
+    // chain to it: the same rule (by its text and handle) still decides.
+    let proxy = dfw_core::model::ChainName::new("DFW-PROXY").unwrap();
+    let parse = |s: &str| dfw_core::syntax::parse_rule(Family::Ipv4, s).unwrap();
+    let mut moved = ChangeSet::default();
+    moved.chains.push(ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: proxy,
+        create: true,
+        policy: None,
+        rules: vec![parse("-i eth0 -p tcp -m tcp --dport 8080 -j DROP").into()],
+    });
+    moved.chains.push(ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: dfw_core::model::ChainName::new("INPUT").unwrap(),
+        create: false,
+        policy: None,
+        rules: vec![
+            parse("-m comment --comment dfw -j DFW-PROXY").into(),
+            Wanted::Kernel(7),
+        ],
+    });
+    let after = desired_filter(&kernel, &moved).unwrap();
+    check_lockout(&after, &ssh, &eth0()).unwrap_err();
+    check_lockout_change(&now, &after, &ssh, &eth0()).unwrap();
     // host = true without SSH: dfw's jump on top of INPUT, the opaque rule kept below it;
     // dfw's chain rejects SSH: a lockout the commit makes, whatever was there before.
     let compiled = rules(NO_SSH, Family::Ipv4);
