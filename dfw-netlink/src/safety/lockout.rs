@@ -212,18 +212,59 @@ pub fn check_lockout(
     ssh: &SshConnection,
     external: &[Iface],
 ) -> Result<(), Box<Lockout>> {
+    check_lockout_on(ruleset, ssh, &iface_names(external))
+}
+
+/// The interface names to try for `external` (a wildcard `eth+` stands for `eth0`).
+pub fn iface_names(external: &[Iface]) -> Vec<String> {
+    external
+        .iter()
+        .map(|iface| {
+            if iface.is_wildcard() {
+                format!("{}0", iface.name().trim_end_matches('+'))
+            } else {
+                iface.name().to_string()
+            }
+        })
+        .collect()
+}
+
+/// The interfaces a new connection from `ssh`'s client arrives on: `lo` for a local client,
+/// else the one the host routes the client through (`host`, read from the kernel); when the
+/// host cannot say, each of `external`.
+pub fn ingress(host: Option<&Host>, ssh: &SshConnection, external: &[Iface]) -> Vec<String> {
+    if let Some(h) = host {
+        if h.local_owner(&ssh.client).is_some() {
+            return vec!["lo".into()];
+        }
+        if let Some(i) = h.lookup(&ssh.client) {
+            return vec![i.to_string()];
+        }
+    }
+    iface_names(external)
+}
+
+/// As [`check_lockout`] for connections arriving on each of the interfaces `ifaces`.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_on(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+) -> Result<(), Box<Lockout>> {
     if ruleset.family() != ssh.family() {
         return Ok(());
     }
-    for iface in external {
-        if let Some(l) = lockout_on(ruleset, ssh, &probe_name(iface)) {
+    for name in ifaces {
+        if let Some(l) = lockout_on(ruleset, ssh, name) {
             return Err(Box::new(l));
         }
     }
     Ok(())
 }
 
-/// As [`check_lockout`] for `after` (the tables as they will be), except that a verdict
+/// As [`check_lockout_on`] for `after` (the tables as they will be), except that a verdict
 /// that is the same under `before` (the tables as they are), decided by the same rule, is no
 /// lockout (see the module contract).
 ///
@@ -233,33 +274,22 @@ pub fn check_lockout_change(
     before: &Ruleset,
     after: &Ruleset,
     ssh: &SshConnection,
-    external: &[Iface],
+    ifaces: &[String],
 ) -> Result<(), Box<Lockout>> {
     if after.family() != ssh.family() {
         return Ok(());
     }
-    for iface in external {
-        let name = probe_name(iface);
-        let Some(now) = lockout_on(after, ssh, &name) else {
+    for name in ifaces {
+        let Some(now) = lockout_on(after, ssh, name) else {
             continue;
         };
-        let was = lockout_on(before, ssh, &name);
+        let was = lockout_on(before, ssh, name);
         if was.is_some_and(|w| same_refusal(&w, before, &now, after)) {
             continue;
         }
         return Err(Box::new(now));
     }
     Ok(())
-}
-
-/// The interface name a probe arrives on: a wildcard (`eth+`) stands for any interface with
-/// that prefix.
-fn probe_name(iface: &Iface) -> String {
-    if iface.is_wildcard() {
-        format!("{}0", iface.name().trim_end_matches('+'))
-    } else {
-        iface.name().to_string()
-    }
 }
 
 /// True when two refusals are the same verdict decided by the same rule (compared by its
@@ -333,6 +363,14 @@ fn lockout_on(ruleset: &Ruleset, ssh: &SshConnection, name: &str) -> Option<Lock
 
 /// A host whose interface `iface` owns the server address and routes to the client.
 fn host_for(iface: &str, ssh: &SshConnection) -> Host {
+    let loopback = HostIface {
+        name: "lo".into(),
+        kind: IfaceKind::Loopback,
+        addrs: vec![
+            (IpAddr::from([127, 0, 0, 1]), 8),
+            (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+        ],
+    };
     let (host_bits, any) = match ssh.server {
         IpAddr::V4(_) => (32, IpAddr::from([0u8; 4])),
         IpAddr::V6(_) => (128, IpAddr::from([0u8; 16])),
@@ -345,22 +383,18 @@ fn host_for(iface: &str, ssh: &SshConnection) -> Host {
             }]
         })
         .unwrap_or_default();
+    let mut ifaces = vec![loopback];
+    if iface == "lo" {
+        ifaces[0].addrs.push((ssh.server, host_bits));
+    } else {
+        ifaces.push(HostIface {
+            name: iface.to_string(),
+            kind: IfaceKind::External,
+            addrs: vec![(ssh.server, host_bits)],
+        });
+    }
     Host {
-        ifaces: vec![
-            HostIface {
-                name: "lo".into(),
-                kind: IfaceKind::Loopback,
-                addrs: vec![
-                    (IpAddr::from([127, 0, 0, 1]), 8),
-                    (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
-                ],
-            },
-            HostIface {
-                name: iface.to_string(),
-                kind: IfaceKind::External,
-                addrs: vec![(ssh.server, host_bits)],
-            },
-        ],
+        ifaces,
         routes,
         forwarding: true,
     }

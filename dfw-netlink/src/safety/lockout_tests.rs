@@ -3,7 +3,9 @@
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::Policy;
 
-use super::lockout::{check_lockout, check_lockout_change, desired_filter, SshConnection};
+use super::lockout::{
+    check_lockout, check_lockout_change, desired_filter, iface_names, SshConnection,
+};
 use crate::firewall::{ChainTarget, ChangeSet, KernelTable};
 
 const NO_SSH: &str = r#"
@@ -239,7 +241,7 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
         });
     }
     let after = desired_filter(&kernel, &changes).unwrap();
-    check_lockout_change(&now, &after, &ssh, &eth0()).unwrap();
+    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
     // dfw's jump on top of INPUT moves the neighbour's rule to #2; SSH falls through dfw's
     // chain to it: the same rule (by its text and handle) still decides.
     let proxy = dfw_core::model::ChainName::new("DFW-PROXY").unwrap();
@@ -266,7 +268,7 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
     });
     let after = desired_filter(&kernel, &moved).unwrap();
     check_lockout(&after, &ssh, &eth0()).unwrap_err();
-    check_lockout_change(&now, &after, &ssh, &eth0()).unwrap();
+    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
     // host = true without SSH: dfw's jump on top of INPUT, the opaque rule kept below it;
     // dfw's chain rejects SSH: a lockout the commit makes, whatever was there before.
     let compiled = rules(NO_SSH, Family::Ipv4);
@@ -296,7 +298,7 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
         2,
         "dfw's jump, then the kept opaque rule"
     );
-    let err = check_lockout_change(&now, &after, &ssh, &eth0()).unwrap_err();
+    let err = check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap_err();
     assert!(
         matches!(err.verdict, dfw_core::eval::Verdict::Reject(_)),
         "{err}"
