@@ -10,7 +10,7 @@
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
-//! the other commands).
+//! the other commands); `neighbours` (every command next to rules dfw cannot decode).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -21,6 +21,7 @@ mod demo;
 mod eval;
 mod faults;
 mod lockout;
+mod neighbours;
 mod policy;
 mod restore;
 mod ssh;

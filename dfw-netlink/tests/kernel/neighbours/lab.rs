@@ -150,9 +150,15 @@ pub fn commit(ns: &NetNs, state: &Path) {
 
 /// True when the kernel in `ns` holds [`POLICY`] (status in sync); panics on an error.
 pub fn in_sync(ns: &NetNs) -> bool {
+    in_sync_with(ns, POLICY)
+}
+
+/// True when the kernel in `ns` holds the policy `text` (status in sync); panics on an error.
+pub fn in_sync_with(ns: &NetNs, text: &str) -> bool {
+    let policy = Policy::from_toml(text, "neighbours.toml").unwrap();
     ns.run(|| {
         let mut fw = Firewall::open().unwrap();
-        enforce::status(&mut fw, &policy())
+        enforce::status(&mut fw, &policy)
             .expect("status with the neighbours")
             .in_sync()
     })
@@ -176,6 +182,8 @@ pub const REACTION: Duration = Duration::from_secs(60);
 pub struct WatchLab<'a> {
     /// The namespace.
     pub ns: &'a NetNs,
+    /// The policy the watch follows.
+    policy: &'a str,
     failed: Receiver<String>,
     repairs: Receiver<String>,
 }
@@ -185,7 +193,7 @@ impl WatchLab<'_> {
     /// failed check.
     pub fn wait_repaired(&self, after: &str) {
         wait_until(&format!("in sync after {after}"), REACTION, || {
-            in_sync(self.ns)
+            in_sync_with(self.ns, self.policy)
         });
         if let Ok(e) = self.failed.try_recv() {
             panic!("the watch's check failed after {after}: {e}");
@@ -215,8 +223,13 @@ impl WatchLab<'_> {
 /// Runs `body` while a watch of [`POLICY`] runs in `ns` on its own thread, with `dir` as its
 /// state directory (the one [`commit`] was given), guarding no SSH session.
 pub fn with_watch(ns: &NetNs, dir: &TempDir, body: impl FnOnce(&WatchLab)) {
+    with_watch_of(ns, dir, POLICY, body);
+}
+
+/// As [`with_watch`], for the policy `text`.
+pub fn with_watch_of(ns: &NetNs, dir: &TempDir, text: &str, body: impl FnOnce(&WatchLab)) {
     let config = dir.path().join("dfw.toml");
-    std::fs::write(&config, POLICY).unwrap();
+    std::fs::write(&config, text).unwrap();
     let mut opts = WatchOptions::new(&config);
     opts.state = dir.path().to_path_buf();
     opts.ssh = SshGuard::Off;
@@ -242,6 +255,7 @@ pub fn with_watch(ns: &NetNs, dir: &TempDir, body: impl FnOnce(&WatchLab)) {
         let stop = stop_rx.recv().unwrap();
         let lab = WatchLab {
             ns,
+            policy: text,
             failed,
             repairs,
         };

@@ -3,12 +3,14 @@
 //! iptables-restore), with real neighbour rules added by the real tools: `iptables -m string`,
 //! `-m u32`, `-m bpf` (undecodable by dfw, whatever extensions it learns), `-m limit`,
 //! `-m hashlimit`, `-j NFLOG`, a CrowdSec-style `-m set --match-set crowdsec-blacklists src`
-//! (an ipset of the namespace) and a native nftables rule added with `nft add rule`. Then dfw
+//! (an ipset of the namespace), connlimit, length, ttl/hl, pkttype, physdev, recent, mac,
+//! multiport (a native set lookup), time (native `meta hour`), rt, TCPMSS, and a native
+//! nftables rule added with `nft add rule`. Then dfw
 //! commits (guarded, with its rollback point), reports status, rolls back, repairs a flushed
 //! chain: all must work, and the neighbours' rules must stay exactly as they were (compared
 //! as `nft -a` lists them: expressions and handles, counters left out).
 
-use super::lab::{sh, MachineRuleset, TempDir};
+use super::lab::{sh, with_watch_of, MachineRuleset, TempDir};
 use crate::support::{load_fixture, run_in, Fixture};
 use dfw_core::policy::Policy;
 use dfw_netlink::enforce;
@@ -57,6 +59,15 @@ const NEIGHBOURS_V4: &[&str] = &[
     "-p tcp -m hashlimit --hashlimit-above 10/sec --hashlimit-name nb -j DROP",
     "-j NFLOG --nflog-group 3",
     "-m set --match-set crowdsec-blacklists src -j DROP",
+    "-p tcp -m connlimit --connlimit-above 50 -j REJECT",
+    "-m length --length 1400:65535 -j DROP",
+    "-m ttl --ttl-lt 2 -j DROP",
+    "-m pkttype --pkt-type broadcast -j DROP",
+    "-m physdev --physdev-is-bridged -j ACCEPT",
+    "-m recent --name nb --rcheck --seconds 30 -j DROP",
+    "-m mac --mac-source 02:00:00:00:00:01 -j DROP",
+    "-p tcp -m multiport --dports 22,80 -j DROP",
+    "-m time --timestart 01:00 -j DROP",
 ];
 
 /// IPv6 neighbour rules, as for [`NEIGHBOURS_V4`].
@@ -65,7 +76,13 @@ const NEIGHBOURS_V6: &[&str] = &[
     "-m limit --limit 5/min -j LOG --log-prefix 'nb: '",
     "-j NFLOG --nflog-group 3",
     "-m set --match-set crowdsec6-blacklists src -j DROP",
+    "-m hl --hl-lt 2 -j DROP",
+    "-m rt --rt-type 0 -j DROP",
+    "-m length --length 1400:65535 -j DROP",
 ];
+
+/// Neighbour rules only FORWARD's hook takes (TCPMSS), for DOCKER-USER of both families.
+const FORWARD_ONLY: &str = "-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu";
 
 /// Appends every neighbour rule to `chain` of both families, and one native nftables rule.
 fn add_neighbours(ns: &NetNs, chain: &str) {
@@ -74,6 +91,11 @@ fn add_neighbours(ns: &NetNs, chain: &str) {
     }
     for r in NEIGHBOURS_V6 {
         sh(ns, &format!("ip6tables -A {chain} {r}"));
+    }
+    if chain == "DOCKER-USER" {
+        for prog in ["iptables", "ip6tables"] {
+            sh(ns, &format!("{prog} -A {chain} {FORWARD_ONLY}"));
+        }
     }
     for fam in ["ip", "ip6"] {
         sh(
@@ -365,6 +387,67 @@ fn kernel_restore_noflush_over_rules_dfw_cannot_decode_matches_iptables_restore(
         .collect();
     for l in untouched {
         assert!(after.contains(l), "{l} was rewritten or lost:\n{after:#?}");
+    }
+    machine.unchanged();
+}
+
+/// dfw's watch after a neighbour flushed DOCKER-USER and INPUT (both families) and put back
+/// its own rules, which dfw cannot decode: the watch repairs dfw's jumps on top of them, and
+/// the neighbours' rules stay with their handles.
+#[test]
+fn kernel_watch_repairs_a_flush_plus_rules_dfw_cannot_decode() {
+    let test = "kernel_watch_flush_opaque";
+    if !kernel_gate(test) {
+        return;
+    }
+    let machine = MachineRuleset::read();
+    let ns = docker_ns(test);
+    let state = TempDir::new(test);
+    with_watch_of(&ns, &state, POLICY, |lab| {
+        lab.wait_repaired("the watch's start");
+        lab.forget_repairs();
+        for (prog, chain, rule) in [
+            (
+                "iptables",
+                "DOCKER-USER",
+                "-m string --algo bm --string EVIL -j DROP",
+            ),
+            (
+                "iptables",
+                "INPUT",
+                "-m u32 --u32 '0>>22&0x3C@0>>16=0x50' -j DROP",
+            ),
+            (
+                "ip6tables",
+                "DOCKER-USER",
+                "-m string --algo bm --string EVIL -j DROP",
+            ),
+            (
+                "ip6tables",
+                "INPUT",
+                "-m string --algo bm --string EVIL -j DROP",
+            ),
+        ] {
+            sh(
+                &ns,
+                &format!("{prog} -F {chain} && {prog} -A {chain} {rule}"),
+            );
+        }
+        lab.wait_repair_of("flushes plus rules dfw cannot decode");
+    });
+    for prog in ["iptables", "ip6tables"] {
+        for chain in ["DOCKER-USER", "INPUT"] {
+            let lines = save_chain(&ns, prog, chain);
+            assert_eq!(lines.len(), 2, "{prog} {chain}: {lines:#?}");
+            assert!(
+                lines[0].contains("--comment dfw -j DFW-"),
+                "{prog} {chain}: {lines:#?}"
+            );
+            assert!(
+                lines[1].contains("-m string") || lines[1].contains("-m u32"),
+                "{prog} {chain}: {lines:#?}"
+            );
+        }
     }
     machine.unchanged();
 }
