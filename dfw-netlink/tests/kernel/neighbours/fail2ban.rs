@@ -4,7 +4,8 @@
 //! in-memory database in a temporary directory; it bans a source it reads from a log file:
 //! `iptables-multiport` on INPUT (port 22) and on DOCKER-USER (published 8080, so the
 //! container's port 80: DOCKER-USER sees packets after Docker's DNAT), and
-//! `iptables-ipset-proto6` on INPUT (9999). Each inserts its jump at the top of its chain,
+//! `iptables-ipset-proto6` on INPUT (9999) and, for IPv6 sources read from a second log, on
+//! DOCKER-USER (the set `f2b-web6`). Each inserts its jump at the top of its chain,
 //! above dfw's: the watch moves dfw's jump back on top (dfw's own rule, nothing else), the
 //! bans still hold for what dfw lets through (its forwarded path RETURNs), and whatever
 //! `explain` says with certainty agrees with the real connections.
@@ -19,6 +20,11 @@ use super::lab::{
 };
 use crate::support::{load_fixture, Fixture};
 
+/// The log of the `sshd`, `docker` and `app` jails.
+const AUTH: &str = "auth.log";
+/// The log of the `web` jail.
+const AUTH6: &str = "auth6.log";
+
 /// A fail2ban server running in a namespace, stopped when dropped.
 struct Fail2ban {
     dir: TempDir,
@@ -32,7 +38,7 @@ impl Fail2ban {
         let setup = format!(
             "mkdir -p {d}/conf && cp -a /etc/fail2ban/action.d /etc/fail2ban/filter.d \
              /etc/fail2ban/paths-common.conf /etc/fail2ban/paths-debian.conf {d}/conf/ && \
-             : > {d}/auth.log"
+             : > {d}/auth.log && : > {d}/auth6.log"
         );
         let ok = std::process::Command::new("sh")
             .args(["-c", &setup])
@@ -45,21 +51,35 @@ impl Fail2ban {
              dbfile = :memory:\ndbpurgeage = 1d\nallowipv6 = auto\n"
         );
         std::fs::write(dir.path().join("conf/fail2ban.conf"), conf).unwrap();
-        let jail = |name: &str, port: u16, action: &str, chain: &str| {
+        let jail = |name: &str, port: u16, action: &str, chain: &str, log: &str| {
             format!(
                 "[{name}]\nenabled = true\nfilter = sshd\nport = {port}\n\
-                 logpath = {d}/auth.log\nbanaction = {action}\nchain = {chain}\n"
+                 logpath = {d}/{log}\nbanaction = {action}\nchain = {chain}\n"
             )
         };
         let jails = format!(
             "[INCLUDES]\nbefore = paths-debian.conf\n[DEFAULT]\nbackend = polling\n\
              maxretry = 1\nfindtime = 600\nbantime = 3600\nusedns = no\nprotocol = tcp\n\
              action = %(banaction)s[name=%(__name__)s, port=\"%(port)s\", \
-             protocol=\"%(protocol)s\", chain=\"%(chain)s\"]\n{}{}{}",
-            jail("sshd", HOST_SSH, "iptables-multiport", "INPUT"),
+             protocol=\"%(protocol)s\", chain=\"%(chain)s\"]\n{}{}{}{}",
+            jail("sshd", HOST_SSH, "iptables-multiport", "INPUT", AUTH),
             // DOCKER-USER sees packets after Docker's DNAT: the container's port.
-            jail("docker", WEB_PORT, "iptables-multiport", "DOCKER-USER"),
-            jail("app", HOST_APP, "iptables-ipset-proto6", "INPUT"),
+            jail(
+                "docker",
+                WEB_PORT,
+                "iptables-multiport",
+                "DOCKER-USER",
+                AUTH
+            ),
+            jail("app", HOST_APP, "iptables-ipset-proto6", "INPUT", AUTH),
+            // The ipset action on DOCKER-USER, fed by its own log (IPv6 sources).
+            jail(
+                "web",
+                WEB_PORT,
+                "iptables-ipset-proto6",
+                "DOCKER-USER",
+                AUTH6
+            ),
         );
         std::fs::write(dir.path().join("conf/jail.conf"), jails).unwrap();
         sh(
@@ -69,12 +89,13 @@ impl Fail2ban {
         Fail2ban { dir }
     }
 
-    /// Appends sshd failure lines for `src` to the log fail2ban reads.
-    fn fail(&self, src: std::net::IpAddr) {
+    /// Appends an sshd failure line for `src` to the log `log` (in the configuration's
+    /// directory) that fail2ban reads.
+    fn fail(&self, log: &str, src: std::net::IpAddr) {
         use std::io::Write;
         let mut log = std::fs::OpenOptions::new()
             .append(true)
-            .open(self.dir.path().join("auth.log"))
+            .open(self.dir.path().join(log))
             .unwrap();
         // The sshd filter reads syslog's timestamp; fail2ban takes a year-less one as now.
         let now = std::process::Command::new("date")
@@ -115,12 +136,16 @@ fn kernel_fail2ban_bans_next_to_dfw() {
     with_watch(ns, &state, |lab| {
         lab.wait_repaired("the watch's start");
         let f2b = Fail2ban::start(ns, test);
-        f2b.fail(STRANGER_V4);
-        wait_until("fail2ban's three bans", REACTION, || {
+        f2b.fail(AUTH, STRANGER_V4);
+        f2b.fail(AUTH6, STRANGER_V6);
+        wait_until("fail2ban's four bans", REACTION, || {
             let rules = sh(ns, "iptables -S");
+            let rules6 = sh(ns, "ip6tables -S DOCKER-USER");
             rules.contains("-A f2b-sshd -s 198.51.100.200/32")
                 && rules.contains("-A f2b-docker -s 198.51.100.200/32")
                 && sh(ns, "ipset list f2b-app 2>/dev/null || true").contains("198.51.100.200")
+                && rules6.contains("--match-set f2b-web6 src")
+                && sh(ns, "ipset list f2b-web6 2>/dev/null || true").contains("3fff::7")
         });
         // fail2ban's jumps went in above dfw's: the watch moves dfw's back on top.
         lab.wait_repaired("fail2ban's jumps");
@@ -131,7 +156,15 @@ fn kernel_fail2ban_bans_next_to_dfw() {
                 .is_some_and(|l| l.contains("--comment dfw")),
             "{user}"
         );
-        let before = others_save(ns, Family::Ipv4);
+        let user6 = sh(ns, "ip6tables -S DOCKER-USER");
+        assert!(
+            user6
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("--comment dfw")),
+            "{user6}"
+        );
+        let before = [others_save(ns, Family::Ipv4), others_save(ns, Family::Ipv6)];
         let cases = [
             // dfw lets 8080 through (RETURN): fail2ban's DOCKER-USER ban still refuses.
             (tcp(STRANGER_V4, HOST_V4, WEB_PUBLISHED), Probe::Refused),
@@ -143,9 +176,15 @@ fn kernel_fail2ban_bans_next_to_dfw() {
             (tcp(IN_RANGE_V4, HOST_V4, HOST_SSH), Probe::Open),
             (tcp(STRANGER_V4, HOST_V4, HOST_APP), Probe::Refused),
             (tcp(IN_RANGE_V4, HOST_V4, HOST_APP), Probe::Open),
+            // IPv6: dfw lets 8080 through, the ipset ban on DOCKER-USER refuses the banned.
+            (tcp(STRANGER_V6, HOST_V6, WEB_PUBLISHED), Probe::Refused),
+            (tcp(OTHER_V6, HOST_V6, WEB_PUBLISHED), Probe::Open),
         ];
         connect(&h, &cases, "fail2ban and dfw");
-        assert_eq!(before, others_save(ns, Family::Ipv4));
+        assert_eq!(
+            before,
+            [others_save(ns, Family::Ipv4), others_save(ns, Family::Ipv6)]
+        );
     });
     drop(h);
     machine.unchanged();
