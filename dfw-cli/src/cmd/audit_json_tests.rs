@@ -96,6 +96,7 @@ fn exposure(v: &Value) {
         "sources",
         "lan_only",
         "nobody",
+        "possibly",
         "unknown",
     ];
     assert!(all.contains(&reach));
@@ -111,6 +112,7 @@ fn exposure(v: &Value) {
                 "reject_with",
                 "unknown_reason",
                 "reaches",
+                "possibly",
                 "decided_by",
                 "dnat",
             ],

@@ -16,6 +16,7 @@ mod policy_reconcile_props;
 mod syntax_apply;
 mod syntax_errors;
 mod syntax_errors_values;
+mod syntax_ext;
 mod syntax_noncanonical;
 mod syntax_proptest;
 mod syntax_roundtrip;

@@ -3,10 +3,11 @@
 //! these kernel tests run the real tools (Debian 12's, installed by `.ci/setup`) inside
 //! throwaway network namespaces, with their configuration and state in temporary directories,
 //! and check that the machine's own ruleset never changes:
-//! - `opaque`: rules dfw cannot decode (`-m string`, `-m u32`, `-m bpf`, native nftables
-//!   rules, and the limit, hashlimit, NFLOG and set rules it may learn) in DOCKER-USER, INPUT
-//!   and above FORWARD's jump: commit, status, rollback, a flush repaired, a stray rule in
-//!   dfw's own chain; the neighbours' rules kept with their handles.
+//! - `opaque`: rules dfw cannot decode (`-m string`, `-m u32`, `-m bpf`, `-m time`, native
+//!   nftables rules) and the extensions it decodes (limit, hashlimit, NFLOG, set, ...) in
+//!   DOCKER-USER, INPUT and above FORWARD's jump: commit, status, rollback, a flush repaired
+//!   (directly and by the watch), a stray rule in dfw's own chain, `restore -n` around them;
+//!   the neighbours' rules kept with their handles.
 //! - `ufw`: ufw enabled with an allow and a limit rule, `ufw reload` under dfw's watch.
 //! - `fail2ban`: fail2ban banning a source read from a log file (iptables-multiport on INPUT
 //!   and DOCKER-USER, and the ipset action), and a CrowdSec-style set match in INPUT and

@@ -1,14 +1,14 @@
-//! Rules dfw does not write, and cannot decode, never block it. Each test runs in
-//! a throwaway network namespace over Docker 29's rules (IPv4 + IPv6, loaded with the real
-//! iptables-restore), with real neighbour rules added by the real tools: `iptables -m string`,
-//! `-m u32`, `-m bpf` (undecodable by dfw, whatever extensions it learns), `-m limit`,
-//! `-m hashlimit`, `-j NFLOG`, a CrowdSec-style `-m set --match-set crowdsec-blacklists src`
-//! (an ipset of the namespace), connlimit, length, ttl/hl, pkttype, physdev, recent, mac,
-//! multiport (a native set lookup), time (native `meta hour`), rt, TCPMSS, and a native
-//! nftables rule added with `nft add rule`. Then dfw
-//! commits (guarded, with its rollback point), reports status, rolls back, repairs a flushed
-//! chain: all must work, and the neighbours' rules must stay exactly as they were (compared
-//! as `nft -a` lists them: expressions and handles, counters left out).
+//! Rules dfw does not write, decodable or not, never block it. Each test runs in a
+//! throwaway network namespace over Docker 29's rules (IPv4 + IPv6, loaded with the real
+//! iptables-restore), with real neighbour rules added by the real tools: rules dfw cannot
+//! decode (`-m string`, `-m u32`, `-m bpf`, `-m time`, a native nftables rule added with
+//! `nft add rule`, and until dfw models ipset the CrowdSec-style `-m set --match-set
+//! crowdsec-blacklists src`), and rules it decodes (limit, hashlimit, NFLOG, connlimit,
+//! length, ttl/hl, pkttype, physdev, recent, mac, multiport, rt, TCPMSS). Then dfw commits
+//! (guarded, with its rollback point), reports status, rolls back, repairs a flushed chain
+//! (directly and under its watch): all must work, and the neighbours' rules must stay
+//! exactly as they were (compared as `nft -a` lists them: expressions and handles, counters
+//! left out).
 
 use super::lab::{sh, with_watch_of, MachineRuleset, TempDir};
 use crate::support::{load_fixture, run_in, Fixture};
@@ -50,7 +50,7 @@ fn docker_ns(test: &str) -> NetNs {
 
 /// IPv4 neighbour rules for `chain`, as `iptables` arguments, one rule per entry: what no
 /// dfw version decodes, then what iptables-nft writes as native limit/log expressions or xt
-/// matches dfw may learn, then the CrowdSec-style set match.
+/// matches (dfw decodes them), the CrowdSec-style set match, and more extensions.
 const NEIGHBOURS_V4: &[&str] = &[
     "-m string --algo bm --string EVIL -j DROP",
     "-m u32 --u32 '0>>22&0x3C@0>>16=0x50' -j DROP",

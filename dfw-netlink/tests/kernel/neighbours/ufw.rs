@@ -8,7 +8,7 @@ use dfw_core::model::Family;
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{DockerHost, NetNs, Probe};
 
-use dfw_core::eval::Reach;
+use dfw_core::eval::{Reach, SourceSet};
 
 use super::lab::{
     assert_same_lines, audit_of, commit, connect, in_sync, others_save, published_reach, sh, tcp,
@@ -85,15 +85,20 @@ fn kernel_ufw_enabled_and_reloaded_next_to_dfw() {
     let a = audit_of(ns, Family::Ipv4);
     assert_eq!(published_reach(&a, WEB_PUBLISHED), Some(Reach::Everyone));
     assert_eq!(published_reach(&a, DB_PORT), Some(Reach::Nobody));
-    // IPv6: the link-local probe (fe80::/10 is named by ufw's rules) meets
-    // ufw6-before-input's `-m rt --rt-type 0 -j DROP`; until dfw decodes `-m rt` that rule's
-    // outcome is unknown, and the audit must say so, naming it.
+    // IPv6: Docker does not DNAT link-local sources (`! -s fe80::/10`): their packets to the
+    // host's 8080 meet ufw's INPUT chains (its `-m rt --rt-type 0` rule decoded), whose
+    // default deny refuses them. Everyone else reaches the container.
     let a6 = audit_of(ns, Family::Ipv6);
+    let link_local = dfw_core::model::Network::with_prefix("fe80::".parse().unwrap(), 10).unwrap();
     match published_reach(&a6, WEB_PUBLISHED) {
-        Some(Reach::Everyone) => {}
-        Some(Reach::Unknown(u)) => {
-            let r = u.rule.expect("the rule is named");
-            assert!(r.chain.starts_with("ufw6-"), "{r:?}: {}", u.reason);
+        Some(Reach::EveryoneExcept(sets)) => {
+            for set in &sets {
+                let within = match set {
+                    SourceSet::Lan(n) | SourceSet::Network(n) => link_local.contains(&n.addr()),
+                    _ => false,
+                };
+                assert!(within, "IPv6 8080: refused to {set:?}: {sets:?}");
+            }
         }
         other => panic!("IPv6 8080: {other:?}"),
     }
