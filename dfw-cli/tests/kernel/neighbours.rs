@@ -134,7 +134,8 @@ fn kernel_cli_next_to_rules_dfw_cannot_decode() {
 
     // explain: the same, one packet each; a TCP packet to the host passes the UDP-only
     // string rule in INPUT with certainty.
-    let explain = |port: &str| {
+    // Exit 0 for ACCEPT, 4 for DROP or REJECT, 5 for an undecided verdict.
+    let explain = |port: &str, code: i32| {
         let args = [
             "explain",
             "--in",
@@ -144,14 +145,16 @@ fn kernel_cli_next_to_rules_dfw_cannot_decode() {
             "--dst-port",
             port,
         ];
-        ok("explain", &cli(ns, &args, None))
+        let o = cli(ns, &args, None);
+        assert_eq!(o.status.code(), Some(code), "explain {port}: {o:?}");
+        stdout(&o)
     };
-    let web = explain("8080");
+    let web = explain("8080", 5);
     assert!(web.contains("verdict: UNKNOWN"), "{web}");
     assert!(web.contains("filter DOCKER-USER #2"), "{web}");
-    let db = explain("5432");
+    let db = explain("5432", 4);
     assert!(!db.contains("UNKNOWN"), "{db}");
-    let ssh = explain("22");
+    let ssh = explain("22", 0);
     assert!(ssh.contains("verdict: ACCEPT"), "{ssh}");
 
     let rollback = cli(ns, &["rollback"], dir);
