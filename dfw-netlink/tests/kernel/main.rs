@@ -18,6 +18,7 @@ mod iptables_oracle;
 mod native;
 mod native_commit;
 mod native_packets;
+mod neighbours;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;
