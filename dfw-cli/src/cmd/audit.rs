@@ -253,7 +253,8 @@ pub fn run(a: Args) -> ExitCode {
                     families.push(
                         audit_json::family(&l.rs, &result, externals(&l.host), c)
                             .assumed(assumed)
-                            .with_user_space(&l.rs, &user, c),
+                            .with_user_space(&l.rs, &user, c)
+                            .with_notes(&dfw_core::native::docker::docker_notes(&l.rs, &l.native)),
                     );
                 } else {
                     report.push_str(&text(l, &result, &user, c));

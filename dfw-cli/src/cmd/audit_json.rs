@@ -14,7 +14,8 @@
 //!                                                bridge or a bridge port was taken
 //!               "error": string or null,         why this family could not be audited
 //!               "published": [Published], "host_ports": [HostPort],
-//!               "user_space": [UserSpace] }      published ports docker-proxy serves here
+//!               "user_space": [UserSpace],       published ports docker-proxy serves here
+//!               "notes": [Note] }                Docker's nftables backend (see Note)
 //! UserSpace   { "proto": "tcp" | "udp", "port": number,
 //!               "listen": string,                the socket: "[::]:8080", "0.0.0.0:53"
 //!               "published": string,             the published port(s): "8080", "7000-7009"
@@ -75,6 +76,8 @@ use dfw_docker::Containers;
 
 use super::docker_names;
 use super::examine::{nat_text, port_text, rule_text};
+use super::notes_json::NoteJ;
+use dfw_core::native::docker::DockerNote;
 
 /// The container publishing the first port of a DNAT rule.
 pub(super) fn published_by(c: Option<&Containers>, p: &PublishedPort) -> Option<String> {
@@ -113,6 +116,7 @@ pub struct FamilyJ {
     published: Vec<PublishedJ>,
     host_ports: Vec<HostPortJ>,
     user_space: Vec<UserSpaceJ>,
+    notes: Vec<NoteJ>,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,6 +232,7 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
         published: Vec::new(),
         host_ports: Vec::new(),
         user_space: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -387,10 +392,17 @@ pub fn family(
             })
             .collect(),
         user_space: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
 impl FamilyJ {
+    /// Adds the notes about Docker's nftables backend.
+    pub fn with_notes(mut self, notes: &[DockerNote]) -> Self {
+        self.notes = super::notes_json::notes(notes);
+        self
+    }
+
     /// Marks the externals as assumed (no default route, none named).
     pub fn assumed(mut self, assumed: bool) -> Self {
         self.externals_assumed = assumed;

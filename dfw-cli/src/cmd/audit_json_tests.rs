@@ -143,7 +143,13 @@ fn the_document_has_every_documented_field() {
     )
     .unwrap();
     let doc = Document::new(vec![
-        family(&rs, &a, vec!["eth0".into()], Some(&containers)),
+        family(&rs, &a, vec!["eth0".into()], Some(&containers)).with_notes(&[
+            dfw_core::native::docker::DockerNote::Backend {
+                family: Family::Ipv4,
+                table: "ip docker-bridges".into(),
+                docker_user: true,
+            },
+        ]),
         failed(Family::Ipv6, "no rules".into()),
     ]);
     let v: Value = serde_json::to_value(&doc).unwrap();
@@ -161,9 +167,38 @@ fn the_document_has_every_documented_field() {
                 "published",
                 "host_ports",
                 "user_space",
+                "notes",
             ],
         );
     }
+    assert_eq!(fams[1]["notes"], serde_json::json!([]));
+    let note = &fams[0]["notes"][0];
+    keys(
+        note,
+        &[
+            "kind",
+            "family",
+            "table",
+            "chain",
+            "docker_user",
+            "in",
+            "out",
+            "message",
+        ],
+    );
+    assert_eq!(
+        (&note["kind"], &note["table"], &note["docker_user"]),
+        (
+            &serde_json::json!("docker_nftables"),
+            &serde_json::json!("ip docker-bridges"),
+            &serde_json::json!(true)
+        )
+    );
+    assert!(note["chain"].is_null() && note["in"].is_null());
+    assert!(note["message"]
+        .as_str()
+        .unwrap()
+        .contains("never jump to it"));
     assert_eq!(fams[1]["family"], "ipv6");
     assert_eq!(fams[1]["error"], "no rules");
     let v4 = &fams[0];

@@ -38,7 +38,7 @@ pub fn load_native() -> Result<dfw_core::native::Ruleset, String> {
 /// otherwise): the backend, a leftover iptables FORWARD policy DROP, and the policy's
 /// `[[forward]]` pairs Docker's nftables rules drop. Reading errors are left out (the
 /// command's own reading reports them).
-pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<String> {
+pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<dfw_core::native::docker::DockerNote> {
     use dfw_core::native::docker::{blocked_forward_pairs, docker_notes};
     let Ok(native) = load_native() else {
         return Vec::new();

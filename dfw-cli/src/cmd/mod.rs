@@ -17,6 +17,7 @@ mod explain;
 mod explain_json;
 mod init;
 mod man;
+mod notes_json;
 mod plan;
 mod policy_json;
 mod restore;

@@ -33,7 +33,8 @@ pub fn run(a: Args) -> ExitCode {
         return code;
     }
     print_warnings("plan", &checked.warnings);
-    for note in super::examine::docker_mode_notes(&checked.policy) {
+    let notes = super::examine::docker_mode_notes(&checked.policy);
+    for note in &notes {
         crate::errln!("dfw-cli plan: note: {note}");
     }
     let mut dfw = match Dfw::open() {
@@ -50,7 +51,10 @@ pub fn run(a: Args) -> ExitCode {
             }
             if a.json {
                 let config = a.config.config.display().to_string();
-                crate::out!("{}", render(&PlanDoc::new(&config, &checked.warnings, &p)));
+                crate::out!(
+                    "{}",
+                    render(&PlanDoc::new(&config, &checked.warnings, &p, &notes))
+                );
             } else {
                 crate::out!("{}", p.diff_text());
                 for s in p.summaries() {

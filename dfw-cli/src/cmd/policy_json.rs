@@ -14,12 +14,14 @@
 //!               "warnings": [Warning],
 //!               "pending": bool,                 true: a commit would change something
 //!               "families": [Summary],           IPv4 then IPv6
-//!               "changes": [Chain] }             with "keep" lines around the changes
+//!               "changes": [Chain],              with "keep" lines around the changes
+//!               "notes": [Note] }                Docker's nftables backend (see Note)
 //! Status      { "schema": "dfw.status/1", "config": string, "external": [string],
 //!               "warnings": [Warning],
 //!               "in_sync": bool,
 //!               "drift": [Drift],                empty when in sync
-//!               "state": [string] }              what the state directory says (as in the text)
+//!               "state": [string],               what the state directory says (as in the text)
+//!               "notes": [Note] }                Docker's nftables backend (see Note)
 //! Commit      { "schema": "dfw.commit/1",
 //!               "config": string or null,        null for rollback
 //!               "external": [string], "warnings": [Warning],
@@ -59,6 +61,9 @@ use dfw_netlink::enforce::{ChainChange, LineOp};
 use dfw_netlink::firewall::Create;
 use dfw_netlink::{CommitReport, FamilySummary, PolicyPlan, StatusReport};
 
+use super::notes_json::NoteJ;
+use dfw_core::native::docker::DockerNote;
+
 /// The schema names and versions.
 pub const PLAN: &str = "dfw.plan/1";
 /// See [`PLAN`].
@@ -76,6 +81,7 @@ pub struct PlanDoc {
     pending: bool,
     families: Vec<SummaryJ>,
     changes: Vec<ChainJ>,
+    notes: Vec<NoteJ>,
 }
 
 /// `dfw.status/1`.
@@ -88,6 +94,7 @@ pub struct StatusDoc {
     in_sync: bool,
     drift: Vec<DriftJ>,
     state: Vec<String>,
+    notes: Vec<NoteJ>,
 }
 
 /// `dfw.commit/1`.
@@ -249,8 +256,9 @@ fn names<T: ToString>(v: &[T]) -> Vec<String> {
 }
 
 impl PlanDoc {
-    /// The document of a plan of the policy in `config`.
-    pub fn new(config: &str, w: &[PolicyWarning], p: &PolicyPlan) -> Self {
+    /// The document of a plan of the policy in `config` (`notes`: about Docker's nftables
+    /// backend).
+    pub fn new(config: &str, w: &[PolicyWarning], p: &PolicyPlan, notes: &[DockerNote]) -> Self {
         let s = p.summaries();
         PlanDoc {
             schema: PLAN,
@@ -260,14 +268,21 @@ impl PlanDoc {
             pending: !p.is_empty(),
             families: summaries(&s),
             changes: changes(&p.changes()),
+            notes: super::notes_json::notes(notes),
         }
     }
 }
 
 impl StatusDoc {
     /// The document of a status of the policy in `config`; `state`: what the state
-    /// directory says, one line each.
-    pub fn new(config: &str, w: &[PolicyWarning], r: &StatusReport, state: Vec<String>) -> Self {
+    /// directory says, one line each; `notes`: about Docker's nftables backend.
+    pub fn new(
+        config: &str,
+        w: &[PolicyWarning],
+        r: &StatusReport,
+        state: Vec<String>,
+        notes: &[DockerNote],
+    ) -> Self {
         StatusDoc {
             schema: STATUS,
             config: config.to_string(),
@@ -276,6 +291,7 @@ impl StatusDoc {
             in_sync: r.in_sync(),
             drift: drift(&r.drift),
             state,
+            notes: super::notes_json::notes(notes),
         }
     }
 }

@@ -55,7 +55,26 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
 fn plan_document() {
     let (p, w) = plan();
     assert_eq!(w.len(), 1, "{w:?}");
-    golden("dfw.plan.json", &render(&PlanDoc::new("dfw.toml", &w, &p)));
+    use dfw_core::native::docker::DockerNote;
+    // On a host where Docker uses nftables: the backend, and the pair its chain drops.
+    let notes = [
+        DockerNote::Backend {
+            family: Family::Ipv4,
+            table: "ip docker-bridges".into(),
+            docker_user: false,
+        },
+        DockerNote::ForwardBlocked {
+            family: Family::Ipv4,
+            in_iface: "eth1".into(),
+            out_iface: "eth0".into(),
+            table: "ip docker-bridges".into(),
+            chain: "filter-FORWARD".into(),
+        },
+    ];
+    golden(
+        "dfw.plan.json",
+        &render(&PlanDoc::new("dfw.toml", &w, &p, &notes)),
+    );
 }
 
 #[test]
@@ -101,6 +120,9 @@ fn status_document() {
             &w,
             &r,
             vec!["commit 1-2 awaits confirmation".into()],
+            &[dfw_core::native::docker::DockerNote::ForwardPolicyDrop {
+                family: Family::Ipv6,
+            }],
         )),
     );
 }

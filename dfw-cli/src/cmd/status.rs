@@ -37,7 +37,8 @@ pub fn run(a: Args) -> ExitCode {
         return code;
     }
     print_warnings("status", &checked.warnings);
-    for note in super::examine::docker_mode_notes(&checked.policy) {
+    let notes = super::examine::docker_mode_notes(&checked.policy);
+    for note in &notes {
         crate::errln!("dfw-cli status: note: {note}");
     }
     let report = Dfw::open()
@@ -55,7 +56,13 @@ pub fn run(a: Args) -> ExitCode {
         let config = a.config.config.display().to_string();
         crate::out!(
             "{}",
-            render(&StatusDoc::new(&config, &checked.warnings, &r, state))
+            render(&StatusDoc::new(
+                &config,
+                &checked.warnings,
+                &r,
+                state,
+                &notes
+            ))
         );
     } else {
         if r.in_sync() {

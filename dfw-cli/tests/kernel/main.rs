@@ -5,7 +5,8 @@
 //! without kernel are in `tests/pure/`.
 //!
 //! Modules: `restore` (restore/save), `policy` (plan/commit), `watch` (status/watch),
-//! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `faults` (bad
+//! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `docker_nft`
+//! (Docker's nftables backend noted in the JSON documents), `faults` (bad
 //! input, missing namespace, not root), `eval` (audit/explain), `init` (init and container names from the Docker API), `demo`; the safety rails:
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
@@ -19,6 +20,7 @@ pub mod support;
 mod confirm;
 mod crash;
 mod demo;
+mod docker_nft;
 mod eval;
 mod faults;
 mod init;

@@ -8,7 +8,10 @@
 //! - `rollback` to such a state is refused the same way (unless `--force`);
 //! - sessions over loopback and over the internal interface are not a lockout;
 //! - `watch` refuses a reload that would cut a session (logged REFUSED, the old policy
-//!   stays) and applies it once no session is left (SIGHUP).
+//!   stays) and applies it once no session is left (SIGHUP);
+//! - with a native `table inet filter` (policy drop, 2222 accepted from one source): its
+//!   accept cannot save a session dfw would refuse; a native refusal is not blamed on a
+//!   commit or a rollback.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -289,4 +292,81 @@ fn kernel_cli_watch_reload_refused_while_it_would_cut_a_session() {
     assert!(!rules(&lab.srv.dump())
         .iter()
         .any(|l| l.contains("--dport 2222 ")));
+}
+
+/// `table inet filter` as Debian's nftables.conf writes it, with a drop policy, accepting new
+/// connections to 2222 only from `v4` and `v6`.
+fn native_filter(v4: &str, v6: &str) -> String {
+    format!(
+        "table inet filter {{\n\tchain input {{\n\t\ttype filter hook input priority filter; \
+         policy drop;\n\t\tiif \"lo\" accept\n\t\tct state established,related accept\n\t\t\
+         meta l4proto ipv6-icmp accept\n\t\tip saddr {v4} tcp dport 2222 accept\n\t\t\
+         ip6 saddr {v6} tcp dport 2222 accept\n\t}}\n}}\n"
+    )
+}
+
+#[test]
+fn kernel_cli_ssh_guard_evaluates_native_tables() {
+    if !kernel_gate("kernel_cli_ssh_guard_evaluates_native_tables") {
+        return;
+    }
+    let _one = ONE_LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sshn");
+    let blocks = write_policy(&lab.srv, "blocks", &policy("\"80/tcp\""));
+    let allows = write_policy(&lab.srv, "allows", &policy("\"80/tcp\", \"2222/tcp\""));
+    let load = |text: String| {
+        let f = lab.srv.file("native.nft");
+        std::fs::write(&f, format!("flush ruleset inet\n{text}")).unwrap();
+        lab.srv.exec("nft", &["-f", f.to_str().unwrap()]);
+    };
+    // The native table accepts the client: its accept ends only its own base chain, so dfw's
+    // REJECT in iptables' filter INPUT still locks the session out.
+    load(native_filter("192.0.2.2", "2001:db8::2"));
+    let _s = lab.session(&lab.cli, "192.0.2.1");
+    let before = rules(&lab.srv.dump());
+    let o = lab.dfw(&["commit", "-c", &blocks], "");
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let e = stderr(&o);
+    assert!(
+        e.contains("would lock out SSH") && e.contains("192.0.2.2:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("-A DFW-INPUT-EXT") && e.contains("REJECT"),
+        "{e}"
+    );
+    assert_eq!(
+        rules(&lab.srv.dump()),
+        before,
+        "a refused commit changed the kernel"
+    );
+    let o = lab.dfw(&["plan", "-c", &blocks], "");
+    assert!(stderr(&o).contains("would lock out SSH"), "{o:?}");
+    let o = lab.dfw(&["commit", "-c", &allows], "");
+    assert!(o.status.success(), "{o:?}");
+    // Now the native table refuses new connections from the client (its session lives on
+    // through `ct state established`): the refusal is not the commit's doing, so neither
+    // refusing 2222 in dfw's policy nor rolling back is a lockout.
+    load(native_filter("192.0.2.99", "2001:db8::99"));
+    let o = lab.dfw(&["plan", "-c", &blocks], "");
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(!stderr(&o).contains("lock out"), "{o:?}");
+    let o = lab.dfw(&["commit", "-c", &blocks], "");
+    assert!(o.status.success(), "blamed on the commit: {o:?}");
+    assert!(!rules(&lab.srv.dump())
+        .iter()
+        .any(|l| l.contains("--dport 2222 ")));
+    let o = lab.dfw(&["commit", "-c", &allows], "");
+    assert!(o.status.success(), "{o:?}");
+    let o = lab.dfw(&["rollback"], "");
+    assert!(o.status.success(), "rolling back to blocks: {o:?}");
+    let o = lab.dfw(&["commit", "-c", &allows], "");
+    assert!(o.status.success(), "{o:?}");
+    // The client allowed again: rolling back to `blocks` would lock it out.
+    load(native_filter("192.0.2.2", "2001:db8::2"));
+    let held = rules(&lab.srv.dump());
+    let o = lab.dfw(&["rollback"], "");
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr(&o).contains("192.0.2.2:"), "{o:?}");
+    assert_eq!(rules(&lab.srv.dump()), held);
 }

@@ -189,7 +189,12 @@ fn a_full_stdout_is_an_error() {
 fn docs_json_md_carries_every_schema() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let doc = std::fs::read_to_string(format!("{root}/docs/json.md")).unwrap();
-    for src in ["policy_json.rs", "explain_json.rs", "audit_json.rs"] {
+    for src in [
+        "policy_json.rs",
+        "explain_json.rs",
+        "audit_json.rs",
+        "notes_json.rs",
+    ] {
         let text = std::fs::read_to_string(format!("{root}/dfw-cli/src/cmd/{src}")).unwrap();
         let lines: Vec<&str> = text
             .lines()

@@ -6,7 +6,8 @@
 //!   ([`super::sessions`]) and the one this process runs in (`SSH_CONNECTION`, also found
 //!   in an ancestor's environment under sudo).
 //! - [`check_changes`] composes, per family with a session, the `filter` table as it will be
-//!   after `changes` and checks that a NEW connection from each session's client to its
+//!   after `changes`, reads every native nf_tables table the kernel holds (a commit leaves
+//!   them as they are; their base chains run at the input hook too) and checks that a NEW connection from each session's client to its
 //!   server port, arriving on the interface the host routes that client through (`lo` for a
 //!   local client; each external interface when the host cannot say), is accepted, or is
 //!   refused (or undecidable) now exactly as after, by the same neighbour's rule
@@ -72,6 +73,12 @@ pub fn check_changes<T: Transport>(
     changes: &ChangeSet,
 ) -> Result<(), SafetyError> {
     let conns = guard.connections()?;
+    if conns.is_empty() {
+        return Ok(());
+    }
+    // Every native table (Docker's nftables backend, nftables.service, firewalld, an
+    // admin's): their base chains run at the input hook with iptables' tables.
+    let native = crate::native::read_native(fw.transport())?;
     for family in [Family::Ipv4, Family::Ipv6] {
         let mine: Vec<&SshConnection> = conns.iter().filter(|c| c.family() == family).collect();
         if mine.is_empty() {
@@ -91,7 +98,8 @@ pub fn check_changes<T: Transport>(
         let host = crate::route::read_host(family, &[]).ok();
         for c in mine {
             let ifaces = ingress(host.as_ref(), c, external);
-            check_lockout_change(&now, &desired, c, &ifaces).map_err(SafetyError::Lockout)?;
+            check_lockout_change(&now, &desired, &native, c, &ifaces)
+                .map_err(SafetyError::Lockout)?;
         }
     }
     Ok(())

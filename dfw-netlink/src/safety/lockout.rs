@@ -9,7 +9,7 @@
 //!   Rules of the kernel dfw cannot decode stay in their place as
 //!   [`Target::Opaque`](dfw_core::model::Target::Opaque): a new SSH connection they may
 //!   match gets an unknown verdict.
-//! - [`check_lockout`] follows, with [`dfw_core::eval::explain`], the first packet (TCP SYN,
+//! - [`check_lockout`] follows, with [`dfw_core::eval::explain_with`], the first packet (TCP SYN,
 //!   conntrack state NEW) of a connection from the client to `server:port` arriving on each
 //!   external interface (the host owning `server` on that interface, routes to the client
 //!   through it). Established sessions survive through conntrack (RELATED,ESTABLISHED); a new
@@ -17,23 +17,27 @@
 //!   DROP, a REJECT, or a verdict the evaluator cannot decide) is a [`Lockout`] naming the
 //!   interface, the verdict and the rule or policy that decides it (table, chain, number and
 //!   the rule's text).
-//! - [`check_lockout_change`] does the same but compares with the rules as they are now: a
-//!   new connection that is refused, or undecidable, before the commit exactly as after it,
-//!   by the same rule (a neighbour's: fail2ban, ufw's rate limit, a rule dfw cannot decode),
-//!   is not the commit's doing, so it is no lockout. Any other verdict but ACCEPT is.
+//! - [`check_lockout_change`] does the same with the kernel's native tables too (every base
+//!   chain at the input hook, in priority order: a native accept ends only its own chain, a
+//!   native drop is final), and compares with the rules as they are now: a new connection
+//!   that is refused, or undecidable, before the commit exactly as after it, by the same rule
+//!   (a neighbour's: fail2ban, ufw's rate limit, a rule dfw cannot decode), or refused before
+//!   and after with a native table deciding one side (the commit leaves native tables as they
+//!   are), is not the commit's doing, so it is no lockout ([`super::lockout_rule::same_refusal`]). Any other verdict but ACCEPT is.
 
 use std::fmt;
 use std::net::IpAddr;
 
 use dfw_core::eval::{
-    explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Undecided, Verdict,
+    explain_with, Decision, Host, HostIface, IfaceKind, Packet, Route, Undecided, Verdict,
 };
 use dfw_core::model::{
     ChainName, Counters, Family, Iface, ModelError, Network, Policy as ChainPolicy, Ruleset, Table,
     TableName,
 };
-use dfw_core::syntax::rule_spec;
+use dfw_core::native;
 
+use super::lockout_rule::{rule_line, same_refusal};
 use crate::firewall::{ChangeSet, KernelTable, Wanted};
 
 /// The SSH connection a command runs in.
@@ -108,7 +112,8 @@ pub struct Lockout {
     pub verdict: Verdict,
     /// The rule or policy that decides it (`None` if the evaluator could not say).
     pub decided_by: Option<Decision>,
-    /// The deciding rule's text (`-A CHAIN ...`), when a rule decides.
+    /// The deciding rule's text (`-A CHAIN ...`, or `inet filter input: ...` as `nft list
+    /// ruleset` prints a native rule), when a rule decides.
     pub rule: Option<String>,
 }
 
@@ -256,23 +261,41 @@ pub fn check_lockout_on(
     if ruleset.family() != ssh.family() {
         return Ok(());
     }
+    check_lockout_on_with(ruleset, &native::Ruleset::default(), ssh, ifaces)
+}
+
+/// As [`check_lockout_on`] on a host that also holds the native tables `nat`.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_on_with(
+    ruleset: &Ruleset,
+    nat: &native::Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+) -> Result<(), Box<Lockout>> {
+    if ruleset.family() != ssh.family() {
+        return Ok(());
+    }
     for name in ifaces {
-        if let Some(l) = lockout_on(ruleset, ssh, name) {
+        if let Some(l) = lockout_on(ruleset, nat, ssh, name) {
             return Err(Box::new(l));
         }
     }
     Ok(())
 }
 
-/// As [`check_lockout_on`] for `after` (the tables as they will be), except that a verdict
-/// that is the same under `before` (the tables as they are), decided by the same rule, is no
-/// lockout (see the module contract).
+/// As [`check_lockout_on`] for `after` (the iptables tables as they will be) with the native
+/// tables `nat` (which a commit of dfw leaves as they are), except that a refusal that is the
+/// same under `before` (the iptables tables as they are) is no lockout (see the module
+/// contract).
 ///
 /// # Errors
 /// The first [`Lockout`] found.
 pub fn check_lockout_change(
     before: &Ruleset,
     after: &Ruleset,
+    nat: &native::Ruleset,
     ssh: &SshConnection,
     ifaces: &[String],
 ) -> Result<(), Box<Lockout>> {
@@ -280,11 +303,11 @@ pub fn check_lockout_change(
         return Ok(());
     }
     for name in ifaces {
-        let Some(now) = lockout_on(after, ssh, name) else {
+        let Some(now) = lockout_on(after, nat, ssh, name) else {
             continue;
         };
-        let was = lockout_on(before, ssh, name);
-        if was.is_some_and(|w| same_refusal(&w, before, &now, after)) {
+        let was = lockout_on(before, nat, ssh, name);
+        if was.is_some_and(|w| same_refusal(&w, before, &now, after, nat)) {
             continue;
         }
         return Err(Box::new(now));
@@ -292,41 +315,17 @@ pub fn check_lockout_change(
     Ok(())
 }
 
-/// True when two refusals are the same verdict decided by the same rule (compared by its
-/// text and chain, since the commit may move it: dfw's jumps go on top).
-fn same_refusal(a: &Lockout, ra: &Ruleset, b: &Lockout, rb: &Ruleset) -> bool {
-    let kind = |v: &Verdict| match v {
-        Verdict::Unknown(_) => "unknown".to_string(),
-        other => other.to_string(),
-    };
-    let deciding = |l: &Lockout, rs: &Ruleset| match &l.verdict {
-        Verdict::Unknown(u) => u.rule.as_ref().map(|r| rule_text(rs, r)),
-        _ => match &l.decided_by {
-            Some(Decision::Rule(r)) => Some(rule_text(rs, r)),
-            Some(d) => Some(Some(d.to_string())),
-            None => None,
-        },
-    };
-    let (da, db) = (deciding(a, ra), deciding(b, rb));
-    kind(&a.verdict) == kind(&b.verdict) && da.is_some() && da == db
-}
-
-/// `-A CHAIN RULE` of the rule at `r`, if it exists.
-fn rule_text(rs: &Ruleset, r: &dfw_core::eval::RuleRef) -> Option<String> {
-    r.table
-        .xt()
-        .and_then(|t| rs.table(t))
-        .and_then(|t| t.chain(&r.chain))
-        .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
-        .map(|rule| format!("{} -A {} {}", r.table, r.chain, rule_spec(rule).trim()))
-}
-
 /// What happens to a new connection like `ssh` arriving on `name`: `None` when accepted.
-fn lockout_on(ruleset: &Ruleset, ssh: &SshConnection, name: &str) -> Option<Lockout> {
+fn lockout_on(
+    ruleset: &Ruleset,
+    nat: &native::Ruleset,
+    ssh: &SshConnection,
+    name: &str,
+) -> Option<Lockout> {
     let host = host_for(name, ssh);
     let packet =
         Packet::tcp_syn(name, ssh.client, ssh.server, ssh.server_port).with_sport(ssh.client_port);
-    let trace = match explain(ruleset, &packet, &host) {
+    let trace = match explain_with(ruleset, nat, &packet, &host) {
         Ok(t) => t,
         Err(e) => {
             return Some(Lockout {
@@ -345,13 +344,9 @@ fn lockout_on(ruleset: &Ruleset, ssh: &SshConnection, name: &str) -> Option<Lock
         return None;
     }
     let rule = match (&trace.decided_by, &trace.verdict) {
-        (Some(Decision::Rule(r)), _) | (_, Verdict::Unknown(Undecided { rule: Some(r), .. })) => r
-            .table
-            .xt()
-            .and_then(|t| ruleset.table(t))
-            .and_then(|t| t.chain(&r.chain))
-            .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
-            .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim())),
+        (Some(Decision::Rule(r)), _) | (_, Verdict::Unknown(Undecided { rule: Some(r), .. })) => {
+            rule_line(ruleset, nat, r)
+        }
         _ => None,
     };
     Some(Lockout {

@@ -241,7 +241,14 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
         });
     }
     let after = desired_filter(&kernel, &changes).unwrap();
-    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
+    check_lockout_change(
+        &now,
+        &after,
+        &Default::default(),
+        &ssh,
+        &iface_names(&eth0()),
+    )
+    .unwrap();
     // dfw's jump on top of INPUT moves the neighbour's rule to #2; SSH falls through dfw's
     // chain to it: the same rule (by its text and handle) still decides.
     let proxy = dfw_core::model::ChainName::new("DFW-PROXY").unwrap();
@@ -268,7 +275,14 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
     });
     let after = desired_filter(&kernel, &moved).unwrap();
     check_lockout(&after, &ssh, &eth0()).unwrap_err();
-    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
+    check_lockout_change(
+        &now,
+        &after,
+        &Default::default(),
+        &ssh,
+        &iface_names(&eth0()),
+    )
+    .unwrap();
     // host = true without SSH: dfw's jump on top of INPUT, the opaque rule kept below it;
     // dfw's chain rejects SSH: a lockout the commit makes, whatever was there before.
     let compiled = rules(NO_SSH, Family::Ipv4);
@@ -298,7 +312,14 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
         2,
         "dfw's jump, then the kept opaque rule"
     );
-    let err = check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap_err();
+    let err = check_lockout_change(
+        &now,
+        &after,
+        &Default::default(),
+        &ssh,
+        &iface_names(&eth0()),
+    )
+    .unwrap_err();
     assert!(
         matches!(err.verdict, dfw_core::eval::Verdict::Reject(_)),
         "{err}"

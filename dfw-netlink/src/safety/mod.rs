@@ -31,6 +31,7 @@ mod flow;
 mod fsys;
 mod guard;
 mod lockout;
+mod lockout_rule;
 #[cfg(test)]
 mod lockout_tests;
 pub mod marker;
@@ -51,8 +52,8 @@ pub use crash::CRASH_AT;
 pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
 pub use guard::{check_changes, kernel_snapshot, recover_staged, SshGuard};
 pub use lockout::{
-    check_lockout, check_lockout_change, check_lockout_on, desired_filter, ingress, Lockout,
-    SshConnection,
+    check_lockout, check_lockout_change, check_lockout_on, check_lockout_on_with, desired_filter,
+    ingress, Lockout, SshConnection,
 };
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use sessions::{live_ssh_sessions, sessions_of, LiveSessions, DEFAULT_SSH_PORT};
@@ -154,6 +155,9 @@ pub enum SafetyError {
     /// The policy would lock out the SSH session.
     #[error("{0}")]
     Lockout(Box<Lockout>),
+    /// The native nf_tables tables could not be read (the lockout guard evaluates them).
+    #[error("lockout guard: native tables: {0}")]
+    Native(#[from] crate::native::NativeError),
     /// Composing the rules after the commit failed.
     #[error("lockout guard: {0}")]
     Compose(#[source] ModelError),

@@ -248,14 +248,26 @@ fn docker_nftables_mode_is_detected_and_a_leftover_forward_drop_reported() {
     );
     let notes = docker_notes(&Ruleset::new(Family::Ipv4), &native);
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0].contains("nftables backend") && notes[0].contains("no DOCKER-USER"));
+    let text = notes[0].to_string();
+    assert!(text.contains("nftables backend") && text.contains("no DOCKER-USER"));
+    assert_eq!(
+        notes[0],
+        dfw_core::native::docker::DockerNote::Backend {
+            family: Family::Ipv4,
+            table: "ip docker-bridges".into(),
+            docker_user: false,
+        }
+    );
     let leftover = dfw_core::syntax::parse_ruleset(
         Family::Ipv4,
         "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
     )
     .unwrap();
     let notes = docker_notes(&leftover, &native);
-    assert!(notes[1].contains("FORWARD has policy DROP"), "{notes:?}");
+    assert!(
+        notes[1].to_string().contains("FORWARD has policy DROP"),
+        "{notes:?}"
+    );
     // The leftover drop is final: a stranger's connection to the published port dies there.
     let t = explain_with(
         &leftover,
@@ -290,7 +302,12 @@ fn router_mode_pairs_docker_drops_are_named() {
     }
     let named = blocked_forward_pairs(&native, Family::Ipv4, &pairs);
     assert_eq!(named.len(), 1);
-    assert!(named[0].contains("eth1 -> eth0"), "{named:?}");
+    let text = named[0].to_string();
+    assert!(text.contains("eth1 -> eth0"), "{named:?}");
+    assert!(
+        text.contains("ip docker-bridges filter-FORWARD"),
+        "{named:?}"
+    );
     // The evaluator agrees: the LAN's connection to the internet dies in Docker's chain.
     let t = explain_with(
         &Ruleset::new(Family::Ipv4),
