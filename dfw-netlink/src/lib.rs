@@ -58,6 +58,8 @@ mod front;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+/// ipset sets over netlink (`NFNL_SUBSYS_IPSET`): the pure codec and its client.
+pub mod ipset;
 pub mod kernel_ruleset;
 pub mod nft;
 pub mod route;

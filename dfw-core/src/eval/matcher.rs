@@ -266,5 +266,8 @@ pub(crate) fn one(m: &Match, flow: &Flow<'_>) -> Tri {
             Some(v) => Tri::neg(v & mk.mask() == mk.value(), mk.negated()),
             None => Tri::unknown("-m mark: the packet's mark is not given"),
         },
+        Match::Set(m) => {
+            super::sets::set_match(m, &flow.host.sets, flow.family, flow.src, flow.dst)
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod host;
 pub(crate) mod matcher;
 pub mod packet;
 mod probes;
+pub mod sets;
 pub mod trace;
 mod tri;
 mod walk;
@@ -33,6 +34,7 @@ pub use error::EvalError;
 pub use explain::{explain, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
 pub use packet::{Packet, L4};
+pub use sets::{HostSets, SetContents};
 pub use trace::{
     Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, Trace, Undecided, UnknownNote,
     Verdict,

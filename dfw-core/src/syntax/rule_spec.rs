@@ -270,6 +270,13 @@ fn print_match(out: &mut String, m: &Match) {
                 let _ = write!(out, " --mark 0x{:x}/0x{:x}", m.value(), m.mask());
             }
         }
+        Match::Set(m) => {
+            if m.negated() {
+                out.push_str(" !");
+            }
+            let dirs: Vec<&str> = m.dirs().iter().map(|d| d.as_str()).collect();
+            let _ = write!(out, " --match-set {} {}", m.name(), dirs.join(","));
+        }
     }
 }
 

@@ -110,6 +110,7 @@ pub fn build_host(
         ifaces,
         routes,
         forwarding,
+        sets: Default::default(),
     })
 }
 

@@ -19,6 +19,7 @@ fn kernel_error(seq: u32, errno: i32) -> KernelError {
         msg_type: None,
         reason: None,
         bad_attr_offset: None,
+        echoed: None,
     }
 }
 

@@ -276,5 +276,6 @@ fn host_for(iface: &str, ssh: &SshConnection) -> Host {
         ],
         routes,
         forwarding: true,
+        sets: Default::default(),
     }
 }

@@ -20,6 +20,7 @@ pub mod mark;
 pub mod multiport;
 pub mod nat;
 pub mod reject;
+pub mod set;
 pub mod tcpudp;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod captured;
+pub mod ipset_captured;
 
 use dfw_netlink::expr::Expr;
 use dfw_netlink::nft::{decode_expr, encode_expr};

@@ -10,6 +10,7 @@ mod iprange;
 mod mark;
 mod multiport;
 mod ports;
+mod set;
 
 pub use addrtype::{AddrType, AddrTypes, LimitIface};
 pub use conntrack::{Conntrack, CtDirection, CtStates, CtStatus};
@@ -18,6 +19,7 @@ pub use iprange::IpRange;
 pub use mark::Mark;
 pub use multiport::{Multiport, MultiportKind};
 pub use ports::{TcpFlag, TcpFlags, TcpMatch, UdpMatch};
+pub use set::{SetDir, SetMatch, SetName, SET_DIM_MAX, SET_NAME_MAX_LEN};
 
 use super::{Family, ModelError, Neg};
 
@@ -49,6 +51,8 @@ pub enum Match {
     AddrType(AddrType),
     /// `-m mark --mark`.
     Mark(Mark),
+    /// `-m set --match-set NAME src`.
+    Set(SetMatch),
 }
 
 impl Match {
@@ -66,6 +70,7 @@ impl Match {
             Match::Icmp6(_) => "icmp6",
             Match::AddrType(_) => "addrtype",
             Match::Mark(_) => "mark",
+            Match::Set(_) => "set",
         }
     }
 
