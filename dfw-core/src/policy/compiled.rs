@@ -110,6 +110,9 @@ pub struct Compiled {
     pub v4: FamilyRules,
     /// IPv6 (`ip6tables`).
     pub v6: FamilyRules,
+    /// The kernel sets dfw owns that the rules match (`-m set`), both families; empty when
+    /// sets are not used.
+    pub sets: Vec<super::sets::SetSpec>,
 }
 
 impl Compiled {

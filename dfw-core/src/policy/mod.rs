@@ -42,6 +42,7 @@
 //! (sources of the other family than `to` are unused), and one whose `to` is of a family no
 //! `from` source has is refused, as it can never match.
 
+mod blockfile;
 mod compile;
 mod compiled;
 mod config;
@@ -55,17 +56,25 @@ mod reconcile;
 #[cfg(test)]
 mod reconcile_tests;
 mod sections;
+mod sets;
 #[cfg(test)]
 mod sections_tests;
 mod validate;
 mod value;
 
-pub use compile::HOST_ICMPV6_TYPES;
+pub use compile::{CompileInputs, HOST_ICMPV6_TYPES};
 pub use compiled::{
     is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER,
     CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DFW_COMMENT, DFW_PREFIX, DOCKER_USER, INPUT,
 };
-pub use config::{Allow, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport};
+pub use blockfile::parse_block_file;
+pub use config::{
+    Allow, Blocklist, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport,
+};
+pub use sets::{
+    is_dfw_set, range_cidrs, set_members, SetMembers, SetRole, SetSpec, DFW_SET_PREFIX,
+    SET_THRESHOLD,
+};
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use reconcile::{

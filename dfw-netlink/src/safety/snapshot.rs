@@ -41,6 +41,9 @@ impl Snapshot {
         Ok(Snapshot(Compiled {
             v4: family_rules(Family::Ipv4, &current[0])?,
             v6: family_rules(Family::Ipv6, &current[1])?,
+            // Sets are not part of a rollback point: rules that match a dfw set keep it (a
+            // commit never destroys a set its rules match), with its current members.
+            sets: Vec::new(),
         }))
     }
 
@@ -94,7 +97,11 @@ impl Snapshot {
         };
         let v4 = parse(Family::Ipv4, a, b)?;
         let v6 = parse(Family::Ipv6, b, text.len())?;
-        Ok(Snapshot(Compiled { v4, v6 }))
+        Ok(Snapshot(Compiled {
+            v4,
+            v6,
+            sets: Vec::new(),
+        }))
     }
 
     /// True when dfw owns nothing in either family.
