@@ -108,6 +108,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                         out_iface,
                     })
                     .collect(),
+                blocklist: None,
             },
         )
 }

@@ -51,7 +51,7 @@ mod tests {
         let e = parse_block_file("1.2.3.4\n\n  9.9.9.300\n", "f.txt", 2).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "f.txt:3:3: blocklist.files[2]: \"9.9.9.300\": invalid address \"9.9.9.300\""
+            "f.txt:3:3: blocklist.files[2]: \"9.9.9.300\": \"9.9.9.300\" is not an IPv4 or IPv6 address"
         );
         let e = parse_block_file("1.2.3.4 5.6.7.8\n", "f", 0).unwrap_err();
         assert!(e.to_string().contains("one address"), "{e}");

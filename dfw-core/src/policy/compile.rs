@@ -267,10 +267,19 @@ impl Policy {
             ok.clone(),
         ));
         for src in &lists.block {
-            rules.push(sourced(Some(src), RuleHeader::default(), Vec::new(), Target::Drop));
+            rules.push(sourced(
+                Some(src),
+                RuleHeader::default(),
+                Vec::new(),
+                Target::Drop,
+            ));
         }
         for set in &lists.block_sets {
-            rules.push(rule(RuleHeader::default(), vec![set_src(set)], Target::Drop));
+            rules.push(rule(
+                RuleHeader::default(),
+                vec![set_src(set)],
+                Target::Drop,
+            ));
         }
         rules.extend(host);
         for (form, list) in [(&lists.whitelist, &self.whitelist), (&lists.lan, &self.lan)] {

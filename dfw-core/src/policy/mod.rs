@@ -56,29 +56,29 @@ mod reconcile;
 #[cfg(test)]
 mod reconcile_tests;
 mod sections;
-mod sets;
 #[cfg(test)]
 mod sections_tests;
+mod sets;
 mod validate;
 mod value;
 
+pub use blockfile::parse_block_file;
 pub use compile::{CompileInputs, HOST_ICMPV6_TYPES};
 pub use compiled::{
     is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER,
     CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DFW_COMMENT, DFW_PREFIX, DOCKER_USER, INPUT,
 };
-pub use blockfile::parse_block_file;
 pub use config::{
     Allow, Blocklist, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport,
-};
-pub use sets::{
-    is_dfw_set, range_cidrs, set_members, SetMembers, SetRole, SetSpec, DFW_SET_PREFIX,
-    SET_THRESHOLD,
 };
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,
+};
+pub use sets::{
+    is_dfw_set, range_cidrs, set_members, SetMembers, SetRole, SetSpec, DFW_SET_PREFIX,
+    SET_THRESHOLD,
 };
 
 /// The default path of the config file.

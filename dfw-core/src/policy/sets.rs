@@ -113,10 +113,18 @@ pub fn range_cidrs(r: &AddrRange) -> Vec<Network> {
     let mut out = Vec::new();
     loop {
         // The largest block starting at `lo` (alignment) that does not pass `hi`.
-        let align = if lo == 0 { width } else { lo.trailing_zeros().min(width) };
+        let align = if lo == 0 {
+            width
+        } else {
+            lo.trailing_zeros().min(width)
+        };
         let mut size = align;
         while size > 0 && {
-            let span = if size >= 128 { u128::MAX } else { (1u128 << size) - 1 };
+            let span = if size >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << size) - 1
+            };
             lo.checked_add(span).is_none_or(|end| end > hi)
         } {
             size -= 1;
@@ -126,7 +134,11 @@ pub fn range_cidrs(r: &AddrRange) -> Vec<Network> {
             Network::with_prefix(addr(lo), prefix)
                 .unwrap_or_else(|_| unreachable!("prefix within the family")),
         );
-        let span = if size >= 128 { u128::MAX } else { (1u128 << size) - 1 };
+        let span = if size >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << size) - 1
+        };
         match lo.checked_add(span) {
             Some(end) if end < hi => lo = end + 1,
             _ => return out,
@@ -181,22 +193,39 @@ mod tests {
             ["198.51.100.1/32", "198.51.100.2/31"]
         );
         assert_eq!(text(range("0.0.0.0", "255.255.255.255")), ["0.0.0.0/0"]);
-        assert_eq!(text(range("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), ["::/0"]);
+        assert_eq!(
+            text(range("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")),
+            ["::/0"]
+        );
         assert_eq!(text(range("10.0.0.5", "10.0.0.5")), ["10.0.0.5/32"]);
         let r = range("10.0.0.7", "10.0.1.12");
         let cidrs = range_cidrs(&r);
         // Exactly the range: contiguous, in order, no overlap.
-        let count: u64 = cidrs.iter().map(|n| 1u64 << (32 - n.prefix().unwrap())).sum();
+        let count: u64 = cidrs
+            .iter()
+            .map(|n| 1u64 << (32 - n.prefix().unwrap()))
+            .sum();
         assert_eq!(count, 256 + 13 - 7);
     }
 
     #[test]
     fn names_and_members() {
-        assert_eq!(SetRole::Allow(3).set_name(Family::Ipv6).as_str(), "dfw-allow3-6");
-        assert_eq!(SetRole::Whitelist.set_name(Family::Ipv4).as_str(), "dfw-whitelist4");
+        assert_eq!(
+            SetRole::Allow(3).set_name(Family::Ipv6).as_str(),
+            "dfw-allow3-6"
+        );
+        assert_eq!(
+            SetRole::Whitelist.set_name(Family::Ipv4).as_str(),
+            "dfw-whitelist4"
+        );
         assert!(is_dfw_set(&SetRole::Ban.set_name(Family::Ipv4)));
         let s = |t: &str| super::super::value::source(t).unwrap();
-        let list = [s("192.0.2.1"), s("192.0.2.1"), s("2001:db8::/32"), s("10.0.0.0/8")];
+        let list = [
+            s("192.0.2.1"),
+            s("192.0.2.1"),
+            s("2001:db8::/32"),
+            s("10.0.0.0/8"),
+        ];
         let m = set_members(&list, Family::Ipv4).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(set_members(&[s("0.0.0.0/0")], Family::Ipv4), None);

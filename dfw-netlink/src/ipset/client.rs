@@ -47,6 +47,11 @@ impl<'t, T: Transport + ?Sized> IpsetClient<'t, T> {
         IpsetClient { t: transport }
     }
 
+    /// The transport.
+    pub fn transport(&mut self) -> &mut T {
+        self.t
+    }
+
     fn send(
         &mut self,
         op: IpsetOp,

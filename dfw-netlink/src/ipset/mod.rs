@@ -10,7 +10,7 @@
 //!   command, the set and the entry. It is the only ipset code that talks to the kernel.
 //! - ipset and nf_tables share no transaction: ordering the two (sets created and filled before
 //!   the rules that use them, removed after) is the job of the set engine above
-//!   (`sets`, to come).
+//!   ([`crate::sets`]).
 //!
 //! [`Transport::dump`]: crate::transport::Transport::dump
 

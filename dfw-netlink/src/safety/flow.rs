@@ -18,12 +18,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dfw_core::model::{Family, TableName};
 use dfw_core::policy::Policy;
 
-use super::lockout::{check_lockout, desired_filter, SshConnection};
+use super::lockout::{check_lockout_with_sets, desired_filter, SshConnection};
 use super::session::ssh_connection;
 use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
 use super::watchdog::{alive, spawn_watchdog};
 use super::{SafetyError, Snapshot, StateDir};
-use crate::enforce::{self, read_current, resolve_external, CommitReport};
+use crate::enforce::{self, read_current, CommitReport};
 use crate::firewall::{Firewall, KernelTable};
 use crate::transport::Transport;
 
@@ -123,8 +123,8 @@ pub fn commit_policy<T: Transport>(
     opts: &CommitOptions,
 ) -> Result<SafeCommit, SafetyError> {
     refuse_if_pending(dir)?;
-    let external = resolve_external(&policy)?;
-    let compiled = policy.compile(&external);
+    let c = enforce::compile_policy(fw.transport(), &policy)?;
+    let (external, compiled) = (c.external, c.compiled);
     drop(policy);
     // Keep only what is used below: the reconciled chains and the firewall plan (each a copy
     // of the wanted rules) go before the commit makes its own.
@@ -145,7 +145,8 @@ pub fn commit_policy<T: Transport>(
                 chains: Vec::new(),
             });
         let desired = desired_filter(&kernel, &changes).map_err(SafetyError::Compose)?;
-        check_lockout(&desired, &ssh, &external).map_err(SafetyError::Lockout)?;
+        let sets = enforce::host_sets(fw.transport(), &compiled)?;
+        check_lockout_with_sets(&desired, &ssh, &external, &sets).map_err(SafetyError::Lockout)?;
     }
     drop(changes);
     if empty {

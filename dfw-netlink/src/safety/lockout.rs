@@ -19,7 +19,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use dfw_core::eval::{explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Verdict};
+use dfw_core::eval::{
+    explain, Decision, Host, HostIface, HostSets, IfaceKind, Packet, Route, Verdict,
+};
 use dfw_core::model::{
     ChainName, Counters, Family, Iface, ModelError, Network, Policy as ChainPolicy, Ruleset, Table,
     TableName,
@@ -194,6 +196,20 @@ pub fn check_lockout(
     ssh: &SshConnection,
     external: &[Iface],
 ) -> Result<(), Box<Lockout>> {
+    check_lockout_with_sets(ruleset, ssh, external, &HostSets::new())
+}
+
+/// [`check_lockout`] for rules that match ipset sets: `sets` holds their members (those the
+/// policy will put in dfw's sets, and the kernel's for the others).
+///
+/// # Errors
+/// As [`check_lockout`].
+pub fn check_lockout_with_sets(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    external: &[Iface],
+    sets: &HostSets,
+) -> Result<(), Box<Lockout>> {
     if ruleset.family() != ssh.family() {
         return Ok(());
     }
@@ -204,7 +220,8 @@ pub fn check_lockout(
         } else {
             iface.name().to_string()
         };
-        let host = host_for(&name, ssh);
+        let mut host = host_for(&name, ssh);
+        host.sets = sets.clone();
         let packet = Packet::tcp_syn(&name, ssh.client, ssh.server, ssh.server_port)
             .with_sport(ssh.client_port);
         let trace = match explain(ruleset, &packet, &host) {

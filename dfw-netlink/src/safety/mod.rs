@@ -29,7 +29,7 @@ use dfw_core::model::{Family, ModelError};
 use dfw_core::syntax::SyntaxError;
 
 pub use flow::{commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit, SshGuard};
-pub use lockout::{check_lockout, desired_filter, Lockout, SshConnection};
+pub use lockout::{check_lockout, check_lockout_with_sets, desired_filter, Lockout, SshConnection};
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use snapshot::Snapshot;
 pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};

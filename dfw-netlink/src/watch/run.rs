@@ -10,7 +10,7 @@ use dfw_core::policy::{Compiled, Drift, Policy};
 use super::event::parse_events;
 use super::sys::{poll, FileWatch, Signals, Wake};
 use super::WatchError;
-use crate::enforce::{self, resolve_external, CommitError};
+use crate::enforce::{self, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::{EventRecv, EventSocket, NetlinkTransport};
 
@@ -336,7 +336,7 @@ fn load(path: &std::path::Path) -> Result<(Vec<Iface>, Compiled), WatchError> {
         source,
     })?;
     let policy = Policy::from_toml(&text, &name)?;
-    let external = resolve_external(&policy)?;
-    let compiled = policy.compile(&external);
-    Ok((external, compiled))
+    let mut t = crate::NetlinkTransport::new(crate::transport::NetlinkSocket::open()?);
+    let c = enforce::compile_policy(&mut t, &policy)?;
+    Ok((c.external, c.compiled))
 }

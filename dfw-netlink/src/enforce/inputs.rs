@@ -1,0 +1,128 @@
+//! What the compiler needs from the machine besides the external interfaces: whether the
+//! kernel has ipset, the entries of `[blocklist] files`, and which `[blocklist] ipsets` exist.
+//!
+//! Contract: [`compile_policy`] is the one way the policy layer compiles a policy for this
+//! kernel (plan, commit, status, watch and the guarded commit all call it): a kernel without
+//! ipset compiles every list to rules and says so ([`SetNote::NoIpset`]); a block list file is
+//! read in full and parsed before anything is sent (an unreadable or bad file is an error
+//! naming it, its line and the token, and nothing changes); a named ipset that does not exist
+//! is left out and said ([`SetNote::MissingIpset`]), so a boot before CrowdSec created its set
+//! still gets a firewall.
+
+use std::fmt;
+
+use dfw_core::model::matches::SetName;
+use dfw_core::model::Iface;
+use dfw_core::policy::{parse_block_file, CompileInputs, Compiled, Policy};
+
+use super::{resolve_external, CommitError};
+use crate::ipset::{IpsetClient, IpsetError};
+use crate::transport::Transport;
+
+/// Something a plan or commit reports about sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetNote {
+    /// The kernel has no ipset: every list is one rule per entry and there are no bans.
+    NoIpset {
+        /// The errno of the ipset request.
+        code: i32,
+    },
+    /// A set of `[blocklist] ipsets` does not exist: its members are not blocked.
+    MissingIpset {
+        /// Its name.
+        name: SetName,
+    },
+    /// A set of `[blocklist] ipsets` is not of family inet or inet6 (a `list:set`): not used.
+    UnusableIpset {
+        /// Its name.
+        name: SetName,
+        /// Its type.
+        typename: String,
+    },
+}
+
+impl fmt::Display for SetNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetNote::NoIpset { code } => write!(
+                f,
+                "this kernel has no ip_set ({}): every source list is compiled to one rule per \
+                 entry, and dfw-cli ban is not available",
+                crate::ipset::ipset_errno_text(*code)
+            ),
+            SetNote::MissingIpset { name } => write!(
+                f,
+                "[blocklist] ipsets: set {name} does not exist: its members are NOT blocked; \
+                 commit again once it exists"
+            ),
+            SetNote::UnusableIpset { name, typename } => write!(
+                f,
+                "[blocklist] ipsets: set {name} is a {typename} without an address family: \
+                 not used"
+            ),
+        }
+    }
+}
+
+/// The external interfaces, the compiled policy and the notes about sets.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    /// The external interfaces (configured, or resolved for `"auto"`).
+    pub external: Vec<Iface>,
+    /// The policy compiled for this kernel.
+    pub compiled: Compiled,
+    /// What to tell about sets.
+    pub notes: Vec<SetNote>,
+}
+
+/// Resolves the external interfaces and the compile inputs over `t`, and compiles `policy`.
+///
+/// # Errors
+/// [`CommitError`] for the `"auto"` look-up, an unreadable or invalid block list file, or an
+/// ipset failure other than "no ipset here".
+pub fn compile_policy<T: Transport + ?Sized>(
+    t: &mut T,
+    policy: &Policy,
+) -> Result<CompiledPolicy, CommitError> {
+    let external = resolve_external(policy)?;
+    let mut notes = Vec::new();
+    let mut inputs = CompileInputs::default();
+    let mut c = IpsetClient::new(t);
+    match c.protocol() {
+        Ok(_) => inputs.sets = true,
+        Err(IpsetError::Unsupported { code }) => notes.push(SetNote::NoIpset { code }),
+        Err(e) => return Err(CommitError::Ipset(Box::new(e))),
+    }
+    if let Some(b) = &policy.blocklist {
+        for (i, path) in b.files.iter().enumerate() {
+            let text = std::fs::read_to_string(path).map_err(|source| CommitError::BlockFile {
+                path: path.clone(),
+                source,
+            })?;
+            inputs
+                .block_files
+                .extend(parse_block_file(&text, path, i).map_err(CommitError::BlockList)?);
+        }
+        if inputs.sets {
+            for name in &b.ipsets {
+                match c.header(name) {
+                    Ok(None) => notes.push(SetNote::MissingIpset { name: name.clone() }),
+                    Ok(Some(h)) => match h.family {
+                        Some(f) => inputs.ipsets.push((name.clone(), f)),
+                        None => notes.push(SetNote::UnusableIpset {
+                            name: name.clone(),
+                            typename: h.typename,
+                        }),
+                    },
+                    Err(e) => return Err(CommitError::Ipset(Box::new(e))),
+                }
+            }
+        }
+    }
+    let compiled = policy.compile_with(&external, &inputs);
+    Ok(CompiledPolicy {
+        external,
+        compiled,
+        notes,
+    })
+}
