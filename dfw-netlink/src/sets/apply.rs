@@ -170,8 +170,14 @@ impl Prepared {
     /// is left and named in the result; the next commit tries again.
     pub fn finish<T: Transport + ?Sized>(mut self, t: &mut T) -> Vec<(SetName, IpsetError)> {
         self.journal.clear();
-        let mut c = IpsetClient::new(t);
         let mut left = Vec::new();
+        if !self.staging.is_empty() || !self.destroy.is_empty() {
+            // The batch's removed rules still hold their sets until the kernel's deferred
+            // release has run: make it run now. Should that fail, the destroys below say
+            // which sets are still held (`IPSET_ERR_BUSY`) and the next commit retries them.
+            let _ = t.settle();
+        }
+        let mut c = IpsetClient::new(t);
         for name in self.staging.drain(..).chain(self.destroy.drain(..)) {
             if let Err(e) = ignore_absent(c.destroy(&name)) {
                 left.push((name, e));
