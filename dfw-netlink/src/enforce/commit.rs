@@ -4,7 +4,7 @@
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
 
-use super::setstep::plan_kernel_sets;
+use super::setstep::{plan_kernel_sets, sets_involved};
 use super::{compile_policy, current_of, read_scope_in, CommitError, FamilySummary, SetNote};
 use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
 use crate::ipset::IpsetError;
@@ -135,7 +135,12 @@ pub fn plan_compiled<T: Transport>(
     } else {
         make_plan(tables, &changes)?
     };
-    let sets = plan_kernel_sets(fw.transport(), &compiled)?;
+    let involved = sets_involved(&compiled, Some(tables));
+    let sets = if involved {
+        plan_kernel_sets(fw.transport(), &compiled)?
+    } else {
+        SetPlan::default()
+    };
     Ok(PolicyPlan {
         external,
         compiled,
@@ -182,7 +187,11 @@ pub fn commit_compiled_unguarded<T: Transport>(
     //
     // dfw's sets first (see `crate::sets`): created, filled and changed before the batch that
     // uses them, undone if it fails, and the sets it stops using destroyed after it.
-    let set_plan = plan_kernel_sets(fw.transport(), compiled)?;
+    let set_plan = if sets_involved(compiled, fw.kept_scope()) {
+        plan_kernel_sets(fw.transport(), compiled)?
+    } else {
+        SetPlan::default()
+    };
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
     let applied = fw.apply_scoped(read_scope_in, |tables| {
         let v4 = reconcile(&compiled.v4, &current_of(tables, Family::Ipv4))?;

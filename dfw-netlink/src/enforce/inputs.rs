@@ -75,6 +75,20 @@ pub struct CompiledPolicy {
     pub notes: Vec<SetNote>,
 }
 
+/// True when `policy` may compile to sets: it has a `[blocklist]` (its ban sets), or a
+/// source list longer than [`dfw_core::policy::SET_THRESHOLD`] (the block list files are
+/// counted when read).
+pub fn may_use_sets(policy: &Policy) -> bool {
+    let long = |l: &[dfw_core::policy::Source]| l.len() > dfw_core::policy::SET_THRESHOLD;
+    policy.blocklist.is_some()
+        || long(&policy.whitelist)
+        || long(&policy.lan)
+        || policy
+            .allow
+            .iter()
+            .any(|a| a.from.as_deref().is_some_and(long))
+}
+
 /// Resolves the external interfaces and the compile inputs over `t`, and compiles `policy`.
 ///
 /// # Errors
@@ -88,10 +102,13 @@ pub fn compile_policy<T: Transport + ?Sized>(
     let mut notes = Vec::new();
     let mut inputs = CompileInputs::default();
     let mut c = IpsetClient::new(t);
-    match c.protocol() {
-        Ok(_) => inputs.sets = true,
-        Err(IpsetError::Unsupported { code }) => notes.push(SetNote::NoIpset { code }),
-        Err(e) => return Err(CommitError::Ipset(Box::new(e))),
+    // Only a policy that can use sets asks the kernel (short lists compile the same either way).
+    if may_use_sets(policy) {
+        match c.protocol() {
+            Ok(_) => inputs.sets = true,
+            Err(IpsetError::Unsupported { code }) => notes.push(SetNote::NoIpset { code }),
+            Err(e) => return Err(CommitError::Ipset(Box::new(e))),
+        }
     }
     if let Some(b) = &policy.blocklist {
         for (i, path) in b.files.iter().enumerate() {

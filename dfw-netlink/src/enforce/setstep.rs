@@ -31,6 +31,24 @@ pub fn referenced_sets(compiled: &Compiled) -> BTreeSet<SetName> {
         .collect()
 }
 
+/// True when a commit of `compiled` must look at the kernel's sets: the policy has sets or
+/// its rules match some, or dfw's rules the handle last saw did (their sets may now be
+/// unused), or the handle has seen nothing yet. A warm handle committing a policy without
+/// sets, whose kept rules match none, sends no ipset request.
+pub fn sets_involved(compiled: &Compiled, kept: Option<&[crate::firewall::KernelTable]>) -> bool {
+    if !compiled.sets.is_empty() || !referenced_sets(compiled).is_empty() {
+        return true;
+    }
+    let Some(tables) = kept else { return true };
+    tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| &c.rules)
+        .filter_map(|r| r.rule.rule())
+        .flat_map(|r| &r.matches)
+        .any(|m| matches!(m, Match::Set(s) if dfw_core::policy::is_dfw_set(s.name())))
+}
+
 /// What the sets need for `compiled` on this kernel.
 ///
 /// # Errors
