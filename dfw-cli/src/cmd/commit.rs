@@ -54,6 +54,12 @@ pub fn run(a: Args) -> ExitCode {
             for s in r.report.summaries() {
                 println!("{s}");
             }
+            if !r.report.sets.is_empty() || !r.report.sets.left.is_empty() {
+                println!("{}", r.report.sets);
+            }
+            for n in &r.report.notes {
+                println!("note: {n}");
+            }
             if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
                 println!(
                     "commit {}: run `dfw-cli confirm` within {secs} s or it is reverted",

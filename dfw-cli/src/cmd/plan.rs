@@ -27,8 +27,14 @@ pub fn run(a: Args) -> ExitCode {
     match plan {
         Ok(p) => {
             print!("{}", p.diff_text());
+            for l in p.sets.lines() {
+                println!("{l}");
+            }
             for s in p.summaries() {
                 println!("{s}");
+            }
+            for n in &p.notes {
+                println!("note: {n}");
             }
             if p.is_empty() {
                 ExitCode::SUCCESS

@@ -32,8 +32,13 @@ pub fn run(a: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(r) => {
-            println!("drifted: {}", r.drift.summary());
-            print!("{}", r.drift);
+            if !r.drift.is_empty() {
+                println!("drifted: {}", r.drift.summary());
+                print!("{}", r.drift);
+            }
+            for l in r.sets.lines() {
+                println!("drifted: {l}");
+            }
             ExitCode::from(DRIFTED)
         }
         Err(e) => {

@@ -60,6 +60,27 @@ pub struct SetsReport {
     pub left: Vec<(SetName, String)>,
 }
 
+impl std::fmt::Display for SetsReport {
+    /// `sets: 2 created, 31 entries added, 1 removed, 1 destroyed` (and what was left).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sets: {} created, {} entries added, {} removed, {} destroyed",
+            self.created,
+            self.added,
+            self.removed,
+            self.destroyed.len()
+        )?;
+        for (name, why) in &self.left {
+            write!(
+                f,
+                "\nset {name} not destroyed yet (next commit retries): {why}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl SetsReport {
     /// True when no set changed.
     pub fn is_empty(&self) -> bool {

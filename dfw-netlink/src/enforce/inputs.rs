@@ -75,6 +75,28 @@ pub struct CompiledPolicy {
     pub notes: Vec<SetNote>,
 }
 
+/// The entries of every `[blocklist] files` file, in order (none without a block list).
+///
+/// # Errors
+/// [`CommitError::BlockFile`] for a file that cannot be read, [`CommitError::BlockList`] for
+/// one that is not a block list (file, line and token named).
+pub fn read_block_files(policy: &Policy) -> Result<Vec<dfw_core::policy::Source>, CommitError> {
+    let mut out = Vec::new();
+    for (i, path) in policy
+        .blocklist
+        .iter()
+        .flat_map(|b| b.files.iter())
+        .enumerate()
+    {
+        let text = std::fs::read_to_string(path).map_err(|source| CommitError::BlockFile {
+            path: path.clone(),
+            source,
+        })?;
+        out.extend(parse_block_file(&text, path, i).map_err(CommitError::BlockList)?);
+    }
+    Ok(out)
+}
+
 /// True when `policy` may compile to sets: it has a `[blocklist]` (its ban sets), or a
 /// source list longer than [`dfw_core::policy::SET_THRESHOLD`] (the block list files are
 /// counted when read).
@@ -110,16 +132,8 @@ pub fn compile_policy<T: Transport + ?Sized>(
             Err(e) => return Err(CommitError::Ipset(Box::new(e))),
         }
     }
+    inputs.block_files = read_block_files(policy)?;
     if let Some(b) = &policy.blocklist {
-        for (i, path) in b.files.iter().enumerate() {
-            let text = std::fs::read_to_string(path).map_err(|source| CommitError::BlockFile {
-                path: path.clone(),
-                source,
-            })?;
-            inputs
-                .block_files
-                .extend(parse_block_file(&text, path, i).map_err(CommitError::BlockList)?);
-        }
         if inputs.sets {
             for name in &b.ipsets {
                 match c.header(name) {

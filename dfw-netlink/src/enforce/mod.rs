@@ -64,7 +64,7 @@ pub use commit::{
 };
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
-pub use inputs::{compile_policy, CompiledPolicy, SetNote};
+pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy, SetNote};
 pub use report::FamilySummary;
 pub use setstep::{host_sets, kernel_contents, plan_kernel_sets, referenced_sets};
 pub use status::{drift, status, StatusReport};

@@ -124,7 +124,7 @@ pub fn commit_policy<T: Transport>(
 ) -> Result<SafeCommit, SafetyError> {
     refuse_if_pending(dir)?;
     let c = enforce::compile_policy(fw.transport(), &policy)?;
-    let (external, compiled) = (c.external, c.compiled);
+    let (external, compiled, notes) = (c.external, c.compiled, c.notes);
     drop(policy);
     // Keep only what is used below: the reconciled chains and the firewall plan (each a copy
     // of the wanted rules) go before the commit makes its own.
@@ -150,7 +150,8 @@ pub fn commit_policy<T: Transport>(
     }
     drop(changes);
     if empty {
-        let report = enforce::commit_compiled_unguarded(fw, external, &compiled)?;
+        let mut report = enforce::commit_compiled_unguarded(fw, external, &compiled)?;
+        report.notes = notes;
         return Ok(SafeCommit {
             report,
             pending: None,
@@ -180,7 +181,10 @@ pub fn commit_policy<T: Transport>(
     // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
     // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
     match enforce::commit_compiled_unguarded(fw, external, &compiled) {
-        Ok(report) => Ok(SafeCommit { report, pending }),
+        Ok(mut report) => {
+            report.notes = notes;
+            Ok(SafeCommit { report, pending })
+        }
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
             if let Some(p) = &pending {

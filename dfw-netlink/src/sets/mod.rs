@@ -8,14 +8,17 @@
 //!   lists statically), and whether the kernel has ipset at all.
 //! - [`plan_sets`] (pure): create, in-place update or swap, destroy.
 //! - [`prepare`], [`Prepared::undo`], [`Prepared::finish`]: the side effects.
+//! - [`bans`]: `ban`, `unban` and `bans` on the ban sets, at run time.
 
 mod apply;
+pub mod bans;
 mod plan;
 mod read;
 
 pub use apply::{prepare, Prepared};
 pub use plan::{
-    plan_sets, sizes, staging_name, SetPlan, SetPlanError, SetStep, BAN_MAXELEM, IN_PLACE_MAX,
+    ipset_family, plan_sets, sizes, staging_name, SetPlan, SetPlanError, SetStep, BAN_MAXELEM,
+    IN_PLACE_MAX,
 };
 pub use read::{read_sets, KernelSets};
 

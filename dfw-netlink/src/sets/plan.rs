@@ -68,6 +68,40 @@ impl SetStep {
     }
 }
 
+impl std::fmt::Display for SetStep {
+    /// One line for `plan`: `set dfw-whitelist4: create (30 entries)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetStep::Create { spec, entries } => write!(
+                f,
+                "set {}: create ({} entries{})",
+                spec.name,
+                entries.len(),
+                if spec.timeout.is_some() {
+                    ", with timeouts"
+                } else {
+                    ""
+                }
+            ),
+            SetStep::Update { name, add, del } => {
+                write!(
+                    f,
+                    "set {name}: {} entries added, {} removed",
+                    add.len(),
+                    del.len()
+                )
+            }
+            SetStep::Replace {
+                live, entries, had, ..
+            } => write!(
+                f,
+                "set {live}: replaced at once ({had} entries -> {}, through a swap)",
+                entries.len()
+            ),
+        }
+    }
+}
+
 /// Everything the sets need for one commit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SetPlan {
@@ -78,6 +112,17 @@ pub struct SetPlan {
 }
 
 impl SetPlan {
+    /// One line per step and per set to destroy, for `plan` and `status`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.steps.iter().map(|s| s.to_string()).collect();
+        out.extend(
+            self.destroy
+                .iter()
+                .map(|n| format!("set {n}: destroy (after the rules stop matching it)")),
+        );
+        out
+    }
+
     /// True when the sets need nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty() && self.destroy.is_empty()
@@ -111,6 +156,14 @@ pub enum SetPlanError {
         /// Why.
         why: String,
     },
+}
+
+/// ipset's name of a family (`inet`, `inet6`).
+pub fn ipset_family(f: Family) -> &'static str {
+    match f {
+        Family::Ipv4 => "inet",
+        Family::Ipv6 => "inet6",
+    }
 }
 
 /// The hash size and element limit dfw gives a set of `n` entries: about four entries per
@@ -177,7 +230,7 @@ pub fn plan_sets(
                 found: format!(
                     "{} family {}{}",
                     k.typename,
-                    k.family.map_or("none", |f| f.nft_name()),
+                    k.family.map_or("none", ipset_family),
                     if has_timeouts { " with timeouts" } else { "" }
                 ),
                 family: spec.family,
