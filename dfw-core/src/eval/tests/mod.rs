@@ -8,3 +8,4 @@ mod matches;
 mod prop;
 mod rules;
 mod semantics;
+mod sets;
