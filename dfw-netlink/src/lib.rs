@@ -39,6 +39,7 @@
 //!   in one atomic batch; `iptables-restore` / `iptables-save` semantics. Knows no policy.
 //! - [`ipset`]: ipset sets over netlink: the codec (pure) and its client.
 //! - [`sets`]: the set engine: dfw's sets read, planned and applied around the rules batch.
+//! - [`sockdiag`]: the socket table over sock_diag (listeners, sessions), codec and query.
 //! - [`kernel_ruleset`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`enforce`]: a dfw policy against the kernel: plan, drift, the unguarded commit.
 //! - [`safety`]: the guarded commit: previous states and rollback, commit with confirmation
@@ -70,6 +71,7 @@ pub mod safety;
 pub mod sets;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sockdiag;
 pub mod transport;
 pub mod watch;
 pub mod wire;

@@ -10,8 +10,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dfw_core::model::Iface;
-use dfw_core::policy::Policy;
+use dfw_core::model::{Family, Iface, TableName};
+use dfw_core::policy::{Policy, Published};
 use dfw_netlink::enforce::{self, commit_compiled_unguarded};
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::safety::{commit_policy, CommitOptions, SshGuard, StateDir};
@@ -152,7 +152,18 @@ fn kernel_racing_writer_200_commits() {
         let mut fw = Firewall::open().unwrap();
         let last = policy(199);
         assert!(enforce::plan(&mut fw, &last).unwrap().is_empty());
-        let compiled = last.compile(&[Iface::parse("eth0").unwrap()]);
+        // With what Docker publishes (the docker-proxy path of `host = false`).
+        let mut nat = |f| fw.read_chains(f, TableName::Nat, &["DOCKER"]).unwrap();
+        let rules = |c: Vec<dfw_netlink::firewall::KernelChain>| -> Vec<_> {
+            c.iter()
+                .flat_map(|c| c.rules.iter().filter_map(|r| r.comparable()))
+                .collect()
+        };
+        let published = Published::from_dnat(&rules(nat(Family::Ipv4)), &rules(nat(Family::Ipv6)));
+        let compiled = last
+            .compile(&[Iface::parse("eth0").unwrap()])
+            .with_published(&published)
+            .into_owned();
         let dfw: Vec<&str> = save.lines().filter(|l| l.contains("DFW-")).collect();
         let want: usize = compiled.v4.rules().count();
         let rule_lines = dfw.iter().filter(|l| l.starts_with("-A ")).count();

@@ -137,7 +137,7 @@ fn kernel_sets_and_bans_with_real_packets() {
             (WHITELISTED_V4, TCP, WEB_PUBLISHED, Open),
         ],
     );
-    let list = in_host(&h, |t| bans::bans(t)).unwrap();
+    let list = in_host(&h, bans::bans).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].net, stranger);
     assert!(
@@ -151,7 +151,7 @@ fn kernel_sets_and_bans_with_real_packets() {
         .unwrap()
         .unwrap();
     assert!(again.is_noop(), "{:?}", again.sets);
-    assert_eq!(in_host(&h, |t| bans::bans(t)).unwrap().len(), 1);
+    assert_eq!(in_host(&h, bans::bans).unwrap().len(), 1);
     // Unban: reachable again; a second unban says it was not banned.
     assert!(in_host(&h, |t| bans::unban(t, stranger)).unwrap());
     assert!(!in_host(&h, |t| bans::unban(t, stranger)).unwrap());
@@ -159,7 +159,7 @@ fn kernel_sets_and_bans_with_real_packets() {
     // IPv6 bans go to the IPv6 set; a permanent ban has no expiry.
     let v6 = Network::with_prefix(STRANGER_V6, 64).unwrap();
     in_host(&h, |t| bans::ban(t, v6, None)).unwrap();
-    let list = in_host(&h, |t| bans::bans(t)).unwrap();
+    let list = in_host(&h, bans::bans).unwrap();
     assert_eq!(
         list.iter()
             .map(|b| (b.net, b.expires_in))

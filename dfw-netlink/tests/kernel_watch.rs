@@ -341,8 +341,8 @@ fn kernel_watch_holds_through_docker_restart() {
 }
 
 #[test]
-fn kernel_watch_moves_rules_inserted_above_its_jump_and_ignores_forward() {
-    let test = "kernel_watch_moves_rules_inserted_above_its_jump_and_ignores_forward";
+fn kernel_watch_moves_rules_inserted_above_its_jump_and_in_forward() {
+    let test = "kernel_watch_moves_rules_inserted_above_its_jump_and_in_forward";
     with_watch(
         test,
         |_| {},
@@ -359,15 +359,29 @@ fn kernel_watch_moves_rules_inserted_above_its_jump_and_ignores_forward() {
                 .collect();
             assert!(user[0].contains("-j DFW-DOCKER"), "{user:?}");
             assert!(user.iter().any(|l| l.contains("192.0.2.1")), "{user:?}");
-            // Docker inserting in FORWARD above the DOCKER-USER jump does not matter to dfw.
-            // Docker inserting in FORWARD above the DOCKER-USER jump does not matter to
-            // dfw: not even a check follows.
+            // An ACCEPT inserted in FORWARD above the DOCKER-USER jump bypasses DOCKER-USER
+            // (Docker 20.10's IPv6 rules at every start): the jump goes back on top.
             lab.ipt(
                 "iptables",
                 &["-I", "FORWARD", "-s", "192.0.2.2", "-j", "ACCEPT"],
             );
             let reps = lab.repairs(Duration::from_millis(700));
-            assert!(reps.is_empty(), "a FORWARD insert caused a check: {reps:?}");
+            assert!(
+                matches!(reps.as_slice(), [Seen::Repaired { summary, .. }] if summary == "IPv4 FORWARD: 1 reordered"),
+                "{reps:?}"
+            );
+            let save = run_in(lab.ns, "iptables-save", &["-t", "filter"], "").unwrap();
+            let forward: Vec<&str> = save
+                .lines()
+                .filter(|l| l.starts_with("-A FORWARD"))
+                .collect();
+            assert_eq!(
+                forward[..2],
+                [
+                    "-A FORWARD -j DOCKER-USER",
+                    "-A FORWARD -s 192.0.2.2/32 -j ACCEPT"
+                ]
+            );
         },
     );
 }

@@ -9,8 +9,17 @@
 //! Document    { "schema": "dfw.audit/1", "families": [Family] }
 //! Family      { "family": "ipv4" | "ipv6",
 //!               "externals": [string],           interfaces examined
+//!               "externals_assumed": bool,       true: no default route and none named, so
+//!                                                every interface that is not loopback, a
+//!                                                bridge or a bridge port was taken
 //!               "error": string or null,         why this family could not be audited
-//!               "published": [Published], "host_ports": [HostPort] }
+//!               "published": [Published], "host_ports": [HostPort],
+//!               "user_space": [UserSpace] }      published ports docker-proxy serves here
+//! UserSpace   { "proto": "tcp" | "udp", "port": number,
+//!               "listen": string,                the socket: "[::]:8080", "0.0.0.0:53"
+//!               "published": string,             the published port(s): "8080", "7000-7009"
+//!               "published_addr": string or null, the host address it is published on
+//!               "exposure": [Exposure] }         the INPUT path, per external interface
 //! Published   { "rule": Rule,                    the DNAT rule (nat table)
 //!               "proto": string or null,         "tcp", "udp", ...; null: every protocol
 //!               "host_ports": [string],          "8080", "1000-2000"; []: every port
@@ -50,7 +59,8 @@
 use serde::Serialize;
 
 use dfw_core::eval::{
-    Audit, Decision, DnatApplied, IfaceExposure, Probe, Reach, RuleRef, SourceSet, Verdict,
+    Audit, Decision, DnatApplied, IfaceExposure, Probe, Reach, RuleRef, SourceSet, UserSpacePort,
+    Verdict,
 };
 use dfw_core::model::{Family, Ruleset};
 
@@ -71,9 +81,21 @@ pub struct Document {
 pub struct FamilyJ {
     family: &'static str,
     externals: Vec<String>,
+    externals_assumed: bool,
     error: Option<String>,
     published: Vec<PublishedJ>,
     host_ports: Vec<HostPortJ>,
+    user_space: Vec<UserSpaceJ>,
+}
+
+#[derive(Debug, Serialize)]
+struct UserSpaceJ {
+    proto: String,
+    port: u16,
+    listen: String,
+    published: String,
+    published_addr: Option<String>,
+    exposure: Vec<ExposureJ>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,9 +191,11 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
     FamilyJ {
         family: family_name(family),
         externals: Vec::new(),
+        externals_assumed: false,
         error: Some(error),
         published: Vec::new(),
         host_ports: Vec::new(),
+        user_space: Vec::new(),
     }
 }
 
@@ -282,6 +306,7 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
     FamilyJ {
         family: family_name(a.family),
         externals,
+        externals_assumed: false,
         error: None,
         published: a
             .published
@@ -308,6 +333,31 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
                 exposure: exposures(&h.exposure),
             })
             .collect(),
+        user_space: Vec::new(),
+    }
+}
+
+impl FamilyJ {
+    /// Marks the externals as assumed (no default route, none named).
+    pub fn assumed(mut self, assumed: bool) -> Self {
+        self.externals_assumed = assumed;
+        self
+    }
+
+    /// Adds the published ports served in user space.
+    pub fn with_user_space(mut self, rs: &Ruleset, ports: &[UserSpacePort]) -> Self {
+        self.user_space = ports
+            .iter()
+            .map(|u| UserSpaceJ {
+                proto: u.proto.to_string(),
+                port: u.port,
+                listen: std::net::SocketAddr::new(u.listener.addr, u.listener.port).to_string(),
+                published: port_text(&u.published.ports),
+                published_addr: u.published.host.map(|h| h.to_string()),
+                exposure: u.exposure.iter().map(|e| exposure(rs, e)).collect(),
+            })
+            .collect();
+        self
     }
 }
 

@@ -148,7 +148,15 @@ fn the_document_has_every_documented_field() {
     for f in fams {
         keys(
             f,
-            &["family", "externals", "error", "published", "host_ports"],
+            &[
+                "family",
+                "externals",
+                "externals_assumed",
+                "error",
+                "published",
+                "host_ports",
+                "user_space",
+            ],
         );
     }
     assert_eq!(fams[1]["family"], "ipv6");

@@ -9,7 +9,8 @@
 //! - `flow`, `matcher`, `ctmatch`: the packet in flight and every match of the model;
 //! - `walk`: one chain walk (jump, goto, return, policies); [`explain()`]: every hook in order;
 //! - [`audit()`]: published ports and host ports, and who can reach them (`exposure` runs the
-//!   probes, `probes` picks the representative addresses and finds the DNAT rules).
+//!   probes, `probes` picks the representative addresses and finds the DNAT rules);
+//!   [`user_space_ports`]: published ports docker-proxy serves on the INPUT path.
 
 pub mod audit;
 mod ctmatch;
@@ -24,6 +25,7 @@ mod probes;
 pub mod sets;
 pub mod trace;
 mod tri;
+mod userspace;
 mod walk;
 
 #[cfg(test)]
@@ -40,4 +42,5 @@ pub use trace::{
     Verdict,
 };
 pub use tri::Tri;
+pub use userspace::{user_space_ports, Listener, UserSpacePort};
 pub use walk::MAX_JUMP_DEPTH;

@@ -20,6 +20,10 @@
 //! `-m set --match-set dfw-... src` rule when [`CompileInputs::sets`] says the kernel has
 //! ipset (see [`super::sets`]); the sets and their members are in [`Compiled::sets`].
 //!
+//! With `host = false`, the ports Docker publishes are filtered on INPUT too (docker-proxy's
+//! path): [`Compiled::with_published`](super::Compiled::with_published), from the kernel's
+//! DNAT rules, adds `DFW-PROXY` and its INPUT jump at commit time.
+//!
 //! Addresses go to their family: an allow whose `from` has no source of a family, or whose `to`
 //! is of the other family, makes no rule in that family (it never means "everyone").
 

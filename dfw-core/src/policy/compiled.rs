@@ -27,6 +27,10 @@ pub const CHAIN_DOCKER_EXT: &str = "DFW-DOCKER-EXT";
 pub const CHAIN_INPUT: &str = "DFW-INPUT";
 /// The host's traffic in from an external interface: the policy proper (ACCEPT = allowed).
 pub const CHAIN_INPUT_EXT: &str = "DFW-INPUT-EXT";
+/// Entry from INPUT with `host = false`: the ports Docker publishes (served by docker-proxy
+/// where they have no DNAT), per external interface, to `DFW-DOCKER-EXT` (see
+/// [`super::Published`]).
+pub const CHAIN_PROXY: &str = "DFW-PROXY";
 
 /// One dfw jump rule to put at the top of a chain dfw does not own (DOCKER-USER or INPUT).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +186,7 @@ mod tests {
             CHAIN_DOCKER_EXT,
             CHAIN_INPUT,
             CHAIN_INPUT_EXT,
+            CHAIN_PROXY,
         ] {
             assert!(ChainName::new(n).is_ok(), "{n}");
         }

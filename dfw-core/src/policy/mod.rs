@@ -51,6 +51,9 @@ mod drift;
 mod drift_tests;
 mod error;
 mod keypath;
+mod proxy;
+#[cfg(test)]
+mod proxy_tests;
 mod raw;
 mod reconcile;
 #[cfg(test)]
@@ -66,13 +69,15 @@ pub use blockfile::parse_block_file;
 pub use compile::{CompileInputs, HOST_ICMPV6_TYPES};
 pub use compiled::{
     is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER,
-    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DFW_COMMENT, DFW_PREFIX, DOCKER_USER, INPUT,
+    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, CHAIN_PROXY, DFW_COMMENT, DFW_PREFIX,
+    DOCKER_USER, INPUT,
 };
 pub use config::{
     Allow, Blocklist, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport,
 };
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
+pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,
 };

@@ -11,6 +11,14 @@
 //! - When `DOCKER-USER` or FORWARD's `-j DOCKER-USER` is missing (Docker not started yet),
 //!   they are created as Docker 28.2.2+ creates them: an empty `DOCKER-USER` and
 //!   `-I FORWARD 1 -j DOCKER-USER`, so Docker finds them later and adds no duplicate.
+//! - FORWARD's `-j DOCKER-USER` must come before every rule that can accept a packet (see
+//!   [`can_accept`]): below one, DOCKER-USER (and dfw's policy) is bypassed for what that rule
+//!   accepts. Docker 20.10 with `ip6tables` creates no IPv6 DOCKER-USER, and every later start
+//!   or `docker network create --ipv6` inserts its IPv6 ACCEPT rules at the top of FORWARD,
+//!   above the jump dfw created. A jump found below such a rule is moved to the top (what
+//!   Docker itself does: `-D FORWARD -j DOCKER-USER`, `-I FORWARD 1 -j DOCKER-USER`); every
+//!   other FORWARD rule keeps its order. Rules that cannot accept (DROP, REJECT, LOG, no
+//!   target) may precede it.
 //! - A chain is listed in [`Reconciled::chains`] only when its content must change, so a
 //!   second reconcile after a commit asks for nothing. Policies of built-in chains are never
 //!   touched (FORWARD's DROP stays DROP).
@@ -174,17 +182,55 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
         let wanted = jumps.into_iter().map(Some).chain(kept.into_iter().cloned());
         push_if_changed(&mut out, family, chain, now, wanted.collect())?;
     }
-    // FORWARD must jump to DOCKER-USER; Docker inserts it at position 1.
+    // FORWARD must jump to DOCKER-USER before any rule that can accept; Docker inserts it
+    // at position 1.
     let forward = current.chain(FORWARD);
     check_references(family, forward, &out.delete)?;
     let jump = docker_user_jump();
-    let has_jump = forward.is_some_and(|c| c.rules.iter().flatten().any(|r| *r == jump));
-    if !has_jump {
-        let rest = forward.map(|c| c.rules.clone()).unwrap_or_default();
+    if !jump_comes_first(forward.map_or(&[], |c| c.rules.as_slice()), &jump) {
+        let rest = forward
+            .map(|c| c.rules.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.as_ref() != Some(&jump))
+            .collect::<Vec<_>>();
         let wanted = std::iter::once(Some(jump)).chain(rest).collect();
         push_if_changed(&mut out, family, FORWARD, forward, wanted)?;
     }
     Ok(out)
+}
+
+/// True when `rules` hold `jump` before any rule that can accept.
+fn jump_comes_first(rules: &[Option<Rule>], jump: &Rule) -> bool {
+    for r in rules {
+        if r.as_ref() == Some(jump) {
+            return true;
+        }
+        if can_accept(r.as_ref()) {
+            return false;
+        }
+    }
+    false
+}
+
+/// True when a rule of a built-in chain may end with the packet accepted: `ACCEPT`; a jump
+/// or goto (the chain may accept); `RETURN` (a built-in chain's policy decides, which may be
+/// ACCEPT); a rule dfw cannot express (`None`: it cannot be known). DROP, REJECT, LOG, NAT
+/// targets and rules without a target cannot.
+fn can_accept(rule: Option<&Rule>) -> bool {
+    let Some(rule) = rule else { return true };
+    match &rule.target {
+        None => false,
+        Some(Target::Accept | Target::Return | Target::Jump(_) | Target::Goto(_)) => true,
+        Some(
+            Target::Drop
+            | Target::Reject(_)
+            | Target::Log(_)
+            | Target::Dnat(_)
+            | Target::Snat(_)
+            | Target::Masquerade(_),
+        ) => false,
+    }
 }
 
 /// Docker's unconditional `-j DOCKER-USER` (what `iptables -C FORWARD -j DOCKER-USER`

@@ -276,14 +276,81 @@ fn a_missing_forward_jump_is_inserted_at_position_one() {
     );
 }
 
+/// Docker 20.10 with ip6tables after a restart (real daemon, IPv6 FORWARD): its rules above
+/// the jump dfw created accept what DOCKER-USER should have filtered.
 #[test]
-fn dockers_jump_lower_in_forward_stays_where_docker_put_it() {
+fn a_jump_below_an_accepting_rule_is_moved_to_the_top() {
+    let f = Family::Ipv6;
+    let p = compiled(HOST, f);
+    let mut now = docker_kernel(f, &[]);
+    let docker_2010 = [
+        "-j DOCKER-ISOLATION-STAGE-1",
+        "-o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        "-o docker0 -j DOCKER",
+        "-i docker0 ! -o docker0 -j ACCEPT",
+        "-i docker0 -o docker0 -j ACCEPT",
+    ];
+    let mut displaced = docker_2010.to_vec();
+    displaced.push("-j DOCKER-USER");
+    now.chains[0] = chain(f, FORWARD, &displaced);
+    let (r, after) = converge(&p, &now);
+    assert!(r.chains.iter().any(|w| w.chain.as_str() == FORWARD));
+    let mut want = vec!["-j DOCKER-USER"];
+    want.extend(docker_2010);
+    assert_eq!(specs(&after, FORWARD), want);
+    let d = crate::policy::drift(&p, &now).expect("drift");
+    let fwd = d
+        .chains
+        .iter()
+        .find(|c| c.chain == FORWARD)
+        .expect("FORWARD drifted");
+    assert_eq!(fwd.items.len(), 1, "{d}");
+    assert_eq!(
+        fwd.items[0].kind,
+        crate::policy::DriftKind::Reordered,
+        "{d}"
+    );
+    assert_eq!(fwd.items[0].rule, "-A FORWARD -j DOCKER-USER");
+    // A jump below one ACCEPT, and two jumps: one moved to the top, no duplicate.
+    now.chains[0] = chain(
+        f,
+        FORWARD,
+        &["-o docker0 -j ACCEPT", "-j DOCKER-USER", "-j DOCKER-USER"],
+    );
+    let (_, after) = converge(&p, &now);
+    assert_eq!(
+        specs(&after, FORWARD),
+        vec!["-j DOCKER-USER", "-o docker0 -j ACCEPT"]
+    );
+}
+
+#[test]
+fn a_jump_below_rules_that_cannot_accept_stays() {
     let f = Family::Ipv4;
     let p = compiled(HOST, f);
     let mut now = docker_kernel(f, &[]);
-    now.chains[0] = chain(f, FORWARD, &["-o docker0 -j ACCEPT", "-j DOCKER-USER"]);
+    now.chains[0] = chain(
+        f,
+        FORWARD,
+        &[
+            "-s 192.0.2.9/32 -j DROP",
+            "-j LOG",
+            "-p tcp",
+            "-j DOCKER-USER",
+            "-j ACCEPT",
+        ],
+    );
     let r = reconcile(&p, &now).expect("reconcile");
     assert!(r.chains.iter().all(|w| w.chain.as_str() != FORWARD));
+    for above in ["-j RETURN", "-j DOCKER-FORWARD", "-g DOCKER", "-j ACCEPT"] {
+        now.chains[0] = chain(f, FORWARD, &[above, "-j DOCKER-USER"]);
+        let (_, after) = converge(&p, &now);
+        assert_eq!(
+            specs(&after, FORWARD),
+            vec!["-j DOCKER-USER", above],
+            "{above}"
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,9 @@ use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
 
 use super::setstep::{plan_kernel_sets, sets_involved};
-use super::{compile_policy, current_of, read_scope_in, CommitError, FamilySummary, SetNote};
+use super::{
+    compile_policy, completed, current_of, read_scope_in, CommitError, FamilySummary, SetNote,
+};
 use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
 use crate::ipset::IpsetError;
 use crate::sets::{prepare, SetPlan};
@@ -146,10 +148,13 @@ pub fn plan_compiled<T: Transport>(
         current_of(tables, Family::Ipv4),
         current_of(tables, Family::Ipv6),
     ];
+    // The policy completed with the docker-proxy path of what Docker publishes now.
+    let wanted = completed(&compiled, tables);
     let reconciled = [
-        reconcile(&compiled.v4, &current[0])?,
-        reconcile(&compiled.v6, &current[1])?,
+        reconcile(&wanted.v4, &current[0])?,
+        reconcile(&wanted.v6, &current[1])?,
     ];
+    drop(wanted);
     let changes = change_set(reconciled.clone());
     let plan = if changes.is_empty() {
         Plan::default()
@@ -215,8 +220,9 @@ pub fn commit_compiled_unguarded<T: Transport>(
     };
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
     let applied = fw.apply_scoped(read_scope_in, |tables| {
-        let v4 = reconcile(&compiled.v4, &current_of(tables, Family::Ipv4))?;
-        let v6 = reconcile(&compiled.v6, &current_of(tables, Family::Ipv6))?;
+        let wanted = completed(compiled, tables);
+        let v4 = reconcile(&wanted.v4, &current_of(tables, Family::Ipv4))?;
+        let v6 = reconcile(&wanted.v6, &current_of(tables, Family::Ipv6))?;
         Ok::<_, CommitError>(change_set([v4, v6]))
     });
     let applied = match applied {

@@ -1,6 +1,9 @@
 //! Reading what the kernel holds of the chains dfw touches: `filter`'s DOCKER-USER, INPUT,
 //! FORWARD and every `DFW-*` chain of one family, and nothing else.
 //!
+//! The scope of a policy commit also holds each family's `nat` `DOCKER` chain (read only:
+//! what Docker publishes, see `published`).
+//!
 //! Contract: the names of the `DFW-*` chains come from one chain dump (names only, no
 //! rules); then only those chains and the three others are read, rules included; both
 //! reads form one consistent snapshot (between two generation reads, retried when another
@@ -52,12 +55,21 @@ pub fn read_current_in<T: Transport + ?Sized>(
 pub(crate) fn read_scope_in<T: Transport + ?Sized>(
     t: &mut T,
 ) -> Result<crate::firewall::ScopeRead, FirewallError> {
-    let mut tables = Vec::with_capacity(2);
+    let mut tables = Vec::with_capacity(4);
     let mut looked = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         let (table, names) = read_scope_of(t, family)?;
         tables.push(table);
         looked.extend(names.into_iter().map(|n| (family, TableName::Filter, n)));
+    }
+    // What Docker publishes (nat DOCKER, read only): the policy's docker-proxy path.
+    for family in [Family::Ipv4, Family::Ipv6] {
+        tables.push(super::published::read_docker_nat_in(t, family)?);
+        looked.push((
+            family,
+            TableName::Nat,
+            super::published::DOCKER_NAT_CHAIN.into(),
+        ));
     }
     Ok((tables, looked))
 }

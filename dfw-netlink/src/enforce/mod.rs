@@ -8,8 +8,10 @@
 //! # Contract
 //! - [`plan`] resolves `external = ["auto"]` from the default routes (over rtnetlink, in the
 //!   calling thread's network namespace), compiles the policy, reads ONLY the chains dfw
-//!   touches (`filter`'s DOCKER-USER, INPUT, FORWARD and `DFW-*`, IPv4 and IPv6), reconciles
-//!   them with [`dfw_core::policy::reconcile`] and asks the firewall what the batch would do.
+//!   touches (`filter`'s DOCKER-USER, INPUT, FORWARD and `DFW-*`, IPv4 and IPv6, and `nat`'s
+//!   DOCKER to learn what Docker publishes), completes the policy with the docker-proxy path
+//!   of those ports ([`dfw_core::policy::Published`]), reconciles them with
+//!   [`dfw_core::policy::reconcile`] and asks the firewall what the batch would do.
 //!   Nothing is changed.
 //! - [`commit_unguarded`] does the same and applies IPv4 and IPv6 together in ONE atomic
 //!   batch; Docker's chains, FORWARD's policy and every rule that is not dfw's stay as they
@@ -47,6 +49,7 @@
 mod commit;
 mod current;
 mod inputs;
+mod published;
 mod report;
 mod setstep;
 mod status;
@@ -65,6 +68,8 @@ pub use commit::{
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
 pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy, SetNote};
+pub(crate) use published::completed;
+pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
 pub use setstep::{host_sets, kernel_contents, plan_kernel_sets, referenced_sets};
 pub use status::{drift, status, StatusReport};

@@ -2,13 +2,13 @@
 //! differ from what the policy compiles to.
 //!
 //! Contract: reads exactly what [`super::plan`] reads (dfw's chains, DOCKER-USER,
-//! INPUT and FORWARD of `filter`, IPv4 and IPv6) and nothing else; changes nothing. In sync
+//! INPUT and FORWARD of `filter`, and `nat`'s DOCKER, IPv4 and IPv6) and nothing else; changes nothing. In sync
 //! (an empty [`Drift`]) means a commit would send nothing.
 
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::{self, Compiled, Drift, Policy};
 
-use super::{current_of, read_scope_in, CommitError};
+use super::{completed, current_of, read_scope_in, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 
@@ -62,9 +62,10 @@ pub fn drift<T: Transport>(
     // after (the watch daemon's) plans against it instead of reading it again.
     let tables = fw.read_scope_kept(read_scope_in)?;
     let mut out = Drift::default();
+    let wanted = completed(compiled, tables);
     for family in [Family::Ipv4, Family::Ipv6] {
         let current = current_of(tables, family);
-        out.extend(policy::drift(compiled.family(family), &current)?);
+        out.extend(policy::drift(wanted.family(family), &current)?);
     }
     Ok(out)
 }

@@ -9,7 +9,10 @@
 //! [`IfaceKind::Bridge`]: it is not examined by the audit, and only its addresses and routes
 //! matter to the evaluator. Each interface lists its addresses in the kernel's order, IPv6
 //! link-local ones last. Routes: unicast routes of the main table with an output interface
-//! (every next hop of a multipath route). [`read_host`] is the only function here that talks
+//! (every next hop of a multipath route). When no external interface is named and no default
+//! route gives one, [`assumed_externals`] names every interface that is up and is neither the
+//! loopback, a bridge nor a bridge port (a container's veth): [`read_host_assuming`] uses them
+//! and says so. [`read_host`] and [`read_host_assuming`] are the only functions here that talk
 //! to the kernel (rtnetlink dumps and `/proc/sys/net`, in the calling thread's namespace).
 
 use dfw_core::eval::{Host, HostIface, IfaceKind, Route as EvalRoute};
@@ -114,6 +117,31 @@ pub fn build_host(
     })
 }
 
+/// The interfaces to take as external when none is named and no default route gives one:
+/// those that are up and are neither the loopback, a bridge (`docker0`, `br-...`) nor
+/// enslaved to one (a container's veth), sorted by name.
+pub fn assumed_externals(links: &[Link]) -> Vec<String> {
+    let mut names: Vec<String> = links
+        .iter()
+        .filter(|l| l.up && l.master.is_none())
+        .filter(|l| matches!(l.kind, LinkKind::Other(_)))
+        .map(|l| l.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Where the external interfaces of a host description came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalsFrom {
+    /// Named by the caller.
+    Named,
+    /// The interfaces of the family's default routes.
+    DefaultRoutes,
+    /// No default route: every interface [`assumed_externals`] names (possibly none).
+    Assumed(Vec<String>),
+}
+
 /// An interface's addresses, IPv6 link-local ones last (the evaluator probes an interface at
 /// its first address of a family).
 fn ordered<'a>(addrs: impl Iterator<Item = &'a IfAddr>) -> Vec<(std::net::IpAddr, u8)> {
@@ -145,6 +173,20 @@ pub fn read_forwarding(family: Family) -> Result<bool, HostError> {
 /// [`HostError`] when the kernel cannot be asked, answers something unparsable, or a named
 /// interface does not exist.
 pub fn read_host(family: Family, externals: &[String]) -> Result<Host, HostError> {
+    Ok(read_host_assuming(family, externals, false)?.0)
+}
+
+/// As [`read_host`]; with `assume` and no interface named, when no default route gives an
+/// external interface, the interfaces of [`assumed_externals`] are taken instead, and the
+/// answer says so.
+///
+/// # Errors
+/// As [`read_host`].
+pub fn read_host_assuming(
+    family: Family,
+    externals: &[String],
+    assume: bool,
+) -> Result<(Host, ExternalsFrom), HostError> {
     let mut conn = Conn::new(NetlinkSocket::open_route().map_err(LookupError::from)?);
     let mut dump = |kind: u16, f: Family| -> Result<Vec<Vec<u8>>, LookupError> {
         Ok(conn.dump(&dump_request(kind, f))?)
@@ -156,7 +198,20 @@ pub fn read_host(family: Family, externals: &[String]) -> Result<Host, HostError
     }
     let routes = parse_routes(&dump(libc::RTM_GETROUTE, family)?).map_err(LookupError::from)?;
     let forwarding = read_forwarding(family)?;
-    build_host(family, &links, &addrs, &routes, forwarding, externals)
+    let host = build_host(family, &links, &addrs, &routes, forwarding, externals)?;
+    if !externals.is_empty() {
+        return Ok((host, ExternalsFrom::Named));
+    }
+    let found = host
+        .ifaces_of(dfw_core::eval::IfaceKind::External)
+        .next()
+        .is_some();
+    if found || !assume {
+        return Ok((host, ExternalsFrom::DefaultRoutes));
+    }
+    let names = assumed_externals(&links);
+    let host = build_host(family, &links, &addrs, &routes, forwarding, &names)?;
+    Ok((host, ExternalsFrom::Assumed(names)))
 }
 
 #[cfg(test)]
@@ -169,7 +224,23 @@ mod tests {
             name: name.into(),
             kind,
             up: true,
+            master: None,
         }
+    }
+
+    #[test]
+    fn assumed_externals_leave_out_loopback_bridges_and_their_ports() {
+        let mut links = vec![
+            link(1, "lo", LinkKind::Loopback),
+            link(2, "eth1", LinkKind::Other(None)),
+            link(3, "docker0", LinkKind::Bridge),
+            link(4, "veth12ab", LinkKind::Other(Some("veth".into()))),
+            link(5, "eth0", LinkKind::Other(Some("veth".into()))),
+            link(6, "eth2", LinkKind::Other(None)),
+        ];
+        links[3].master = Some(3);
+        links[5].up = false;
+        assert_eq!(assumed_externals(&links), ["eth0", "eth1"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::wire::AttrIter;
 const IFINFOMSG_LEN: usize = 16;
 const IFADDRMSG_LEN: usize = 8;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_INFO_KIND: u16 = 1;
 const IFA_ADDRESS: u16 = 1;
@@ -42,6 +43,9 @@ pub struct Link {
     pub kind: LinkKind,
     /// True when administratively up (`IFF_UP`).
     pub up: bool,
+    /// The index of the device it is enslaved to (`IFLA_MASTER`): a bridge port, such as a
+    /// container's veth on `docker0`.
+    pub master: Option<i32>,
 }
 
 /// One address of an `RTM_GETADDR` dump.
@@ -70,11 +74,12 @@ pub fn parse_link_details(messages: &[Vec<u8>]) -> Result<Vec<Link>, RouteError>
         }
         let index = ne_i32(&body[4..8])?;
         let flags = ne_i32(&body[8..12])? as u32;
-        let (mut name, mut info_kind) = (None, None);
+        let (mut name, mut info_kind, mut master) = (None, None, None);
         for attr in AttrIter::new(&body[IFINFOMSG_LEN..]) {
             let attr = attr?;
             match attr.kind {
                 IFLA_IFNAME => name = Some(attr.string("ifinfomsg")?.to_string()),
+                IFLA_MASTER => master = Some(ne_i32(attr.payload)?).filter(|m| *m != 0),
                 IFLA_LINKINFO => {
                     for inner in attr.nested() {
                         let inner = inner?;
@@ -99,6 +104,7 @@ pub fn parse_link_details(messages: &[Vec<u8>]) -> Result<Vec<Link>, RouteError>
             name,
             kind,
             up: flags & IFF_UP != 0,
+            master,
         });
     }
     Ok(links)

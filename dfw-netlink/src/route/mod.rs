@@ -12,7 +12,9 @@ pub mod parse;
 use crate::transport::{Conn, NetlinkSocket, Transport, TransportError};
 use dfw_core::model::Family;
 
-pub use host::{build_host, read_host, HostError};
+pub use host::{
+    assumed_externals, build_host, read_host, read_host_assuming, ExternalsFrom, HostError,
+};
 pub use link::{parse_addrs, parse_link_details, IfAddr, Link, LinkKind};
 pub use parse::{dump_request, parse_links, parse_routes, Route, RouteError};
 

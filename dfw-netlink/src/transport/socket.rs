@@ -77,6 +77,15 @@ impl NetlinkSocket {
         Self::open_protocol(libc::NETLINK_ROUTE)
     }
 
+    /// Opens and binds a `NETLINK_SOCK_DIAG` socket (the socket table, as `ss` reads it), as
+    /// [`Self::open`] does for nfnetlink.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub fn open_sock_diag() -> Result<Self, TransportError> {
+        Self::open_protocol(libc::NETLINK_SOCK_DIAG)
+    }
+
     fn open_protocol(protocol: i32) -> Result<Self, TransportError> {
         let fd = open_bound(protocol, 0)?;
         // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.

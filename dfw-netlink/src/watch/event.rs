@@ -9,6 +9,7 @@
 
 use dfw_core::policy::{is_dfw_chain, DOCKER_USER, FORWARD, INPUT};
 
+use crate::enforce::DOCKER_NAT_CHAIN;
 use crate::nft::GenMsg;
 use crate::wire::consts::*;
 use crate::wire::{split_messages, AttrIter, NfGenMsg, WireError, NFGENMSG_LEN};
@@ -58,20 +59,37 @@ pub struct NftEvent {
 
 impl NftEvent {
     /// True when the change can make the kernel differ from a dfw policy: anything in
-    /// `filter` of IPv4/IPv6 touching the table itself, DOCKER-USER, INPUT, a `DFW-*` chain,
-    /// or a deletion in FORWARD (where `-j DOCKER-USER` lives). Rules added to FORWARD
-    /// (Docker's own jumps) and every other table or chain do not.
+    /// `filter` of IPv4/IPv6 touching the table itself, DOCKER-USER, INPUT, FORWARD or a
+    /// `DFW-*` chain. FORWARD's additions count: a rule Docker inserts above
+    /// `-j DOCKER-USER` displaces the jump (Docker 20.10's IPv6 rules at every start). So does
+    /// any change of `nat`'s DOCKER chain (or the `nat` table): what Docker publishes, which
+    /// the policy's docker-proxy path follows.
     pub fn concerns_dfw(&self) -> bool {
         if matches!(self.kind, EventKind::Unreadable(_)) {
             return true;
         }
-        if !matches!(self.family, NFPROTO_IPV4 | NFPROTO_IPV6) || self.table != "filter" {
+        if !matches!(self.family, NFPROTO_IPV4 | NFPROTO_IPV6) {
             return false;
         }
         let chain = self.chain.as_deref();
+        if self.table == "nat" {
+            return match (&self.kind, chain) {
+                (EventKind::NewTable | EventKind::DelTable, _) => true,
+                (
+                    EventKind::NewChain
+                    | EventKind::DelChain
+                    | EventKind::NewRule
+                    | EventKind::DelRule,
+                    Some(c),
+                ) => c == DOCKER_NAT_CHAIN,
+                _ => false,
+            };
+        }
+        if self.table != "filter" {
+            return false;
+        }
         match (&self.kind, chain) {
             (EventKind::NewTable | EventKind::DelTable, _) => true,
-            (EventKind::NewRule, Some(FORWARD)) => false,
             (EventKind::NewChain | EventKind::DelChain, Some(c))
             | (EventKind::NewRule | EventKind::DelRule, Some(c)) => {
                 c == DOCKER_USER || c == INPUT || c == FORWARD || is_dfw_chain(c)
@@ -200,15 +218,36 @@ mod tests {
         assert!(ev.concerns_dfw());
         assert!(rule(NFT_MSG_NEWRULE, "DFW-DOCKER").concerns_dfw());
         assert!(rule(NFT_MSG_NEWRULE, "INPUT").concerns_dfw());
-        assert!(!rule(NFT_MSG_NEWRULE, "FORWARD").concerns_dfw());
+        assert!(rule(NFT_MSG_NEWRULE, "FORWARD").concerns_dfw());
         assert!(rule(NFT_MSG_DELRULE, "FORWARD").concerns_dfw());
         assert!(!rule(NFT_MSG_NEWRULE, "DOCKER").concerns_dfw());
         assert!(rule(NFT_MSG_NEWRULE, "DOCKER").is_activity());
     }
 
     #[test]
-    fn other_tables_and_families_do_not() {
+    fn dockers_published_ports_concern_dfw() {
+        for (kind, chain, relevant) in [
+            (NFT_MSG_NEWRULE, "DOCKER", true),
+            (NFT_MSG_DELRULE, "DOCKER", true),
+            (NFT_MSG_NEWRULE, "POSTROUTING", false),
+        ] {
+            for family in [2, 10] {
+                let b = msg(
+                    kind,
+                    family,
+                    1,
+                    &[(NFTA_RULE_TABLE, "nat"), (NFTA_RULE_CHAIN, chain)],
+                );
+                assert_eq!(parse_events(&b)[0].concerns_dfw(), relevant, "{chain}");
+            }
+        }
         let b = msg(NFT_MSG_DELTABLE, 2, 1, &[(NFTA_TABLE_NAME, "nat")]);
+        assert!(parse_events(&b)[0].concerns_dfw());
+    }
+
+    #[test]
+    fn other_tables_and_families_do_not() {
+        let b = msg(NFT_MSG_DELTABLE, 2, 1, &[(NFTA_TABLE_NAME, "mangle")]);
         assert!(!parse_events(&b)[0].concerns_dfw());
         let b = msg(NFT_MSG_DELTABLE, 10, 1, &[(NFTA_TABLE_NAME, "filter")]);
         assert!(parse_events(&b)[0].concerns_dfw());
