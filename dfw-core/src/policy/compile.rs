@@ -16,6 +16,11 @@
 //!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
 //!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
 //!
+//! With `host = false` and a `[blocklist]`, `DFW-BLOCK` (INPUT's jump
+//! `-m comment --comment dfw -j DFW-BLOCK`) holds established/related `-j RETURN` and the block
+//! list per external interface (`-i EXT ... -j DROP`): blocked sources are refused on the
+//! host path too, and nothing else is filtered there.
+//!
 //! Long source lists (more than [`super::SET_THRESHOLD`] entries of a family) become one
 //! `-m set --match-set dfw-... src` rule when [`CompileInputs::sets`] says the kernel has
 //! ipset (see [`super::sets`]); the sets and their members are in [`Compiled::sets`].
@@ -28,8 +33,8 @@
 //! is of the other family, makes no rule in that family (it never means "everyone").
 
 use super::compiled::{
-    chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER, CHAIN_DOCKER_EXT,
-    CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
+    chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_BLOCK, CHAIN_DOCKER,
+    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
 };
 use super::config::{Allow, DefaultAction, Policy, PortSpec, Source, Transport};
 use super::sets::{set_members, SetMembers, SetRole, SetSpec, SET_THRESHOLD};
@@ -232,6 +237,21 @@ impl Policy {
                 self.body(family, Path::Host, lists),
             ));
             jumps.push(jump_into(INPUT, CHAIN_INPUT));
+        } else if self.blocklist.is_some() && !ext.is_empty() {
+            // The block list on the host path too, without filtering anything else there.
+            let mut block = vec![rule(
+                RuleHeader::default(),
+                vec![ct_established()],
+                Target::Return,
+            )];
+            for i in ext {
+                for mut r in block_rules(lists) {
+                    r.header.in_iface = Some(Neg::is((*i).clone()));
+                    block.push(r);
+                }
+            }
+            chains.push((chain_name(CHAIN_BLOCK), block));
+            jumps.push(jump_into(INPUT, CHAIN_BLOCK));
         }
         FamilyRules {
             family,
@@ -270,21 +290,7 @@ impl Policy {
             vec![ct_established()],
             ok.clone(),
         ));
-        for src in &lists.block {
-            rules.push(sourced(
-                Some(src),
-                RuleHeader::default(),
-                Vec::new(),
-                Target::Drop,
-            ));
-        }
-        for set in &lists.block_sets {
-            rules.push(rule(
-                RuleHeader::default(),
-                vec![set_src(set)],
-                Target::Drop,
-            ));
-        }
+        rules.extend(block_rules(lists));
         rules.extend(host);
         for (form, list) in [(&lists.whitelist, &self.whitelist), (&lists.lan, &self.lan)] {
             match form {
@@ -313,6 +319,19 @@ impl Policy {
         ));
         rules
     }
+}
+
+/// The block list's rules (`-j DROP`): static entries, then the sets.
+fn block_rules(lists: &Lists) -> impl Iterator<Item = Rule> + '_ {
+    let statics = lists
+        .block
+        .iter()
+        .map(|src| sourced(Some(src), RuleHeader::default(), Vec::new(), Target::Drop));
+    let sets = lists
+        .block_sets
+        .iter()
+        .map(|set| rule(RuleHeader::default(), vec![set_src(set)], Target::Drop));
+    statics.chain(sets)
 }
 
 /// `-m set --match-set NAME src`.

@@ -68,9 +68,9 @@ mod value;
 pub use blockfile::parse_block_file;
 pub use compile::{CompileInputs, HOST_ICMPV6_TYPES};
 pub use compiled::{
-    is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER,
-    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, CHAIN_PROXY, DFW_COMMENT, DFW_PREFIX,
-    DOCKER_USER, INPUT,
+    is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_BLOCK,
+    CHAIN_DOCKER, CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, CHAIN_PROXY, DFW_COMMENT,
+    DFW_PREFIX, DOCKER_USER, INPUT,
 };
 pub use config::{
     Allow, Blocklist, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport,
