@@ -157,3 +157,60 @@ pub fn compile_policy<T: Transport + ?Sized>(
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+    use crate::transport::{KernelError, TransportError};
+
+    fn policy() -> Policy {
+        let many: Vec<String> = (1..=30).map(|i| format!("\"198.51.100.{i}\"")).collect();
+        let text = format!(
+            "[interfaces]\nexternal = [\"eth0\"]\n[whitelist]\nsources = [{}]\n\
+             [blocklist]\nsources = [\"192.0.2.66\"]\nipsets = [\"crowdsec-blacklists\"]\n",
+            many.join(", ")
+        );
+        Policy::from_toml(&text, "p.toml").unwrap()
+    }
+
+    #[test]
+    fn a_kernel_without_ipset_gets_rules_and_a_note() {
+        let mut t = FakeTransport::default();
+        // nfnetlink answers a request for a subsystem it does not have with EINVAL.
+        t.dump_replies
+            .push_back(Err(TransportError::Kernel(KernelError {
+                seq: 1,
+                errno: libc::EINVAL,
+                msg_type: None,
+                reason: None,
+                bad_attr_offset: None,
+                echoed: None,
+            })));
+        let c = compile_policy(&mut t, &policy()).unwrap();
+        assert!(c.compiled.sets.is_empty());
+        assert_eq!(c.notes, [SetNote::NoIpset { code: libc::EINVAL }]);
+        assert!(c.notes[0].to_string().contains("one rule per entry"));
+        let rules: Vec<_> = c.compiled.v4.rules().collect();
+        assert!(rules.iter().all(|r| !r
+            .matches
+            .iter()
+            .any(|m| matches!(m, dfw_core::model::Match::Set(_)))));
+        assert_eq!(
+            rules.iter().filter(|r| r.header.src.is_some()).count(),
+            32,
+            "30 whitelisted; the blocked one on the Docker path and in DFW-BLOCK"
+        );
+        // One request only: the probe; nothing else was asked of ipset.
+        assert_eq!(t.dump_requests.len(), 1);
+    }
+
+    #[test]
+    fn a_short_policy_asks_nothing() {
+        let mut t = FakeTransport::default();
+        let p = Policy::from_toml("[interfaces]\nexternal = [\"eth0\"]\n", "p").unwrap();
+        let c = compile_policy(&mut t, &p).unwrap();
+        assert!(c.notes.is_empty() && c.compiled.sets.is_empty());
+        assert!(t.dump_requests.is_empty());
+    }
+}
