@@ -9,14 +9,14 @@
 //! beyond); "rules" forces one rule per entry. The sender, in the internet namespace, writes
 //! raw UDP packets with a new source port each (a new conntrack entry each), in bursts of 64,
 //! each sent once the host's conntrack has seen the one before (so the receive backlog never
-//! overflows; the wait is off CPU). How the CPU is
-//! counted: the time on CPU (`/proc/thread-self/schedstat`, nanoseconds) of the sending
-//! thread plus that of every `ksoftirqd` thread during the round. A veth transmit hands the
-//! packet to the peer's backlog and runs the receive softirq when the sender re-enables bottom
-//! halves, in the sender's context, so its time covers the whole path (conntrack, NAT, the
-//! FORWARD hook with dfw's rules, the bridge, the container's socket); on a loaded machine the
-//! kernel defers part of that work to `ksoftirqd`, which is why its time is added (it also
-//! holds other namespaces' network work of the same moment: noise that only adds). The flows
+//! overflows; the wait is off CPU). How the CPU is counted: the CPU time of the sending thread
+//! (`getrusage(RUSAGE_THREAD)`, user + system) plus the time on CPU of every `ksoftirqd`
+//! thread during the round (`/proc/PID/schedstat`). A veth transmit hands the packet to the
+//! peer's backlog and runs the receive softirq when the sender re-enables bottom halves, in
+//! the sender's context, so its time covers the whole path (conntrack, NAT, the FORWARD hook
+//! with dfw's rules, the bridge, the container's socket); on a loaded machine the kernel
+//! defers part of that work to `ksoftirqd`, which is why its time is added (it also holds
+//! other namespaces' network work of the same moment: noise that only adds). The flows
 //! counted are those that created a conntrack entry in the host (`nf_conntrack_count` before
 //! and after the round); a round where fewer than 90% did is refused. Median over the rounds
 //! of the CPU per flow.
@@ -86,6 +86,20 @@ fn args() -> Args {
         }
     }
     a
+}
+
+/// CPU time (user + system) of the calling thread (`getrusage(RUSAGE_THREAD)`).
+fn thread_cpu() -> Duration {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes one struct rusage into the valid, zeroed buffer.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, ru.as_mut_ptr()) };
+    assert_eq!(rc, 0, "getrusage");
+    // SAFETY: zero-initialised and filled by getrusage.
+    let ru = unsafe { ru.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// Nanoseconds on CPU of the thread `path` names (`/proc/.../schedstat`, first field).
@@ -260,12 +274,12 @@ fn per_flow(n: usize, rules: bool, a: &Args) -> (Duration, String) {
             })
             .collect();
         let soft = ksoftirqd();
-        let (cpu, soft_ns) = h
+        let k0 = softirq_time(&soft);
+        let cpu = h
             .ns(Side::Internet)
             .run(|| {
                 let s = RawSocket::open();
-                let me = "/proc/thread-self/schedstat";
-                let (t0, k0) = (schedstat(me), softirq_time(&soft));
+                let t0 = thread_cpu();
                 let mut sent = 0u64;
                 for burst in packets.chunks(64) {
                     for p in burst {
@@ -281,15 +295,21 @@ fn per_flow(n: usize, rules: bool, a: &Args) -> (Duration, String) {
                         std::thread::sleep(Duration::from_micros(500));
                     }
                 }
-                (schedstat(me) - t0, softirq_time(&soft) - k0)
+                (thread_cpu() - t0).as_nanos() as u64
             })
             .unwrap();
+        let soft_ns = softirq_time(&soft).saturating_sub(k0);
         let created = read_count(&counter).saturating_sub(before);
         assert!(
             created as usize >= a.flows * 9 / 10,
             "only {created} of {} flows reached the host's conntrack",
             a.flows
         );
+        if std::env::var_os("DFW_SETS_DEBUG").is_some() {
+            eprintln!(
+                "n={n} rules={rules}: {created} flows, sender {cpu} ns, ksoftirqd {soft_ns} ns"
+            );
+        }
         samples.push(Duration::from_nanos((cpu + soft_ns) / created.max(1)));
     }
     h.shutdown().ok();
