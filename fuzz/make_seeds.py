@@ -3,8 +3,8 @@
 
 Run from the repository root: python3 fuzz/make_seeds.py. Deterministic; names are content
 hashes, so re-running adds nothing new. Sources:
-- restore_parser: the conformance files, Docker fixtures, non-canonical test data, and each
-  rule line of them alone in a minimal table block;
+- restore_parser: the conformance files and Docker fixtures of testdata/, the non-canonical
+  test data, and each rule line of them alone in a minimal table block;
 - config_parser: the example config and every TOML snippet in dfw-core's policy tests;
 - netlink_decoder: every captured netlink message/expression in dfw-netlink's golden tests;
 - codec_roundtrip: deterministic pseudo-random byte strings (the input is a choice stream).
@@ -12,7 +12,7 @@ hashes, so re-running adds nothing new. Sources:
 import glob, hashlib, os, random, re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(ROOT, "..", "shared")
+TESTDATA = os.path.join(ROOT, "testdata")
 
 
 def put(target, data):
@@ -24,8 +24,8 @@ def put(target, data):
 
 
 def restore():
-    files = sorted(glob.glob(os.path.join(SHARED, "conformance", "*")))
-    files += sorted(glob.glob(os.path.join(SHARED, "fixtures", "docker", "*.v[46]")))
+    files = sorted(glob.glob(os.path.join(TESTDATA, "conformance", "rules.v[46]")))
+    files += sorted(glob.glob(os.path.join(TESTDATA, "docker", "*.v[46]")))
     files += sorted(glob.glob(os.path.join(ROOT, "dfw-core", "tests", "data", "*.v[46]")))
     for path in files:
         text = open(path, "rb").read()
@@ -47,8 +47,8 @@ def unescape(s):
 
 
 def config():
-    put("config_parser", open(os.path.join(ROOT, "dfw-core", "examples", "dfw.toml"), "rb").read())
-    for path in sorted(glob.glob(os.path.join(ROOT, "dfw-core", "tests", "policy_*.rs"))):
+    put("config_parser", open(os.path.join(ROOT, "examples", "dfw.toml"), "rb").read())
+    for path in sorted(glob.glob(os.path.join(ROOT, "dfw-core", "tests", "pure", "policy_*.rs"))):
         for m in RUST_STR.finditer(open(path).read()):
             s = unescape(m.group(1))
             if s.lstrip().startswith("[") and "=" in s:
@@ -56,7 +56,7 @@ def config():
 
 
 def netlink():
-    src = open(os.path.join(ROOT, "dfw-netlink", "tests", "common", "captured.rs")).read()
+    src = open(os.path.join(ROOT, "dfw-netlink", "tests", "support", "common", "captured.rs")).read()
     for m in re.finditer(r"pub const \w+: &str = concat!\((.*?)\);", src, re.S):
         hexs = "".join(re.findall(r'"([0-9a-f]*)"', m.group(1)))
         if hexs:

@@ -4,7 +4,10 @@
 //! `cargo bench -p dfw-benches --bench codec` measures; `cargo test --all-targets` runs each
 //! benchmark once (criterion's test mode) so they never rot.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+#[path = "common/args.rs"]
+mod args;
+
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use dfw_benches::{
     compile, decode_batch, encode_batch, encode_compiled, policy_with_rules, rule_count,
 };
@@ -77,4 +80,12 @@ fn decode(c: &mut Criterion) {
 }
 
 criterion_group!(benches, generate, encode, generate_and_encode, decode);
-criterion_main!(benches);
+
+/// `criterion_main!`, after dropping the libtest options `cargo test` may pass.
+fn main() {
+    args::keep_criterion_args();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

@@ -12,9 +12,12 @@
 //! each once at small sizes. Without root or namespaces they print `SKIPPED` (fail under
 //! `DFW_REQUIRE_KERNEL=1`).
 
+#[path = "common/args.rs"]
+mod args;
+
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use dfw_benches::kernel::{
     chain_change, chain_rules, delete_change, enter_private_netns, kernel_available,
 };
@@ -213,4 +216,12 @@ fn policy(
 }
 
 criterion_group!(benches, commit, incremental);
-criterion_main!(benches);
+
+/// `criterion_main!`, after dropping the libtest options `cargo test` may pass.
+fn main() {
+    args::keep_criterion_args();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

@@ -3,7 +3,8 @@
 //! rollback. Every `dfw-cli` policy command is one call here.
 //!
 //! Contract: [`Dfw::commit`] is exactly `dfw-cli commit`: it refuses a policy that would lock
-//! out the SSH session the process runs in (unless [`crate::SshGuard::Off`]), saves dfw's objects as
+//! out a live SSH session (read from the kernel) or the one the process runs in (unless
+//! [`crate::SshGuard::Off`]), saves dfw's objects as
 //! they are (the rollback point) before changing anything, optionally starts the confirm
 //! watchdog, and commits IPv4 and IPv6 in one atomic batch (see [`crate::safety`]). The state
 //! directory ([`DEFAULT_STATE_DIR`] unless set) is created (mode 0700) the first time a
@@ -19,7 +20,8 @@ use dfw_core::policy::Policy;
 use crate::enforce::{self, CommitError, CommitReport, PolicyPlan, StatusReport};
 use crate::firewall::{Firewall, FirewallError};
 use crate::safety::{
-    self, CommitOptions, Confirmed, SafeCommit, SafetyError, StateDir, DEFAULT_STATE_DIR,
+    self, CommitOptions, Confirmed, RollbackOptions, SafeCommit, SafetyError, StateDir,
+    DEFAULT_STATE_DIR,
 };
 use crate::transport::{NetlinkTransport, Transport};
 
@@ -141,8 +143,34 @@ impl<T: Transport> Dfw<T> {
     /// # Errors
     /// [`SafetyError::NoPrevious`], the commit's errors, state-directory I/O.
     pub fn rollback(&mut self) -> Result<CommitReport, SafetyError> {
+        self.rollback_with(&RollbackOptions::default())
+    }
+
+    /// As [`Dfw::rollback`] with options (`opts.ssh`: the SSH guard; a rollback that would
+    /// lock out a live SSH session is refused unless [`crate::SshGuard::Off`]).
+    ///
+    /// # Errors
+    /// As [`Dfw::rollback`], and [`SafetyError::Lockout`].
+    pub fn rollback_with(&mut self, opts: &RollbackOptions) -> Result<CommitReport, SafetyError> {
         let dir = state(&mut self.state, &self.state_path)?;
-        safety::rollback(&mut self.fw, dir)
+        safety::rollback(&mut self.fw, dir, opts)
+    }
+
+    /// The SSH lockout a commit of `plan` would cause, as an error, without committing
+    /// (`dfw-cli plan` prints it as a warning): the live SSH sessions and this process's
+    /// are checked as [`Dfw::commit`] checks them.
+    ///
+    /// # Errors
+    /// [`SafetyError::Lockout`]; reading the kernel or the socket table.
+    pub fn check_ssh(&mut self, plan: &PolicyPlan) -> Result<(), SafetyError> {
+        let sets = crate::enforce::host_sets(self.fw.transport(), &plan.compiled)?;
+        safety::check_changes(
+            &mut self.fw,
+            &crate::SshGuard::Sessions,
+            &plan.external,
+            &plan.changes,
+            &sets,
+        )
     }
 }
 

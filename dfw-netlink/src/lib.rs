@@ -84,8 +84,8 @@ pub use firewall::{
 };
 pub use front::Dfw;
 pub use safety::{
-    CommitOptions, Confirmed, Lockout, Pending, SafeCommit, SafetyError, SshConnection, SshGuard,
-    StateDir, DEFAULT_STATE_DIR,
+    CommitOptions, Confirmed, Lockout, Pending, RollbackOptions, SafeCommit, SafetyError,
+    SshConnection, SshGuard, StateDir, DEFAULT_STATE_DIR,
 };
 pub use transport::{enter_netns, NetlinkTransport, RetryPolicy, Transport, TransportError};
 pub use watch::{Notice, StopHandle, WatchError, WatchOptions, Watcher};

@@ -133,7 +133,7 @@ fn exposure(v: &Value) {
 fn the_document_has_every_documented_field() {
     let text = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/docker/docker-29.v4"
+        "/../testdata/docker/docker-29.v4"
     ));
     let rs = parse_ruleset(Family::Ipv4, text).unwrap();
     let a = audit(&rs, &host());

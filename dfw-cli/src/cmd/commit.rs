@@ -2,10 +2,15 @@
 //! policy, IPv4 and IPv6 in one atomic batch, and prints one summary line per family
 //! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
 //! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
-//! the commit is reverted after SECONDS unless `dfw-cli confirm` runs; inside an SSH session
-//! (`SSH_CONNECTION`, also found under `sudo`; empty means none) a policy that would refuse a
-//! new session is refused unless `--force`. This is `dfw_netlink::Dfw::commit`, the library's
-//! front door. Exit 0 on success, 1 on error (nothing changed).
+//! the commit is reverted after SECONDS unless `dfw-cli confirm` runs (the hint printed names
+//! the exact command). A policy that would refuse a new connection from a live SSH session
+//! (read from the kernel: established connections to the ports the process named sshd
+//! listens on, port 22 when there is none; and `SSH_CONNECTION`, also found under `sudo`) is
+//! refused unless `--force`, naming the client and the rule. While `dfw-cli watch` follows
+//! another policy through the same state directory the commit is refused (the watch would
+//! undo it); a commit of the policy the watch follows is made, and the watch keeps it. This
+//! is `dfw_netlink::Dfw::commit`, the library's front door. Exit 0 on success, 1 on error
+//! (nothing changed).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,7 +28,7 @@ pub struct Args {
     /// Revert unless `dfw-cli confirm` runs within SECONDS (even if this process is killed).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     confirm: Option<u64>,
-    /// Commit even if a new SSH connection like this session's would be refused.
+    /// Commit even if a new connection from a live SSH session would be refused.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -43,14 +48,22 @@ pub fn run(a: Args) -> ExitCode {
         ssh: if a.force {
             SshGuard::Off
         } else {
-            SshGuard::ThisSession
+            SshGuard::Sessions
         },
+        source: Some(std::path::absolute(&a.config.config).unwrap_or(a.config.config.clone())),
     };
     let result = Dfw::open()
         .map_err(SafetyError::from)
         .and_then(|dfw| dfw.with_state(dir).commit(policy, &opts));
     match result {
         Ok(r) => {
+            if let Some(p) = &r.stale {
+                eprintln!(
+                    "dfw-cli commit: note: commit {} {}",
+                    p.id,
+                    dfw_netlink::safety::ABANDONED
+                );
+            }
             for s in r.report.summaries() {
                 println!("{s}");
             }
@@ -62,8 +75,15 @@ pub fn run(a: Args) -> ExitCode {
             }
             if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
                 println!(
-                    "commit {}: run `dfw-cli confirm` within {secs} s or it is reverted",
-                    p.id
+                    "commit {}: run `dfw-cli confirm{}` within {secs} s or it is reverted",
+                    p.id,
+                    a.state.hint()
+                );
+            }
+            if let Some(w) = &r.watch {
+                println!(
+                    "dfw-cli watch (pid {}) follows this policy ({}) and keeps it",
+                    w.pid, w.config
                 );
             }
             ExitCode::SUCCESS

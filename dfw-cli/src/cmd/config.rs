@@ -1,6 +1,7 @@
 //! The `-c FILE` option shared by `show`, `plan` and `commit`, and loading the policy: a
 //! config error is printed as `file:line:column: key: reason` before anything touches the
-//! kernel.
+//! kernel. A policy file that another user could write is refused, naming the file and what
+//! to fix (`dfw_netlink::safety::read_trusted`).
 
 use std::path::PathBuf;
 
@@ -19,10 +20,10 @@ impl ConfigArg {
     /// and returns `None`.
     pub fn load(&self, cmd: &str) -> Option<Policy> {
         let name = self.config.display().to_string();
-        let bytes = match std::fs::read(&self.config) {
+        let bytes = match dfw_netlink::safety::read_trusted(&self.config) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("dfw-cli {cmd}: {name}: {e}");
+                eprintln!("dfw-cli {cmd}: {e}");
                 return None;
             }
         };

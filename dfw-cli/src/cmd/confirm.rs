@@ -1,6 +1,8 @@
 //! `dfw-cli confirm [--state-dir DIR]`: keeps the commit made with `commit --confirm`; its
 //! watchdog exits without reverting. Exit 0 when confirmed, 1 when nothing awaits
-//! confirmation or it came too late (the commit was already reverted).
+//! confirmation, it came too late (the commit was already reverted), or the commit's
+//! watchdog is gone (killed, or the machine restarted: the commit was neither confirmed nor
+//! reverted, and stays).
 
 use std::process::ExitCode;
 
@@ -26,7 +28,9 @@ pub fn run(a: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Confirmed::Marked(id)) => {
-            println!("commit {id} confirmed (the watchdog did not answer)");
+            println!(
+                "commit {id} confirmed (the watchdog can no longer revert it; it did not answer)"
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -20,7 +20,9 @@ use dfw_netlink::{Firewall, RestoreOptions};
 
 use super::demo_table;
 
-/// Docker 29's rules (copies of `shared/fixtures/docker/docker-29.v4` and `.v6`).
+/// Docker 29's rules: the repository's fixtures `testdata/docker/docker-29.v4` and `.v6`, which
+/// the tests use too (through the symlinks in `dfw-cli/fixtures/`, so that the published crate
+/// carries them).
 const DOCKER_V4: &str = include_str!("../../fixtures/docker-29.v4");
 const DOCKER_V6: &str = include_str!("../../fixtures/docker-29.v6");
 /// The example policy of the repository, `examples/dfw.toml` (through the symlink

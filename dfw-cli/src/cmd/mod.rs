@@ -43,11 +43,13 @@ pub enum Command {
     Show(show::Args),
     /// Show what `commit` would change (exit 0: nothing, 2: changes pending, 1: error).
     Plan(plan::Args),
-    /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch).
+    /// Apply a dfw policy (IPv4 and IPv6 in one atomic batch; refused, unless --force, when it
+    /// would lock out a live SSH session).
     Commit(commit::Args),
     /// Compare the kernel with the policy (exit 0: in sync, 3: drifted, 1: error).
     Status(status::Args),
-    /// Keep the kernel true to the policy: repair drift on nf_tables events (SIGHUP reloads).
+    /// Keep the kernel true to the policy: repair drift on nf_tables events; a saved file or
+    /// SIGHUP reloads it, applied as `commit` would (SSH guard, rollback point).
     Watch(watch::Args),
     /// Refuse new connections from an address or network now, for a time or until unbanned
     /// (needs a committed policy with [blocklist]).
@@ -58,7 +60,8 @@ pub enum Command {
     Bans(ban::BansArgs),
     /// Keep a commit made with `commit --confirm` (its watchdog stops without reverting).
     Confirm(confirm::Args),
-    /// Restore dfw's chains and jumps as they were before the last commit (one atomic batch).
+    /// Restore dfw's chains and jumps as they were before the last commit (one atomic batch;
+    /// refused, unless --force, when it would lock out a live SSH session).
     Rollback(rollback::Args),
     /// Try dfw on a simulated Docker host in throwaway namespaces (root; the host's own
     /// firewall is not touched).

@@ -1,12 +1,16 @@
 //! `dfw-cli status [-c FILE]`: compares the kernel with the policy. Exit 0 and `in sync`
 //! when a commit would change nothing; exit 3 and, per chain, the rules missing, extra,
-//! reordered or changed when it drifted; exit 1 on error.
+//! reordered or changed when it drifted; exit 1 on error. Then what the state directory says
+//! (`--state-dir`; nothing is created): a commit awaiting confirmation, one whose watchdog is
+//! gone, what the confirm watchdog did last (a revert, with its time), an interrupted commit,
+//! the watch that follows a policy.
 
 use std::process::ExitCode;
 
 use dfw_netlink::{CommitError, Dfw};
 
 use super::config::ConfigArg;
+use super::state::StateArg;
 
 /// The exit code for a kernel that drifted from the policy.
 pub const DRIFTED: u8 = 3;
@@ -16,6 +20,8 @@ pub const DRIFTED: u8 = 3;
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
+    #[command(flatten)]
+    state: StateArg,
 }
 
 /// Runs `status`.
@@ -26,7 +32,7 @@ pub fn run(a: Args) -> ExitCode {
     let report = Dfw::open()
         .map_err(CommitError::from)
         .and_then(|mut dfw| dfw.status(&policy));
-    match report {
+    let code = match report {
         Ok(r) if r.in_sync() => {
             println!("in sync");
             ExitCode::SUCCESS
@@ -43,7 +49,11 @@ pub fn run(a: Args) -> ExitCode {
         }
         Err(e) => {
             eprintln!("dfw-cli status: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    for line in a.state.report() {
+        println!("{line}");
     }
+    code
 }

@@ -1,7 +1,14 @@
-//! `dfw-cli watch [-c FILE]`: keeps the kernel true to the policy. Repairs drift at start,
-//! then on nf_tables events (debounced), reloads the config on SIGHUP or when the file
-//! changes, and exits 0 on SIGTERM/SIGINT. Every repair and reload is one line on standard
-//! error, prefixed with a UTC timestamp. Exit 1 when it cannot start.
+//! `dfw-cli watch [-c FILE] [--state-dir DIR]`: keeps the kernel true to the policy. Applies
+//! it at start, repairs drift on nf_tables events (debounced), reloads the config on SIGHUP
+//! or when the file is closed after writing or renamed into place (never half-written;
+//! owner and mode checked again), and exits 0 on SIGTERM/SIGINT. A (re)loaded policy is
+//! applied as `commit` applies one: refused (the previous policy stays, logged as REFUSED)
+//! when it would lock out a live SSH session, with a rollback point saved. While a commit
+//! awaits confirmation it changes nothing; after a rollback, a watchdog's revert or a commit
+//! of another policy it stops enforcing (logged as SUSPENDED) until the file changes or
+//! SIGHUP. A second watch on the same state directory refuses to start. Every repair, reload
+//! and refusal is one line on standard error, prefixed with a UTC timestamp. Exit 1 when it
+//! cannot start.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -9,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use dfw_netlink::watch::{Cause, Notice, WatchOptions, Watcher};
 
 use super::config::ConfigArg;
+use super::state::StateArg;
 
 /// `watch` options.
 #[derive(Debug, clap::Args)]
@@ -21,6 +29,8 @@ pub struct Args {
     /// Longest wait after the first change of a burst, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 400)]
     max_delay_ms: u64,
+    #[command(flatten)]
+    state: StateArg,
 }
 
 /// Runs `watch`.
@@ -33,6 +43,7 @@ pub fn run(a: Args) -> ExitCode {
     opts.quiet = std::time::Duration::from_millis(a.quiet_ms);
     opts.max_delay = std::time::Duration::from_millis(a.max_delay_ms.max(a.quiet_ms));
     opts.signals = true;
+    opts.state = a.state.dir.clone();
     let mut w = match Watcher::new(opts) {
         Ok(w) => w,
         Err(e) => {
@@ -77,6 +88,11 @@ fn log(config: &str, n: Notice<'_>) {
         Notice::InSync(_) => return,
         Notice::Reloaded => format!("reloaded {config}"),
         Notice::ReloadFailed(e) => format!("reload failed, keeping the previous policy: {e}"),
+        Notice::Refused(e) => format!("REFUSED, the previous policy stays: {e}"),
+        Notice::Suspended(what) => format!("SUSPENDED: {what}"),
+        Notice::HeldOff(id) => {
+            format!("commit {id} awaits confirmation: changing nothing until it is settled")
+        }
         Notice::EventsLost => "events lost (ENOBUFS); full check".to_string(),
         Notice::Failed(e) => format!("check failed: {e}"),
         Notice::Signal(s) => format!("signal {s}, exiting"),
@@ -89,7 +105,7 @@ fn log(config: &str, n: Notice<'_>) {
 }
 
 /// `2026-11-23T22:14:54.123Z`.
-fn stamp(t: SystemTime) -> String {
+pub fn stamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);

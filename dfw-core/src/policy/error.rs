@@ -2,7 +2,9 @@
 //!
 //! Contract: a [`PolicyError`] always carries a [`Location`] (file label, 1-based line and
 //! column, counted in characters) and, except for TOML syntax errors, the key path in the
-//! form `allow[0].ports[1]`. Its `Display` is one line: `file:line:col: key: "value": reason`.
+//! form `allow[0].ports[1]`. Its `Display` is one line: `file:line:col: key: "value": reason`,
+//! in which a value and a reason are quoted up to [`EXCERPT`] characters (then `...`): a
+//! 50 MB value makes a short error.
 
 use std::fmt;
 
@@ -41,12 +43,23 @@ impl fmt::Display for Location {
     }
 }
 
+/// The most characters of a value or a reason an error message quotes.
+pub const EXCERPT: usize = 80;
+
+/// At most `max` characters of `text`, then `...` when it was longer.
+pub fn excerpt(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
 /// Why a config was refused. Each variant names where (`at`) and, but for syntax errors, the
 /// key path (`key`, e.g. `allow[0].ports[1]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// The text is not valid TOML (unclosed bracket, duplicate key, bad string...).
-    #[error("{at}: TOML syntax: {reason}")]
+    #[error("{at}: TOML syntax: {}", excerpt(reason, 4 * EXCERPT))]
     Syntax {
         /// Where the parser stopped.
         at: Location,
@@ -54,7 +67,7 @@ pub enum PolicyError {
         reason: String,
     },
     /// A key dfw does not know (a typo, or a key of a newer version).
-    #[error("{at}: {key}: unknown key ({expected})")]
+    #[error("{at}: {}: unknown key ({expected})", excerpt(key, EXCERPT))]
     UnknownKey {
         /// Where the key is.
         at: Location,
@@ -64,7 +77,7 @@ pub enum PolicyError {
         expected: String,
     },
     /// A key of the wrong TOML type, or a required key that is missing.
-    #[error("{at}: {key}: {reason}")]
+    #[error("{at}: {}: {}", excerpt(key, EXCERPT), excerpt(reason, 4 * EXCERPT))]
     Schema {
         /// Where the value (or the table missing a key) is.
         at: Location,
@@ -74,7 +87,7 @@ pub enum PolicyError {
         reason: String,
     },
     /// A value of the right type whose content dfw refuses (bad port, CIDR, interface...).
-    #[error("{at}: {key}: {value:?}: {reason}")]
+    #[error("{at}: {}: {:?}: {}", excerpt(key, EXCERPT), excerpt(value, EXCERPT), excerpt(reason, 4 * EXCERPT))]
     Value {
         /// Where the value is.
         at: Location,
@@ -123,5 +136,23 @@ mod tests {
         // Inside 'é': rounded down to its start.
         assert_eq!(Location::at("f", text, 4).to_string(), "f:2:2");
         assert_eq!(Location::at("f", text, 999).line, 3);
+    }
+
+    #[test]
+    fn huge_values_are_quoted_as_a_bounded_excerpt() {
+        let e = PolicyError::Value {
+            at: Location::at("f", "", 0),
+            key: "allow[0].ports[0]".into(),
+            value: "y".repeat(50_000_000),
+            reason: format!("bad {}", "r".repeat(10_000)),
+        };
+        let text = e.to_string();
+        assert!(text.len() < 600, "{} bytes", text.len());
+        assert!(
+            text.contains(&format!("\"{}...\"", "y".repeat(EXCERPT))),
+            "{text}"
+        );
+        assert_eq!(excerpt("é".repeat(3).as_str(), 2), "éé...");
+        assert_eq!(excerpt("ab", 2), "ab");
     }
 }

@@ -11,9 +11,7 @@
 //! file's label and that line (`path:6:`). Files are read as bytes and decoded lossily
 //! (invalid UTF-8 becomes U+FFFD), as a caller reading a file would have to.
 //!
-//! Reusable from other crates' tests (the CLI's "kernel unchanged" half):
-//! `#[path = "../../dfw-core/tests/bad-input/cases.rs"] mod cases;`.
-#![allow(dead_code)]
+//! Included by the test support module (`support::bad_input`).
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! The rulesets the example config (`examples/dfw.toml`) compiles to, by hand, in
 //! `iptables-save -t filter` form (comment lines removed). `policy_root_oracle` checks that
 //! the real iptables-restore accepts them and iptables-save prints them back identically.
-#![allow(dead_code)]
 
 /// The config the goldens are for.
 pub const EXAMPLE: &str =

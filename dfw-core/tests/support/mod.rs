@@ -1,10 +1,19 @@
-//! proptest strategies for arbitrary valid rules of both families, covering every match and
-//! target kind of the model, restricted to values `iptables-save` prints back unchanged.
+//! The support module of dfw-core's integration tests, shared by the `pure` and `kernel` test
+//! binaries (each declares it `pub`, so what one binary does not use is not dead code):
+//! - at the root, proptest strategies for arbitrary valid rules of both families, covering
+//!   every match and target kind of the model, restricted to values `iptables-save` prints
+//!   back unchanged, and printing helpers;
+//! - [`errors`]: parsing a bad line and checking the error's location and text;
+//! - [`golden`]: the example config and the rulesets it compiles to;
+//! - [`bad_input`]: the bad-input corpus of `tests/bad-input/`;
+//! - [`replay`]: the fuzz corpora of `fuzz/`, replayed through the fuzz targets' checks.
 
-#![allow(dead_code)]
-
+#[path = "../bad-input/cases.rs"]
+pub mod bad_input;
 pub mod errors;
 pub mod golden;
+#[path = "../../../fuzz/replay.rs"]
+pub mod replay;
 mod targets;
 
 pub use targets::target;

@@ -91,11 +91,8 @@ fn fault_not_root_and_missing_table_one_line() {
 fn fault_failed_commit_keeps_previous_state_file() {
     let base = std::env::temp_dir().join(format!("dfw-faults-{}", std::process::id()));
     let dir = StateDir::open(&base).unwrap();
-    dir.write_atomic(
-        super::PREVIOUS,
-        b"# dfw state v1\n# family: ipv4\n# family: ipv6\n",
-    )
-    .unwrap();
+    let empty = super::Snapshot::from_current(&Default::default()).unwrap();
+    dir.save_previous(&empty).unwrap();
     let policy = Policy::from_toml("[interfaces]\nexternal = [\"eth0\"]\n", "p.toml").unwrap();
     let mut t = FakeTransport::default();
     t.batch_results
@@ -109,7 +106,8 @@ fn fault_failed_commit_keeps_previous_state_file() {
     };
     let e = commit_policy(&mut fw, &dir, policy, &opts).unwrap_err();
     assert!(e.to_string().contains("not root"), "{e}");
-    // The previous state was saved before the attempt: the empty kernel the fake shows.
+    // A failed commit leaves the rollback point as it was (and no staged one).
     assert!(dir.previous().unwrap().unwrap().is_empty());
+    assert_eq!(dir.read(super::STAGED).unwrap(), None);
     std::fs::remove_dir_all(base).unwrap();
 }

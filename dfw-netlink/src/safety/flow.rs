@@ -1,54 +1,46 @@
-//! Commit, commit-confirmed, confirm and rollback over a [`StateDir`].
+//! The guarded commit over a [`StateDir`].
 //!
-//! Contract:
-//! - [`commit_policy`] plans the policy; refuses it when a new connection like the SSH
-//!   session to protect ([`SshGuard`]; by default the one this process runs in) would be
-//!   refused; saves the dfw-owned objects as
-//!   they are (the previous state) when something is to change; with `confirm`, starts the
-//!   watchdog BEFORE the commit (so a kill at any moment after the commit still reverts);
-//!   then commits. A commit is refused while another awaits confirmation.
-//! - [`confirm`] writes the pending commit's id to the confirm marker and waits (up to 3 s)
-//!   for the watchdog's answer: [`SafetyError::TooLate`] if it had already reverted.
-//! - [`rollback`] restores the previous state in one atomic commit of dfw-owned objects
-//!   (cancelling a pending confirmation first) and saves the state it replaced as the new
-//!   previous state, so a second rollback undoes the first.
+//! Contract of [`commit_policy`], holding the state lock throughout:
+//! 1. the directory is claimed for this network namespace ([`super::owner`]), an interrupted
+//!    earlier commit is settled ([`recover_staged`]), a commit awaiting confirmation refuses
+//!    this one while its watchdog lives ([`SafetyError::Pending`]) and is forgotten as stale
+//!    when its watchdog is gone (whatever its pid or deadline says);
+//! 2. while a watch follows a different policy through this directory, the commit is
+//!    refused ([`SafetyError::Watched`]): the watch would undo it;
+//! 3. the policy is planned and checked against the live SSH sessions ([`SshGuard`]);
+//! 4. dfw's objects as they are (the rollback point) are written to [`STAGED`]; with
+//!    `confirm`, the pending marker is written and only then the watchdog started (it acts
+//!    only while the marker names its commit, so a failed write never leaves one armed);
+//! 5. the commit, one atomic batch; then the staged rollback point is renamed into place
+//!    (when the commit changed nothing the old rollback point stays) and what was applied is
+//!    recorded ([`super::record`]). A failed commit removes the pending marker (the watchdog
+//!    exits without reverting) and the staged file. A crash at any step leaves the kernel
+//!    old or new and a state the next operation settles.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dfw_core::model::{Family, TableName};
 use dfw_core::policy::Policy;
 
-use super::lockout::{check_lockout_with_sets, desired_filter, SshConnection};
-use super::session::ssh_connection;
-use super::store::{Pending, CONFIRMED, OUTCOME, PENDING};
-use super::watchdog::{alive, spawn_watchdog};
-use super::{SafetyError, Snapshot, StateDir};
-use crate::enforce::{self, read_current, CommitReport};
-use crate::firewall::{Firewall, KernelTable};
+use super::guard::{check_changes, recover_staged, SshGuard};
+use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
+use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
+use super::watchdog::spawn_watchdog;
+use super::{crash, owner, SafetyError, Snapshot, StateDir};
+use crate::enforce::{self, CommitReport};
+use crate::firewall::Firewall;
 use crate::transport::Transport;
 
 /// How a commit is made. The default is what `dfw-cli commit` does without options: guard
-/// the SSH session this process runs in, no confirmation.
+/// the live SSH sessions, no confirmation.
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {
     /// Revert unless confirmed within this time.
     pub confirm: Option<Duration>,
-    /// The SSH session not to lock out: a new connection like it must still be accepted.
+    /// The SSH sessions not to lock out.
     pub ssh: SshGuard,
-}
-
-/// Which SSH session a commit must not lock out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SshGuard {
-    /// The session this process runs in ([`ssh_connection`]: `SSH_CONNECTION`, found under
-    /// `sudo` too); nothing to guard outside an SSH session.
-    #[default]
-    ThisSession,
-    /// This connection.
-    Connection(SshConnection),
-    /// No guard: commit even if a new SSH connection would be refused (`dfw-cli commit
-    /// --force`).
-    Off,
+    /// The policy's file, for the record of what was applied and the watch's check.
+    pub source: Option<PathBuf>,
 }
 
 impl CommitOptions {
@@ -65,17 +57,6 @@ impl CommitOptions {
     }
 }
 
-impl SshGuard {
-    /// The connection to protect, if any.
-    pub fn connection(&self) -> Option<SshConnection> {
-        match self {
-            SshGuard::ThisSession => ssh_connection(),
-            SshGuard::Connection(c) => Some(*c),
-            SshGuard::Off => None,
-        }
-    }
-}
-
 /// What a safe commit did.
 #[derive(Debug, Clone)]
 pub struct SafeCommit {
@@ -83,24 +64,19 @@ pub struct SafeCommit {
     pub report: CommitReport,
     /// The pending confirmation (`None` without `confirm`, or when nothing changed).
     pub pending: Option<Pending>,
-}
-
-/// What [`confirm`] learnt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmed {
-    /// The watchdog acknowledged and exited; the commit stays.
-    Acknowledged(String),
-    /// The marker is written; the watchdog did not answer within 3 s (it is gone).
-    Marked(String),
+    /// A stale pending commit that was forgotten (its watchdog was gone).
+    pub stale: Option<Pending>,
+    /// The watch following this same policy, if one runs.
+    pub watch: Option<super::record::WatchInfo>,
 }
 
 /// Commits `policy` safely (see the module contract). The policy is taken by value and
-/// dropped as soon as it is compiled: what is committed is its compiled form (a 10,000-rule
-/// policy is about 2 MB, held otherwise through the whole commit).
+/// dropped as soon as it is compiled.
 ///
 /// # Errors
-/// [`SafetyError::Pending`], [`SafetyError::Lockout`], the commit's errors, state-directory
-/// I/O, the watchdog's start.
+/// [`SafetyError::Pending`], [`SafetyError::Watched`], [`SafetyError::Foreign`],
+/// [`SafetyError::Lockout`], the commit's errors, state-directory I/O, the watchdog's start.
+/// Nothing is committed then.
 ///
 /// # Example
 /// ```no_run
@@ -122,173 +98,134 @@ pub fn commit_policy<T: Transport>(
     policy: Policy,
     opts: &CommitOptions,
 ) -> Result<SafeCommit, SafetyError> {
-    refuse_if_pending(dir)?;
+    let _lock = dir.lock()?;
+    owner::claim(dir)?;
+    recover_staged(fw, dir)?;
+    let stale = settle_pending(dir)?;
     let c = enforce::compile_policy(fw.transport(), &policy)?;
     let (external, compiled, notes) = (c.external, c.compiled, c.notes);
     drop(policy);
-    // Keep only what is used below: the reconciled chains and the firewall plan (each a copy
-    // of the wanted rules) go before the commit makes its own.
-    let (external, compiled, current, changes, empty) = {
-        let p = enforce::plan_compiled(fw, external, compiled)?;
-        let empty = p.is_empty();
-        (p.external, p.compiled, p.current, p.changes, empty)
-    };
-    if let Some(ssh) = opts.ssh.connection() {
-        let family = ssh.family();
-        let kernel = fw
-            .read_tables(family, &[TableName::Filter])?
-            .into_iter()
-            .next()
-            .unwrap_or(KernelTable {
-                family,
-                name: TableName::Filter,
-                chains: Vec::new(),
+    let hash = policy_hash(&compiled);
+    let source = opts
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let watch = running_watch(dir)?;
+    if let Some(w) = &watch {
+        if w.hash != hash {
+            return Err(SafetyError::Watched {
+                pid: w.pid,
+                config: w.config.clone(),
             });
-        let desired = desired_filter(&kernel, &changes).map_err(SafetyError::Compose)?;
-        let sets = enforce::host_sets(fw.transport(), &compiled)?;
-        check_lockout_with_sets(&desired, &ssh, &external, &sets).map_err(SafetyError::Lockout)?;
+        }
     }
+    let (external, compiled, current, changes) = {
+        let p = enforce::plan_compiled(fw, external, compiled)?;
+        (p.external, p.compiled, p.current, p.changes)
+    };
+    let sets = enforce::host_sets(fw.transport(), &compiled)?;
+    check_changes(fw, &opts.ssh, &external, &changes, &sets)?;
     drop(changes);
-    if empty {
-        let mut report = enforce::commit_compiled_unguarded(fw, external, &compiled)?;
-        report.notes = notes;
-        return Ok(SafeCommit {
-            report,
-            pending: None,
-        });
-    }
     let snapshot = Snapshot::from_current(&current)?;
     drop(current);
-    dir.save_previous(&snapshot)?;
-    let mut pending = None;
-    if let Some(wait) = opts.confirm {
-        let deadline = SystemTime::now() + wait;
-        let id = new_id();
-        dir.remove(CONFIRMED)?;
-        let pid = spawn_watchdog(dir, &id, &snapshot, deadline)?;
-        let p = Pending {
-            id,
-            deadline: deadline
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            pid,
-        };
-        dir.set_pending(&p)?;
-        pending = Some(p);
-    }
+    dir.stage_previous(&snapshot)?;
+    crash::point("commit-staged");
+    let pending = match opts.confirm {
+        Some(wait) => match arm(dir, &snapshot, wait) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = dir.remove(PENDING);
+                let _ = dir.remove(STAGED);
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     drop(snapshot);
     // Reconciled inside the firewall's retry loop: on a generation race (Docker or an admin
     // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
     // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
-    match enforce::commit_compiled_unguarded(fw, external, &compiled) {
-        Ok(mut report) => {
-            report.notes = notes;
-            Ok(SafeCommit { report, pending })
-        }
+    let mut report = match enforce::commit_compiled_unguarded(fw, external, &compiled) {
+        Ok(r) => r,
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
-            if let Some(p) = &pending {
-                dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
-            }
-            Err(e.into())
+            let _ = dir.remove(PENDING);
+            let _ = dir.remove(STAGED);
+            return Err(e.into());
         }
-    }
-}
-
-/// Confirms the pending commit (see the module contract).
-///
-/// # Errors
-/// [`SafetyError::NothingPending`], [`SafetyError::TooLate`], state-directory I/O.
-pub fn confirm(dir: &StateDir) -> Result<Confirmed, SafetyError> {
-    let Some(p) = dir.pending()? else {
-        return Err(too_late_or_nothing(dir, None)?);
     };
-    dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
-    for _ in 0..30 {
-        if let Some(o) = outcome(dir, &p.id)? {
-            if o == "confirmed" {
-                return Ok(Confirmed::Acknowledged(p.id));
-            }
-            return Err(SafetyError::TooLate {
-                id: p.id,
-                outcome: o,
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    crash::point("commit-committed");
+    report.notes = notes;
+    if report.is_noop() {
+        // Nothing changed: the old rollback point stays, and there is nothing to confirm.
+        let _ = dir.remove(PENDING);
+        let _ = dir.remove(STAGED);
+        return Ok(SafeCommit {
+            report,
+            pending: None,
+            stale,
+            watch,
+        });
     }
-    Ok(Confirmed::Marked(p.id))
+    // Failing here leaves the staged file for `recover_staged`: the commit happened.
+    let _ = dir.promote_staged();
+    crash::point("commit-promoted");
+    let _ = write_applied(dir, &Applied::new("commit", &hash, &source));
+    Ok(SafeCommit {
+        report,
+        pending,
+        stale,
+        watch,
+    })
 }
 
-/// Restores the previous state (see the module contract).
-///
-/// # Errors
-/// [`SafetyError::NoPrevious`], the commit's errors, state-directory I/O.
-pub fn rollback<T: Transport>(
-    fw: &mut Firewall<T>,
-    dir: &StateDir,
-) -> Result<CommitReport, SafetyError> {
-    let previous = dir.previous()?.ok_or_else(|| SafetyError::NoPrevious {
-        dir: dir.path().display().to_string(),
-    })?;
-    if let Some(p) = dir.pending()? {
-        dir.write_atomic(CONFIRMED, p.id.as_bytes())?;
+/// Writes the pending marker, then starts the watchdog.
+fn arm(dir: &StateDir, snapshot: &Snapshot, wait: Duration) -> Result<Pending, SafetyError> {
+    let deadline = SystemTime::now() + wait;
+    let mut p = Pending {
+        id: new_id(),
+        deadline: deadline
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        pid: 0,
+    };
+    dir.set_pending(&p)?;
+    crash::point("commit-pending-written");
+    p.pid = spawn_watchdog(dir, &p.id, snapshot, deadline)?;
+    crash::point("commit-watchdog-started");
+    // For people and status: the watchdog's pid. Failing to write it changes nothing (the
+    // marker already names the commit, and the watchdog's lock says it lives).
+    let _ = dir.set_pending(&p);
+    Ok(p)
+}
+
+/// Refuses while a commit awaits confirmation and its watchdog lives; forgets a stale one
+/// (returned). Called holding the state lock.
+pub(super) fn settle_pending(dir: &StateDir) -> Result<Option<Pending>, SafetyError> {
+    let p = match dir.pending() {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        // An unreadable marker has no watchdog acting on it (the watchdog needs its id).
+        Err(SafetyError::Corrupt { .. }) if !dir.held(WATCHDOG_LOCK)? => {
+            dir.remove(PENDING)?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if dir.held(WATCHDOG_LOCK)? {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        return Err(SafetyError::Pending {
+            id: p.id,
+            seconds_left: p.deadline.saturating_sub(now),
+        });
     }
-    let now = Snapshot::from_current(&[
-        read_current(fw, Family::Ipv4)?,
-        read_current(fw, Family::Ipv6)?,
-    ])?;
-    let report = enforce::commit_compiled_unguarded(fw, Vec::new(), &previous.0)?;
-    dir.save_previous(&now)?;
     dir.remove(PENDING)?;
-    Ok(report)
+    let _ = dir.write_atomic(OUTCOME, format!("{} {ABANDONED}\n", p.id).as_bytes());
+    Ok(Some(p))
 }
 
-/// Refuses while a commit awaits confirmation and its watchdog lives; forgets a stale one.
-fn refuse_if_pending(dir: &StateDir) -> Result<(), SafetyError> {
-    if let Some(p) = dir.pending()? {
-        if alive(p.pid) {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            return Err(SafetyError::Pending {
-                id: p.id,
-                seconds_left: p.deadline.saturating_sub(now),
-            });
-        }
-        dir.remove(PENDING)?;
-    }
-    Ok(())
-}
-
-/// The watchdog's outcome for `id`, if it wrote one.
-fn outcome(dir: &StateDir, id: &str) -> Result<Option<String>, SafetyError> {
-    Ok(dir.read(OUTCOME)?.and_then(|t| {
-        t.trim()
-            .strip_prefix(id)
-            .map(|rest| rest.trim().to_string())
-    }))
-}
-
-/// The error of a `confirm` with nothing pending: too late when the last outcome reverted.
-fn too_late_or_nothing(dir: &StateDir, _id: Option<&str>) -> Result<SafetyError, SafetyError> {
-    if let Some(t) = dir.read(OUTCOME)? {
-        let mut w = t.trim().splitn(2, ' ');
-        if let (Some(id), Some(o)) = (w.next(), w.next()) {
-            if o != "confirmed" && dir.marker(CONFIRMED)?.as_deref() != Some(id) {
-                return Ok(SafetyError::TooLate {
-                    id: id.into(),
-                    outcome: o.into(),
-                });
-            }
-        }
-    }
-    Ok(SafetyError::NothingPending)
-}
-
-/// A fresh commit id: time and pid.
-fn new_id() -> String {
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{t:x}-{}", std::process::id())
-}
+/// The outcome of a pending commit whose watchdog was gone before it acted.
+pub const ABANDONED: &str = "abandoned: its watchdog was gone (killed, or the machine restarted), so it was neither confirmed nor reverted";

@@ -196,7 +196,48 @@ pub fn check_lockout(
     ssh: &SshConnection,
     external: &[Iface],
 ) -> Result<(), Box<Lockout>> {
-    check_lockout_with_sets(ruleset, ssh, external, &HostSets::new())
+    check_lockout_on(ruleset, ssh, &iface_names(external))
+}
+
+/// The interface names to try for `external` (a wildcard `eth+` stands for `eth0`).
+pub fn iface_names(external: &[Iface]) -> Vec<String> {
+    external
+        .iter()
+        .map(|iface| {
+            if iface.is_wildcard() {
+                format!("{}0", iface.name().trim_end_matches('+'))
+            } else {
+                iface.name().to_string()
+            }
+        })
+        .collect()
+}
+
+/// The interfaces a new connection from `ssh`'s client arrives on: `lo` for a local client,
+/// else the one the host routes the client through (`host`, read from the kernel); when the
+/// host cannot say, each of `external`.
+pub fn ingress(host: Option<&Host>, ssh: &SshConnection, external: &[Iface]) -> Vec<String> {
+    if let Some(h) = host {
+        if h.local_owner(&ssh.client).is_some() {
+            return vec!["lo".into()];
+        }
+        if let Some(i) = h.lookup(&ssh.client) {
+            return vec![i.to_string()];
+        }
+    }
+    iface_names(external)
+}
+
+/// As [`check_lockout`] for connections arriving on each of the interfaces `ifaces`.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_on(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+) -> Result<(), Box<Lockout>> {
+    check_lockout_on_with_sets(ruleset, ssh, ifaces, &HostSets::new())
 }
 
 /// [`check_lockout`] for rules that match ipset sets: `sets` holds their members (those the
@@ -210,16 +251,24 @@ pub fn check_lockout_with_sets(
     external: &[Iface],
     sets: &HostSets,
 ) -> Result<(), Box<Lockout>> {
+    check_lockout_on_with_sets(ruleset, ssh, &iface_names(external), sets)
+}
+
+/// [`check_lockout_on`] with the members of the sets the rules match.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_on_with_sets(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+    sets: &HostSets,
+) -> Result<(), Box<Lockout>> {
     if ruleset.family() != ssh.family() {
         return Ok(());
     }
-    for iface in external {
-        // A wildcard (`eth+`) stands for any interface with that prefix.
-        let name = if iface.is_wildcard() {
-            format!("{}0", iface.name().trim_end_matches('+'))
-        } else {
-            iface.name().to_string()
-        };
+    for name in ifaces {
+        let name = name.clone();
         let mut host = host_for(&name, ssh);
         host.sets = sets.clone();
         let packet = Packet::tcp_syn(&name, ssh.client, ssh.server, ssh.server_port)
@@ -263,6 +312,14 @@ pub fn check_lockout_with_sets(
 
 /// A host whose interface `iface` owns the server address and routes to the client.
 fn host_for(iface: &str, ssh: &SshConnection) -> Host {
+    let loopback = HostIface {
+        name: "lo".into(),
+        kind: IfaceKind::Loopback,
+        addrs: vec![
+            (IpAddr::from([127, 0, 0, 1]), 8),
+            (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+        ],
+    };
     let (host_bits, any) = match ssh.server {
         IpAddr::V4(_) => (32, IpAddr::from([0u8; 4])),
         IpAddr::V6(_) => (128, IpAddr::from([0u8; 16])),
@@ -275,22 +332,18 @@ fn host_for(iface: &str, ssh: &SshConnection) -> Host {
             }]
         })
         .unwrap_or_default();
+    let mut ifaces = vec![loopback];
+    if iface == "lo" {
+        ifaces[0].addrs.push((ssh.server, host_bits));
+    } else {
+        ifaces.push(HostIface {
+            name: iface.to_string(),
+            kind: IfaceKind::External,
+            addrs: vec![(ssh.server, host_bits)],
+        });
+    }
     Host {
-        ifaces: vec![
-            HostIface {
-                name: "lo".into(),
-                kind: IfaceKind::Loopback,
-                addrs: vec![
-                    (IpAddr::from([127, 0, 0, 1]), 8),
-                    (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
-                ],
-            },
-            HostIface {
-                name: iface.to_string(),
-                kind: IfaceKind::External,
-                addrs: vec![(ssh.server, host_bits)],
-            },
-        ],
+        ifaces,
         routes,
         forwarding: true,
         sets: Default::default(),

@@ -1,42 +1,69 @@
-//! Safety: state and rollback, commit with confirmation, the SSH lockout guard.
+//! Safety: state and rollback, commit with confirmation, the SSH lockout guard, and the
+//! trust boundaries of the files dfw reads and writes as root.
 //!
 //! # Contract
 //! - [`Snapshot`]: the exact dfw-owned objects (the `DFW-*` chains of `filter` and dfw's
-//!   tagged jumps), IPv4 and IPv6, as iptables-save text per family.
-//! - [`StateDir`] (`/var/lib/dfw/` by default, mode 0700): every file written atomically
-//!   (temp file in the directory, fsync, rename, fsync of the directory).
-//! - [`commit_policy`]: refuses a policy that would lock out the SSH session it runs in
-//!   (unless [`SshGuard::Off`]), saves the previous state, and with a confirm time starts a
-//!   detached watchdog ([`spawn_watchdog`]: double fork, `setsid`, no program executed) that
-//!   reverts to the previous state at the deadline unless [`confirm`] marks the commit
-//!   confirmed. [`crate::Dfw::commit`] is this commit.
-//! - [`rollback`]: the previous state back, in one atomic commit of dfw-owned objects.
+//!   tagged jumps), IPv4 and IPv6, as iptables-save text per family with an end marker.
+//! - [`StateDir`] (`/var/lib/dfw/` by default, mode 0700, refused when another user could
+//!   write to it): every file written atomically through the directory's fd; one lock that
+//!   every kernel-changing operation through it holds; bound to one network namespace
+//!   ([`owner`]).
+//! - [`commit_policy`]: refuses a policy that would lock out a live SSH session (unless
+//!   [`SshGuard::Off`]) or that a running watch would undo, saves the rollback point, and
+//!   with a confirm time starts a detached watchdog ([`spawn_watchdog`]: double fork,
+//!   `setsid`, no program executed) that reverts to the rollback point at the deadline
+//!   unless [`confirm`] marks the commit confirmed. [`crate::Dfw::commit`] is this commit.
+//! - [`rollback`]: the rollback point back, guarded, in one atomic commit of dfw-owned
+//!   objects.
+//! - [`read_trusted`]: a policy file is read only if root (or the running user) alone can
+//!   write it.
 //!
-//! Only `watchdog` holds `unsafe` code (fork, setsid, dup2, kill).
+//! `unsafe` code lives only in `watchdog` (fork, setsid, dup2, kill), `fsys` (openat and
+//! friends, open-file-description locks) and `crash` (the test builds' crash points).
 
+mod crash;
 #[cfg(test)]
 mod faults_tests;
 mod flow;
+mod fsys;
+mod guard;
 mod lockout;
 #[cfg(test)]
 mod lockout_tests;
+pub mod owner;
+pub mod record;
 mod session;
+mod sessions;
+mod settle;
 mod snapshot;
 mod store;
+mod trust;
 mod watchdog;
 
 use dfw_core::model::{Family, ModelError};
 use dfw_core::syntax::SyntaxError;
 
-pub use flow::{commit_policy, confirm, rollback, CommitOptions, Confirmed, SafeCommit, SshGuard};
-pub use lockout::{check_lockout, check_lockout_with_sets, desired_filter, Lockout, SshConnection};
+pub use crash::CRASH_AT;
+pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
+pub use guard::{check_changes, kernel_snapshot, recover_staged, SshGuard};
+pub use lockout::{
+    check_lockout, check_lockout_on, check_lockout_on_with_sets, check_lockout_with_sets,
+    desired_filter, ingress, Lockout, SshConnection,
+};
 pub use session::{ssh_connection, SSH_CONNECTION};
-pub use snapshot::Snapshot;
-pub use store::{Pending, StateDir, CONFIRMED, DEFAULT_STATE_DIR, OUTCOME, PENDING, PREVIOUS};
+pub use sessions::{live_ssh_sessions, sessions_of, LiveSessions, DEFAULT_SSH_PORT};
+pub use settle::{confirm, rollback, Confirmed, RollbackOptions};
+pub use snapshot::{fnv1a64, rules_text, Snapshot};
+pub use store::{
+    excerpt, Pending, StateDir, StateLock, APPLIED, CONFIRMED, DEFAULT_STATE_DIR, LOCK, OUTCOME,
+    OWNER, PENDING, PREVIOUS, STAGED, WATCH, WATCHDOG_LOCK, WATCH_LOCK,
+};
+pub use trust::{read_trusted, Distrust, TrustError};
 pub use watchdog::{alive, spawn_watchdog};
 
 use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
+use crate::sockdiag::SockDiagError;
 
 /// Everything the safety layer can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +78,38 @@ pub enum SafetyError {
         /// The error.
         source: std::io::Error,
     },
+    /// The state directory (or an ancestor) could be written by another user, or is a
+    /// symbolic link.
+    #[error(transparent)]
+    Untrusted(#[from] TrustError),
+    /// The state directory belongs to another network namespace.
+    #[error(
+        "{dir} holds the state of {recorded}, not of this one ({here}): its rollback point is \
+         not this kernel's; use another --state-dir here"
+    )]
+    Foreign {
+        /// The state directory.
+        dir: String,
+        /// Where it belongs.
+        recorded: String,
+        /// Where this process runs.
+        here: String,
+    },
+    /// A watch follows another policy through this state directory.
+    #[error(
+        "dfw-cli watch (pid {pid}) follows {config} and would undo this commit: edit that file \
+         (the watch applies it, guarded, with a rollback point), or stop the watch first \
+         (systemctl stop dfw-watch)"
+    )]
+    Watched {
+        /// The watch's pid.
+        pid: u32,
+        /// The file it follows.
+        config: String,
+    },
+    /// The live SSH sessions could not be read, so the guard cannot check them.
+    #[error("SSH guard: {0}; use --force to change the rules without the guard")]
+    Sessions(#[from] SockDiagError),
     /// A state file cannot be understood.
     #[error("{path}: {reason}")]
     Corrupt {
@@ -92,6 +151,14 @@ pub enum SafetyError {
     /// `confirm` without a pending commit.
     #[error("no commit awaits confirmation")]
     NothingPending,
+    /// `confirm` of a commit whose watchdog is gone.
+    #[error(
+        "commit {id} awaits no confirmation any more: {ABANDONED}; the kernel keeps what it holds"
+    )]
+    Stale {
+        /// The commit's id.
+        id: String,
+    },
     /// `confirm` came after the watchdog acted.
     #[error("too late: commit {id} was not confirmed in time and the watchdog says: {outcome}")]
     TooLate {
@@ -140,9 +207,17 @@ pub enum Corruption {
     /// The rules do not form a table (a jump to a chain that is not captured).
     #[error(transparent)]
     Model(#[from] ModelError),
-    /// The pending-commit marker is not `ID DEADLINE PID` (the text found).
+    /// The pending-commit marker is not `ID DEADLINE PID` (the text found, shortened).
     #[error("expected `ID DEADLINE PID`, found {0:?}")]
     Pending(String),
+    /// The end marker is missing: the file is truncated.
+    #[error("no end marker: the file is truncated, not applied")]
+    Truncated,
+    /// The end marker's length or checksum does not match.
+    #[error(
+        "length or checksum of the end marker does not match: the file is damaged, not applied"
+    )]
+    Checksum,
 }
 
 /// Why a dfw chain's state cannot be saved (see [`SafetyError::Opaque`]).

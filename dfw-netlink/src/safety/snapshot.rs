@@ -8,7 +8,10 @@
 //! does). dfw's jumps always sit at the top of their chain, so
 //! their order is all there is to capture. The text form is iptables-save text per family
 //! (what `dfw-cli show` prints for a policy), preceded by `# family: ipv4` / `# family: ipv6`
-//! lines, so an admin can read it and `iptables-restore` could load it.
+//! lines, so an admin can read it and `iptables-restore` could load it. The last line,
+//! `# end bytes=N fnv1a64=HASH`, gives the length and the FNV-1a hash of everything before
+//! it: a truncated or altered file is refused ([`Corruption::Truncated`],
+//! [`Corruption::Checksum`]), never applied.
 
 use dfw_core::model::{ChainName, Family, TableName};
 use dfw_core::policy::{is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, FamilyRules};
@@ -22,7 +25,36 @@ use super::{Corruption, SafetyError, Unsavable};
 pub struct Snapshot(pub Compiled);
 
 /// Header line of the text form.
-const HEADER: &str = "# dfw state v1";
+const HEADER: &str = "# dfw state v2";
+/// Start of the end line.
+const END: &str = "# end bytes=";
+
+/// The 64-bit FNV-1a hash of `bytes` (a checksum, not a defence against forgery: the
+/// directory is root's alone).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The iptables-save text of a compiled policy's rules, IPv4 then IPv6, each after its
+/// family line (the body of the text form).
+///
+/// # Errors
+/// [`SafetyError::Corrupt`] when the rules do not form a table.
+pub fn rules_text(compiled: &Compiled) -> Result<String, SafetyError> {
+    let mut out = String::new();
+    for rules in [&compiled.v4, &compiled.v6] {
+        let rs = rules.to_ruleset().map_err(|e| SafetyError::Corrupt {
+            path: "<snapshot>".into(),
+            reason: e.into(),
+        })?;
+        out.push_str(family_line(rules.family));
+        out.push('\n');
+        out.push_str(&print_ruleset(&rs, PrintOptions::default()));
+    }
+    Ok(out)
+}
 
 fn family_line(family: Family) -> &'static str {
     match family {
@@ -54,15 +86,13 @@ impl Snapshot {
     /// not captured: never for what [`Snapshot::from_current`] returns from a sane kernel).
     pub fn to_text(&self) -> Result<String, SafetyError> {
         let mut out = format!("{HEADER}\n");
-        for rules in [&self.0.v4, &self.0.v6] {
-            let rs = rules.to_ruleset().map_err(|e| SafetyError::Corrupt {
-                path: "<snapshot>".into(),
-                reason: e.into(),
-            })?;
-            out.push_str(family_line(rules.family));
-            out.push('\n');
-            out.push_str(&print_ruleset(&rs, PrintOptions::default()));
-        }
+        out.push_str(&rules_text(&self.0)?);
+        let end = format!(
+            "{END}{} fnv1a64={:016x}\n",
+            out.len(),
+            fnv1a64(out.as_bytes())
+        );
+        out.push_str(&end);
         Ok(out)
     }
 
@@ -77,6 +107,23 @@ impl Snapshot {
         };
         if text.lines().next() != Some(HEADER) {
             return Err(corrupt(Corruption::NoHeader(HEADER)));
+        }
+        let body = text.strip_suffix('\n').unwrap_or_default();
+        let Some(at) = body
+            .rfind('\n')
+            .map(|i| i + 1)
+            .filter(|i| body[*i..].starts_with(END))
+        else {
+            return Err(corrupt(Corruption::Truncated));
+        };
+        let (text, end) = text.split_at(at);
+        let expected = format!(
+            "{END}{} fnv1a64={:016x}\n",
+            text.len(),
+            fnv1a64(text.as_bytes())
+        );
+        if end != expected {
+            return Err(corrupt(Corruption::Checksum));
         }
         let v4_at = text.find(family_line(Family::Ipv4));
         let v6_at = text.find(family_line(Family::Ipv6));
@@ -218,5 +265,28 @@ mod tests {
         }
         let torn = text.replace("COMMIT\n# family: ipv6", "# family: ipv6");
         assert!(Snapshot::from_text(&torn, "f").is_err());
+    }
+
+    #[test]
+    fn snapshot_truncated_anywhere_or_altered_is_refused() {
+        let text = std::fs::read_to_string(POLICY).unwrap();
+        let p = Policy::from_toml(&text, POLICY).unwrap();
+        let snap = Snapshot(p.compile(&[dfw_core::model::Iface::parse("eth0").unwrap()]));
+        let full = snap.to_text().unwrap();
+        assert!(full.ends_with("\n") && full.lines().last().unwrap().starts_with(END));
+        assert_eq!(Snapshot::from_text(&full, "f").unwrap(), snap);
+        // Cut at every line end (what a torn write of whole lines leaves) and mid-line.
+        for (i, _) in full.match_indices('\n') {
+            for cut in [i, i + 1] {
+                if cut >= full.len() {
+                    continue;
+                }
+                let e = Snapshot::from_text(&full[..cut], "f").unwrap_err();
+                assert!(matches!(e, SafetyError::Corrupt { .. }), "{cut}: {e}");
+            }
+        }
+        let altered = full.replacen("ACCEPT", "DROP", 1);
+        let e = Snapshot::from_text(&altered, "f").unwrap_err().to_string();
+        assert!(e.contains("checksum"), "{e}");
     }
 }

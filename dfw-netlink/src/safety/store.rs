@@ -1,33 +1,66 @@
-//! The state directory (`/var/lib/dfw/` by default): previous states and the markers of a
-//! commit awaiting confirmation, every file written atomically.
+//! The state directory (`/var/lib/dfw/` by default): rollback points and the markers of a
+//! commit awaiting confirmation, every file written atomically, through the directory's fd.
 //!
 //! Contract:
-//! - The directory is created with mode 0700 (and its mode tightened to 0700 if it exists).
-//! - Every write goes to a temporary file in the same directory, is `fsync`ed, renamed over
-//!   the target and the directory is `fsync`ed: a crash leaves the old file or the new one,
-//!   never a torn one.
-//! - Files: [`PREVIOUS`] (the dfw-owned objects before the last commit, see
-//!   [`super::Snapshot`]); [`PENDING`] (`ID DEADLINE_UNIX_SECS WATCHDOG_PID` while a commit
-//!   awaits confirmation); [`CONFIRMED`] (the ID a `confirm` or `rollback` settled);
-//!   [`OUTCOME`] (`ID confirmed|reverted|revert-failed: reason`, what the watchdog did).
+//! - [`StateDir::open`] opens the directory as [`super::trust`] says (refused when another
+//!   user could write to it or it is a symbolic link; created 0700 when missing) and keeps
+//!   its fd: every file is opened, renamed and removed relative to that fd, never following
+//!   a symbolic link.
+//! - Every write goes to a new temporary file (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600) in
+//!   the directory, is `fsync`ed, renamed over the target and the directory is `fsync`ed: a
+//!   crash leaves the old file or the new one, never a torn one. A failed write removes its
+//!   temporary file; those a killed process left are removed by the next [`StateDir::lock`].
+//! - Every change of the directory's files is made holding [`StateDir::lock`] (a lock
+//!   on [`LOCK`]), which every dfw process that changes the kernel's dfw objects holds too:
+//!   commit, rollback, confirm, the confirm watchdog's revert and the watch's applies and
+//!   repairs never interleave. Locks are open-file-description locks (`F_OFD_SETLK`):
+//!   released when their holder dies, whatever happens, and testable without taking them.
+//! - Files: [`PREVIOUS`] (the rollback point: dfw's objects before the last commit that
+//!   changed them, see [`super::Snapshot`]); [`STAGED`] (the rollback point of a commit in
+//!   progress: renamed to [`PREVIOUS`] once the commit landed, see
+//!   [`super::recover_staged`]); [`PENDING`] (`ID DEADLINE_UNIX_SECS WATCHDOG_PID` while a
+//!   commit awaits confirmation, written BEFORE the watchdog starts: the watchdog acts only
+//!   while it names its commit); [`CONFIRMED`] (the pending file a `confirm` renamed);
+//!   [`OUTCOME`] (`ID confirmed|reverted|dismissed|revert-failed: reason UNIX_SECS`, what the
+//!   watchdog did); [`WATCHDOG_LOCK`] (held by the live watchdog: a pending commit whose
+//!   watchdog does not hold it is stale, whatever its pid or deadline says); [`OWNER`] (the
+//!   network namespace the state belongs to, see [`super::owner`]); [`APPLIED`] and
+//!   [`WATCH`], [`WATCH_LOCK`] (what the last commit applied and which watch follows which
+//!   file, see [`super::record`]).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use super::{Corruption, SafetyError, Snapshot};
+use super::{crash, fsys, trust, Corruption, SafetyError, Snapshot};
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/dfw";
-/// The previous state (iptables-save text per family).
+/// The rollback point (iptables-save text per family, with an end marker).
 pub const PREVIOUS: &str = "previous.rules";
+/// The rollback point of a commit in progress.
+pub const STAGED: &str = "previous.next";
 /// A commit awaiting confirmation.
 pub const PENDING: &str = "pending";
-/// The id of the commit `confirm` settled.
+/// The pending marker of the commit `confirm` settled.
 pub const CONFIRMED: &str = "confirmed";
 /// What the watchdog did.
 pub const OUTCOME: &str = "watchdog.outcome";
+/// The lock every change of the directory and of dfw's kernel objects holds.
+pub const LOCK: &str = "lock";
+/// The lock the live confirm watchdog holds.
+pub const WATCHDOG_LOCK: &str = "watchdog.lock";
+/// The network namespace the state belongs to.
+pub const OWNER: &str = "owner";
+/// What the last commit applied.
+pub const APPLIED: &str = "applied";
+/// Which watch follows which policy.
+pub const WATCH: &str = "watch";
+/// The lock a running watch holds.
+pub const WATCH_LOCK: &str = "watch.lock";
 
 /// A commit awaiting confirmation, as recorded in [`PENDING`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,15 +69,39 @@ pub struct Pending {
     pub id: String,
     /// The deadline, seconds since the epoch.
     pub deadline: u64,
-    /// The watchdog's process id (0 before it is started).
+    /// The watchdog's process id (0 when not known: the marker is written before it starts).
     pub pid: i32,
 }
 
-/// The state directory.
+impl Pending {
+    /// Parses the marker's text; `None` when it is not `ID DEADLINE [PID]`.
+    pub fn parse(text: &str) -> Option<Pending> {
+        let mut w = text.split_whitespace();
+        let id = w.next()?.to_string();
+        let deadline = w.next()?.parse().ok()?;
+        let pid = match w.next() {
+            Some(p) => p.parse().ok()?,
+            None => 0,
+        };
+        w.next().is_none().then_some(Pending { id, deadline, pid })
+    }
+
+    /// The marker's text.
+    pub fn to_line(&self) -> String {
+        format!("{} {} {}\n", self.id, self.deadline, self.pid)
+    }
+}
+
+/// The state directory (see the module contract).
 #[derive(Debug, Clone)]
 pub struct StateDir {
     path: PathBuf,
+    fd: Arc<OwnedFd>,
 }
+
+/// The held state lock; released on drop.
+#[derive(Debug)]
+pub struct StateLock(#[allow(dead_code)] File);
 
 fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> SafetyError + 'a {
     move |e| SafetyError::Io {
@@ -54,17 +111,37 @@ fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> Sa
     }
 }
 
+/// Temporary-file names are unique within the process.
+static TEMP: AtomicU64 = AtomicU64::new(0);
+
 impl StateDir {
-    /// The directory at `path`, created (mode 0700) if missing.
+    /// The directory at `path`, created (mode 0700) if missing (see the module contract).
     ///
     /// # Errors
-    /// [`SafetyError::Io`] naming the directory.
+    /// [`SafetyError::Untrusted`] when another user controls it; [`SafetyError::Io`].
     pub fn open(path: impl Into<PathBuf>) -> Result<StateDir, SafetyError> {
         let path = path.into();
-        fs::create_dir_all(&path).map_err(io(&path, "create"))?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))
-            .map_err(io(&path, "chmod 0700"))?;
-        Ok(StateDir { path })
+        let fd = trust::open_state_dir(&path, true)?.ok_or_else(|| SafetyError::Io {
+            path: path.display().to_string(),
+            op: "open",
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        Ok(StateDir {
+            path,
+            fd: Arc::new(fd),
+        })
+    }
+
+    /// The directory at `path` if it exists (nothing is created or changed: for `status`).
+    ///
+    /// # Errors
+    /// As [`StateDir::open`].
+    pub fn open_existing(path: impl Into<PathBuf>) -> Result<Option<StateDir>, SafetyError> {
+        let path = path.into();
+        Ok(trust::open_state_dir(&path, false)?.map(|fd| StateDir {
+            path,
+            fd: Arc::new(fd),
+        }))
     }
 
     /// The directory.
@@ -72,34 +149,107 @@ impl StateDir {
         &self.path
     }
 
-    /// A file of the directory.
+    /// A file of the directory (for messages; files are opened through the directory's fd).
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
-    /// Writes `name` atomically (temp file, fsync, rename, fsync of the directory).
+    /// Waits for and takes the state lock (see the module contract), then removes the
+    /// temporary files a killed writer left.
     ///
     /// # Errors
-    /// [`SafetyError::Io`] naming the file and the step.
+    /// [`SafetyError::Io`].
+    pub fn lock(&self) -> Result<StateLock, SafetyError> {
+        let p = self.file(LOCK);
+        let f = fsys::open_at(self.fd.as_fd(), LOCK, libc::O_RDWR | libc::O_CREAT, 0o600)
+            .map_err(io(&p, "open"))?;
+        fsys::lock_exclusive(&f, true).map_err(io(&p, "lock"))?;
+        let lock = StateLock(f);
+        for name in fsys::names(self.fd.as_fd()).map_err(io(&self.path, "list"))? {
+            if name.starts_with('.') && name.contains(".tmp.") {
+                let _ = fsys::unlink_at(self.fd.as_fd(), &name);
+            }
+        }
+        Ok(lock)
+    }
+
+    /// True while a process holds lock file `name` ([`WATCHDOG_LOCK`], [`WATCH_LOCK`]); the
+    /// test takes nothing (nor creates the file), so it never disturbs the holder.
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`].
+    pub fn held(&self, name: &str) -> Result<bool, SafetyError> {
+        let p = self.file(name);
+        let f = match fsys::open_at(self.fd.as_fd(), name, libc::O_RDWR, 0) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io(&p, "open")(e)),
+        };
+        fsys::is_locked(&f).map_err(io(&p, "test lock"))
+    }
+
+    /// Opens lock file `name` and takes it, without waiting: `None` when another process
+    /// holds it. The lock lasts as long as the returned file is open.
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`].
+    pub fn take(&self, name: &str) -> Result<Option<File>, SafetyError> {
+        let p = self.file(name);
+        let f = fsys::open_at(self.fd.as_fd(), name, libc::O_RDWR | libc::O_CREAT, 0o600)
+            .map_err(io(&p, "open"))?;
+        Ok(fsys::lock_exclusive(&f, false)
+            .map_err(io(&p, "lock"))?
+            .then_some(f))
+    }
+
+    /// The directory's fd (the watchdog keeps it across its fork).
+    pub(super) fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.as_raw_fd()
+    }
+
+    /// Writes `name` atomically (see the module contract).
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`] naming the file and the step; the temporary file is removed.
     pub fn write_atomic(&self, name: &str, data: &[u8]) -> Result<(), SafetyError> {
-        let target = self.file(name);
-        let tmp = self
-            .path
-            .join(format!(".{name}.tmp.{}", std::process::id()));
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io(&tmp, "create"))?;
-        f.write_all(data).map_err(io(&tmp, "write"))?;
-        f.sync_all().map_err(io(&tmp, "fsync"))?;
-        drop(f);
-        fs::rename(&tmp, &target).map_err(io(&target, "rename"))?;
-        File::open(&self.path)
-            .and_then(|d| d.sync_all())
-            .map_err(io(&self.path, "fsync"))
+        let tmp = format!(
+            ".{name}.tmp.{}.{}",
+            std::process::id(),
+            TEMP.fetch_add(1, Ordering::Relaxed)
+        );
+        let result = self.write_temp(&tmp, data).and_then(|()| {
+            crash::point(&format!("write-{name}-renaming"));
+            fsys::rename_at(self.fd.as_fd(), &tmp, name).map_err(io(&self.file(name), "rename"))
+        });
+        if result.is_err() {
+            let _ = fsys::unlink_at(self.fd.as_fd(), &tmp);
+        }
+        result?;
+        self.sync()
+    }
+
+    fn write_temp(&self, tmp: &str, data: &[u8]) -> Result<(), SafetyError> {
+        let p = self.file(tmp);
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL;
+        let mut f = fsys::open_at(self.fd.as_fd(), tmp, flags, 0o600).map_err(io(&p, "create"))?;
+        f.write_all(data).map_err(io(&p, "write"))?;
+        f.sync_all().map_err(io(&p, "fsync"))
+    }
+
+    /// `fsync` of the directory (after a rename or removal that must last).
+    fn sync(&self) -> Result<(), SafetyError> {
+        let d = self.fd.try_clone().map_err(io(&self.path, "dup"))?;
+        File::from(d).sync_all().map_err(io(&self.path, "fsync"))
+    }
+
+    /// Renames `from` to `to` (atomic; needs no free space).
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`].
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), SafetyError> {
+        fsys::rename_at(self.fd.as_fd(), from, to).map_err(io(&self.file(from), "rename"))?;
+        self.sync()
     }
 
     /// Reads `name`; `None` when it does not exist.
@@ -108,27 +258,45 @@ impl StateDir {
     /// [`SafetyError::Io`] for anything but a missing file.
     pub fn read(&self, name: &str) -> Result<Option<String>, SafetyError> {
         let p = self.file(name);
-        match fs::read_to_string(&p) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(&p, "read")(e)),
-        }
+        let mut f = match fsys::open_at(self.fd.as_fd(), name, libc::O_RDONLY, 0) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&p, "open")(e)),
+        };
+        let mut t = String::new();
+        f.read_to_string(&mut t).map_err(io(&p, "read"))?;
+        Ok(Some(t))
     }
 
-    /// Removes `name` (a missing file is fine).
+    /// Removes `name` (a missing file is fine; needs no free space).
     ///
     /// # Errors
     /// [`SafetyError::Io`].
     pub fn remove(&self, name: &str) -> Result<(), SafetyError> {
-        let p = self.file(name);
-        match fs::remove_file(&p) {
-            Ok(()) => Ok(()),
+        match fsys::unlink_at(self.fd.as_fd(), name) {
+            Ok(()) => self.sync(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io(&p, "remove")(e)),
+            Err(e) => Err(io(&self.file(name), "remove")(e)),
         }
     }
 
-    /// Saves the previous state.
+    /// Writes the rollback point of a commit in progress ([`STAGED`]).
+    ///
+    /// # Errors
+    /// As [`StateDir::write_atomic`] and [`Snapshot::to_text`].
+    pub fn stage_previous(&self, snap: &Snapshot) -> Result<(), SafetyError> {
+        self.write_atomic(STAGED, snap.to_text()?.as_bytes())
+    }
+
+    /// Makes the staged rollback point the rollback point (a rename).
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`].
+    pub fn promote_staged(&self) -> Result<(), SafetyError> {
+        self.rename(STAGED, PREVIOUS)
+    }
+
+    /// Saves a rollback point at once.
     ///
     /// # Errors
     /// As [`StateDir::write_atomic`] and [`Snapshot::to_text`].
@@ -136,14 +304,22 @@ impl StateDir {
         self.write_atomic(PREVIOUS, snap.to_text()?.as_bytes())
     }
 
-    /// The previous state; `None` when no commit was ever made through this directory.
+    /// The rollback point; `None` when no commit was ever made through this directory.
     ///
     /// # Errors
-    /// [`SafetyError::Io`], [`SafetyError::Corrupt`].
+    /// [`SafetyError::Io`], [`SafetyError::Corrupt`] (a truncated file among them).
     pub fn previous(&self) -> Result<Option<Snapshot>, SafetyError> {
-        let name = self.file(PREVIOUS).display().to_string();
-        self.read(PREVIOUS)?
-            .map(|t| Snapshot::from_text(&t, &name))
+        self.snapshot(PREVIOUS)
+    }
+
+    /// A snapshot file ([`PREVIOUS`] or [`STAGED`]).
+    ///
+    /// # Errors
+    /// As [`StateDir::previous`].
+    pub fn snapshot(&self, name: &str) -> Result<Option<Snapshot>, SafetyError> {
+        let path = self.file(name).display().to_string();
+        self.read(name)?
+            .map(|t| Snapshot::from_text(&t, &path))
             .transpose()
     }
 
@@ -152,8 +328,7 @@ impl StateDir {
     /// # Errors
     /// As [`StateDir::write_atomic`].
     pub fn set_pending(&self, p: &Pending) -> Result<(), SafetyError> {
-        let line = format!("{} {} {}\n", p.id, p.deadline, p.pid);
-        self.write_atomic(PENDING, line.as_bytes())
+        self.write_atomic(PENDING, p.to_line().as_bytes())
     }
 
     /// The pending commit, if any.
@@ -161,21 +336,23 @@ impl StateDir {
     /// # Errors
     /// [`SafetyError::Io`], [`SafetyError::Corrupt`].
     pub fn pending(&self) -> Result<Option<Pending>, SafetyError> {
-        let Some(text) = self.read(PENDING)? else {
+        self.marker_file(PENDING)
+    }
+
+    /// A pending-commit marker file ([`PENDING`] or [`CONFIRMED`]).
+    ///
+    /// # Errors
+    /// As [`StateDir::pending`].
+    pub fn marker_file(&self, name: &str) -> Result<Option<Pending>, SafetyError> {
+        let Some(text) = self.read(name)? else {
             return Ok(None);
         };
-        let mut w = text.split_whitespace();
-        let parsed = (|| {
-            Some(Pending {
-                id: w.next()?.to_string(),
-                deadline: w.next()?.parse().ok()?,
-                pid: w.next()?.parse().ok()?,
+        Pending::parse(&text)
+            .map(Some)
+            .ok_or_else(|| SafetyError::Corrupt {
+                path: self.file(name).display().to_string(),
+                reason: Corruption::Pending(excerpt(text.trim())),
             })
-        })();
-        parsed.map(Some).ok_or_else(|| SafetyError::Corrupt {
-            path: self.file(PENDING).display().to_string(),
-            reason: Corruption::Pending(text.trim().to_string()),
-        })
     }
 
     /// The first word of a one-line marker file.
@@ -183,40 +360,21 @@ impl StateDir {
     /// # Errors
     /// [`SafetyError::Io`].
     pub fn marker(&self, name: &str) -> Result<Option<String>, SafetyError> {
-        Ok(self.read(name)?.map(|t| t.trim().to_string()))
+        Ok(self
+            .read(name)?
+            .map(|t| t.split_whitespace().next().unwrap_or_default().to_string()))
     }
+}
+
+/// At most 80 characters of a bad value, for an error message.
+pub fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn state_dir_atomic_files_mode_and_pending() {
-        let base = std::env::temp_dir().join(format!("dfw-state-test-{}", std::process::id()));
-        let dir = StateDir::open(base.join("state")).unwrap();
-        let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
-        assert_eq!(dir.read("x").unwrap(), None);
-        dir.write_atomic("x", b"one").unwrap();
-        dir.write_atomic("x", b"two").unwrap();
-        assert_eq!(dir.read("x").unwrap().as_deref(), Some("two"));
-        let mode = fs::metadata(dir.file("x")).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
-        assert_eq!(names.len(), 1, "no temp file left behind");
-        let p = Pending {
-            id: "abc".into(),
-            deadline: 42,
-            pid: 7,
-        };
-        dir.set_pending(&p).unwrap();
-        assert_eq!(dir.pending().unwrap(), Some(p));
-        dir.write_atomic(PENDING, b"garbage").unwrap();
-        assert!(dir.pending().is_err());
-        dir.remove(PENDING).unwrap();
-        dir.remove(PENDING).unwrap();
-        assert_eq!(dir.previous().unwrap(), None);
-        fs::remove_dir_all(base).unwrap();
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

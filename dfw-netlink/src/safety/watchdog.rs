@@ -1,23 +1,36 @@
 //! The confirm watchdog: a detached process that reverts a commit unless it is confirmed.
 //!
-//! Contract: [`spawn_watchdog`] forks twice (the middle process calls `setsid` and exits at
-//! once, so the watchdog has no controlling terminal, is not in the committing process's
-//! session or process group, and is re-parented to init). It executes no program: it is a
-//! copy of the committing process (the snapshot to restore is already in its memory). Its
-//! standard input, output and error go to `/dev/null`, its directory is `/`, SIGHUP and
-//! SIGPIPE are ignored. So neither killing the committing process (even SIGKILL) nor the SSH
-//! session dropping stops it. It polls the state directory every 100 ms: when
-//! [`CONFIRMED`] holds the commit's id it writes `ID confirmed` to [`OUTCOME`] and exits;
-//! at the deadline it commits the snapshot (retrying for a few seconds if the kernel
-//! refuses), writes `ID reverted` or `ID revert-failed: reason` to [`OUTCOME`], removes
-//! [`PENDING`] and exits. It stays in the network namespace of the committing process.
+//! Contract: [`spawn_watchdog`] is called holding the state lock, after the pending marker
+//! ([`PENDING`]) naming commit `id` was written. It forks twice (the middle process calls
+//! `setsid` and exits at once, so the watchdog has no controlling terminal, is not in the
+//! committing process's session or process group, and is re-parented to init). It executes
+//! no program: it is a copy of the committing process (the snapshot to restore is already
+//! in its memory). It closes every descriptor it inherited but the state directory's (so it
+//! never holds the committing process's locks or sockets), takes [`WATCHDOG_LOCK`] (held
+//! until it exits: that is how others know it lives, whatever its pid) and only then
+//! reports its pid, so a watchdog whose start was reported is armed. Its standard input and
+//! output go to `/dev/null`; its standard error stays the committing terminal when that is
+//! a terminal (so a revert is announced there if it is still open), else `/dev/null`. Its
+//! directory is `/`, SIGHUP and SIGPIPE are ignored. Neither killing the committing
+//! process (even SIGKILL) nor the SSH session dropping stops it.
+//!
+//! It polls the state directory every 100 ms. When the pending marker no longer names its
+//! commit, it exits without reverting: [`CONFIRMED`] naming it means confirmed (outcome `ID
+//! confirmed`), anything else dismissed (`ID dismissed`: the commit failed, was rolled back,
+//! or the marker was never meant for it). At the deadline it takes the state lock, checks
+//! the marker again, commits the snapshot (retrying for a few seconds if the kernel refuses),
+//! records `ID reverted` or `ID revert-failed: reason` in [`OUTCOME`] and a `revert` in
+//! [`super::record`]'s applied record, removes the marker, announces the revert (standard
+//! error, and the system log through `/dev/log`) and exits. It stays in the network
+//! namespace of the committing process.
 //!
 //! `fork` is only sound from a single-threaded process: [`spawn_watchdog`] checks
 //! `/proc/self/status` and refuses otherwise ([`SafetyError::Threads`]).
 
 use std::time::{Duration, SystemTime};
 
-use super::store::{CONFIRMED, OUTCOME, PENDING};
+use super::record::{write_applied, Applied};
+use super::store::{CONFIRMED, OUTCOME, PENDING, WATCHDOG_LOCK};
 use super::{SafetyError, Snapshot, StateDir};
 use crate::enforce::commit_compiled_unguarded;
 use crate::firewall::Firewall;
@@ -29,7 +42,7 @@ const POLL: Duration = Duration::from_millis(100);
 ///
 /// # Errors
 /// [`SafetyError::Threads`] when the process has more than one thread;
-/// [`SafetyError::Fork`] when `pipe` or `fork` fails.
+/// [`SafetyError::Fork`] when `pipe` or `fork` fails or the watchdog could not arm.
 pub fn spawn_watchdog(
     dir: &StateDir,
     id: &str,
@@ -76,15 +89,16 @@ pub fn spawn_watchdog(
     // SAFETY: reads at most 4 bytes into `buf`.
     let n = unsafe { libc::read(rd, buf.as_mut_ptr().cast(), buf.len()) };
     close(rd);
-    if n != 4 {
+    let pid = i32::from_ne_bytes(buf);
+    if n != 4 || pid <= 0 {
         return Err(SafetyError::Fork {
-            errno: libc::ECHILD,
+            errno: if n == 4 { -pid } else { libc::ECHILD },
         });
     }
-    Ok(i32::from_ne_bytes(buf))
+    Ok(pid)
 }
 
-/// True when process `pid` exists.
+/// True when process `pid` exists (informational: liveness of a watchdog is its lock).
 pub fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks for existence and permission.
     pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || errno() == libc::EPERM)
@@ -92,17 +106,35 @@ pub fn alive(pid: i32) -> bool {
 
 /// The watchdog process: never returns.
 fn watchdog(dir: &StateDir, id: &str, snapshot: &Snapshot, deadline: SystemTime, wr: i32) -> ! {
-    // SAFETY: plain syscalls in the (single-threaded) watchdog; the path is a valid C
-    // string; `pid` is a valid 4-byte buffer.
+    let keep_stderr = {
+        // SAFETY: isatty only inspects fd 2.
+        unsafe { libc::isatty(2) == 1 }
+    };
+    close_inherited(&[wr, dir.raw_fd(), if keep_stderr { 2 } else { 0 }]);
+    // The lock that says the watchdog lives, taken before its start is reported.
+    let lock = match dir.take(WATCHDOG_LOCK) {
+        Ok(Some(f)) => f,
+        other => {
+            let e = match other {
+                Err(SafetyError::Io { source, .. }) => source.raw_os_error().unwrap_or(libc::EIO),
+                _ => libc::EBUSY,
+            };
+            report(wr, -e);
+            // SAFETY: ends the failed watchdog without running destructors.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    // SAFETY: getpid cannot fail.
+    report(wr, unsafe { libc::getpid() });
+    // SAFETY: plain syscalls in the (single-threaded) watchdog; the paths are valid C
+    // strings.
     unsafe {
-        let pid = libc::getpid().to_ne_bytes();
-        libc::write(wr, pid.as_ptr().cast(), pid.len());
-        libc::close(wr);
         libc::signal(libc::SIGHUP, libc::SIG_IGN);
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         if null >= 0 {
-            for fd in 0..3 {
+            let last = if keep_stderr { 2 } else { 3 };
+            for fd in 0..last {
                 libc::dup2(null, fd);
             }
             if null > 2 {
@@ -112,42 +144,109 @@ fn watchdog(dir: &StateDir, id: &str, snapshot: &Snapshot, deadline: SystemTime,
         libc::chdir(c"/".as_ptr());
     }
     let outcome = settle(dir, id, snapshot, deadline);
-    let _ = dir.write_atomic(OUTCOME, format!("{id} {outcome}\n").as_bytes());
-    if dir.pending().ok().flatten().is_some_and(|p| p.id == id) {
-        let _ = dir.remove(PENDING);
+    if outcome != "reverted" && !outcome.starts_with("revert-failed") {
+        if let Ok(_l) = dir.lock() {
+            let _ = dir.write_atomic(OUTCOME, format!("{id} {outcome}\n").as_bytes());
+        }
     }
+    drop(lock);
     // SAFETY: ends the watchdog without running the parent's atexit handlers or destructors.
     unsafe { libc::_exit(0) }
 }
 
-/// Waits for the confirm marker or the deadline; reverts at the deadline.
+/// Writes `value` to the start-up pipe and closes it.
+fn report(wr: i32, value: i32) {
+    let b = value.to_ne_bytes();
+    // SAFETY: writes 4 bytes from a local array to the pipe this process holds.
+    unsafe {
+        libc::write(wr, b.as_ptr().cast(), b.len());
+        libc::close(wr);
+    }
+}
+
+/// Waits for the confirm marker or the deadline; reverts at the deadline, holding the state
+/// lock (the outcome of a revert is written there too).
 fn settle(dir: &StateDir, id: &str, snapshot: &Snapshot, deadline: SystemTime) -> String {
     loop {
-        if confirmed(dir, id) {
-            return "confirmed".into();
+        if !names_us(dir, id) {
+            return gone(dir, id);
         }
         match deadline.duration_since(SystemTime::now()) {
             Ok(left) => std::thread::sleep(left.min(POLL)),
             Err(_) => break,
         }
     }
+    let Ok(_lock) = dir.lock() else {
+        return "revert-failed: cannot lock the state directory".into();
+    };
+    if !names_us(dir, id) {
+        return gone(dir, id);
+    }
     let mut last = String::new();
+    let mut outcome = None;
     for _ in 0..10 {
         let result = Firewall::open()
             .map_err(SafetyError::from)
             .and_then(|mut fw| Ok(commit_compiled_unguarded(&mut fw, Vec::new(), &snapshot.0)?));
         match result {
-            Ok(_) => return "reverted".into(),
+            Ok(_) => {
+                outcome = Some("reverted".to_string());
+                break;
+            }
             Err(e) => last = e.to_string(),
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    format!("revert-failed: {last}")
+    let outcome = outcome.unwrap_or_else(|| format!("revert-failed: {last}"));
+    let _ = dir.write_atomic(OUTCOME, format!("{id} {outcome}\n").as_bytes());
+    if outcome == "reverted" {
+        let _ = write_applied(dir, &Applied::new("revert", "-", "-"));
+    }
+    let _ = dir.remove(PENDING);
+    announce(&format!(
+        "dfw: commit {id} was not confirmed in time: {outcome} (the rules before it are back; \
+         see dfw-cli status)"
+    ));
+    outcome
 }
 
-/// True when [`CONFIRMED`] holds `id`.
-pub(super) fn confirmed(dir: &StateDir, id: &str) -> bool {
-    dir.marker(CONFIRMED).ok().flatten().as_deref() == Some(id)
+/// True while the pending marker names commit `id` (an unreadable marker does not).
+fn names_us(dir: &StateDir, id: &str) -> bool {
+    matches!(dir.pending(), Ok(Some(p)) if p.id == id)
+}
+
+/// The outcome when the marker no longer names the commit.
+fn gone(dir: &StateDir, id: &str) -> String {
+    match dir.marker_file(CONFIRMED) {
+        Ok(Some(p)) if p.id == id => "confirmed".into(),
+        _ => "dismissed".into(),
+    }
+}
+
+/// One line on standard error (the committing terminal, if kept) and in the system log.
+fn announce(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Ok(s) = std::os::unix::net::UnixDatagram::unbound() {
+        // <12>: facility user, severity warning.
+        let _ = s.send_to(format!("<12>dfw-cli: {line}").as_bytes(), "/dev/log");
+    }
+}
+
+/// Closes every descriptor but those in `keep` (and 0..=2, replaced later).
+fn close_inherited(keep: &[i32]) {
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            close(fd);
+        }
+    }
 }
 
 /// The process's thread count from `/proc/self/status`.
@@ -159,7 +258,7 @@ fn threads() -> Option<u32> {
 }
 
 fn close(fd: i32) {
-    // SAFETY: closes a descriptor this module opened.
+    // SAFETY: closes a descriptor this process owns and no longer uses.
     unsafe { libc::close(fd) };
 }
 

@@ -1,8 +1,9 @@
 //! [`DockerHost`]: the simulated Docker host of [`super::topology`], built over rtnetlink in
 //! five fresh namespaces, with its servers running.
 //!
-//! Contract: [`DockerHost::start`] returns only when every link is up, every address usable
-//! (IPv6 without DAD) and every server listening; on error, everything built so far is torn
+//! Contract: [`DockerHost::start`] returns only when every link is operationally up (passes
+//! packets: the kernel has handled its carrier change, see [`Rtnl::await_up`]), every address
+//! usable (IPv6 without DAD) and every server listening; on error, everything built so far is torn
 //! down. It loads no firewall rule: callers load Docker's (and dfw's) rules inside
 //! [`DockerHost::host`]. Dropping it stops and joins the server threads first, then closes the
 //! namespaces (unbinding `/run/netns/NAME` for [`DockerHost::start_named`]); the kernel frees
@@ -61,6 +62,9 @@ impl DockerHost {
     /// round-trip time (tens of microseconds).
     pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
+    /// How long [`DockerHost::start`] waits for a link to come up before it gives up.
+    const LINK_UP_LIMIT: Duration = Duration::from_secs(30);
+
     /// Builds the topology in anonymous namespaces and starts its servers.
     ///
     /// # Errors
@@ -96,6 +100,7 @@ impl DockerHost {
             let (addrs, routes) = peer_plan(side);
             configure(this.ns(side), &["lo", "eth0"], "eth0", &addrs, &routes)?;
         }
+        this.await_links_up()?;
         let mut servers = Servers::new();
         for side in Side::ALL {
             servers.start(this.ns(side), &services(side))?;
@@ -137,6 +142,26 @@ impl DockerHost {
             r.add_route(HOST_V6, 0, INET_GW_V6)?;
             Ok(())
         })?
+    }
+
+    /// Waits until every link passes packets (see [`Rtnl::await_up`]): each veth end, then
+    /// the bridge, whose ports are enabled only once their link is up.
+    fn await_links_up(&self) -> Result<(), SimError> {
+        for side in Side::ALL {
+            let links: &[&str] = match side {
+                Side::Host => &[EXTERNAL_IF, LAN_IF, "vethweb", "vethdb", BRIDGE],
+                _ => &["eth0"],
+            };
+            let ns = self.ns(side);
+            ns.run(|| -> Result<(), SimError> {
+                let mut r = Rtnl::open(ns.label())?;
+                for link in links {
+                    r.await_up(link, Self::LINK_UP_LIMIT)?;
+                }
+                Ok(())
+            })??;
+        }
+        Ok(())
     }
 
     /// The host namespace: load firewall rules here (the oracle `iptables-restore` spawned
@@ -281,9 +306,14 @@ impl DockerHost {
 
 /// The sysctls of every namespace (`forward`: "1" on the host only). DAD is off so IPv6
 /// addresses (link-local ones too) are usable at once; reverse-path filtering is off so the
-/// extra internet sources are never dropped by it.
-fn sysctls(forward: &str) -> [(&'static str, &str); 8] {
+/// extra internet sources are never dropped by it. No ICMP error is rate limited (empty
+/// `ratemask`: neither the per-destination limit, 6 at once then 1 per second, nor the
+/// namespace-wide burst of 50), so every REJECT and closed port answers however many probes
+/// arrive at once, and a probe that should be refused is never seen as timed out.
+fn sysctls(forward: &str) -> [(&'static str, &str); 10] {
     [
+        ("net/ipv4/icmp_ratemask", "0"),
+        ("net/ipv6/icmp/ratemask", "\n"),
         ("net/ipv6/conf/all/accept_dad", "0"),
         ("net/ipv6/conf/default/accept_dad", "0"),
         ("net/ipv4/conf/all/rp_filter", "0"),

@@ -57,6 +57,30 @@ pub enum SimError {
         /// The link name.
         name: String,
     },
+    /// A link did not become operationally up (`IFLA_OPERSTATE` not `IF_OPER_UP`) in time.
+    #[error(
+        "network namespace {ns}: link {name} is not up after {waited:?} (operstate {operstate:?})"
+    )]
+    LinkNotUp {
+        /// The namespace.
+        ns: String,
+        /// The link name.
+        name: String,
+        /// The last operational state read (RFC 2863 number), if any.
+        operstate: Option<u8>,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+    },
+    /// An address added did not become usable (its route is not local) in time.
+    #[error("network namespace {ns}: address {addr} is not usable after {waited:?}")]
+    AddrNotReady {
+        /// The namespace.
+        ns: String,
+        /// The address.
+        addr: std::net::IpAddr,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+    },
     /// Writing a sysctl failed.
     #[error("network namespace {ns}: writing {value:?} to /proc/sys/{key}: {source}")]
     Sysctl {

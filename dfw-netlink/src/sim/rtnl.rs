@@ -20,6 +20,8 @@ pub const RTM_GETLINK: u16 = 18;
 pub const RTM_NEWADDR: u16 = 20;
 /// `RTM_NEWROUTE`.
 pub const RTM_NEWROUTE: u16 = 24;
+/// `RTM_GETROUTE`.
+pub const RTM_GETROUTE: u16 = 26;
 /// Size of `struct ifinfomsg`.
 pub const IFINFOMSG_LEN: usize = 16;
 /// Size of `struct ifaddrmsg`.
@@ -40,6 +42,10 @@ pub const IFLA_INFO_KIND: u16 = 1;
 pub const IFLA_INFO_DATA: u16 = 2;
 /// `VETH_INFO_PEER`: an `ifinfomsg` followed by the peer's attributes.
 pub const VETH_INFO_PEER: u16 = 1;
+/// `IFLA_OPERSTATE`: the RFC 2863 operational state, one byte.
+pub const IFLA_OPERSTATE: u16 = 16;
+/// `IF_OPER_UP`: the link can pass packets.
+pub const IF_OPER_UP: u8 = 6;
 /// `IFA_ADDRESS`.
 pub const IFA_ADDRESS: u16 = 1;
 /// `IFA_LOCAL`.
@@ -58,6 +64,8 @@ pub const RTPROT_BOOT: u8 = 3;
 pub const RT_SCOPE_UNIVERSE: u8 = 0;
 /// `RTN_UNICAST`.
 pub const RTN_UNICAST: u8 = 1;
+/// `RTN_LOCAL`: a route to an address of this host.
+pub const RTN_LOCAL: u8 = 2;
 /// `IFF_UP`.
 pub const IFF_UP: u32 = 1;
 
@@ -168,6 +176,32 @@ pub fn get_link(name: &str) -> Vec<u8> {
     finish(buf, RTM_GETLINK, NLM_F_REQUEST)
 }
 
+/// The operational state (`IFLA_OPERSTATE`) of the link `name` in the reply to
+/// [`get_link`], or `None` when the reply does not describe that link or has no state.
+pub fn parse_operstate(replies: &[Vec<u8>], name: &str) -> Option<u8> {
+    for m in replies {
+        for part in crate::wire::split_messages(m) {
+            let Ok((h, body)) = part else { return None };
+            if h.kind != RTM_NEWLINK || body.len() < IFINFOMSG_LEN {
+                continue;
+            }
+            let (mut this, mut state) = (false, None);
+            for attr in crate::wire::AttrIter::new(&body[IFINFOMSG_LEN..]) {
+                let Ok(attr) = attr else { return None };
+                match attr.kind {
+                    IFLA_IFNAME => this = attr.string("ifinfomsg").ok() == Some(name),
+                    IFLA_OPERSTATE => state = attr.payload.first().copied(),
+                    _ => {}
+                }
+            }
+            if this {
+                return state;
+            }
+        }
+    }
+    None
+}
+
 /// `ip addr add ADDR/PREFIX dev INDEX`, with `nodad` for IPv6 (the address is usable at once;
 /// `IFA_F_NODAD` fits the `ifa_flags` byte, so no `IFA_FLAGS` attribute is needed).
 pub fn new_addr(index: i32, addr: IpAddr, prefix: u8) -> Vec<u8> {
@@ -204,6 +238,27 @@ pub fn new_route(dst: IpAddr, prefix: u8, gateway: IpAddr) -> Vec<u8> {
     }
     w.bytes(RTA_GATEWAY, &octets(gateway));
     finish(buf, RTM_NEWROUTE, NEW)
+}
+
+/// `ip route get ADDR`: the route the kernel would use to reach `addr` (one `RTM_NEWROUTE`).
+pub fn get_route(addr: IpAddr) -> Vec<u8> {
+    let mut fixed = [0u8; RTMSG_LEN];
+    fixed[0] = family(addr);
+    fixed[1] = if addr.is_ipv4() { 32 } else { 128 };
+    let mut buf = start(&fixed);
+    AttrWriter::new(&mut buf).bytes(RTA_DST, &octets(addr));
+    finish(buf, RTM_GETROUTE, NLM_F_REQUEST)
+}
+
+/// The route type (`rtm_type`: [`RTN_LOCAL`], [`RTN_UNICAST`], ...) of the reply to
+/// [`get_route`], or `None` when there is no route in it.
+pub fn parse_route_type(replies: &[Vec<u8>]) -> Option<u8> {
+    replies
+        .iter()
+        .flat_map(|m| crate::wire::split_messages(m))
+        .filter_map(Result::ok)
+        .find(|(h, body)| h.kind == RTM_NEWROUTE && body.len() >= RTMSG_LEN)
+        .map(|(_, body)| body[7])
 }
 
 #[cfg(test)]

@@ -112,3 +112,50 @@ fn up_and_master_find_the_link_by_name() {
     let g = get_link("eth1");
     assert_eq!(u16::from_ne_bytes([g[4], g[5]]), RTM_GETLINK);
 }
+
+#[test]
+fn operstate_of_a_getlink_reply() {
+    let reply = |name: &str, state: Option<u8>| {
+        let mut buf = start(&ifinfomsg(0, 0, 0));
+        let mut w = AttrWriter::new(&mut buf);
+        w.string(IFLA_IFNAME, name);
+        if let Some(s) = state {
+            w.u8(IFLA_OPERSTATE, s);
+        }
+        vec![finish(buf, RTM_NEWLINK, 0)]
+    };
+    assert_eq!(
+        parse_operstate(&reply("veth0", Some(IF_OPER_UP)), "veth0"),
+        Some(IF_OPER_UP)
+    );
+    // IF_OPER_LOWERLAYERDOWN: the carrier change is not processed yet.
+    assert_eq!(parse_operstate(&reply("veth0", Some(7)), "veth0"), Some(7));
+    assert_eq!(
+        parse_operstate(&reply("veth1", Some(IF_OPER_UP)), "veth0"),
+        None
+    );
+    assert_eq!(parse_operstate(&reply("veth0", None), "veth0"), None);
+    assert_eq!(parse_operstate(&[vec![1, 2, 3]], "veth0"), None);
+}
+
+#[test]
+fn route_get_asks_for_one_address_and_its_reply_gives_the_type() {
+    let addr: IpAddr = "2001:db8::7".parse().unwrap();
+    let m = get_route(addr);
+    let (h, body) = split_messages(&m).next().unwrap().unwrap();
+    assert_eq!((h.kind, h.flags), (RTM_GETROUTE, NLM_F_REQUEST));
+    assert_eq!(&body[..2], &[libc::AF_INET6 as u8, 128]);
+    let attrs: Vec<_> = AttrIter::new(&body[RTMSG_LEN..])
+        .map(|a| a.unwrap())
+        .map(|a| (a.kind, a.payload.to_vec()))
+        .collect();
+    assert_eq!(attrs, [(RTA_DST, octets(addr))]);
+    let reply = |kind: u8| {
+        let mut fixed = [0u8; RTMSG_LEN];
+        fixed[7] = kind;
+        vec![finish(start(&fixed), RTM_NEWROUTE, 0)]
+    };
+    assert_eq!(parse_route_type(&reply(RTN_LOCAL)), Some(RTN_LOCAL));
+    assert_eq!(parse_route_type(&reply(RTN_UNICAST)), Some(RTN_UNICAST));
+    assert_eq!(parse_route_type(&[]), None);
+}

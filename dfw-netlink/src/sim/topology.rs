@@ -1,5 +1,5 @@
 //! The simulated Docker host's addresses, ports and sides, matching
-//! `shared/fixtures/docker/*` (bridge `docker0` 172.17.0.0/16 and fd00:dead:beef::/64; web
+//! `testdata/docker/*` (bridge `docker0` 172.17.0.0/16 and fd00:dead:beef::/64; web
 //! container 172.17.0.2 / fd00:dead:beef::2 published as host 8080 -> 80/tcp; db container
 //! 172.17.0.3 published as 5432/tcp and host 5353 -> 53/udp).
 //!

@@ -19,13 +19,30 @@
 //!   only dfw's chains; when they drifted, the same reconcile and commit path as
 //!   `dfw-cli commit` repairs them (a minimal edit in one atomic batch) and a
 //!   [`Notice::Repaired`] says what was wrong and how long the repair took.
-//! - Lost events (`ENOBUFS`) trigger a full check. SIGHUP or a change of the config file
-//!   reloads it (an invalid file is reported and the previous policy kept) and checks at
-//!   once. SIGTERM/SIGINT or [`StopHandle::stop`] end the loop cleanly.
+//! - Lost events (`ENOBUFS`) trigger a full check. SIGHUP, or the config file closed after
+//!   writing or renamed into place (never on creation or a write in progress: a half-written
+//!   file is never read), reloads it: read only if root or the running user alone can write
+//!   it, validated (an invalid or untrusted file is reported and the previous policy kept),
+//!   then checked at once. SIGTERM/SIGINT or [`StopHandle::stop`] end the loop cleanly.
 //! - `external = ["auto"]` is resolved when the config is (re)loaded.
+//! - The watch works through the state directory of `commit`, `confirm` and `rollback`
+//!   ([`WatchOptions::state`]), claimed for its network namespace; it holds
+//!   [`crate::safety::WATCH_LOCK`] for its lifetime and describes itself (pid, policy hash,
+//!   file), so a second watch on the same directory refuses to start
+//!   ([`WatchError::AlreadyWatched`]) and a CLI commit of another policy is refused
+//!   ([`crate::SafetyError::Watched`]). Every check holds the state lock. The policy loaded
+//!   at start or by a reload is applied like a commit (`guarded`): refused when it would
+//!   lock out a live SSH session ([`Notice::Refused`]: the previous policy stays enforced,
+//!   none at start), with a rollback point staged and promoted, and recorded as applied.
+//!   Repairs of the enforced policy are not guarded and save no rollback point (they restore
+//!   what was applied). While a commit awaits confirmation the watch changes nothing
+//!   ([`Notice::HeldOff`]); when another command applied something else through the state
+//!   directory (a rollback, the watchdog's revert, a commit of another policy), it stops
+//!   enforcing ([`Notice::Suspended`]) until the file changes or SIGHUP.
 #![deny(unsafe_code)]
 
 mod event;
+mod guarded;
 mod run;
 #[allow(unsafe_code)]
 mod sys;
@@ -37,6 +54,7 @@ use dfw_core::policy::PolicyError;
 
 use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
+use crate::safety::{SafetyError, TrustError};
 use crate::transport::TransportError;
 
 /// Why the watch could not start or had to stop.
@@ -70,4 +88,21 @@ pub enum WatchError {
     /// The policy's external interfaces could not be resolved.
     #[error(transparent)]
     Policy(#[from] CommitError),
+    /// The config file could be written by another user.
+    #[error(transparent)]
+    Untrusted(#[from] TrustError),
+    /// The state directory could not be used.
+    #[error(transparent)]
+    State(#[from] SafetyError),
+    /// Another watch follows a policy through the same state directory.
+    #[error(
+        "another dfw-cli watch (pid {pid}) follows {config} through this state directory: one \
+         watch per network namespace (two would undo each other's policies)"
+    )]
+    AlreadyWatched {
+        /// Its pid.
+        pid: u32,
+        /// The file it follows.
+        config: String,
+    },
 }

@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use dfw_core::model::Iface;
-use dfw_core::policy::{Compiled, Drift, Policy};
+use dfw_core::policy::Drift;
 
 use super::event::parse_events;
+use super::guarded::{load, Enforcer};
 use super::sys::{poll, FileWatch, Signals, Wake};
 use super::WatchError;
-use crate::enforce::{self, CommitError};
 use crate::firewall::Firewall;
+use crate::safety::record::{read_applied, read_watch};
+use crate::safety::{owner, SafetyError, SshGuard, StateDir, DEFAULT_STATE_DIR, WATCH_LOCK};
 use crate::transport::{EventRecv, EventSocket, NetlinkTransport};
 
 /// How the watch runs.
@@ -29,6 +31,11 @@ pub struct WatchOptions {
     /// Kernel receive buffer of the event socket (default [`EventSocket::RCVBUF`]); a tiny
     /// one provokes lost events in tests.
     pub event_buffer: usize,
+    /// The state directory shared with `commit`, `confirm` and `rollback` (default
+    /// [`DEFAULT_STATE_DIR`]).
+    pub state: PathBuf,
+    /// The SSH sessions a (re)loaded policy must not lock out (default: every live one).
+    pub ssh: SshGuard,
 }
 
 impl WatchOptions {
@@ -40,6 +47,8 @@ impl WatchOptions {
             max_delay: Duration::from_millis(400),
             signals: false,
             event_buffer: EventSocket::RCVBUF,
+            state: PathBuf::from(DEFAULT_STATE_DIR),
+            ssh: SshGuard::default(),
         }
     }
 }
@@ -97,10 +106,19 @@ pub enum Notice<'a> {
     Reloaded,
     /// The config could not be reloaded; the previous policy stays.
     ReloadFailed(&'a WatchError),
+    /// A (re)loaded policy was not applied (it would lock out a live SSH session, or its
+    /// rollback point could not be saved); the previous policy stays enforced (none at start).
+    Refused(&'a SafetyError),
+    /// Another dfw command applied something else through the state directory (a rollback,
+    /// the confirm watchdog's revert, a commit of another policy): the watch stops enforcing
+    /// its policy until the file changes or SIGHUP. What was applied, as a sentence.
+    Suspended(&'a str),
+    /// A commit awaits confirmation (its id): the watch changes nothing until it is settled.
+    HeldOff(&'a str),
     /// The kernel dropped events; a full check follows.
     EventsLost,
     /// A check or repair failed (the watch goes on; the next event retries).
-    Failed(&'a CommitError),
+    Failed(&'a SafetyError),
     /// SIGTERM or SIGINT was received; the loop ends.
     Signal(i32),
 }
@@ -126,8 +144,8 @@ pub struct Watcher {
     file: FileWatch,
     signals: Option<Signals>,
     wake: Arc<Wake>,
-    external: Vec<Iface>,
-    compiled: Compiled,
+    enforcer: Enforcer,
+    _watch_lock: std::fs::File,
 }
 
 /// A burst of events waiting for quiet.
@@ -150,7 +168,34 @@ impl Watcher {
         } else {
             None
         };
-        let (external, compiled) = load(&opts.config)?;
+        let dir = StateDir::open(&opts.state)?;
+        let (watch_lock, known) = {
+            let _lock = dir.lock()?;
+            owner::claim(&dir)?;
+            let Some(l) = dir.take(WATCH_LOCK)? else {
+                let other = read_watch(&dir)?;
+                return Err(WatchError::AlreadyWatched {
+                    pid: other.as_ref().map_or(0, |w| w.pid),
+                    config: other.map_or_else(|| "?".into(), |w| w.config),
+                });
+            };
+            (l, read_applied(&dir)?.map(|a| a.id))
+        };
+        let loaded = load(&opts.config)?;
+        let enforcer = Enforcer {
+            dir,
+            config: opts.config.clone(),
+            ssh: opts.ssh,
+            enforced: None,
+            candidate: Some(loaded),
+            suspended: None,
+            known,
+            held_for: None,
+        };
+        {
+            let _lock = enforcer.dir.lock()?;
+            enforcer.describe()?;
+        }
         let events = EventSocket::open()?;
         events.set_receive_buffer(opts.event_buffer)?;
         let mut fw = Firewall::open()?;
@@ -164,8 +209,8 @@ impl Watcher {
             file,
             signals,
             wake: Arc::new(Wake::new()?),
-            external,
-            compiled,
+            enforcer,
+            _watch_lock: watch_lock,
         })
     }
 
@@ -182,7 +227,7 @@ impl Watcher {
     pub fn run(&mut self, notify: &mut dyn FnMut(Notice<'_>)) -> Result<(), WatchError> {
         self.check(Cause::Start, Instant::now(), notify);
         notify(Notice::Watching {
-            external: &self.external,
+            external: self.enforcer.external(),
         });
         let mut pending: Option<Pending> = None;
         loop {
@@ -263,12 +308,19 @@ impl Watcher {
         }
     }
 
-    /// Reloads the config; on success a check is due at once.
+    /// Reloads the config (checked again: owner, mode, syntax); on success a check is due at
+    /// once, which applies it through the guard.
     fn reload(&mut self, pending: &mut Option<Pending>, notify: &mut dyn FnMut(Notice<'_>)) {
         match load(&self.opts.config) {
-            Ok((external, compiled)) => {
-                self.external = external;
-                self.compiled = compiled;
+            Ok(loaded) => {
+                let same = self
+                    .enforcer
+                    .enforced
+                    .as_ref()
+                    .is_some_and(|e| e.hash == loaded.hash);
+                if !same || self.enforcer.suspended.is_some() {
+                    self.enforcer.propose(loaded);
+                }
                 notify(Notice::Reloaded);
                 let now = Instant::now();
                 let first = pending.map_or(now, |p| p.first);
@@ -282,29 +334,9 @@ impl Watcher {
         }
     }
 
-    /// Checks the kernel and repairs it if it drifted.
+    /// Checks the kernel: applies a candidate policy (guarded) or repairs drift.
     fn check(&mut self, cause: Cause, first: Instant, notify: &mut dyn FnMut(Notice<'_>)) {
-        let drift = match enforce::drift(&mut self.fw, &self.compiled) {
-            Ok(d) if d.is_empty() => return notify(Notice::InSync(cause)),
-            Ok(d) => d,
-            Err(e) => return notify(Notice::Failed(&e)),
-        };
-        let repaired =
-            enforce::commit_compiled_unguarded(&mut self.fw, self.external.clone(), &self.compiled);
-        match repaired {
-            Ok(report) => {
-                let repair = Repair {
-                    cause,
-                    drift,
-                    first_event: first,
-                    committed: Instant::now(),
-                    at: SystemTime::now(),
-                    generation: report.applied.generation,
-                };
-                notify(Notice::Repaired(&repair));
-            }
-            Err(e) => notify(Notice::Failed(&e)),
-        }
+        self.enforcer.check(&mut self.fw, cause, first, notify);
     }
 }
 
@@ -326,17 +358,4 @@ fn bump(pending: &mut Option<Pending>, now: Instant, cause: Cause) {
             },
         },
     });
-}
-
-/// Reads, validates and compiles the config.
-fn load(path: &std::path::Path) -> Result<(Vec<Iface>, Compiled), WatchError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| WatchError::ReadConfig {
-        path: name.clone(),
-        source,
-    })?;
-    let policy = Policy::from_toml(&text, &name)?;
-    let mut t = crate::NetlinkTransport::new(crate::transport::NetlinkSocket::open()?);
-    let c = enforce::compile_policy(&mut t, &policy)?;
-    Ok((c.external, c.compiled))
 }

@@ -52,7 +52,7 @@ pub struct FileWatch {
 }
 
 impl FileWatch {
-    /// Watches `path` for being written, replaced, created or deleted.
+    /// Watches `path` for being closed after writing or renamed into place.
     ///
     /// # Errors
     /// [`WatchError::Sys`] when inotify cannot be set up.
@@ -71,11 +71,9 @@ impl FileWatch {
             op: "inotify_add_watch",
             errno: libc::EINVAL,
         })?;
-        let mask = libc::IN_CLOSE_WRITE
-            | libc::IN_MOVED_TO
-            | libc::IN_CREATE
-            | libc::IN_DELETE
-            | libc::IN_MOVED_FROM;
+        // Only a finished file: closed after writing, or renamed into place. Never on
+        // creation or a write still in progress (a half-written file is never read).
+        let mask = libc::IN_CLOSE_WRITE | libc::IN_MOVED_TO;
         // SAFETY: `cdir` is a valid NUL-terminated path for the duration of the call.
         let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), cdir.as_ptr(), mask) };
         if wd < 0 {

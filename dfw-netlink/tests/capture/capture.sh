@@ -1,7 +1,7 @@
 #!/bin/bash
 # Captures what iptables-nft / nft send and receive, one fresh network namespace per command.
 # Usage (as root): capture.sh OUTDIR. Never touches the host ruleset: everything runs under
-# `unshare -n`. Then: python3 gen_captured.py OUTDIR > ../common/captured.rs
+# `unshare -n`. Then: python3 gen_captured.py OUTDIR > ../support/common/captured.rs
 set -eu
 out=${1:?usage: capture.sh OUTDIR}
 mkdir -p "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Turns the strace hex dumps written by capture.sh into ../common/captured.rs.
+"""Turns the strace hex dumps written by capture.sh into ../support/common/captured.rs.
 
-Usage: python3 gen_captured.py OUTDIR > ../common/captured.rs
+Usage: python3 gen_captured.py OUTDIR > ../support/common/captured.rs
 Process ids, generation ids and handles in the replies differ from run to run; the tests
 were written against the committed file.
 """

@@ -1,94 +1,54 @@
-//! Test support for the simulation's kernel tests: loading Docker's fixtures with the real
-//! `iptables-restore` (the test oracle) inside a namespace, and a simulated dockerd restart.
-//! Each test binary uses part of it.
-#![allow(dead_code, unused_imports)]
+//! The support module of dfw-netlink's integration tests, shared by the `pure` and `kernel`
+//! test binaries (each declares it `pub`, so what one binary does not use is not dead code):
+//! - [`common`]: hex helpers and the captured netlink messages of the golden-bytes tests;
+//! - [`strategies`]: proptest strategies for arbitrary model rules;
+//! - [`docker`]: Docker's fixtures loaded with the real `iptables-restore`;
+//! - [`restart`]: a simulated dockerd restart with the real iptables tools;
+//! - [`oracle`]: the testdata rule files, the iptables oracle's output, iptables under strace;
+//! - [`evalsim`]: the evaluator's harness on the simulated Docker host;
+//! - [`probes`]: probes with the timeout their expected outcome needs;
+//! - [`replay`]: the fuzz corpora of `fuzz/`, replayed through the fuzz targets' checks;
+//! - [`watch_lab`]: the in-process watch harness of the watch tests.
 
-mod restart;
+pub mod common;
+pub mod docker;
+pub mod evalsim;
+pub mod oracle;
+pub mod probes;
+#[path = "../../../fuzz/replay.rs"]
+pub mod replay;
+pub mod restart;
+pub mod strategies;
+pub mod watch_lab;
 
+pub use docker::{load_docker_29_here, load_fixture, load_here, run_here, run_in, Fixture};
 pub use restart::{normalized_save, restart_from_text, simulate_docker_restart};
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+/// Set in the child process [`run_alone`] starts, to the test it runs.
+pub const ALONE_ENV: &str = "DFW_TEST_ALONE";
 
-use dfw_netlink::sim::NetNs;
-
-/// A Docker fixture of `shared/fixtures/docker/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fixture {
-    /// Docker 27, IPv4.
-    Docker27V4,
-    /// Docker 29, IPv4.
-    Docker29V4,
-    /// Docker 29, IPv6.
-    Docker29V6,
-}
-
-impl Fixture {
-    /// The fixture's text.
-    pub fn text(self) -> &'static str {
-        match self {
-            Fixture::Docker27V4 => include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-27.v4"
-            )),
-            Fixture::Docker29V4 => include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-29.v4"
-            )),
-            Fixture::Docker29V6 => include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/docker/docker-29.v6"
-            )),
-        }
+/// For a test that must be the only one in its process (it compares the process's threads or
+/// fds before and after): returns `true` when it already is (in the child process started
+/// here, which runs just that test on one test thread); otherwise runs that child, fails when
+/// the test failed there, and returns `false`. `test` is the test's path in the binary, for
+/// example `sim_teardown::kernel_sim_teardown_leaves_nothing`.
+pub fn run_alone(test: &str) -> bool {
+    if std::env::var(ALONE_ENV).as_deref() == Ok(test) {
+        return true;
     }
-
-    /// `true` for an IPv6 fixture.
-    pub fn is_v6(self) -> bool {
-        self == Fixture::Docker29V6
-    }
-
-    /// The iptables program of the fixture's family.
-    pub fn iptables(self) -> &'static str {
-        if self.is_v6() {
-            "ip6tables"
-        } else {
-            "iptables"
-        }
-    }
-}
-
-/// Runs `program args` with `stdin` from a thread inside `ns` (a child inherits the spawning
-/// thread's network namespace) and returns its standard output.
-pub fn run_in(ns: &NetNs, program: &str, args: &[&str], stdin: &str) -> Result<String, String> {
-    ns.run(|| {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{program}: {e}"))?;
-        let mut pipe = child.stdin.take().ok_or("no stdin")?;
-        pipe.write_all(stdin.as_bytes())
-            .map_err(|e| format!("{program} stdin: {e}"))?;
-        drop(pipe);
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("{program}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{program} {args:?}: {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    })
-    .map_err(|e| e.to_string())?
-}
-
-/// Loads `fixture` with `iptables-restore` (or `ip6tables-restore`) inside `ns`.
-pub fn load_fixture(ns: &NetNs, fixture: Fixture) {
-    let program = format!("{}-restore", fixture.iptables());
-    run_in(ns, &program, &[], fixture.text()).unwrap_or_else(|e| panic!("{e}"));
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", test, "--test-threads", "1", "--nocapture"])
+        .env(ALONE_ENV, test)
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{test} failed in its own process");
+    assert!(
+        stdout.contains("test result: ok. 1 passed;"),
+        "{test} did not run in its own process"
+    );
+    false
 }

@@ -1,4 +1,4 @@
-//! The simulated Docker host of `../shared/fixtures/docker/`: `eth0` facing the world,
+//! The simulated Docker host of `testdata/docker/`: `eth0` facing the world,
 //! `docker0` the bridge (172.17.0.0/16, fd00:dead:beef::/64), default routes via `eth0`.
 
 use std::net::IpAddr;

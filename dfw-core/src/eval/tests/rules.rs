@@ -1,5 +1,5 @@
 //! Test-only: rulesets and rules from iptables-save text, through the real parser
-//! ([`crate::syntax`]), and the shared Docker fixtures.
+//! ([`crate::syntax`]), and the Docker fixtures (`testdata/docker/`).
 
 use std::net::IpAddr;
 
@@ -29,12 +29,9 @@ pub fn ruleset(family: Family, text: &str) -> Ruleset {
     parse_ruleset(family, text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
-/// A fixture file of `../shared/fixtures/docker/`.
+/// A fixture file of `testdata/docker/`.
 pub fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/fixtures/docker/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/docker/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

@@ -1,0 +1,85 @@
+//! `dfw-cli show` and config errors (no root, no kernel): the example config prints as
+//! iptables-save text for both families; bad configs exit 1 naming `file:line:column` and
+//! the key, for `show`, `plan` and `commit` alike (before any kernel access).
+
+use crate::support::{cli, Scratch, EXAMPLE};
+
+#[test]
+fn show_prints_both_families_in_iptables_save_format() {
+    let out = cli(&["show", "-c", EXAMPLE]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("*filter\n").count(), 2, "{text}");
+    assert_eq!(text.matches("COMMIT\n").count(), 2, "{text}");
+    for line in [
+        "-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER",
+        "-A INPUT -m comment --comment dfw -j DFW-INPUT",
+        "-A DFW-DOCKER-EXT -j REJECT --reject-with icmp-host-prohibited",
+        "-A DFW-DOCKER-EXT -j REJECT --reject-with icmp6-adm-prohibited",
+        "-A DFW-DOCKER-EXT -s 203.0.113.0/24 -p tcp -m conntrack --ctorigdst 203.0.113.1 --ctorigdstport 8080 -j RETURN",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
+    }
+}
+
+#[test]
+fn show_one_family() {
+    let out = cli(&["show", "-c", EXAMPLE, "-6"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("*filter\n").count(), 1);
+    assert!(text.contains("icmp6-adm-prohibited") && !text.contains("icmp-host-prohibited"));
+}
+
+#[test]
+fn show_output_restores_with_iptables_restore_syntax() {
+    // The IPv4 part parses with dfw's own iptables-restore parser.
+    let out = cli(&["show", "-c", EXAMPLE, "-4"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rs = dfw_core::syntax::parse_ruleset(dfw_core::model::Family::Ipv4, &text);
+    assert!(rs.is_ok(), "{rs:?}");
+}
+
+#[test]
+fn config_errors_name_file_line_column_and_key_before_the_kernel() {
+    let cases = [
+        (
+            "port",
+            "[[allow]]\nports = [\"70000/tcp\"]\n",
+            ":2:10: allow[0].ports[0]",
+        ),
+        ("unknown", "[policy]\nhosts = true\n", ":2:1: policy.hosts"),
+        (
+            "cidr",
+            "[lan]\nnetworks = [\"192.168.1.0/33\"]\n",
+            ":2:13: lan.networks[0]",
+        ),
+        (
+            "iface",
+            "[interfaces]\nexternal = [\"a/b\"]\n",
+            ":2:13: interfaces.external[0]",
+        ),
+    ];
+    let tmp = Scratch::new("cli-policy");
+    for (name, text, want) in cases {
+        let path = tmp.write(&format!("{name}.toml"), text);
+        for cmd in ["show", "plan", "commit"] {
+            let out = cli(&[cmd, "-c", &path]);
+            assert_eq!(out.status.code(), Some(1), "{cmd} {name}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                err.contains(&format!("{path}{want}")),
+                "{cmd} {name}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{cmd} {name}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let out = cli(&["plan", "-c", "/nonexistent/dfw.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("/nonexistent/dfw.toml"), "{err}");
+}

@@ -1,0 +1,131 @@
+//! The SSH lockout guard against the kernel, and the recovery of an interrupted commit.
+//!
+//! Contract:
+//! - [`SshGuard`] says which sessions a change must not lock out; by default
+//!   ([`SshGuard::Sessions`]) every live SSH session of this namespace the kernel shows
+//!   ([`super::sessions`]) and the one this process runs in (`SSH_CONNECTION`, also found
+//!   in an ancestor's environment under sudo).
+//! - [`check_changes`] composes, per family with a session, the `filter` table as it will be
+//!   after `changes` and checks that a NEW connection from each session's client to its
+//!   server port, arriving on the interface the host routes that client through (`lo` for a
+//!   local client; each external interface when the host cannot say), is accepted.
+//! - [`recover_staged`] settles a commit that was interrupted between saving its rollback
+//!   point ([`STAGED`]) and renaming it into place: when the kernel's dfw objects still
+//!   equal the staged state the commit never landed and the staged file goes; otherwise it
+//!   landed and the staged state becomes the rollback point. Called holding the state lock.
+
+use dfw_core::model::{Family, Iface, TableName};
+
+use super::lockout::{check_lockout_on_with_sets, desired_filter, ingress, SshConnection};
+use super::session::ssh_connection;
+use super::sessions::live_ssh_sessions;
+use super::store::STAGED;
+use super::{SafetyError, Snapshot, StateDir};
+use crate::enforce::read_current;
+use crate::firewall::{ChangeSet, Firewall, KernelTable};
+use crate::transport::Transport;
+
+/// Which SSH sessions a change must not lock out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SshGuard {
+    /// Every live SSH session the kernel shows, and the one this process runs in.
+    #[default]
+    Sessions,
+    /// This connection only.
+    Connection(SshConnection),
+    /// No guard (`--force`).
+    Off,
+}
+
+impl SshGuard {
+    /// The connections to protect.
+    ///
+    /// # Errors
+    /// [`SafetyError::Sessions`] when the socket table cannot be read.
+    pub fn connections(&self) -> Result<Vec<SshConnection>, SafetyError> {
+        match self {
+            SshGuard::Off => Ok(Vec::new()),
+            SshGuard::Connection(c) => Ok(vec![*c]),
+            SshGuard::Sessions => {
+                let mut v = live_ssh_sessions()?.sessions;
+                if let Some(c) = ssh_connection() {
+                    if !v.contains(&c) {
+                        v.push(c);
+                    }
+                }
+                Ok(v)
+            }
+        }
+    }
+}
+
+/// Checks `changes` against the sessions of `guard` (see the module contract); `sets` holds
+/// the members of the sets the rules match (see [`crate::enforce::host_sets`]).
+///
+/// # Errors
+/// [`SafetyError::Lockout`] naming the session and the rule; reading the kernel.
+pub fn check_changes<T: Transport>(
+    fw: &mut Firewall<T>,
+    guard: &SshGuard,
+    external: &[Iface],
+    changes: &ChangeSet,
+    sets: &dfw_core::eval::HostSets,
+) -> Result<(), SafetyError> {
+    let conns = guard.connections()?;
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let mine: Vec<&SshConnection> = conns.iter().filter(|c| c.family() == family).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let kernel = fw
+            .read_tables(family, &[TableName::Filter])?
+            .into_iter()
+            .next()
+            .unwrap_or(KernelTable {
+                family,
+                name: TableName::Filter,
+                chains: Vec::new(),
+            });
+        let desired = desired_filter(&kernel, changes).map_err(SafetyError::Compose)?;
+        let host = crate::route::read_host(family, &[]).ok();
+        for c in mine {
+            let ifaces = ingress(host.as_ref(), c, external);
+            check_lockout_on_with_sets(&desired, c, &ifaces, sets).map_err(SafetyError::Lockout)?;
+        }
+    }
+    Ok(())
+}
+
+/// dfw's objects in the kernel now, both families.
+///
+/// # Errors
+/// Reading the kernel; [`SafetyError::Opaque`].
+pub fn kernel_snapshot<T: Transport>(fw: &mut Firewall<T>) -> Result<Snapshot, SafetyError> {
+    Snapshot::from_current(&[
+        read_current(fw, Family::Ipv4)?,
+        read_current(fw, Family::Ipv6)?,
+    ])
+}
+
+/// Settles an interrupted commit (see the module contract).
+///
+/// # Errors
+/// Reading the kernel; state-directory I/O.
+pub fn recover_staged<T: Transport>(
+    fw: &mut Firewall<T>,
+    dir: &StateDir,
+) -> Result<(), SafetyError> {
+    let staged = match dir.snapshot(STAGED) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(()),
+        // Torn while being written: the commit had not started.
+        Err(SafetyError::Corrupt { .. }) => return dir.remove(STAGED),
+        Err(e) => return Err(e),
+    };
+    // Compared as text: the form the staged state was written in.
+    if kernel_snapshot(fw)?.to_text()? == staged.to_text()? {
+        dir.remove(STAGED)
+    } else {
+        dir.promote_staged()
+    }
+}
