@@ -58,6 +58,36 @@ impl SetRole {
     }
 }
 
+impl SetRole {
+    /// The role and family a dfw set name stands for (the inverse of [`SetRole::set_name`]);
+    /// `None` for a name dfw never gives.
+    pub fn of_set_name(name: &SetName) -> Option<(SetRole, Family)> {
+        let rest = name.as_str().strip_prefix(DFW_SET_PREFIX)?;
+        let (stem, family) = if let Some(s) = rest.strip_suffix('4') {
+            (s, Family::Ipv4)
+        } else {
+            (rest.strip_suffix('6')?, Family::Ipv6)
+        };
+        let role = match stem {
+            "whitelist" => SetRole::Whitelist,
+            "lan" => SetRole::Lan,
+            "block" => SetRole::Block,
+            "ban" => SetRole::Ban,
+            _ => {
+                let i = stem.strip_prefix("allow")?.strip_suffix('-')?;
+                if i.is_empty()
+                    || !i.bytes().all(|b| b.is_ascii_digit())
+                    || i.starts_with('0') && i.len() > 1
+                {
+                    return None;
+                }
+                SetRole::Allow(i.parse().ok()?)
+            }
+        };
+        Some((role, family))
+    }
+}
+
 /// What a set dfw owns must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SetMembers {
@@ -177,6 +207,34 @@ mod tests {
 
     fn range(a: &str, b: &str) -> AddrRange {
         AddrRange::new(a.parse().unwrap(), b.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn set_names_map_back_to_their_role() {
+        let roles = [
+            SetRole::Whitelist,
+            SetRole::Lan,
+            SetRole::Allow(0),
+            SetRole::Allow(17),
+            SetRole::Block,
+            SetRole::Ban,
+        ];
+        for role in roles {
+            for family in [Family::Ipv4, Family::Ipv6] {
+                let name = role.set_name(family);
+                assert_eq!(SetRole::of_set_name(&name), Some((role, family)), "{name}");
+            }
+        }
+        for other in [
+            "dfw-whitelist",
+            "dfw-allow-4",
+            "dfw-allow01-4",
+            "dfw-allowx-6",
+            "crowdsec-blacklists",
+            "dfw-block4~",
+        ] {
+            assert_eq!(SetRole::of_set_name(&SetName::new(other).unwrap()), None);
+        }
     }
 
     #[test]

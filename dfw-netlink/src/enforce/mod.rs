@@ -71,7 +71,9 @@ pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy,
 pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
-pub use setstep::{host_sets, kernel_contents, plan_kernel_sets, referenced_sets};
+pub use setstep::{
+    host_sets, kernel_contents, plan_kernel_sets, referenced_sets, static_set_contents,
+};
 pub use status::{drift, status, StatusReport};
 
 /// Why a policy could not be planned or committed.

@@ -133,6 +133,46 @@ pub fn host_sets<T: Transport + ?Sized>(
     Ok(out)
 }
 
+/// The members the kernel holds now of dfw's static sets (whitelist, LAN, allow, block) that
+/// the rules of `compiled` match: what a rollback point keeps of the sets
+/// ([`crate::safety::Snapshot::with_sets`]). Ban sets (run-time state) and sets dfw does not
+/// own are left out.
+///
+/// # Errors
+/// [`CommitError::Ipset`] for a failed read; [`CommitError::Sets`] for a dfw set whose members
+/// dfw cannot write back (`nomatch` entries someone added).
+pub fn static_set_contents<T: Transport + ?Sized>(
+    t: &mut T,
+    compiled: &Compiled,
+) -> Result<Vec<dfw_core::policy::SetSpec>, CommitError> {
+    use dfw_core::policy::{SetRole, SetSpec};
+    let mut out = Vec::new();
+    for name in referenced_sets(compiled) {
+        let Some((role, family)) = SetRole::of_set_name(&name) else {
+            continue;
+        };
+        if role == SetRole::Ban {
+            continue;
+        }
+        match kernel_contents(t, &name).map_err(|e| CommitError::Ipset(Box::new(e)))? {
+            // A rule cannot match a set that does not exist; nothing to keep.
+            None => {}
+            Some(SetContents::Nets { members, .. }) => out.push(SetSpec {
+                name,
+                role,
+                family,
+                members: SetMembers::Static(members),
+            }),
+            Some(SetContents::Opaque(why)) => {
+                return Err(CommitError::Sets(crate::sets::SetsError::Plan(
+                    crate::sets::SetPlanError::Unreadable { name, why },
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// One set's members as the kernel holds them now; `None` when there is no such set.
 ///
 /// # Errors

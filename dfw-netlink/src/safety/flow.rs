@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dfw_core::policy::Policy;
 
-use super::guard::{check_changes, recover_staged, SshGuard};
+use super::guard::{check_changes, recover_staged, with_kernel_sets, SshGuard};
 use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
 use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
 use super::watchdog::spawn_watchdog;
@@ -127,7 +127,7 @@ pub fn commit_policy<T: Transport>(
     let sets = enforce::host_sets(fw.transport(), &compiled)?;
     check_changes(fw, &opts.ssh, &external, &changes, &sets)?;
     drop(changes);
-    let snapshot = Snapshot::from_current(&current)?;
+    let snapshot = with_kernel_sets(fw, Snapshot::from_current(&current)?)?;
     drop(current);
     dir.stage_previous(&snapshot)?;
     crash::point("commit-staged");

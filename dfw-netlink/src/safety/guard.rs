@@ -96,15 +96,31 @@ pub fn check_changes<T: Transport>(
     Ok(())
 }
 
-/// dfw's objects in the kernel now, both families.
+/// dfw's objects in the kernel now, both families, with the members of its static sets.
 ///
 /// # Errors
 /// Reading the kernel; [`SafetyError::Opaque`].
 pub fn kernel_snapshot<T: Transport>(fw: &mut Firewall<T>) -> Result<Snapshot, SafetyError> {
-    Snapshot::from_current(&[
+    let rules = Snapshot::from_current(&[
         read_current(fw, Family::Ipv4)?,
         read_current(fw, Family::Ipv6)?,
-    ])
+    ])?;
+    with_kernel_sets(fw, rules)
+}
+
+/// `rules` with the kernel's members of the dfw sets they match (see [`Snapshot::with_sets`]).
+///
+/// # Errors
+/// Reading the sets.
+pub fn with_kernel_sets<T: Transport>(
+    fw: &mut Firewall<T>,
+    rules: Snapshot,
+) -> Result<Snapshot, SafetyError> {
+    if crate::enforce::referenced_sets(&rules.0).is_empty() {
+        return Ok(rules);
+    }
+    let sets = crate::enforce::static_set_contents(fw.transport(), &rules.0)?;
+    Ok(rules.with_sets(sets))
 }
 
 /// Settles an interrupted commit (see the module contract).
