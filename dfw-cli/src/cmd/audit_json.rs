@@ -31,9 +31,12 @@
 //!               "exposure": [Exposure] }
 //! Exposure    { "iface": string,
 //!               "reach": "everyone" | "everyone_except" | "sources" | "lan_only" | "nobody"
-//!                        | "unknown",
+//!                        | "possibly" | "unknown",
 //!               "sources": [Source],             everyone_except: who is refused;
-//!                                                sources: who gets in; otherwise []
+//!                                                sources: who gets in; possibly: who gets in
+//!                                                or may, depending on undecidable rules (a
+//!                                                rate limit, a recent list: unknown_reason
+//!                                                names the first); otherwise []
 //!               "unknown_reason": string or null,
 //!               "decided_by": Decision or null,  what decides the outside probe's fate
 //!               "probes": [Probe] }
@@ -44,6 +47,8 @@
 //!               "reject_with": string or null,   "icmp-port-unreachable", "tcp-reset", ...
 //!               "unknown_reason": string or null,
 //!               "reaches": bool or null,         null: unknown
+//!               "possibly": bool,                reaches, or may: some undecidable rule lets
+//!                                                it through on some path
 //!               "decided_by": Decision or null,
 //!               "dnat": Dnat or null }
 //! Dnat        { "rule": Rule, "dst": string, "port": number or null }
@@ -148,6 +153,7 @@ struct ProbeJ {
     reject_with: Option<String>,
     unknown_reason: Option<String>,
     reaches: Option<bool>,
+    possibly: bool,
     decided_by: Option<DecisionJ>,
     dnat: Option<DnatJ>,
 }
@@ -276,6 +282,7 @@ fn probe(rs: &Ruleset, p: &Probe) -> ProbeJ {
         reject_with,
         unknown_reason,
         reaches: p.reaches,
+        possibly: p.possibly,
         decided_by: p.decided_by.as_ref().map(|d| decision(rs, d)),
         dnat: p.dnat.as_ref().map(|d| dnat(rs, d)),
     }
@@ -288,6 +295,11 @@ fn exposure(rs: &Ruleset, e: &IfaceExposure) -> ExposureJ {
         Reach::Sources(v) => ("sources", v.iter().map(source).collect(), None),
         Reach::LanOnly => ("lan_only", Vec::new(), None),
         Reach::Nobody => ("nobody", Vec::new(), None),
+        Reach::Possibly(v, u) => (
+            "possibly",
+            v.iter().map(source).collect(),
+            Some(u.to_string()),
+        ),
         Reach::Unknown(u) => ("unknown", Vec::new(), Some(u.to_string())),
     };
     ExposureJ {

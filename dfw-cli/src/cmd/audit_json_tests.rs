@@ -97,6 +97,7 @@ fn exposure(v: &Value) {
         "sources",
         "lan_only",
         "nobody",
+        "possibly",
         "unknown",
     ];
     assert!(all.contains(&reach));
@@ -112,6 +113,7 @@ fn exposure(v: &Value) {
                 "reject_with",
                 "unknown_reason",
                 "reaches",
+                "possibly",
                 "decided_by",
                 "dnat",
             ],

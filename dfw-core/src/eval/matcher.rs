@@ -269,5 +269,7 @@ pub(crate) fn one(m: &Match, flow: &Flow<'_>) -> Tri {
         Match::Set(m) => {
             super::sets::set_match(m, &flow.host.sets, flow.family, flow.src, flow.dst)
         }
+        other => super::matcher_ext::one(other, flow)
+            .unwrap_or_else(|| Tri::unknown(format!("-m {}: not modelled", other.name()))),
     }
 }

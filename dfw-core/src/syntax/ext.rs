@@ -5,7 +5,7 @@
 //! routed to it by the rule parser. `set` never panics; errors name the argument index.
 
 use super::error::ErrorKind;
-use super::{ext_ct, ext_l4, ext_misc};
+use super::{ext_ct, ext_extra, ext_l4, ext_misc};
 use crate::model::matches::{
     AddrType, Comment, Conntrack, CtStates, IcmpType, Mark, SetMatch, TcpMatch, UdpMatch,
 };
@@ -90,6 +90,8 @@ pub enum MatchBuilder {
     Mark(Option<Mark>),
     /// `-m set`.
     Set(Option<SetMatch>),
+    /// The matches of [`ext_extra`] (limit, recent, hashlimit, ...).
+    Extra(ext_extra::ExtraB),
 }
 
 impl MatchBuilder {
@@ -108,7 +110,7 @@ impl MatchBuilder {
             "addrtype" => MatchBuilder::AddrType(AddrType::default()),
             "mark" => MatchBuilder::Mark(None),
             "set" => MatchBuilder::Set(None),
-            _ => return None,
+            _ => MatchBuilder::Extra(ext_extra::ExtraB::new(name, family)?),
         })
     }
 
@@ -127,6 +129,7 @@ impl MatchBuilder {
             MatchBuilder::AddrType(_) => ext_misc::ADDRTYPE_OPTS,
             MatchBuilder::Mark(_) => ext_misc::MARK_OPTS,
             MatchBuilder::Set(_) => ext_misc::SET_OPTS,
+            MatchBuilder::Extra(m) => m.options(),
         }
     }
 
@@ -147,14 +150,15 @@ impl MatchBuilder {
             MatchBuilder::AddrType(m) => ext_misc::addrtype_set(m, call),
             MatchBuilder::Mark(m) => ext_misc::mark_set(m, call),
             MatchBuilder::Set(m) => ext_misc::set_set(m, call),
+            MatchBuilder::Extra(m) => m.set(call),
         }
     }
 
-    /// The finished match; `None` when iptables-nft would store nothing for it.
+    /// The finished match for `family`; `None` when iptables-nft would store nothing for it.
     ///
     /// # Errors
     /// When a required option is missing.
-    pub fn finish(self) -> Result<Option<Match>, ErrorKind> {
+    pub fn finish(self, family: Family) -> Result<Option<Match>, ErrorKind> {
         let need = |o: &'static str| ErrorKind::MissingOption(o);
         Ok(Some(match self {
             MatchBuilder::Tcp(m) => return Ok(ext_l4::tcp_finish(m).map(Match::Tcp)),
@@ -175,6 +179,7 @@ impl MatchBuilder {
             MatchBuilder::AddrType(m) => Match::AddrType(m),
             MatchBuilder::Mark(m) => Match::Mark(m.ok_or_else(|| need("--mark"))?),
             MatchBuilder::Set(m) => Match::Set(m.ok_or_else(|| need("--match-set"))?),
+            MatchBuilder::Extra(m) => m.finish(family)?,
         }))
     }
 }

@@ -17,6 +17,7 @@ mod policy_sets;
 mod syntax_apply;
 mod syntax_errors;
 mod syntax_errors_values;
+mod syntax_ext;
 mod syntax_noncanonical;
 mod syntax_proptest;
 mod syntax_roundtrip;

@@ -205,6 +205,18 @@ impl<'s> Decoder<'s> {
                 self.finish(t);
                 Ok(())
             }
+            Expr::Limit { .. } => {
+                self.before_counter("limit")?;
+                self.limit(e)
+            }
+            Expr::Log(l) => {
+                if self.load.is_some() {
+                    return Err("log while a load is pending".into());
+                }
+                let t = self.log(l)?;
+                self.finish(t);
+                Ok(())
+            }
             Expr::Other { name, .. } => Err(format!("expression {name:?}")),
         }
     }

@@ -37,6 +37,9 @@ pub fn decode_xt_match_in(
     info: &[u8],
     sets: &SetIndex,
 ) -> Result<Match, xt::XtError> {
+    if let Some(m) = super::ext_more::decode_match(family, name, rev, info) {
+        return m;
+    }
     Ok(match (name, rev) {
         (tcpudp::NAME_TCP, tcpudp::REV) => Match::Tcp(tcpudp::decode_tcp(info)?),
         (tcpudp::NAME_UDP, tcpudp::REV) => Match::Udp(tcpudp::decode_udp(info)?),
@@ -80,6 +83,9 @@ pub fn decode_xt_target(
     rev: u32,
     info: &[u8],
 ) -> Result<Target, xt::XtError> {
+    if let Some(t) = super::ext_more::decode_target(family, name, rev, info) {
+        return t;
+    }
     Ok(match (name, rev) {
         (reject::NAME, reject::REV) => Target::Reject(reject::decode(family, info)?),
         (log::NAME, log::REV) => Target::Log(log::decode(info)?),

@@ -164,6 +164,12 @@ pub const NFTA_LIMIT_UNIT: u16 = 2;
 pub const NFTA_LIMIT_BURST: u16 = 3;
 pub const NFTA_LIMIT_TYPE: u16 = 4;
 pub const NFTA_LIMIT_FLAGS: u16 = 5;
+pub const NFTA_LOG_GROUP: u16 = 1;
+pub const NFTA_LOG_PREFIX: u16 = 2;
+pub const NFTA_LOG_SNAPLEN: u16 = 3;
+pub const NFTA_LOG_QTHRESHOLD: u16 = 4;
+pub const NFTA_LOG_LEVEL: u16 = 5;
+pub const NFTA_LOG_FLAGS: u16 = 6;
 
 // Base chain policies (`NF_DROP`/`NF_ACCEPT` as u32).
 pub const NF_POLICY_DROP: u32 = 0;
