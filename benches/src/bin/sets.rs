@@ -264,6 +264,13 @@ fn per_flow(n: usize, rules: bool, a: &Args) -> (Duration, String) {
     let (src, dst) = (v4(STRANGER_V4), v4(HOST_V4));
     let mut samples = Vec::new();
     let mut sport: u16 = 1024;
+    // Flows are counted by the host's conntrack count: no entry may expire during the
+    // measurement (unreplied UDP entries last 30 s, less than a few rounds at 100,000 rules,
+    // which made the count stall as old entries left while new ones came).
+    h.host()
+        .run(|| std::fs::write("/proc/sys/net/netfilter/nf_conntrack_udp_timeout", "3600"))
+        .unwrap()
+        .expect("nf_conntrack_udp_timeout");
     let counter = conntrack_counter(&h);
     for _ in 0..a.rounds {
         let before = read_count(&counter);

@@ -171,7 +171,7 @@ impl Snapshot {
         sets.retain(|s| matches!(s.members, SetMembers::Static(_)));
         for s in &mut sets {
             if let SetMembers::Static(m) = &mut s.members {
-                m.sort_by_key(|n| (n.addr(), n.mask()));
+                m.sort_unstable_by_key(crate::sets::key);
                 m.dedup();
             }
         }

@@ -17,7 +17,7 @@ mod read;
 
 pub use apply::{prepare, Prepared};
 pub use plan::{
-    ipset_family, plan_sets, sizes, staging_name, SetPlan, SetPlanError, SetStep, BAN_MAXELEM,
+    ipset_family, key, plan_sets, sizes, staging_name, SetPlan, SetPlanError, SetStep, BAN_MAXELEM,
     IN_PLACE_MAX,
 };
 pub use read::{read_sets, KernelSets};

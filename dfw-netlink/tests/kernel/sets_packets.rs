@@ -2,7 +2,10 @@
 //! 29's rules, a policy whose whitelist (30 entries) and allow `from` (25 entries) are sets
 //! and with a `[blocklist]` (a source, a file), committed by dfw; then bans added and lifted
 //! at run time with `sets::bans`, checked with real TCP connections and UDP exchanges from
-//! the internet, on the Docker path (published ports) and the host path (INPUT).
+//! the internet, on the Docker path (published ports) and the host path (INPUT). A reference
+//! set another tool manages (`[blocklist] ipsets`, created and filled here with the `ipset`
+//! tool, as CrowdSec's bouncer or fail2ban's ipset actions would) blocks on both paths, and
+//! what that tool adds or removes applies at once, without a commit.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -16,7 +19,7 @@ use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sets::bans;
 use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{Check, DockerHost, Probe, Proto};
-use dfw_netlink::transport::testkit::kernel_gate;
+use dfw_netlink::transport::testkit::{kernel_gate, run_cmd};
 use dfw_netlink::transport::NetlinkSocket;
 use dfw_netlink::NetlinkTransport;
 
@@ -168,5 +171,87 @@ fn kernel_sets_and_bans_with_real_packets() {
         [(v6, None)]
     );
     std::fs::remove_dir_all(&dir).unwrap();
+    h.shutdown().unwrap();
+}
+
+#[test]
+fn kernel_reference_ipsets_block_on_both_paths() {
+    if !kernel_gate("kernel_reference_ipsets_block_on_both_paths") {
+        return;
+    }
+    let h = DockerHost::start().unwrap();
+    load_fixture(h.host(), Fixture::Docker29V4);
+    load_fixture(h.host(), Fixture::Docker29V6);
+    let ipset = |args: &[&str]| h.host().run(|| run_cmd("ipset", args).unwrap()).unwrap();
+    // The other tool's set, as CrowdSec's bouncer creates it.
+    ipset(&[
+        "create",
+        "crowdsec-blacklists",
+        "hash:net",
+        "family",
+        "inet",
+        "timeout",
+        "0",
+    ]);
+    ipset(&["add", "crowdsec-blacklists", &format!("{STRANGER2_V4}/32")]);
+    let text = "[interfaces]\nexternal = [\"eth0\"]\n[policy]\nhost = true\n\
+                [[allow]]\nports = [\"8080/tcp\", \"22/tcp\"]\n\
+                [blocklist]\nipsets = [\"crowdsec-blacklists\"]\n";
+    let p = Policy::from_toml(text, "crowdsec.toml").unwrap();
+    let r = h
+        .host()
+        .run(|| enforce::commit_unguarded(&mut Firewall::open().unwrap(), &p))
+        .unwrap()
+        .unwrap();
+    assert!(r.applied.committed);
+    let save = h
+        .host()
+        .run(|| run_cmd("iptables-save", &[]).unwrap())
+        .unwrap();
+    assert!(
+        save.contains("-m set --match-set crowdsec-blacklists src -j DROP"),
+        "{save}"
+    );
+    expect(
+        &h,
+        "after commit",
+        &[
+            (STRANGER2_V4, TCP, WEB_PUBLISHED, TimedOut),
+            (STRANGER2_V4, TCP, HOST_SSH, TimedOut),
+            (STRANGER_V4, TCP, WEB_PUBLISHED, Open),
+            (STRANGER_V4, TCP, HOST_SSH, Open),
+        ],
+    );
+    // The other tool bans and lifts at run time: applied at once, no commit.
+    ipset(&[
+        "add",
+        "crowdsec-blacklists",
+        &format!("{STRANGER_V4}/32"),
+        "timeout",
+        "600",
+    ]);
+    ipset(&["del", "crowdsec-blacklists", &format!("{STRANGER2_V4}/32")]);
+    expect(
+        &h,
+        "after the other tool's changes",
+        &[
+            (STRANGER_V4, TCP, WEB_PUBLISHED, TimedOut),
+            (STRANGER_V4, TCP, HOST_SSH, TimedOut),
+            (STRANGER2_V4, TCP, WEB_PUBLISHED, Open),
+            (STRANGER2_V4, TCP, HOST_SSH, Open),
+        ],
+    );
+    // dfw never touches that set: a commit keeps it and its members.
+    let again = h
+        .host()
+        .run(|| enforce::commit_unguarded(&mut Firewall::open().unwrap(), &p))
+        .unwrap()
+        .unwrap();
+    assert!(!again.applied.committed);
+    let listed = ipset(&["list", "crowdsec-blacklists"]);
+    assert!(
+        listed.contains(&format!("{STRANGER_V4} timeout")),
+        "{listed}"
+    );
     h.shutdown().unwrap();
 }
