@@ -325,17 +325,39 @@ fn per_flow(n: usize, rules: bool, a: &Args) -> (Duration, String) {
 }
 
 /// Runs `dfw-cli args` from the calling thread; wall time and maximum RSS in KiB.
-// The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
+///
+/// Measured by a copy of this program started with `--measure` (`measure`): a process's
+/// maximum RSS includes what it held before its `exec` (the kernel keeps the high-water mark
+/// of the replaced memory), and a child forked from this process, which may hold a
+/// 100,000-rule data-plane run, starts with all of it. The copy is small when it forks.
 fn cli(dfw_cli: &Path, args: &[&str]) -> (Duration, i64) {
-    let t = Instant::now();
-    let child = Command::new(dfw_cli)
+    let me = std::env::current_exe().expect("this program's path");
+    let out = Command::new(me)
+        .arg("--measure")
+        .arg(dfw_cli)
         .args(args)
         .env_remove("SSH_CONNECTION")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("dfw-sets --measure");
+    assert!(out.status.success(), "dfw-cli {args:?} failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut w = text.split_whitespace().map(|x| x.parse::<i64>().unwrap());
+    let (wall, rss) = (w.next().unwrap(), w.next().unwrap());
+    (Duration::from_nanos(wall as u64), rss)
+}
+
+/// `--measure PROGRAM ARGS...`: runs it, prints its wall time in ns and maximum RSS in KiB.
+// The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
+fn measure(program: &str, args: &[String]) -> ! {
+    let t = Instant::now();
+    let child = Command::new(program)
+        .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", dfw_cli.display()));
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -343,13 +365,11 @@ fn cli(dfw_cli: &Path, args: &[&str]) -> (Duration, i64) {
     let rc = unsafe { libc::wait4(pid, &mut status, 0, ru.as_mut_ptr()) };
     let wall = t.elapsed();
     assert_eq!(rc, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "dfw-cli {args:?} failed"
-    );
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     // SAFETY: filled by wait4.
     let ru = unsafe { ru.assume_init() };
-    (wall, ru.ru_maxrss)
+    println!("{} {}", wall.as_nanos(), ru.ru_maxrss);
+    std::process::exit(if ok { 0 } else { 1 })
 }
 
 fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
@@ -431,6 +451,10 @@ fn control_plane(a: &Args) {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--measure") {
+        measure(&argv[2], &argv[3..]);
+    }
     let a = args();
     println!(
         "CPU per new flow (median of {} rounds of {} flows), whitelist of N entries",
