@@ -19,12 +19,15 @@
 //!               "listen": string,                the socket: "[::]:8080", "0.0.0.0:53"
 //!               "published": string,             the published port(s): "8080", "7000-7009"
 //!               "published_addr": string or null, the host address it is published on
+//!               "container": string or null,     the container publishing it (Docker API)
 //!               "exposure": [Exposure] }         the INPUT path, per external interface
 //! Published   { "rule": Rule,                    the DNAT rule (nat table)
 //!               "proto": string or null,         "tcp", "udp", ...; null: every protocol
 //!               "host_ports": [string],          "8080", "1000-2000"; []: every port
 //!               "host_addr": string or null,     the rule's -d ("!" prefix when negated)
 //!               "to": string,                    "172.17.0.2:80", "[fd00::2]:80"
+//!               "container": string or null,     the container publishing its first port,
+//!                                                from the Docker API (null without it)
 //!               "exposure": [Exposure] }         one per external interface
 //! HostPort    { "proto": "tcp" | "udp", "port": number,
 //!               "unnamed": bool,                 true: stands for every port no rule names
@@ -64,12 +67,32 @@
 use serde::Serialize;
 
 use dfw_core::eval::{
-    Audit, Decision, DnatApplied, IfaceExposure, Probe, Reach, RuleRef, SourceSet, UserSpacePort,
-    Verdict,
+    Audit, Decision, DnatApplied, IfaceExposure, Probe, PublishedPort, Reach, RuleRef, SourceSet,
+    UserSpacePort, Verdict,
 };
 use dfw_core::model::{Family, Ruleset};
 
+use dfw_docker::Containers;
+
+use super::docker_names;
 use super::examine::{nat_text, port_text, rule_text};
+
+/// The container publishing the first port of a DNAT rule.
+pub(super) fn published_by(c: Option<&Containers>, p: &PublishedPort) -> Option<String> {
+    let host = p
+        .host_addr
+        .as_ref()
+        .filter(|n| !n.negated && n.value.is_host())
+        .map(|n| n.value.addr());
+    let port = p.host_ports.first().map(|r| r.lo());
+    docker_names::name(c, p.proto, port, host)
+}
+
+/// The container publishing a port docker-proxy serves.
+pub(super) fn user_space_by(c: Option<&Containers>, u: &UserSpacePort) -> Option<String> {
+    let host = u.published.host.filter(|n| n.is_host()).map(|n| n.addr());
+    docker_names::name(c, Some(u.proto), Some(u.port), host)
+}
 
 /// The schema name and version.
 pub const SCHEMA: &str = "dfw.audit/1";
@@ -100,11 +123,13 @@ struct UserSpaceJ {
     listen: String,
     published: String,
     published_addr: Option<String>,
+    container: Option<String>,
     exposure: Vec<ExposureJ>,
 }
 
+/// A rule: table, chain, number and text.
 #[derive(Debug, Serialize)]
-struct RuleJ {
+pub(super) struct RuleJ {
     table: String,
     chain: String,
     number: usize,
@@ -118,6 +143,7 @@ struct PublishedJ {
     host_ports: Vec<String>,
     host_addr: Option<String>,
     to: String,
+    container: Option<String>,
     exposure: Vec<ExposureJ>,
 }
 
@@ -165,8 +191,9 @@ struct DnatJ {
     port: Option<u16>,
 }
 
+/// What decided a verdict.
 #[derive(Debug, Serialize)]
-struct DecisionJ {
+pub(super) struct DecisionJ {
     kind: &'static str,
     rule: Option<RuleJ>,
     table: Option<String>,
@@ -205,7 +232,8 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
     }
 }
 
-fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
+/// The JSON mirror of the rule at `at`.
+pub(super) fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
     RuleJ {
         table: at.table.to_string(),
         chain: at.chain.clone(),
@@ -227,7 +255,8 @@ fn source(s: &SourceSet) -> SourceJ {
     SourceJ { kind, value }
 }
 
-fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
+/// The JSON mirror of a decision.
+pub(super) fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
     let mut j = DecisionJ {
         kind: "no_rules",
         rule: None,
@@ -312,8 +341,13 @@ fn exposure(rs: &Ruleset, e: &IfaceExposure) -> ExposureJ {
     }
 }
 
-/// The JSON mirror of one family's audit.
-pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
+/// The JSON mirror of one family's audit (`containers`: from the Docker API, for names).
+pub fn family(
+    rs: &Ruleset,
+    a: &Audit,
+    externals: Vec<String>,
+    containers: Option<&Containers>,
+) -> FamilyJ {
     let exposures = |v: &[IfaceExposure]| v.iter().map(|e| exposure(rs, e)).collect();
     FamilyJ {
         family: family_name(a.family),
@@ -332,6 +366,7 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
                     .as_ref()
                     .map(|n| format!("{}{}", if n.negated { "!" } else { "" }, n.value)),
                 to: nat_text(&p.to),
+                container: published_by(containers, p),
                 exposure: exposures(&p.exposure),
             })
             .collect(),
@@ -357,7 +392,12 @@ impl FamilyJ {
     }
 
     /// Adds the published ports served in user space.
-    pub fn with_user_space(mut self, rs: &Ruleset, ports: &[UserSpacePort]) -> Self {
+    pub fn with_user_space(
+        mut self,
+        rs: &Ruleset,
+        ports: &[UserSpacePort],
+        containers: Option<&Containers>,
+    ) -> Self {
         self.user_space = ports
             .iter()
             .map(|u| UserSpaceJ {
@@ -366,6 +406,7 @@ impl FamilyJ {
                 listen: std::net::SocketAddr::new(u.listener.addr, u.listener.port).to_string(),
                 published: port_text(&u.published.ports),
                 published_addr: u.published.host.map(|h| h.to_string()),
+                container: user_space_by(containers, u),
                 exposure: u.exposure.iter().map(|e| exposure(rs, e)).collect(),
             })
             .collect();

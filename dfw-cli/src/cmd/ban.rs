@@ -96,7 +96,7 @@ fn transport(cmd: &str) -> Option<NetlinkTransport> {
     match NetlinkSocket::open() {
         Ok(s) => Some(NetlinkTransport::new(s)),
         Err(e) => {
-            eprintln!("dfw-cli {cmd}: {e}");
+            crate::errln!("dfw-cli {cmd}: {e}");
             None
         }
     }
@@ -121,7 +121,7 @@ pub fn run_ban(a: BanArgs) -> ExitCode {
     let (net, duration) = match parsed {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("dfw-cli ban: {e}");
+            crate::errln!("dfw-cli ban: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -131,14 +131,14 @@ pub fn run_ban(a: BanArgs) -> ExitCode {
     match bans::ban(&mut t, net, duration) {
         Ok(()) => {
             match duration {
-                Some(d) => println!("banned {net} for {}", human(d.as_secs() as u32)),
-                None => println!("banned {net} until unbanned"),
+                Some(d) => crate::outln!("banned {net} for {}", human(d.as_secs() as u32)),
+                None => crate::outln!("banned {net} until unbanned"),
             }
-            println!("new connections are refused now; established ones run until they end");
+            crate::outln!("new connections are refused now; established ones run until they end");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli ban: {e}");
+            crate::errln!("dfw-cli ban: {e}");
             ExitCode::FAILURE
         }
     }
@@ -149,7 +149,7 @@ pub fn run_unban(a: UnbanArgs) -> ExitCode {
     let net = match parse_net(&a.addr) {
         Ok(n) => n,
         Err(e) => {
-            eprintln!("dfw-cli unban: {e}");
+            crate::errln!("dfw-cli unban: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -158,15 +158,15 @@ pub fn run_unban(a: UnbanArgs) -> ExitCode {
     };
     match bans::unban(&mut t, net) {
         Ok(true) => {
-            println!("unbanned {net}");
+            crate::outln!("unbanned {net}");
             ExitCode::SUCCESS
         }
         Ok(false) => {
-            println!("{net} was not banned");
+            crate::outln!("{net} was not banned");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli unban: {e}");
+            crate::errln!("dfw-cli unban: {e}");
             ExitCode::FAILURE
         }
     }
@@ -192,13 +192,13 @@ pub fn run_bans(_: BansArgs) -> ExitCode {
     match bans::bans(&mut t) {
         Ok(list) => {
             for b in &list {
-                println!("{}", line(b));
+                crate::outln!("{}", line(b));
             }
-            eprintln!("{} banned", list.len());
+            crate::errln!("{} banned", list.len());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli bans: {e}");
+            crate::errln!("dfw-cli bans: {e}");
             ExitCode::FAILURE
         }
     }

@@ -18,6 +18,7 @@ const PLACEHOLDER: &str = "AUTO";
 
 /// `show` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -62,7 +63,7 @@ pub fn run(a: Args) -> ExitCode {
     let block_files = match dfw_netlink::enforce::read_block_files(&policy) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("dfw-cli show: {e}");
+            crate::errln!("dfw-cli show: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -81,7 +82,7 @@ pub fn run(a: Args) -> ExitCode {
     let rulesets = match compiled.to_rulesets() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("dfw-cli show: {e}");
+            crate::errln!("dfw-cli show: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -105,7 +106,7 @@ pub fn run(a: Args) -> ExitCode {
         out.push_str(&format!("# {family} ({})\n", save_name(family)));
         out.push_str(&print_ruleset(rs, PrintOptions::default()));
     }
-    print!("{out}");
+    crate::out!("{out}");
     ExitCode::SUCCESS
 }
 

@@ -6,11 +6,13 @@
 //!
 //! Modules: `restore` (restore/save), `policy` (plan/commit), `watch` (status/watch),
 //! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `faults` (bad
-//! input, missing namespace, not root), `eval` (audit/explain), `demo`; the safety rails:
+//! input, missing namespace, not root), `eval` (audit/explain), `init` (init and container names from the Docker API), `demo`; the safety rails:
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
-//! the other commands); `fail2ban` (a real fail2ban jail banning through dfw-cli).
+//! the other commands), `watch_netns` (two watches in one network namespace), `neighbours`
+//! (every command next to rules dfw cannot decode); `fail2ban` (a real fail2ban jail banning
+//! through dfw-cli).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -21,10 +23,13 @@ mod demo;
 mod eval;
 mod fail2ban;
 mod faults;
+mod init;
 mod lockout;
+mod neighbours;
 mod policy;
 mod restore;
 mod ssh;
 mod state;
 mod watch;
 mod watch_guard;
+mod watch_netns;

@@ -32,7 +32,7 @@ pub fn parse_block_file(text: &str, file: &str, index: usize) -> Result<Vec<Sour
             if token.split_whitespace().nth(1).is_some() {
                 return Err(bad("one address, CIDR or range per line".into()));
             }
-            out.push(value::source(token).map_err(bad)?);
+            out.push(value::source_noted(token, &mut Vec::new()).map_err(bad)?);
         }
         offset += line.len();
     }

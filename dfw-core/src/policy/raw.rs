@@ -73,6 +73,8 @@ pub(crate) struct RawAllow {
     pub from: Option<SpannedList>,
     #[serde(default)]
     pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// `[whitelist]`.
@@ -81,6 +83,8 @@ pub(crate) struct RawAllow {
 pub(crate) struct RawWhitelist {
     #[serde(default)]
     pub sources: Option<SpannedList>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// `[lan]`.
@@ -89,6 +93,8 @@ pub(crate) struct RawWhitelist {
 pub(crate) struct RawLan {
     #[serde(default)]
     pub networks: Option<SpannedList>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// One `[[forward]]`.

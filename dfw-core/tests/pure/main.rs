@@ -14,6 +14,7 @@ mod policy_golden;
 mod policy_props;
 mod policy_reconcile_props;
 mod policy_sets;
+mod policy_warnings;
 mod syntax_apply;
 mod syntax_errors;
 mod syntax_errors_values;

@@ -2,13 +2,16 @@
 //! [`super`]): [`plan`], [`commit_unguarded`], and their forms for a compiled policy.
 
 use dfw_core::model::{Family, Iface, TableName};
-use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
+use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled, WantedRule};
 
+use super::changes::{chain_changes, changes_text, ChainChange};
 use super::setstep::{plan_kernel_sets, sets_involved};
 use super::{
     compile_policy, completed, current_of, read_scope_in, CommitError, FamilySummary, SetNote,
 };
-use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
+use crate::firewall::{
+    make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, KernelTable, Plan, Wanted,
+};
 use crate::ipset::IpsetError;
 use crate::sets::{prepare, SetPlan};
 use crate::transport::Transport;
@@ -101,6 +104,8 @@ pub struct CommitReport {
     pub sets: SetsReport,
     /// What to tell about sets.
     pub notes: Vec<SetNote>,
+    /// What changed, per chain: the rules added and removed (no context lines).
+    pub changes: Vec<ChainChange>,
 }
 
 impl CommitReport {
@@ -112,6 +117,12 @@ impl CommitReport {
     /// True when nothing had to change (no batch was sent, no set changed).
     pub fn is_noop(&self) -> bool {
         !self.applied.committed && self.sets.is_empty()
+    }
+
+    /// What changed as a diff (`+ ` added, `- ` removed, per chain; see
+    /// [`super::changes_text`]). Empty when nothing changed.
+    pub fn diff_text(&self) -> String {
+        changes_text(&self.changes)
     }
 }
 
@@ -155,7 +166,7 @@ pub fn plan_compiled<T: Transport>(
         reconcile(&wanted.v6, &current[1])?,
     ];
     drop(wanted);
-    let changes = change_set(reconciled.clone());
+    let changes = change_set(tables, reconciled.clone());
     let plan = if changes.is_empty() {
         Plan::default()
     } else {
@@ -219,11 +230,20 @@ pub fn commit_compiled_unguarded<T: Transport>(
         SetPlan::default()
     };
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
+    // What the attempt that commits changes (each attempt recomputes it).
+    let mut changes = Vec::new();
     let applied = fw.apply_scoped(read_scope_in, |tables| {
         let wanted = completed(compiled, tables);
-        let v4 = reconcile(&wanted.v4, &current_of(tables, Family::Ipv4))?;
-        let v6 = reconcile(&wanted.v6, &current_of(tables, Family::Ipv6))?;
-        Ok::<_, CommitError>(change_set([v4, v6]))
+        let current = [
+            current_of(tables, Family::Ipv4),
+            current_of(tables, Family::Ipv6),
+        ];
+        let reconciled = [
+            reconcile(&wanted.v4, &current[0])?,
+            reconcile(&wanted.v6, &current[1])?,
+        ];
+        changes = chain_changes(&reconciled, &current, None, false);
+        Ok::<_, CommitError>(change_set(tables, reconciled))
     });
     let applied = match applied {
         Ok(a) => a,
@@ -237,6 +257,15 @@ pub fn commit_compiled_unguarded<T: Transport>(
             })
         }
     };
+    // How each created chain is created is the plan's.
+    for c in &mut changes {
+        c.create = applied
+            .plan
+            .chains
+            .iter()
+            .find(|p| p.family == c.family && p.chain == c.chain)
+            .and_then(|p| p.create);
+    }
     let mut sets = SetsReport {
         created: prepared.created,
         added: prepared.added,
@@ -254,27 +283,48 @@ pub fn commit_compiled_unguarded<T: Transport>(
     Ok(CommitReport {
         external,
         applied,
+        changes,
         sets,
         notes: Vec::new(),
     })
 }
 
-/// The firewall change set of both families' reconciliations; their rules are moved, not
-/// copied.
-pub fn change_set(reconciled: impl IntoIterator<Item = Reconciled>) -> ChangeSet {
+/// The firewall change set of both families' reconciliations made against `tables` (the
+/// read they were reconciled with): their rules are moved, not copied, and each kernel rule
+/// they keep ([`WantedRule::Kernel`], by position in that read) is named by its handle.
+pub fn change_set(
+    tables: &[KernelTable],
+    reconciled: impl IntoIterator<Item = Reconciled>,
+) -> ChangeSet {
     let mut changes = ChangeSet::default();
     for r in reconciled {
         let family = r.family;
-        changes
-            .chains
-            .extend(r.chains.into_iter().map(|w| ChainTarget {
+        changes.chains.extend(r.chains.into_iter().map(|w| {
+            let read = tables
+                .iter()
+                .filter(|t| t.family == family && t.name == TableName::Filter)
+                .find_map(|t| t.chain(w.chain.as_str()));
+            // A position the read does not have names no rule: the plan refuses it.
+            let handle = |i: usize| {
+                read.and_then(|c| c.rules.get(i))
+                    .map_or(u64::MAX, |r| r.handle)
+            };
+            ChainTarget {
                 family,
                 table: TableName::Filter,
                 chain: w.chain,
                 create: w.create,
                 policy: None,
-                rules: w.rules,
-            }));
+                rules: w
+                    .rules
+                    .into_iter()
+                    .map(|x| match x {
+                        WantedRule::Rule(rule) => Wanted::Rule(rule),
+                        WantedRule::Kernel(i) => Wanted::Kernel(handle(i)),
+                    })
+                    .collect(),
+            }
+        }));
         changes
             .delete_chains
             .extend(r.delete.into_iter().map(|d| (family, TableName::Filter, d)));

@@ -46,6 +46,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod changes;
 mod commit;
 mod current;
 mod inputs;
@@ -61,6 +62,7 @@ use crate::firewall::FirewallError;
 use crate::route::{default_route_interfaces, LookupError};
 use crate::transport::{Retryable, TransportError};
 
+pub use changes::{chain_changes, changes_text, ChainChange, ChangeLine, LineOp};
 pub use commit::{
     change_set, commit_compiled_unguarded, commit_unguarded, plan, plan_compiled, CommitReport,
     PolicyPlan, SetsReport,
@@ -72,7 +74,8 @@ pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
 pub use setstep::{
-    host_sets, kernel_contents, plan_kernel_sets, referenced_sets, static_set_contents,
+    host_sets, kernel_contents, plan_kernel_sets, referenced_sets, ruleset_sets,
+    static_set_contents,
 };
 pub use status::{drift, status, StatusReport};
 

@@ -173,6 +173,35 @@ pub fn static_set_contents<T: Transport + ?Sized>(
     Ok(out)
 }
 
+/// The kernel's members of every set the rules of `ruleset` match (a set that does not exist
+/// is left out: the evaluator calls its matches undecidable).
+///
+/// # Errors
+/// [`CommitError::Ipset`] for a failed read.
+pub fn ruleset_sets<T: Transport + ?Sized>(
+    t: &mut T,
+    ruleset: &dfw_core::model::Ruleset,
+) -> Result<HostSets, CommitError> {
+    let names: BTreeSet<SetName> = ruleset
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains())
+        .flat_map(|c| &c.rules)
+        .flat_map(|r| &r.matches)
+        .filter_map(|m| match m {
+            Match::Set(s) => Some(s.name().clone()),
+            _ => None,
+        })
+        .collect();
+    let mut out = HostSets::new();
+    for name in names {
+        if let Some(c) = kernel_contents(t, &name).map_err(|e| CommitError::Ipset(Box::new(e)))? {
+            out.insert(name, c);
+        }
+    }
+    Ok(out)
+}
+
 /// One set's members as the kernel holds them now; `None` when there is no such set.
 ///
 /// # Errors

@@ -30,6 +30,7 @@ pub(super) fn changes_use_sets(changes: &ChangeSet) -> bool {
         .chains
         .iter()
         .flat_map(|c| &c.rules)
+        .filter_map(|r| r.rule())
         .flat_map(|r| &r.matches)
         .any(|m| matches!(m, Match::Set(_)))
 }

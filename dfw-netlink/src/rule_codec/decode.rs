@@ -76,7 +76,7 @@ pub(super) fn be16(data: &[u8]) -> Result<u16, Why> {
 }
 
 impl<'s> Decoder<'s> {
-    fn new(family: Family, sets: &'s SetIndex) -> Self {
+    pub(super) fn new(family: Family, sets: &'s SetIndex) -> Self {
         Decoder {
             family,
             sets,
@@ -141,7 +141,7 @@ impl<'s> Decoder<'s> {
         Ok(())
     }
 
-    fn step(&mut self, e: &Expr) -> Result<(), Why> {
+    pub(super) fn step(&mut self, e: &Expr) -> Result<(), Why> {
         match e {
             Expr::Meta { key, dreg } => {
                 self.before_counter("meta")?;

@@ -176,8 +176,12 @@ fn verdict(v: Verdict) -> Expr {
 }
 
 /// The target as the expression dfw writes: a verdict `immediate` or an xt `target`.
-pub fn encode_target(family: Family, t: &Target) -> Expr {
-    match t {
+///
+/// # Errors
+/// [`EncodeError::Unencodable`] for [`Target::Opaque`], the stand-in of a kernel rule dfw
+/// cannot decode: dfw never writes one.
+pub fn encode_target(family: Family, t: &Target) -> Result<Expr, EncodeError> {
+    Ok(match t {
         Target::Accept => verdict(Verdict::Accept),
         Target::Drop => verdict(Verdict::Drop),
         Target::Return => verdict(Verdict::Return),
@@ -213,7 +217,13 @@ pub fn encode_target(family: Family, t: &Target) -> Expr {
         ),
         // `-j NOTRACK` is the CT target too; its alias flag gives iptables-save the name.
         Target::Ct(c) => xt_target(ct::NAME, ct::REV, ct::encode(c)),
-    }
+        Target::Opaque(_) => {
+            return Err(EncodeError::Unencodable {
+                what: "target",
+                reason: "a rule dfw cannot decode is never written",
+            })
+        }
+    })
 }
 
 /// Encodes a rule of `family` as iptables-nft 1.8.9 would, except that tcp/udp and mark
@@ -221,7 +231,7 @@ pub fn encode_target(family: Family, t: &Target) -> Expr {
 ///
 /// # Errors
 /// [`EncodeError::Model`] when the rule does not fit the family or lacks a needed `-p`;
-/// [`EncodeError::Unencodable`] for `! -s 0/0` / `! -d 0/0`.
+/// [`EncodeError::Unencodable`] for `! -s 0/0` / `! -d 0/0` and for [`Target::Opaque`].
 pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeError> {
     encode_rule_in(family, rule, &NO_SETS)
 }
@@ -276,7 +286,7 @@ pub fn encode_rule_in(
         bytes: c.bytes,
     });
     if let Some(t) = &rule.target {
-        exprs.push(encode_target(family, t));
+        exprs.push(encode_target(family, t)?);
     }
     Ok(EncodedRule {
         exprs,

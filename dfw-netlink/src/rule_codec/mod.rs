@@ -21,6 +21,7 @@ mod encode;
 mod ext;
 mod ext_more;
 mod native;
+mod prefix;
 mod sets;
 mod stateful;
 mod udata;
@@ -29,6 +30,7 @@ pub use decode::{decode_rule, decode_rule_in};
 pub use encode::{encode_match, encode_rule, encode_rule_in, encode_target};
 pub use ext::{decode_xt_match, decode_xt_match_in, decode_xt_target};
 pub use ext_more::limit_expr;
+pub use prefix::known_conditions;
 pub use sets::{SetIndex, NO_SETS};
 pub use udata::{decode_rule_with_userdata, decode_rule_with_userdata_in};
 

@@ -17,6 +17,9 @@
 //!   objects.
 //! - [`read_trusted`]: a policy file is read only if root (or the running user) alone can
 //!   write it.
+//! - [`marker`]: the kernel's record of the watch enforcing dfw in a network namespace (a
+//!   table the watch's socket owns); a second watch refuses to start, a commit of another
+//!   policy and a rollback through another state directory are refused while it runs.
 //!
 //! `unsafe` code lives only in `watchdog` (fork, setsid, dup2, kill), `fsys` (openat and
 //! friends, open-file-description locks) and `crash` (the test builds' crash points).
@@ -30,6 +33,7 @@ mod guard;
 mod lockout;
 #[cfg(test)]
 mod lockout_tests;
+pub mod marker;
 pub mod owner;
 pub mod record;
 mod session;
@@ -47,8 +51,9 @@ pub use crash::CRASH_AT;
 pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
 pub use guard::{check_changes, kernel_snapshot, recover_staged, with_kernel_sets, SshGuard};
 pub use lockout::{
-    check_lockout, check_lockout_on, check_lockout_on_with_sets, check_lockout_with_sets,
-    desired_filter, ingress, Lockout, SshConnection,
+    check_lockout, check_lockout_change, check_lockout_change_with_sets, check_lockout_on,
+    check_lockout_on_with_sets, check_lockout_with_sets, desired_filter, ingress, Lockout,
+    SshConnection,
 };
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use sessions::{live_ssh_sessions, sessions_of, LiveSessions, DEFAULT_SSH_PORT};
@@ -95,7 +100,8 @@ pub enum SafetyError {
         /// Where this process runs.
         here: String,
     },
-    /// A watch follows another policy through this state directory.
+    /// A watch follows another policy (through this state directory, or in this network
+    /// namespace per its kernel marker).
     #[error(
         "dfw-cli watch (pid {pid}) follows {config} and would undo this commit: edit that file \
          (the watch applies it, guarded, with a rollback point), or stop the watch first \
@@ -106,6 +112,21 @@ pub enum SafetyError {
         pid: u32,
         /// The file it follows.
         config: String,
+    },
+    /// A watch in this network namespace works through another state directory: a rollback
+    /// through this one would be undone.
+    #[error(
+        "dfw-cli watch (pid {pid}) follows {config} through the state directory {state} and \
+         would undo this rollback: roll back with --state-dir {state} (the watch then stops \
+         enforcing until its file changes), or stop the watch first (systemctl stop dfw-watch)"
+    )]
+    WatchedElsewhere {
+        /// The watch's pid.
+        pid: u32,
+        /// The file it follows.
+        config: String,
+        /// Its state directory.
+        state: String,
     },
     /// The live SSH sessions could not be read, so the guard cannot check them.
     #[error("SSH guard: {0}; use --force to change the rules without the guard")]
@@ -118,7 +139,7 @@ pub enum SafetyError {
         /// Why.
         reason: Corruption,
     },
-    /// A dfw chain holds a rule dfw cannot write back, so its state cannot be saved.
+    /// A dfw chain cannot be saved (its name is not one iptables takes).
     #[error("{family} filter {chain}: cannot save the previous state: {reason}")]
     Opaque {
         /// Family.
@@ -230,9 +251,6 @@ pub enum Unsavable {
     /// A chain name iptables cannot take.
     #[error(transparent)]
     ChainName(ModelError),
-    /// The rule at this 1-based position is not expressible by dfw.
-    #[error("rule {0} is not expressible by dfw")]
-    Rule(usize),
 }
 
 impl From<FirewallError> for SafetyError {

@@ -231,13 +231,13 @@ fn kernel_set_rules_read_by_iptables() {
         ipset(&["create", "dfw-b4", "hash:net"]).unwrap();
         ipset(&["create", "dfw-b6", "hash:net", "family", "inet6"]).unwrap();
         let mut fw = Firewall::open().unwrap();
-        let target = |family, rules| ChainTarget {
+        let target = |family, rules: Vec<dfw_core::model::Rule>| ChainTarget {
             family,
             table: TableName::Filter,
             chain: ChainName::new("INPUT").unwrap(),
             create: true,
             policy: None,
-            rules,
+            rules: rules.into_iter().map(Into::into).collect(),
         };
         let change = ChangeSet {
             chains: vec![

@@ -16,6 +16,7 @@ mod firewall;
 mod host;
 mod ipset;
 mod iptables_oracle;
+mod neighbours;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;
