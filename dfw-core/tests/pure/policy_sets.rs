@@ -85,7 +85,7 @@ fn allow_sets_match_after_the_port_and_ranges_become_cidrs() {
     ), "{text}");
     // A list with everyone in it stays rules (hash:net cannot hold a /0).
     let text = format!(
-        "[whitelist]\nsources = [{}, \"0.0.0.0/0\"]\n",
+        "[whitelist]\nallow_everyone = true\nsources = [{}, \"0.0.0.0/0\"]\n",
         hosts("198.51.100", 30)
     );
     assert!(compile(&text, &with_sets()).sets.is_empty());
