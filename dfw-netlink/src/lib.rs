@@ -64,6 +64,7 @@ pub mod fuzzing;
 /// ipset sets over netlink (`NFNL_SUBSYS_IPSET`): the pure codec and its client.
 pub mod ipset;
 pub mod kernel_ruleset;
+pub mod native;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

@@ -8,6 +8,8 @@ pub mod support;
 
 mod fuzz_replay;
 mod ipset_golden;
+mod native_eval;
+mod native_golden;
 mod nft_golden_expr;
 mod nft_golden_msg;
 mod nft_golden_replies;
