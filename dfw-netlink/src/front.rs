@@ -163,11 +163,13 @@ impl<T: Transport> Dfw<T> {
     /// # Errors
     /// [`SafetyError::Lockout`]; reading the kernel or the socket table.
     pub fn check_ssh(&mut self, plan: &PolicyPlan) -> Result<(), SafetyError> {
+        let sets = crate::enforce::host_sets(self.fw.transport(), &plan.compiled)?;
         safety::check_changes(
             &mut self.fw,
             &crate::SshGuard::Sessions,
             &plan.external,
             &plan.changes,
+            &sets,
         )
     }
 }

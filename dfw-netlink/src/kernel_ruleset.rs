@@ -119,6 +119,38 @@ pub fn read_ruleset<T: Transport>(
     ruleset_of(family, &tables)
 }
 
+/// The members of every set a `-m set` rule of `ruleset` matches, as the kernel holds them
+/// now, for the evaluator's [`dfw_core::eval::Host::sets`] (a set that does not exist is left
+/// out: its matches are then unknown).
+///
+/// # Errors
+/// [`crate::ipset::IpsetError`] when listing a set fails.
+pub fn read_rule_sets<T: Transport>(
+    fw: &mut Firewall<T>,
+    ruleset: &Ruleset,
+) -> Result<dfw_core::eval::HostSets, crate::ipset::IpsetError> {
+    let mut names = std::collections::BTreeSet::new();
+    for rule in ruleset
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains())
+        .flat_map(|c| &c.rules)
+    {
+        for m in &rule.matches {
+            if let dfw_core::model::Match::Set(s) = m {
+                names.insert(s.name().clone());
+            }
+        }
+    }
+    let mut out = dfw_core::eval::HostSets::new();
+    for name in names {
+        if let Some(c) = crate::enforce::kernel_contents(fw.transport(), &name)? {
+            out.insert(name, c);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

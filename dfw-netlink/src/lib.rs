@@ -37,6 +37,8 @@
 //! - [`route`]: rtnetlink look-ups (default-route interfaces, the host description).
 //! - [`firewall`]: the engine: read iptables tables, chains and rules; plan and apply changes
 //!   in one atomic batch; `iptables-restore` / `iptables-save` semantics. Knows no policy.
+//! - [`ipset`]: ipset sets over netlink: the codec (pure) and its client.
+//! - [`sets`]: the set engine: dfw's sets read, planned and applied around the rules batch.
 //! - [`sockdiag`]: the socket table over sock_diag (listeners, sessions), codec and query.
 //! - [`kernel_ruleset`]: the kernel's rules of a family as a model ruleset for the evaluator.
 //! - [`enforce`]: a dfw policy against the kernel: plan, drift, the unguarded commit.
@@ -59,12 +61,15 @@ mod front;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+/// ipset sets over netlink (`NFNL_SUBSYS_IPSET`): the pure codec and its client.
+pub mod ipset;
 pub mod kernel_ruleset;
 pub mod native;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;
 pub mod safety;
+pub mod sets;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sockdiag;

@@ -44,7 +44,8 @@
 //!               "unknown_reason": string or null,
 //!               "decided_by": Decision or null,  what decides the outside probe's fate
 //!               "probes": [Probe] }
-//! Source      { "kind": "outside" | "lan" | "network" | "range", "value": string or null }
+//! Source      { "kind": "outside" | "lan" | "network" | "range" | "ipset",
+//!               "value": string or null }         ipset: "NAME (N entries)"
 //! Probe       { "source": Source, "addr": string,
 //!               "verdict": "accept" | "drop" | "reject" | "unknown",
 //!               "reject_with": string or null,   "icmp-port-unreachable", "tcp-reset", ...
@@ -262,6 +263,9 @@ fn source(s: &SourceSet) -> SourceJ {
         SourceSet::Lan(n) => ("lan", Some(n.to_string())),
         SourceSet::Network(n) => ("network", Some(n.to_string())),
         SourceSet::Range(r) => ("range", Some(r.to_string())),
+        SourceSet::IpSet { name, members } => {
+            ("ipset", Some(format!("{name} ({members} entries)")))
+        }
     };
     SourceJ { kind, value }
 }

@@ -38,6 +38,7 @@ fn host() -> Host {
             iface: "eth0".into(),
         }],
         forwarding: true,
+        sets: Default::default(),
     }
 }
 

@@ -101,6 +101,12 @@ pub fn run(a: Args) -> ExitCode {
             for s in r.report.summaries() {
                 crate::outln!("{s}");
             }
+            if !r.report.sets.is_empty() || !r.report.sets.left.is_empty() {
+                crate::outln!("{}", r.report.sets);
+            }
+            for n in &r.report.notes {
+                crate::outln!("note: {n}");
+            }
             if let Some(c) = confirm {
                 crate::outln!(
                     "commit {}: run `dfw-cli confirm{}` within {} s or it is reverted",

@@ -9,7 +9,7 @@ use dfw_core::model::target::Nat;
 use dfw_core::model::{Family, PortRange, Ruleset};
 use dfw_core::syntax::rule_spec;
 use dfw_netlink::firewall::Firewall;
-use dfw_netlink::kernel_ruleset::read_ruleset;
+use dfw_netlink::kernel_ruleset::{read_rule_sets, read_ruleset};
 use dfw_netlink::route::read_host;
 
 /// The kernel's rules of `family` and the host description (`externals`: the interfaces the
@@ -20,7 +20,8 @@ use dfw_netlink::route::read_host;
 pub fn load(family: Family, externals: &[String]) -> Result<(Ruleset, Host), String> {
     let mut fw = Firewall::open().map_err(|e| e.to_string())?;
     let rs = read_ruleset(&mut fw, family).map_err(|e| e.to_string())?;
-    let host = read_host(family, externals).map_err(|e| format!("{family} host: {e}"))?;
+    let mut host = read_host(family, externals).map_err(|e| format!("{family} host: {e}"))?;
+    host.sets = read_rule_sets(&mut fw, &rs).map_err(|e| format!("{family} sets: {e}"))?;
     Ok((rs, host))
 }
 
@@ -136,7 +137,23 @@ pub fn source_text(s: &SourceSet) -> String {
         SourceSet::Lan(n) => format!("LAN {n}"),
         SourceSet::Network(n) => n.to_string(),
         SourceSet::Range(r) => r.to_string(),
+        SourceSet::IpSet { name, members } => {
+            format!("{} sources in set {name}", thousands(*members))
+        }
     }
+}
+
+/// `12,345`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Who can reach a service, in words.

@@ -54,12 +54,29 @@ fn reach_of(exposures: &[IfaceExposure]) -> FamilyReach {
             Reach::Sources(v) | Reach::Possibly(v, _) if v.contains(&SourceSet::Outside) => {
                 FamilyReach::Everyone
             }
+            // The members of an ipset reach it: a drafted policy cannot name the set, and
+            // leaving them out would lock them out.
+            Reach::Sources(v) | Reach::Possibly(v, _)
+                if v.iter().any(|s| matches!(s, SourceSet::IpSet { .. })) =>
+            {
+                let names: Vec<String> = v
+                    .iter()
+                    .filter_map(|s| match s {
+                        SourceSet::IpSet { name, .. } => Some(name.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                FamilyReach::Unknown(format!(
+                    "reached by the members of ipset {}: list them in the policy",
+                    names.join(", ")
+                ))
+            }
             Reach::Sources(v) | Reach::Possibly(v, _) => FamilyReach::Sources(
                 v.iter()
                     .filter_map(|s| match s {
                         SourceSet::Lan(n) | SourceSet::Network(n) => Some(Source::Net(*n)),
                         SourceSet::Range(r) => Some(Source::Range(*r)),
-                        SourceSet::Outside => None,
+                        SourceSet::Outside | SourceSet::IpSet { .. } => None,
                     })
                     .collect(),
             ),

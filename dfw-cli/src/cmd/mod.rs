@@ -3,6 +3,7 @@
 
 mod audit;
 mod audit_json;
+mod ban;
 mod commit;
 mod completions;
 mod config;
@@ -59,6 +60,13 @@ pub enum Command {
     /// Keep the kernel true to the policy: repair drift on nf_tables events; a saved file or
     /// SIGHUP reloads it, applied as `commit` would (SSH guard, rollback point).
     Watch(watch::Args),
+    /// Refuse new connections from an address or network now, for a time or until unbanned
+    /// (needs a committed policy with [blocklist]).
+    Ban(ban::BanArgs),
+    /// Lift a ban.
+    Unban(ban::UnbanArgs),
+    /// List the bans and when each expires.
+    Bans(ban::BansArgs),
     /// Keep a commit made with `commit --confirm` (its watchdog stops without reverting).
     Confirm(confirm::Args),
     /// Restore dfw's chains and jumps as they were before the last commit (one atomic batch;
@@ -85,6 +93,9 @@ pub fn run(command: Command) -> ExitCode {
         Command::Show(a) => show::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Commit(a) => commit::run(a),
+        Command::Ban(a) => ban::run_ban(a),
+        Command::Unban(a) => ban::run_unban(a),
+        Command::Bans(a) => ban::run_bans(a),
         Command::Confirm(a) => confirm::run(a),
         Command::Rollback(a) => rollback::run(a),
         #[cfg(feature = "demo")]

@@ -57,8 +57,14 @@ pub fn run(a: Args) -> ExitCode {
                 );
             } else {
                 crate::out!("{}", p.diff_text());
+                for l in p.sets.lines() {
+                    crate::outln!("{l}");
+                }
                 for s in p.summaries() {
                     crate::outln!("{s}");
+                }
+                for n in &p.notes {
+                    crate::outln!("note: {n}");
                 }
             }
             if p.is_empty() {

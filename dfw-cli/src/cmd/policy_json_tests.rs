@@ -47,6 +47,8 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
         reconciled,
         changes,
         plan,
+        sets: Default::default(),
+        notes: Vec::new(),
     };
     (p, c.warnings)
 }
@@ -83,6 +85,8 @@ fn commit_document() {
     let report = CommitReport {
         external: p.external.clone(),
         changes: chain_changes(&p.reconciled, &p.current, Some(&p.plan), false),
+        sets: Default::default(),
+        notes: Vec::new(),
         applied: ApplyReport {
             plan: p.plan.clone(),
             attempts: 1,
@@ -112,6 +116,7 @@ fn status_document() {
     let r = StatusReport {
         external: p.external.clone(),
         drift: d,
+        sets: Default::default(),
     };
     golden(
         "dfw.status.json",
@@ -136,6 +141,7 @@ fn explain_document() {
     let text = include_str!("../../fixtures/docker-29.v4");
     let rs = parse_ruleset(Family::Ipv4, text).unwrap();
     let host = Host {
+        sets: Default::default(),
         ifaces: vec![
             HostIface {
                 name: "eth0".into(),

@@ -59,7 +59,27 @@ pub fn run(a: Args) -> ExitCode {
             }
         },
     };
-    let rulesets = match policy.compile(&external).to_rulesets() {
+    // As a commit compiles it on a kernel with ipset: lists over the threshold as sets.
+    let block_files = match dfw_netlink::enforce::read_block_files(&policy) {
+        Ok(b) => b,
+        Err(e) => {
+            crate::errln!("dfw-cli show: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let inputs = dfw_core::policy::CompileInputs {
+        sets: true,
+        block_files,
+        // Shown as if every named set exists, in both families.
+        ipsets: policy
+            .blocklist
+            .iter()
+            .flat_map(|b| b.ipsets.iter())
+            .flat_map(|n| [(n.clone(), Family::Ipv4), (n.clone(), Family::Ipv6)])
+            .collect(),
+    };
+    let compiled = policy.compile_with(&external, &inputs);
+    let rulesets = match compiled.to_rulesets() {
         Ok(r) => r,
         Err(e) => {
             crate::errln!("dfw-cli show: {e}");
@@ -67,6 +87,17 @@ pub fn run(a: Args) -> ExitCode {
         }
     };
     let mut out = header;
+    for set in &compiled.sets {
+        let what = match &set.members {
+            dfw_core::policy::SetMembers::Static(m) => format!("{} entries", m.len()),
+            dfw_core::policy::SetMembers::Dynamic => "bans, with timeouts".to_string(),
+        };
+        out.push_str(&format!(
+            "# ipset {} hash:net family {} ({what})\n",
+            set.name,
+            dfw_netlink::sets::ipset_family(set.family)
+        ));
+    }
     for rs in &rulesets {
         let family = rs.family();
         if (a.ipv4 && family == Family::Ipv6) || (a.ipv6 && family == Family::Ipv4) {

@@ -68,8 +68,13 @@ pub fn run(a: Args) -> ExitCode {
         if r.in_sync() {
             crate::outln!("in sync");
         } else {
-            crate::outln!("drifted: {}", r.drift.summary());
-            crate::out!("{}", r.drift);
+            if !r.drift.is_empty() {
+                crate::outln!("drifted: {}", r.drift.summary());
+                crate::out!("{}", r.drift);
+            }
+            for l in r.sets.lines() {
+                crate::outln!("drifted: {l}");
+            }
         }
         for line in state {
             crate::outln!("{line}");

@@ -171,3 +171,56 @@ fn kernel_cli_rollback_restores_previous_and_back() {
         "a second rollback does not undo the first"
     );
 }
+
+/// A policy whose 30-entry whitelist is a set (`dfw-whitelist4`): 198.51.100.1-29 and `last`.
+fn set_policy(last: &str) -> String {
+    let mut list: Vec<String> = (1..30).map(|i| format!("\"198.51.100.{i}\"")).collect();
+    list.push(format!("\"{last}\""));
+    format!(
+        "[interfaces]\nexternal = [\"eth0\"]\n[[allow]]\nports = [8080]\n[whitelist]\nsources = [{}]\n",
+        list.join(", ")
+    )
+}
+
+#[test]
+fn kernel_cli_rollback_restores_set_members() {
+    if !kernel_gate("kernel_cli_rollback_restores_set_members") {
+        return;
+    }
+    let ns = Netns::new("rollback-sets");
+    let members = || ns.exec("ipset", &["list", "dfw-whitelist4"]);
+    let (a, b) = (ns.file("a.toml"), ns.file("b.toml"));
+    std::fs::write(&a, set_policy("203.0.113.7")).unwrap();
+    std::fs::write(&b, set_policy("203.0.113.8")).unwrap();
+    let c = ns.cli(&["commit", "-c", a.to_str().unwrap()]);
+    assert!(c.status.success(), "{c:?}");
+    let rules = ns.dump();
+    assert!(members().contains("203.0.113.7\n"), "{}", members());
+    // Only the set's members change: the rules are the same.
+    let c = ns.cli(&["commit", "-c", b.to_str().unwrap()]);
+    assert!(c.status.success(), "{c:?}");
+    assert!(stdout(&c).contains("1 entries added, 1 removed"), "{c:?}");
+    assert_eq!(ns.dump(), rules);
+    assert!(members().contains("203.0.113.8\n"), "{}", members());
+    let saved = std::fs::read_to_string(ns.state.join("previous.rules")).unwrap();
+    assert!(
+        saved.contains("\n# sets\ncreate dfw-whitelist4 hash:net family inet\n"),
+        "{saved}"
+    );
+    let r = ns.cli(&["rollback"]);
+    assert!(r.status.success(), "{r:?}");
+    let m = members();
+    assert!(
+        m.contains("203.0.113.7\n") && !m.contains("203.0.113.8"),
+        "{m}"
+    );
+    assert_eq!(ns.dump(), rules);
+    // And back: the second rollback point held the set as rollback found it.
+    let r = ns.cli(&["rollback"]);
+    assert!(r.status.success(), "{r:?}");
+    let m = members();
+    assert!(
+        m.contains("203.0.113.8\n") && !m.contains("203.0.113.7"),
+        "{m}"
+    );
+}

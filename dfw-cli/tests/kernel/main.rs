@@ -12,7 +12,8 @@
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
 //! the other commands), `watch_netns` (two watches in one network namespace), `neighbours`
-//! (every command next to rules dfw cannot decode).
+//! (every command next to rules dfw cannot decode); `fail2ban` (a real fail2ban jail banning
+//! through dfw-cli).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -22,6 +23,7 @@ mod crash;
 mod demo;
 mod docker_nft;
 mod eval;
+mod fail2ban;
 mod faults;
 mod init;
 mod lockout;

@@ -10,7 +10,9 @@
 //! 2. [`SourceSet::Lan`]: one address of each of the interface's networks;
 //! 3. one representative of every source-like set the rules mention (`-s`, `--ctorigsrc`,
 //!    `--ctrepldst`, `--src-range`): a member outside the narrower mentioned sets when there is
-//!    one, never a host address.
+//!    one, never a host address;
+//! 4. one member of every ipset set a `-m set ... src` rule matches, with known contents
+//!    ([`SourceSet::IpSet`]); the outside address is outside every such set's members too.
 //!
 //! Probe packets: a TCP SYN (UDP for `-p udp`, an echo request for ICMP, the bare protocol
 //! otherwise) with unknown source port and mark. For a published port, to the rule's first
@@ -36,6 +38,7 @@
 
 use std::net::IpAddr;
 
+use crate::model::matches::SetName;
 use crate::model::target::Nat;
 use crate::model::{AddrRange, Family, Neg, Network, PortRange, Protocol, Ruleset, Target};
 use crate::native;
@@ -98,6 +101,13 @@ pub enum SourceSet {
     Network(Network),
     /// An address range the rules mention.
     Range(AddrRange),
+    /// The members of an ipset set a `-m set --match-set NAME src` rule matches.
+    IpSet {
+        /// The set.
+        name: SetName,
+        /// How many entries (networks or addresses) it has.
+        members: usize,
+    },
 }
 
 /// One probe: a representative source and what happened to its packet.

@@ -170,6 +170,19 @@ pub(crate) fn exposure(
     let Some(dst) = probe_dst(host, svc, iface, family) else {
         return unknown_exposure(iface, format!("no {family} address to probe on {iface}"));
     };
+    // The members of the sets `-m set ... src` rules match count as mentioned sources.
+    let set_sources = probes::rule_set_sources(ruleset, host);
+    let with_members: Vec<AddrSet>;
+    let all = if set_sources.is_empty() {
+        all
+    } else {
+        with_members = all
+            .iter()
+            .copied()
+            .chain(set_sources.iter().flat_map(|(_, m)| m.iter().copied()))
+            .collect();
+        &with_members
+    };
     let Some(out) = probes::outside(family, all, host) else {
         return unknown_exposure(iface, "no address outside the mentioned networks".into());
     };
@@ -185,6 +198,19 @@ pub(crate) fn exposure(
             let named = match s {
                 AddrSet::Net(n) => SourceSet::Network(*n),
                 AddrSet::Range(r) => SourceSet::Range(*r),
+            };
+            sets.push((named, a));
+        }
+    }
+    for (name, members) in &set_sources {
+        let rep = members
+            .iter()
+            .filter(|m| m.family() == family)
+            .find_map(|m| probes::representative(m, &[], host));
+        if let Some(a) = rep {
+            let named = SourceSet::IpSet {
+                name: name.clone(),
+                members: members.len(),
             };
             sets.push((named, a));
         }
@@ -209,6 +235,7 @@ fn within_lan(s: &SourceSet, lans: &[Network]) -> bool {
         SourceSet::Lan(_) => true,
         SourceSet::Network(n) => inside(AddrSet::Net(*n)),
         SourceSet::Range(r) => inside(AddrSet::Range(*r)),
+        SourceSet::IpSet { .. } => false,
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Host {
     pub routes: Vec<Route>,
     /// True when the host forwards packets of this family (`ip_forward`, `forwarding`).
     pub forwarding: bool,
+    /// The kernel's ipset sets, by name, for `-m set` (empty when none were read).
+    pub sets: super::sets::HostSets,
 }
 
 /// Where the routing decision sends a packet.

@@ -27,6 +27,7 @@ mod matcher_ext;
 mod native;
 pub mod packet;
 mod probes;
+pub mod sets;
 pub mod trace;
 mod tri;
 mod userspace;
@@ -42,6 +43,7 @@ pub use error::EvalError;
 pub use explain::{explain, explain_with, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
 pub use packet::{Details, Packet, L4};
+pub use sets::{HostSets, SetContents};
 pub use trace::{
     Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, TableRef, Trace,
     Undecided, UnknownNote, Verdict,

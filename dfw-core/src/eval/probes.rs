@@ -293,6 +293,41 @@ fn push_opt(push: &mut impl FnMut(AddrSet), n: Option<Network>) {
     }
 }
 
+/// Every set a `-m set --match-set NAME src` rule of `ruleset` matches whose members `host`
+/// knows, with its members, by name.
+pub fn rule_set_sources(
+    ruleset: &Ruleset,
+    host: &Host,
+) -> Vec<(crate::model::matches::SetName, Vec<AddrSet>)> {
+    let mut out: Vec<(crate::model::matches::SetName, Vec<AddrSet>)> = Vec::new();
+    for rule in ruleset
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains())
+        .flat_map(|c| &c.rules)
+    {
+        for m in &rule.matches {
+            let Match::Set(s) = m else { continue };
+            if s.dirs() != [crate::model::matches::SetDir::Src]
+                || out.iter().any(|(n, _)| n == s.name())
+            {
+                continue;
+            }
+            if let Some(super::sets::SetContents::Nets { family, members }) =
+                host.sets.get(s.name())
+            {
+                if *family == ruleset.family() {
+                    out.push((
+                        s.name().clone(),
+                        members.iter().map(|n| AddrSet::Net(*n)).collect(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A member of `set` avoiding the host's addresses and, if possible, every set of `others`
 /// that does not cover `set`.
 pub fn representative(set: &AddrSet, others: &[AddrSet], host: &Host) -> Option<IpAddr> {

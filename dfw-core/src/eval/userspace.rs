@@ -166,6 +166,7 @@ mod tests {
             ],
             routes: Vec::new(),
             forwarding: true,
+            sets: Default::default(),
         }
     }
 

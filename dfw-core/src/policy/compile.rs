@@ -6,14 +6,24 @@
 //! - `DFW-DOCKER`: each `[[forward]]` pair `-i IN -o OUT -j ACCEPT` and its replies
 //!   `-i OUT -o IN -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` (Docker sets FORWARD's
 //!   policy to DROP), then `-i EXT -j DFW-DOCKER-EXT` per external interface.
-//! - `DFW-DOCKER-EXT`: established/related, whitelist, LAN, allowed ports (matched on the
+//! - `DFW-DOCKER-EXT`: established/related, the block list (`-j DROP`: its static entries,
+//!   the ban set, the sets of `ipsets`), whitelist, LAN, allowed ports (matched on the
 //!   conntrack ORIGINAL destination port and address: DOCKER-USER sees packets after DNAT),
 //!   all `-j RETURN` so Docker's own chains still decide; then the default action.
 //! - With `host = true`, `INPUT`: `-m comment --comment dfw -j DFW-INPUT` at the top;
 //!   `DFW-INPUT`: `-i lo -j ACCEPT`, then `-i EXT -j DFW-INPUT-EXT` per external interface;
-//!   `DFW-INPUT-EXT`: established/related, what a host needs (IPv6 neighbour discovery, MLD and
+//!   `DFW-INPUT-EXT`: established/related, the block list, what a host needs (IPv6 neighbour discovery, MLD and
 //!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
 //!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
+//!
+//! With `host = false` and a `[blocklist]`, `DFW-BLOCK` (INPUT's jump
+//! `-m comment --comment dfw -j DFW-BLOCK`) holds established/related `-j RETURN` and the block
+//! list per external interface (`-i EXT ... -j DROP`): blocked sources are refused on the
+//! host path too, and nothing else is filtered there.
+//!
+//! Long source lists (more than [`super::SET_THRESHOLD`] entries of a family) become one
+//! `-m set --match-set dfw-... src` rule when [`CompileInputs::sets`] says the kernel has
+//! ipset (see [`super::sets`]); the sets and their members are in [`Compiled::sets`].
 //!
 //! With `host = false`, the ports Docker publishes are filtered on INPUT too (docker-proxy's
 //! path): [`Compiled::with_published`](super::Compiled::with_published), from the kernel's
@@ -23,11 +33,14 @@
 //! is of the other family, makes no rule in that family (it never means "everyone").
 
 use super::compiled::{
-    chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER, CHAIN_DOCKER_EXT,
-    CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
+    chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_BLOCK, CHAIN_DOCKER,
+    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
 };
 use super::config::{Allow, DefaultAction, Policy, PortSpec, Source, Transport};
-use crate::model::matches::{Conntrack, CtStates, IcmpType, IpRange, TcpMatch, UdpMatch};
+use super::sets::{set_members, SetMembers, SetRole, SetSpec, SET_THRESHOLD};
+use crate::model::matches::{
+    Conntrack, CtStates, IcmpType, IpRange, SetMatch, SetName, TcpMatch, UdpMatch,
+};
 use crate::model::target::{Reject, RejectV4, RejectV6};
 use crate::model::{
     Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader, Target,
@@ -55,24 +68,144 @@ impl Path {
     }
 }
 
+/// What the compiler needs besides the policy and the external interfaces: facts about the
+/// machine that a pure compiler cannot look up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompileInputs {
+    /// The kernel has ipset: long source lists become sets, and `[blocklist]` gets its ban
+    /// sets. Without it every list is one rule per entry and there are no bans.
+    pub sets: bool,
+    /// The entries read from `[blocklist] files` (see [`super::parse_block_file`]).
+    pub block_files: Vec<Source>,
+    /// The sets of `[blocklist] ipsets` that exist, with their family (a set that does not
+    /// exist is left out by the caller, who says so).
+    pub ipsets: Vec<(SetName, Family)>,
+}
+
+/// How one source list is matched in one family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListForm {
+    /// One rule per entry.
+    Linear,
+    /// One rule matching this set.
+    Set(SetName),
+}
+
+/// The decisions for one family's source lists, made once for both paths.
+#[derive(Debug, Clone)]
+struct Lists {
+    whitelist: ListForm,
+    lan: ListForm,
+    allows: Vec<ListForm>,
+    /// Static block entries (sources and files) of the family, when linear.
+    block: Vec<Source>,
+    /// Sets whose members are dropped: dfw's block set, ban set, then foreign sets.
+    block_sets: Vec<SetName>,
+}
+
 impl Policy {
     /// Compiles the policy for both families. `external` is the list of external interfaces:
     /// the configured names, or those the caller resolved for `"auto"` (duplicates are
     /// ignored). With no external interface nothing is filtered (only `[[forward]]` applies).
+    /// Lists stay one rule per entry (as [`Policy::compile_with`] without sets).
     pub fn compile(&self, external: &[Iface]) -> Compiled {
+        self.compile_with(external, &CompileInputs::default())
+    }
+
+    /// Compiles the policy for both families with the machine's facts (see
+    /// [`CompileInputs`] and [`super::sets`] for when a list becomes a set).
+    pub fn compile_with(&self, external: &[Iface], inputs: &CompileInputs) -> Compiled {
         let mut ext: Vec<&Iface> = Vec::new();
         for i in external {
             if !ext.contains(&i) {
                 ext.push(i);
             }
         }
+        let mut sets = Vec::new();
+        let l4 = self.lists(Family::Ipv4, inputs, &mut sets);
+        let l6 = self.lists(Family::Ipv6, inputs, &mut sets);
         Compiled {
-            v4: self.compile_family(&ext, Family::Ipv4),
-            v6: self.compile_family(&ext, Family::Ipv6),
+            v4: self.compile_family(&ext, Family::Ipv4, &l4),
+            v6: self.compile_family(&ext, Family::Ipv6, &l6),
+            sets,
         }
     }
 
-    fn compile_family(&self, ext: &[&Iface], family: Family) -> FamilyRules {
+    /// Decides how each source list of `family` is matched, adding the sets it needs.
+    fn lists(&self, family: Family, inputs: &CompileInputs, sets: &mut Vec<SetSpec>) -> Lists {
+        let mut form = |role: SetRole, sources: &mut dyn Iterator<Item = &Source>| {
+            let sources: Vec<&Source> = sources.filter(|s| s.family() == family).collect();
+            if !inputs.sets || sources.len() <= SET_THRESHOLD {
+                return ListForm::Linear;
+            }
+            match set_members(sources, family) {
+                Some(members) => {
+                    let name = role.set_name(family);
+                    sets.push(SetSpec {
+                        name: name.clone(),
+                        role,
+                        family,
+                        members: SetMembers::Static(members),
+                    });
+                    ListForm::Set(name)
+                }
+                None => ListForm::Linear,
+            }
+        };
+        let whitelist = form(SetRole::Whitelist, &mut self.whitelist.iter());
+        let lan = form(SetRole::Lan, &mut self.lan.iter());
+        let allows = self
+            .allow
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match &a.from {
+                Some(from) if a.applies_to(family) => form(SetRole::Allow(i), &mut from.iter()),
+                _ => ListForm::Linear,
+            })
+            .collect();
+        let mut block = Vec::new();
+        let mut block_sets = Vec::new();
+        if let Some(b) = &self.blocklist {
+            let mut all = b.sources.iter().chain(&inputs.block_files);
+            match form(SetRole::Block, &mut all) {
+                ListForm::Set(name) => block_sets.push(name),
+                ListForm::Linear => block.extend(
+                    b.sources
+                        .iter()
+                        .chain(&inputs.block_files)
+                        .filter(|s| s.family() == family)
+                        .copied(),
+                ),
+            }
+            block.dedup();
+            if inputs.sets {
+                let name = SetRole::Ban.set_name(family);
+                sets.push(SetSpec {
+                    name: name.clone(),
+                    role: SetRole::Ban,
+                    family,
+                    members: SetMembers::Dynamic,
+                });
+                block_sets.push(name);
+                block_sets.extend(
+                    inputs
+                        .ipsets
+                        .iter()
+                        .filter(|(n, f)| *f == family && b.ipsets.contains(n))
+                        .map(|(n, _)| n.clone()),
+                );
+            }
+        }
+        Lists {
+            whitelist,
+            lan,
+            allows,
+            block,
+            block_sets,
+        }
+    }
+
+    fn compile_family(&self, ext: &[&Iface], family: Family, lists: &Lists) -> FamilyRules {
         let mut chains = Vec::new();
         let mut entry = Vec::new();
         for f in &self.forward {
@@ -91,7 +224,7 @@ impl Policy {
         chains.push((chain_name(CHAIN_DOCKER), entry));
         chains.push((
             chain_name(CHAIN_DOCKER_EXT),
-            self.body(family, Path::Docker),
+            self.body(family, Path::Docker, lists),
         ));
         let mut jumps = vec![jump_into(DOCKER_USER, CHAIN_DOCKER)];
         if self.host {
@@ -99,8 +232,26 @@ impl Policy {
             let mut entry = vec![rule(iface_header(&lo, None), vec![], Target::Accept)];
             entry.extend(dispatch(ext, CHAIN_INPUT_EXT));
             chains.push((chain_name(CHAIN_INPUT), entry));
-            chains.push((chain_name(CHAIN_INPUT_EXT), self.body(family, Path::Host)));
+            chains.push((
+                chain_name(CHAIN_INPUT_EXT),
+                self.body(family, Path::Host, lists),
+            ));
             jumps.push(jump_into(INPUT, CHAIN_INPUT));
+        } else if self.blocklist.is_some() && !ext.is_empty() {
+            // The block list on the host path too, without filtering anything else there.
+            let mut block = vec![rule(
+                RuleHeader::default(),
+                vec![ct_established()],
+                Target::Return,
+            )];
+            for i in ext {
+                for mut r in block_rules(lists) {
+                    r.header.in_iface = Some(Neg::is((*i).clone()));
+                    block.push(r);
+                }
+            }
+            chains.push((chain_name(CHAIN_BLOCK), block));
+            jumps.push(jump_into(INPUT, CHAIN_BLOCK));
         }
         FamilyRules {
             family,
@@ -111,20 +262,27 @@ impl Policy {
 
     /// The policy proper, for traffic in from an external interface. Its rules are counted
     /// first, so the list is allocated once at its exact size.
-    fn body(&self, family: Family, path: Path) -> Vec<Rule> {
+    fn body(&self, family: Family, path: Path, lists: &Lists) -> Vec<Rule> {
         let ok = path.allowed();
         let host = match path {
             Path::Host => host_needs(family, self.ping),
             Path::Docker => Vec::new(),
         };
-        let sources = self.whitelist.iter().chain(&self.lan);
+        let count_of = |form: &ListForm, list: &[Source]| match form {
+            ListForm::Set(_) => 1,
+            ListForm::Linear => list.iter().filter(|s| s.family() == family).count(),
+        };
         let count = 2
+            + lists.block.len()
+            + lists.block_sets.len()
             + host.len()
-            + sources.clone().filter(|s| s.family() == family).count()
+            + count_of(&lists.whitelist, &self.whitelist)
+            + count_of(&lists.lan, &self.lan)
             + self
                 .allow
                 .iter()
-                .map(|a| allow_rule_count(a, family))
+                .zip(&lists.allows)
+                .map(|(a, form)| allow_rule_count(a, family, form))
                 .sum::<usize>();
         let mut rules = Vec::with_capacity(count);
         rules.push(rule(
@@ -132,19 +290,27 @@ impl Policy {
             vec![ct_established()],
             ok.clone(),
         ));
+        rules.extend(block_rules(lists));
         rules.extend(host);
-        for src in sources {
-            if src.family() == family {
-                rules.push(sourced(
-                    Some(src),
-                    RuleHeader::default(),
-                    Vec::new(),
-                    ok.clone(),
-                ));
+        for (form, list) in [(&lists.whitelist, &self.whitelist), (&lists.lan, &self.lan)] {
+            match form {
+                ListForm::Set(set) => {
+                    rules.push(rule(RuleHeader::default(), vec![set_src(set)], ok.clone()))
+                }
+                ListForm::Linear => {
+                    for src in list.iter().filter(|s| s.family() == family) {
+                        rules.push(sourced(
+                            Some(src),
+                            RuleHeader::default(),
+                            Vec::new(),
+                            ok.clone(),
+                        ));
+                    }
+                }
             }
         }
-        for allow in &self.allow {
-            allow_rules(allow, family, path, &mut rules);
+        for (allow, form) in self.allow.iter().zip(&lists.allows) {
+            allow_rules(allow, family, path, form, &mut rules);
         }
         rules.push(rule(
             RuleHeader::default(),
@@ -153,6 +319,24 @@ impl Policy {
         ));
         rules
     }
+}
+
+/// The block list's rules (`-j DROP`): static entries, then the sets.
+fn block_rules(lists: &Lists) -> impl Iterator<Item = Rule> + '_ {
+    let statics = lists
+        .block
+        .iter()
+        .map(|src| sourced(Some(src), RuleHeader::default(), Vec::new(), Target::Drop));
+    let sets = lists
+        .block_sets
+        .iter()
+        .map(|set| rule(RuleHeader::default(), vec![set_src(set)], Target::Drop));
+    statics.chain(sets)
+}
+
+/// `-m set --match-set NAME src`.
+fn set_src(name: &SetName) -> Match {
+    Match::Set(SetMatch::src(name.clone()))
 }
 
 fn rule(header: RuleHeader, matches: Vec<Match>, target: Target) -> Rule {
@@ -245,40 +429,46 @@ fn port_match(spec: &PortSpec, to: Option<Network>, path: Path) -> Match {
 }
 
 /// How many rules [`allow_rules`] makes for `allow` in `family`.
-fn allow_rule_count(allow: &Allow, family: Family) -> usize {
+fn allow_rule_count(allow: &Allow, family: Family, form: &ListForm) -> usize {
     if !allow.applies_to(family) {
         return 0;
     }
-    let sources = allow.from.as_ref().map_or(1, |from| {
-        from.iter().filter(|s| s.family() == family).count()
-    });
+    let sources = match (form, &allow.from) {
+        (ListForm::Set(_), _) | (_, None) => 1,
+        (ListForm::Linear, Some(from)) => from.iter().filter(|s| s.family() == family).count(),
+    };
     allow.ports.len() * sources
 }
 
-/// Appends the rules of one `[[allow]]` in one family to `out`: one per port and source.
-fn allow_rules(allow: &Allow, family: Family, path: Path, out: &mut Vec<Rule>) {
+/// Appends the rules of one `[[allow]]` in one family to `out`: one per port and source, or
+/// one per port matching the set of its sources (after the port, so only packets to the port
+/// pay for the set look-up).
+fn allow_rules(allow: &Allow, family: Family, path: Path, form: &ListForm, out: &mut Vec<Rule>) {
     if !allow.applies_to(family) {
         return;
     }
-    let one = |spec: &PortSpec, src: Option<&Source>| {
+    let one = |spec: &PortSpec, src: Option<&Source>, set: Option<&SetName>| {
         let mut header = proto_header(spec.proto.protocol());
         if path == Path::Host {
             header.dst = allow.to.map(Neg::is);
         }
         let range = matches!(src, Some(Source::Range(_)));
-        let mut matches =
-            Vec::with_capacity(1 + usize::from(allow.comment.is_some()) + usize::from(range));
+        let mut matches = Vec::with_capacity(
+            1 + usize::from(allow.comment.is_some()) + usize::from(range || set.is_some()),
+        );
         matches.push(port_match(spec, allow.to, path));
+        matches.extend(set.map(set_src));
         matches.extend(allow.comment.clone().map(Match::Comment));
         sourced(src, header, matches, path.allowed())
     };
     for spec in &allow.ports {
-        match &allow.from {
-            None => out.push(one(spec, None)),
-            Some(from) => out.extend(
+        match (&allow.from, form) {
+            (None, _) => out.push(one(spec, None, None)),
+            (Some(_), ListForm::Set(set)) => out.push(one(spec, None, Some(set))),
+            (Some(from), ListForm::Linear) => out.extend(
                 from.iter()
                     .filter(|s| s.family() == family)
-                    .map(|s| one(spec, Some(s))),
+                    .map(|s| one(spec, Some(s), None)),
             ),
         }
     }

@@ -31,6 +31,10 @@ pub const CHAIN_INPUT_EXT: &str = "DFW-INPUT-EXT";
 /// where they have no DNAT), per external interface, to `DFW-DOCKER-EXT` (see
 /// [`super::Published`]).
 pub const CHAIN_PROXY: &str = "DFW-PROXY";
+/// With `host = false` and a `[blocklist]`: the block list on the host's INPUT path
+/// (established traffic returns, blocked sources from an external interface are dropped, the
+/// rest returns to INPUT untouched).
+pub const CHAIN_BLOCK: &str = "DFW-BLOCK";
 
 /// One dfw jump rule to put at the top of a chain dfw does not own (DOCKER-USER or INPUT).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +118,9 @@ pub struct Compiled {
     pub v4: FamilyRules,
     /// IPv6 (`ip6tables`).
     pub v6: FamilyRules,
+    /// The kernel sets dfw owns that the rules match (`-m set`), both families; empty when
+    /// sets are not used.
+    pub sets: Vec<super::sets::SetSpec>,
 }
 
 impl Compiled {

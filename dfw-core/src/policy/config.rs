@@ -9,7 +9,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::matches::Comment;
+use crate::model::matches::{Comment, SetName};
 use crate::model::{AddrRange, Family, Iface, Network, PortRange, Protocol};
 
 /// Which interfaces are external (`[interfaces] external`).
@@ -151,6 +151,20 @@ pub struct Forward {
     pub out_iface: Iface,
 }
 
+/// `[blocklist]`: sources refused on every external interface, before anything else a new
+/// connection meets, on the Docker path and the host path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Blocklist {
+    /// `sources`: addresses, CIDRs or ranges.
+    pub sources: Vec<Source>,
+    /// `files`: paths of lists with one address, CIDR or range per line (`#` comments), read
+    /// at every plan and commit (FireHOL, country lists).
+    pub files: Vec<String>,
+    /// `ipsets`: sets another tool manages (CrowdSec's bouncer, fail2ban's ipset actions),
+    /// read only: their members are blocked too.
+    pub ipsets: Vec<SetName>,
+}
+
 /// A whole Docker-host policy. `Default` is what an empty file means.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Policy {
@@ -171,6 +185,8 @@ pub struct Policy {
     pub lan: Vec<Source>,
     /// `[[forward]]`, in file order.
     pub forward: Vec<Forward>,
+    /// `[blocklist]`, when present: also enables `dfw-cli ban` (its kernel sets are created).
+    pub blocklist: Option<Blocklist>,
 }
 
 impl Default for Policy {
@@ -184,6 +200,7 @@ impl Default for Policy {
             whitelist: Vec::new(),
             lan: Vec::new(),
             forward: Vec::new(),
+            blocklist: None,
         }
     }
 }

@@ -56,6 +56,7 @@
 //! `198.51.100.7`), and, when the caller knows the host's interfaces ([`HostFacts`]), an
 //! external or forward interface that does not exist (yet).
 
+mod blockfile;
 mod compile;
 mod compiled;
 mod config;
@@ -76,24 +77,32 @@ mod reconcile_tests;
 mod sections;
 #[cfg(test)]
 mod sections_tests;
+mod sets;
 mod validate;
 mod validate_lists;
 mod value;
 mod warning;
 
-pub use compile::HOST_ICMPV6_TYPES;
+pub use blockfile::parse_block_file;
+pub use compile::{CompileInputs, HOST_ICMPV6_TYPES};
 pub use compiled::{
-    is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER,
-    CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, CHAIN_PROXY, DFW_COMMENT, DFW_PREFIX,
-    DOCKER_USER, INPUT,
+    is_dfw_chain, is_dfw_jump, references_dfw_chain, Compiled, DfwJump, FamilyRules, CHAIN_BLOCK,
+    CHAIN_DOCKER, CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, CHAIN_PROXY, DFW_COMMENT,
+    DFW_PREFIX, DOCKER_USER, INPUT,
 };
-pub use config::{Allow, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport};
+pub use config::{
+    Allow, Blocklist, DefaultAction, External, Forward, Policy, PortSpec, Source, Transport,
+};
 pub use draft::{Draft, FamilyReach, FoundPort, SshClient};
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, WantedRule, FORWARD,
+};
+pub use sets::{
+    is_dfw_set, range_cidrs, set_members, SetMembers, SetRole, SetSpec, DFW_SET_PREFIX,
+    SET_THRESHOLD,
 };
 pub use warning::{Checked, HostFacts, PolicyWarning, WarningKind};
 

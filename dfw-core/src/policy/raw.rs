@@ -26,6 +26,20 @@ pub(crate) struct RawConfig {
     pub lan: Option<RawLan>,
     #[serde(default)]
     pub forward: Vec<Spanned<RawForward>>,
+    #[serde(default)]
+    pub blocklist: Option<Spanned<RawBlocklist>>,
+}
+
+/// `[blocklist]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBlocklist {
+    #[serde(default)]
+    pub sources: Option<SpannedList>,
+    #[serde(default)]
+    pub files: Option<SpannedList>,
+    #[serde(default)]
+    pub ipsets: Option<SpannedList>,
 }
 
 /// `[interfaces]`.

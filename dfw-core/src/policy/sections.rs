@@ -2,7 +2,7 @@
 //!
 //! Contract: [`parse_by_section`] splits the text before every line that is exactly one of
 //! the section headers of the config (`[interfaces]`, `[policy]`, `[whitelist]`, `[lan]`,
-//! `[[allow]]`, `[[forward]]`), parses each section with `toml` alone and joins the results
+//! `[blocklist]`, `[[allow]]`, `[[forward]]`), parses each section with `toml` alone and joins the results
 //! in file order. The `toml` crate holds a whole document as a spanned tree plus its token
 //! list while deserializing (about 40 times the text: 14 MB for a 10,000-rule config);
 //! section by section, only one section's tree is alive at a time.
@@ -14,7 +14,8 @@
 //!   spaces or a comment after a header, a nested array written from column 0);
 //! - a section that does not parse. A split inside a multi-line string, array or inline table
 //!   leaves that construct unterminated in the section before it, which then fails here;
-//! - one of the single tables (`interfaces`, `policy`, `whitelist`, `lan`) in two sections
+//! - one of the single tables (`interfaces`, `policy`, `whitelist`, `lan`, `blocklist`) in two
+//!   sections
 //!   (the whole document refuses a table defined twice).
 //!
 //! Within a section, `toml` checks everything as it would in the whole document (unknown
@@ -25,11 +26,12 @@
 use super::raw::RawConfig;
 
 /// The headers a section may start with.
-const HEADERS: [&str; 6] = [
+const HEADERS: [&str; 7] = [
     "[interfaces]",
     "[policy]",
     "[whitelist]",
     "[lan]",
+    "[blocklist]",
     "[[allow]]",
     "[[forward]]",
 ];
@@ -80,6 +82,7 @@ fn join(out: &mut RawConfig, section: &str) -> Option<()> {
     once(&mut out.policy, part.policy)?;
     once(&mut out.whitelist, part.whitelist)?;
     once(&mut out.lan, part.lan)?;
+    once(&mut out.blocklist, part.blocklist)?;
     out.allow.extend(part.allow);
     out.forward.extend(part.forward);
     Some(())

@@ -13,9 +13,9 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::config::{Allow, DefaultAction, External, Forward, Policy, Source};
+use super::config::{Allow, Blocklist, DefaultAction, External, Forward, Policy, Source};
 use super::error::{Location, PolicyError};
-use super::raw::{RawAllow, RawConfig, RawForward, SpannedList};
+use super::raw::{RawAllow, RawBlocklist, RawConfig, RawForward, SpannedList};
 use super::value;
 use super::warning::{HostFacts, Note};
 use crate::model::Family;
@@ -151,7 +151,33 @@ impl<'a> Ctx<'a> {
                 .forward
                 .push(self.forward(&format!("forward[{i}]"), f.get_ref())?);
         }
+        if let Some(b) = raw.blocklist {
+            policy.blocklist = Some(self.blocklist(b.get_ref())?);
+        }
         Ok(policy)
+    }
+
+    fn blocklist(&self, raw: &RawBlocklist) -> Result<Blocklist, PolicyError> {
+        let empty = "empty: remove the key or list at least one entry";
+        let mut b = Blocklist::default();
+        if let Some(list) = &raw.sources {
+            b.sources = self.list("blocklist.sources", list, empty, |t| {
+                value::source_noted(t, &mut Vec::new())
+            })?;
+        }
+        if let Some(list) = &raw.files {
+            b.files = self.list("blocklist.files", list, empty, |s| {
+                if s.is_empty() || s.contains('\0') {
+                    Err("not a file path".to_string())
+                } else {
+                    Ok(s.to_string())
+                }
+            })?;
+        }
+        if let Some(list) = &raw.ipsets {
+            b.ipsets = self.list("blocklist.ipsets", list, empty, value::foreign_set)?;
+        }
+        Ok(b)
     }
 
     fn external(&self, list: &SpannedList) -> Result<External, PolicyError> {

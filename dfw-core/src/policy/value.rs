@@ -185,6 +185,24 @@ pub(crate) fn source_noted(text: &str, notes: &mut Vec<Noted>) -> Result<Source,
     }
 }
 
+/// Parses the name of a set another tool manages (`[blocklist] ipsets`): a valid ipset name
+/// outside dfw's own `dfw-` names.
+///
+/// # Errors
+/// The reason.
+pub(crate) fn foreign_set(text: &str) -> Result<crate::model::matches::SetName, String> {
+    if text.starts_with(super::DFW_SET_PREFIX) {
+        return Err(format!(
+            "names starting with {:?} are dfw's own sets; name a set another tool manages",
+            super::DFW_SET_PREFIX
+        ));
+    }
+    crate::model::matches::SetName::new(text).map_err(|e| match e {
+        ModelError::Invalid { reason, .. } => format!("invalid ipset name: {reason}"),
+        other => other.to_string(),
+    })
+}
+
 /// Parses an interface name as `-i` takes it (`eth0`, `eth+`), refusing `lo` when `external`.
 ///
 /// # Errors

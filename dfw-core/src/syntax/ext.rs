@@ -7,7 +7,7 @@
 use super::error::ErrorKind;
 use super::{ext_ct, ext_extra, ext_l4, ext_misc};
 use crate::model::matches::{
-    AddrType, Comment, Conntrack, CtStates, IcmpType, Mark, TcpMatch, UdpMatch,
+    AddrType, Comment, Conntrack, CtStates, IcmpType, Mark, SetMatch, TcpMatch, UdpMatch,
 };
 use crate::model::{Family, Match, Neg, Protocol};
 
@@ -88,6 +88,8 @@ pub enum MatchBuilder {
     AddrType(AddrType),
     /// `-m mark`.
     Mark(Option<Mark>),
+    /// `-m set`.
+    Set(Option<SetMatch>),
     /// The matches of [`ext_extra`] (limit, recent, hashlimit, ...).
     Extra(ext_extra::ExtraB),
 }
@@ -107,6 +109,7 @@ impl MatchBuilder {
             "icmp6" | "icmpv6" | "ipv6-icmp" if family == Family::Ipv6 => MatchBuilder::Icmp6(None),
             "addrtype" => MatchBuilder::AddrType(AddrType::default()),
             "mark" => MatchBuilder::Mark(None),
+            "set" => MatchBuilder::Set(None),
             _ => MatchBuilder::Extra(ext_extra::ExtraB::new(name, family)?),
         })
     }
@@ -125,6 +128,7 @@ impl MatchBuilder {
             MatchBuilder::Comment(_) => ext_misc::COMMENT_OPTS,
             MatchBuilder::AddrType(_) => ext_misc::ADDRTYPE_OPTS,
             MatchBuilder::Mark(_) => ext_misc::MARK_OPTS,
+            MatchBuilder::Set(_) => ext_misc::SET_OPTS,
             MatchBuilder::Extra(m) => m.options(),
         }
     }
@@ -145,6 +149,7 @@ impl MatchBuilder {
             MatchBuilder::Comment(m) => ext_misc::comment_set(m, call),
             MatchBuilder::AddrType(m) => ext_misc::addrtype_set(m, call),
             MatchBuilder::Mark(m) => ext_misc::mark_set(m, call),
+            MatchBuilder::Set(m) => ext_misc::set_set(m, call),
             MatchBuilder::Extra(m) => m.set(call),
         }
     }
@@ -173,6 +178,7 @@ impl MatchBuilder {
             }
             MatchBuilder::AddrType(m) => Match::AddrType(m),
             MatchBuilder::Mark(m) => Match::Mark(m.ok_or_else(|| need("--mark"))?),
+            MatchBuilder::Set(m) => Match::Set(m.ok_or_else(|| need("--match-set"))?),
             MatchBuilder::Extra(m) => m.finish(family)?,
         }))
     }

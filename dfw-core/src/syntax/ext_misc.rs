@@ -1,4 +1,4 @@
-//! Options of the `iprange`, `comment`, `addrtype` and `mark` matches.
+//! Options of the `iprange`, `comment`, `addrtype`, `mark` and `set` matches.
 //!
 //! Contract: values are read as libxt_iprange (revision 1), libxt_comment, libxt_addrtype
 //! (revision 1) and libxt_mark read them; a comment longer than 255 bytes is cut, as
@@ -8,7 +8,8 @@ use super::error::ErrorKind;
 use super::ext::{opt, ArgErr, OptCall, OptSpec};
 use super::values;
 use crate::model::matches::{
-    AddrType, AddrTypes, Comment, IpRange, LimitIface, Mark, COMMENT_MAX_LEN,
+    AddrType, AddrTypes, Comment, IpRange, LimitIface, Mark, SetDir, SetMatch, SetName,
+    COMMENT_MAX_LEN, SET_DIM_MAX,
 };
 use crate::model::{AddrRange, Neg};
 
@@ -28,6 +29,9 @@ pub const ADDRTYPE_OPTS: &[OptSpec] = &[
 
 /// `-m mark` options.
 pub const MARK_OPTS: &[OptSpec] = &[opt("mark", 1, 1, true)];
+
+/// `-m set` options (libxt_set revision 4's plain form).
+pub const SET_OPTS: &[OptSpec] = &[opt("match-set", 1, 2, true)];
 
 /// An iprange match being built.
 #[derive(Debug, Clone, Default)]
@@ -128,5 +132,33 @@ pub fn mark_set(m: &mut Option<Mark>, call: &OptCall<'_>) -> Result<(), ArgErr> 
         None => (num(call.arg())?, u32::MAX),
     };
     *m = Some(Mark::new(v, mask, call.invert));
+    Ok(())
+}
+
+/// Applies `--match-set NAME DIR[,DIR...]`.
+///
+/// # Errors
+/// A bad set name (argument 0) or direction list (argument 1).
+pub fn set_set(m: &mut Option<SetMatch>, call: &OptCall<'_>) -> Result<(), ArgErr> {
+    let name = SetName::new(call.arg()).map_err(|e| (0, ErrorKind::Model(e)))?;
+    let dirs_text = call.args.get(1).copied().unwrap_or("");
+    let bad = || {
+        (
+            1,
+            ErrorKind::BadValue("src or dst, comma-separated (at most 6)".into()),
+        )
+    };
+    let dirs = dirs_text
+        .split(',')
+        .map(|d| match d {
+            "src" => Ok(SetDir::Src),
+            "dst" => Ok(SetDir::Dst),
+            _ => Err(bad()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if dirs.len() > SET_DIM_MAX {
+        return Err(bad());
+    }
+    *m = Some(SetMatch::new(name, dirs, call.invert).map_err(|_| bad())?);
     Ok(())
 }

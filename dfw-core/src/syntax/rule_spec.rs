@@ -261,6 +261,13 @@ fn print_match(out: &mut String, m: &Match) {
             }
         }
         Match::Mark(m) => super::print_ext::mark_mask(out, m),
+        Match::Set(m) => {
+            if m.negated() {
+                out.push_str(" !");
+            }
+            let dirs: Vec<&str> = m.dirs().iter().map(|d| d.as_str()).collect();
+            let _ = write!(out, " --match-set {} {}", m.name(), dirs.join(","));
+        }
         other => {
             super::print_ext::print_match(out, other);
         }

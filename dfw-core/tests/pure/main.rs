@@ -13,6 +13,7 @@ mod policy_errors;
 mod policy_golden;
 mod policy_props;
 mod policy_reconcile_props;
+mod policy_sets;
 mod policy_warnings;
 mod syntax_apply;
 mod syntax_errors;

@@ -109,6 +109,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                         out_iface,
                     })
                     .collect(),
+                blocklist: None,
             },
         )
 }

@@ -22,7 +22,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dfw_core::model::matches::{
     AddrType, AddrTypes, Comment, Conntrack, CtDirection, CtStates, CtStatus, IcmpType, IpRange,
-    LimitIface, Mark, Multiport, MultiportKind, SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
+    LimitIface, Mark, Multiport, MultiportKind, SctpMatch, SetDir, SetMatch, SetName, TcpFlag,
+    TcpFlags, TcpMatch, UdpMatch,
 };
 use dfw_core::model::{
     AddrRange, ChainName, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader,
@@ -261,6 +262,20 @@ fn one_match(f: Family, p: Option<Protocol>) -> BoxedStrategy<Match> {
         addrtype().prop_map(Match::AddrType).boxed(),
         (any::<u32>(), any::<u32>(), any::<bool>())
             .prop_map(|(v, m, n)| Match::Mark(Mark::new(v, m, n)))
+            .boxed(),
+        (
+            "[a-z][a-z0-9_.:-]{0,30}",
+            proptest::collection::vec(any::<bool>(), 1..=6),
+            any::<bool>(),
+        )
+            .prop_map(|(name, dirs, n)| {
+                let dirs = dirs
+                    .into_iter()
+                    .map(|s| if s { SetDir::Src } else { SetDir::Dst })
+                    .collect();
+                let name = SetName::new(&name).expect("valid set name");
+                Match::Set(SetMatch::new(name, dirs, n).expect("1 to 6 directions"))
+            })
             .boxed(),
         // limit, recent, hashlimit, connlimit, pkttype, mac, owner, physdev, ttl/hl,
         // length, rt, connmark: the fuzz targets' builder, fed by proptest's bytes.

@@ -5,11 +5,17 @@ use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled, WantedRule};
 
 use super::changes::{chain_changes, changes_text, ChainChange};
-use super::{completed, current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
+use super::setstep::{plan_kernel_sets, sets_involved};
+use super::{
+    compile_policy, completed, current_of, read_scope_in, CommitError, FamilySummary, SetNote,
+};
 use crate::firewall::{
     make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, KernelTable, Plan, Wanted,
 };
+use crate::ipset::IpsetError;
+use crate::sets::{prepare, SetPlan};
 use crate::transport::Transport;
+use dfw_core::model::matches::SetName;
 
 /// What a commit of a policy would do.
 #[derive(Debug, Clone)]
@@ -26,17 +32,64 @@ pub struct PolicyPlan {
     pub changes: ChangeSet,
     /// The batch the firewall planned for it.
     pub plan: Plan,
+    /// What dfw's sets need (done before the batch; destroys after it).
+    pub sets: SetPlan,
+    /// What to tell about sets (no ipset in the kernel, a named ipset missing).
+    pub notes: Vec<SetNote>,
 }
 
 impl PolicyPlan {
     /// True when the kernel already holds the policy exactly.
     pub fn is_empty(&self) -> bool {
-        self.plan.is_empty()
+        self.plan.is_empty() && self.sets.is_empty()
     }
 
     /// Counts per family, IPv4 then IPv6.
     pub fn summaries(&self) -> [FamilySummary; 2] {
         FamilySummary::both(&self.plan)
+    }
+}
+
+/// What a commit did to dfw's sets.
+#[derive(Debug, Clone, Default)]
+pub struct SetsReport {
+    /// Sets created (staging sets included).
+    pub created: usize,
+    /// Entries added (a swapped-in set counts all of its entries).
+    pub added: usize,
+    /// Entries removed.
+    pub removed: usize,
+    /// Sets destroyed after the batch.
+    pub destroyed: Vec<SetName>,
+    /// Sets that could not be destroyed yet (still used by a rule dfw does not own), with why.
+    pub left: Vec<(SetName, String)>,
+}
+
+impl std::fmt::Display for SetsReport {
+    /// `sets: 2 created, 31 entries added, 1 removed, 1 destroyed` (and what was left).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sets: {} created, {} entries added, {} removed, {} destroyed",
+            self.created,
+            self.added,
+            self.removed,
+            self.destroyed.len()
+        )?;
+        for (name, why) in &self.left {
+            write!(
+                f,
+                "\nset {name} not destroyed yet (next commit retries): {why}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl SetsReport {
+    /// True when no set changed.
+    pub fn is_empty(&self) -> bool {
+        self.created == 0 && self.added == 0 && self.removed == 0 && self.destroyed.is_empty()
     }
 }
 
@@ -47,6 +100,10 @@ pub struct CommitReport {
     pub external: Vec<Iface>,
     /// The firewall's report (the plan committed, attempts, generation).
     pub applied: ApplyReport,
+    /// What changed in dfw's sets.
+    pub sets: SetsReport,
+    /// What to tell about sets.
+    pub notes: Vec<SetNote>,
     /// What changed, per chain: the rules added and removed (no context lines).
     pub changes: Vec<ChainChange>,
 }
@@ -57,9 +114,9 @@ impl CommitReport {
         FamilySummary::both(&self.applied.plan)
     }
 
-    /// True when nothing had to change (no batch was sent).
+    /// True when nothing had to change (no batch was sent, no set changed).
     pub fn is_noop(&self) -> bool {
-        !self.applied.committed
+        !self.applied.committed && self.sets.is_empty()
     }
 
     /// What changed as a diff (`+ ` added, `- ` removed, per chain; see
@@ -79,9 +136,10 @@ pub fn plan<T: Transport>(
     fw: &mut Firewall<T>,
     policy: &Policy,
 ) -> Result<PolicyPlan, CommitError> {
-    let external = resolve_external(policy)?;
-    let compiled = policy.compile(&external);
-    plan_compiled(fw, external, compiled)
+    let c = compile_policy(fw.transport(), policy)?;
+    let mut p = plan_compiled(fw, c.external, c.compiled)?;
+    p.notes = c.notes;
+    Ok(p)
 }
 
 /// As [`plan`] for an already compiled policy (`external` is only reported back).
@@ -114,6 +172,12 @@ pub fn plan_compiled<T: Transport>(
     } else {
         make_plan(tables, &changes)?
     };
+    let involved = sets_involved(&compiled, Some(tables));
+    let sets = if involved {
+        plan_kernel_sets(fw.transport(), &compiled)?
+    } else {
+        SetPlan::default()
+    };
     Ok(PolicyPlan {
         external,
         compiled,
@@ -121,6 +185,8 @@ pub fn plan_compiled<T: Transport>(
         reconciled,
         changes,
         plan,
+        sets,
+        notes: Vec::new(),
     })
 }
 
@@ -135,9 +201,10 @@ pub fn commit_unguarded<T: Transport>(
     fw: &mut Firewall<T>,
     policy: &Policy,
 ) -> Result<CommitReport, CommitError> {
-    let external = resolve_external(policy)?;
-    let compiled = policy.compile(&external);
-    commit_compiled_unguarded(fw, external, &compiled)
+    let c = compile_policy(fw.transport(), policy)?;
+    let mut report = commit_compiled_unguarded(fw, c.external, &c.compiled)?;
+    report.notes = c.notes;
+    Ok(report)
 }
 
 /// As [`commit_unguarded`] for an already compiled policy (`external` is only reported back).
@@ -154,6 +221,15 @@ pub fn commit_compiled_unguarded<T: Transport>(
     // kernel refuse the batch and everything runs again; it is never lost. A handle whose
     // last commit left the kernel at the current generation reconciles against the state it
     // kept, without reading (see `Firewall::apply_scoped`).
+    //
+    // dfw's sets first (see `crate::sets`): created, filled and changed before the batch that
+    // uses them, undone if it fails, and the sets it stops using destroyed after it.
+    let set_plan = if sets_involved(compiled, fw.kept_scope()) {
+        plan_kernel_sets(fw.transport(), compiled)?
+    } else {
+        SetPlan::default()
+    };
+    let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
     // What the attempt that commits changes (each attempt recomputes it).
     let mut changes = Vec::new();
     let applied = fw.apply_scoped(read_scope_in, |tables| {
@@ -168,7 +244,19 @@ pub fn commit_compiled_unguarded<T: Transport>(
         ];
         changes = chain_changes(&reconciled, &current, None, false);
         Ok::<_, CommitError>(change_set(tables, reconciled))
-    })?;
+    });
+    let applied = match applied {
+        Ok(a) => a,
+        Err(cause) => {
+            return Err(match prepared.undo(fw.transport()) {
+                Ok(()) => cause,
+                Err(undo) => CommitError::SetsUndo {
+                    cause: Box::new(cause),
+                    undo: Box::new(undo),
+                },
+            })
+        }
+    };
     // How each created chain is created is the plan's.
     for c in &mut changes {
         c.create = applied
@@ -178,10 +266,26 @@ pub fn commit_compiled_unguarded<T: Transport>(
             .find(|p| p.family == c.family && p.chain == c.chain)
             .and_then(|p| p.create);
     }
+    let mut sets = SetsReport {
+        created: prepared.created,
+        added: prepared.added,
+        removed: prepared.removed,
+        ..SetsReport::default()
+    };
+    let left: Vec<(SetName, IpsetError)> = prepared.finish(fw.transport());
+    sets.destroyed = set_plan
+        .destroy
+        .iter()
+        .filter(|n| !left.iter().any(|(l, _)| l == *n))
+        .cloned()
+        .collect();
+    sets.left = left.into_iter().map(|(n, e)| (n, e.to_string())).collect();
     Ok(CommitReport {
         external,
         applied,
         changes,
+        sets,
+        notes: Vec::new(),
     })
 }
 

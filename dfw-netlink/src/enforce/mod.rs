@@ -49,8 +49,10 @@
 mod changes;
 mod commit;
 mod current;
+mod inputs;
 mod published;
 mod report;
+mod setstep;
 mod status;
 
 use dfw_core::model::{Family, Iface, ModelError};
@@ -63,13 +65,18 @@ use crate::transport::{Retryable, TransportError};
 pub use changes::{chain_changes, changes_text, ChainChange, ChangeLine, LineOp};
 pub use commit::{
     change_set, commit_compiled_unguarded, commit_unguarded, plan, plan_compiled, CommitReport,
-    PolicyPlan,
+    PolicyPlan, SetsReport,
 };
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
+pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy, SetNote};
 pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
+pub use setstep::{
+    host_sets, kernel_contents, plan_kernel_sets, referenced_sets, ruleset_sets,
+    static_set_contents,
+};
 pub use status::{drift, status, StatusReport};
 
 /// Why a policy could not be planned or committed.
@@ -98,6 +105,37 @@ pub enum CommitError {
     /// Reading or changing the kernel failed.
     #[error(transparent)]
     Firewall(#[from] FirewallError),
+    /// An ipset request failed (or the policy needs sets on a kernel without ipset).
+    #[error(transparent)]
+    Ipset(Box<crate::ipset::IpsetError>),
+    /// The sets could not be brought to the policy; nothing changed.
+    #[error(transparent)]
+    Sets(crate::sets::SetsError),
+    /// The rules batch failed after the sets were prepared, and undoing the sets failed too.
+    #[error("{cause}; undoing the set changes made before the batch failed too: {undo}")]
+    SetsUndo {
+        /// The batch's error.
+        cause: Box<CommitError>,
+        /// The undo's error.
+        undo: Box<crate::ipset::IpsetError>,
+    },
+    /// A `[blocklist] files` entry could not be read.
+    #[error("[blocklist] files: {path}: {source}")]
+    BlockFile {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `[blocklist] files` entry is not a block list (file, line and token named).
+    #[error(transparent)]
+    BlockList(dfw_core::policy::PolicyError),
+}
+
+impl From<crate::sets::SetPlanError> for CommitError {
+    fn from(e: crate::sets::SetPlanError) -> Self {
+        CommitError::Sets(e.into())
+    }
 }
 
 impl From<TransportError> for CommitError {

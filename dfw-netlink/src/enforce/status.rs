@@ -8,7 +8,7 @@
 use dfw_core::model::{Family, Iface};
 use dfw_core::policy::{self, Compiled, Drift, Policy};
 
-use super::{completed, current_of, read_scope_in, resolve_external, CommitError};
+use super::{completed, current_of, read_scope_in, CommitError};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 
@@ -19,12 +19,15 @@ pub struct StatusReport {
     pub external: Vec<Iface>,
     /// The differences, IPv4 chains first; empty when in sync.
     pub drift: Drift,
+    /// What dfw's sets lack or hold too much (members added or removed by hand, a set
+    /// missing); empty when they are as the policy says.
+    pub sets: crate::sets::SetPlan,
 }
 
 impl StatusReport {
     /// True when the kernel holds exactly the policy.
     pub fn in_sync(&self) -> bool {
-        self.drift.is_empty()
+        self.drift.is_empty() && self.sets.is_empty()
     }
 }
 
@@ -37,10 +40,14 @@ pub fn status<T: Transport>(
     fw: &mut Firewall<T>,
     policy: &Policy,
 ) -> Result<StatusReport, CommitError> {
-    let external = resolve_external(policy)?;
-    let compiled = policy.compile(&external);
-    let drift = drift(fw, &compiled)?;
-    Ok(StatusReport { external, drift })
+    let c = super::compile_policy(fw.transport(), policy)?;
+    let drift = drift(fw, &c.compiled)?;
+    let sets = super::plan_kernel_sets(fw.transport(), &c.compiled)?;
+    Ok(StatusReport {
+        external: c.external,
+        drift,
+        sets,
+    })
 }
 
 /// The drift of the kernel from an already compiled policy, both families.

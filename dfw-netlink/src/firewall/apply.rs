@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use dfw_core::model::{Family, TableName};
 
-use super::build::build_batch;
+use super::build::build_batch_in;
 use super::cache::{echoed_handles, named};
 use super::plan::{make_plan, Plan};
 use super::read::{read, Scope};
@@ -133,11 +133,24 @@ impl<T: Transport> Firewall<T> {
         let (state, changes) = prepare(&mut self.transport)?;
         let plan = make_plan(&state, &changes)?;
         if dry_run {
-            build_batch(&plan, &changes, genid, 1, false)?;
+            let sets = self.sets_for(&changes)?;
+            build_batch_in(&plan, &changes, genid, 1, false, &sets)?;
             return self.unchanged(plan, genid, attempts);
         }
         self.send_plan(plan, &changes, genid, attempts, false)
             .map(|(r, _)| r)
+    }
+
+    /// The ipset indices the rules of `changes` need (none read when no rule has `-m set`).
+    fn sets_for(
+        &mut self,
+        changes: &ChangeSet,
+    ) -> Result<crate::rule_codec::SetIndex, FirewallError> {
+        if super::setref::changes_use_sets(changes) {
+            super::setref::read_set_index(&mut self.transport)
+        } else {
+            Ok(crate::rule_codec::SetIndex::new())
+        }
     }
 
     /// The report of an attempt that sends nothing, after checking the generation held.
@@ -174,7 +187,8 @@ impl<T: Transport> Firewall<T> {
             return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }
         let seq = self.batch_seq();
-        let batch = build_batch(&plan, changes, genid, seq, echo)?;
+        let sets = self.sets_for(changes)?;
+        let batch = build_batch_in(&plan, changes, genid, seq, echo, &sets)?;
         let step = |seq: u32| -> Option<&Step> {
             match batch.part(seq)? {
                 crate::nft::BatchPart::Message(s) => Some(s),

@@ -22,7 +22,7 @@ use crate::nft::{
     Batch, ChainMsg, CreateMode, DelChain, DelRule, FinishedBatch, FlushChain, Hook, NewChain,
     NewRule, NewTable, NftRequest, RuleMsg, TableMsg,
 };
-use crate::rule_codec::encode_rule;
+use crate::rule_codec::{encode_rule_in, SetIndex, NO_SETS};
 use crate::wire::consts::NLM_F_ECHO;
 
 fn policy_value(p: Policy) -> u32 {
@@ -46,7 +46,22 @@ pub fn build_batch(
     first_seq: u32,
     echo_inserts: bool,
 ) -> Result<FinishedBatch<Step>, FirewallError> {
-    let mut b = Builder::new(plan, genid, first_seq, echo_inserts);
+    build_batch_in(plan, changes, genid, first_seq, echo_inserts, &NO_SETS)
+}
+
+/// [`build_batch`] with the kernel's ipset indices, for rules with `-m set` matches.
+///
+/// # Errors
+/// As [`build_batch`]; a rule whose set `sets` does not know is [`Unencodable::Rule`].
+pub fn build_batch_in(
+    plan: &Plan,
+    changes: &ChangeSet,
+    genid: u32,
+    first_seq: u32,
+    echo_inserts: bool,
+    sets: &SetIndex,
+) -> Result<FinishedBatch<Step>, FirewallError> {
+    let mut b = Builder::new(plan, genid, first_seq, echo_inserts, sets);
     b.tables(plan)?;
     b.created_chains(plan)?;
     b.policies(plan)?;
@@ -57,9 +72,10 @@ pub fn build_batch(
 }
 
 /// The batch being built, and which insertions ask for an echo.
-struct Builder {
+struct Builder<'s> {
     batch: Batch<Step>,
     echo: EchoRuns,
+    sets: &'s SetIndex,
 }
 
 fn step(family: Family, table: TableName, chain: Option<&str>, kind: StepKind) -> Step {
@@ -87,8 +103,14 @@ fn unencodable(s: &Step, source: Unencodable) -> FirewallError {
     }
 }
 
-impl Builder {
-    fn new(plan: &Plan, genid: u32, first_seq: u32, echo_inserts: bool) -> Self {
+impl<'s> Builder<'s> {
+    fn new(
+        plan: &Plan,
+        genid: u32,
+        first_seq: u32,
+        echo_inserts: bool,
+        sets: &'s SetIndex,
+    ) -> Self {
         let mut batch: Batch<Step> = Batch::new(first_seq, Some(genid));
         // Rules take 200-700 bytes on the wire; untouched reserved pages cost no memory. One
         // description per message: at most one per rule operation, two per chain and table.
@@ -103,7 +125,7 @@ impl Builder {
             },
             sent: Vec::new(),
         };
-        Builder { batch, echo }
+        Builder { batch, echo, sets }
     }
 
     /// Appends one message, with extra `flags`, described as doing `kind` to `chain` of
@@ -239,7 +261,8 @@ impl Builder {
                 let rule = plan
                     .inserted_rule(changes, index, position)
                     .ok_or_else(|| fail(Unencodable::NotInChangeSet))?;
-                let enc = encode_rule(c.family, rule).map_err(|e| fail(Unencodable::Rule(e)))?;
+                let enc = encode_rule_in(c.family, rule, self.sets)
+                    .map_err(|e| fail(Unencodable::Rule(e)))?;
                 let msg = RuleMsg::new(
                     nfamily(c.family),
                     c.table.as_str(),

@@ -13,6 +13,9 @@ pub enum FirewallError {
     /// Talking to the kernel failed (socket, timeout, retries exhausted, a refused read).
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// Reading the ipset indices that `-m set` rules refer to failed.
+    #[error("reading the kernel's ipset sets for -m set rules: {0}")]
+    Sets(Box<crate::ipset::IpsetError>),
     /// The kernel sent a reply dfw could not parse.
     #[error("malformed reply from the kernel: {0}")]
     Malformed(#[from] WireError),

@@ -75,6 +75,15 @@ impl<T: Transport> Firewall<T> {
         })
     }
 
+    /// The tables of the complete state the last scoped read or commit left, if any (stale
+    /// when someone else committed since; used only to know whether dfw's rules matched sets).
+    pub(crate) fn kept_scope(&self) -> Option<&[KernelTable]> {
+        self.cache
+            .as_ref()
+            .filter(|c| c.complete)
+            .map(|c| c.tables.as_slice())
+    }
+
     /// Reads the scope `read` reads (as for [`Firewall::apply_scoped`]) in one consistent
     /// snapshot and keeps it as the handle's state at that snapshot's generation, so that an
     /// [`Firewall::apply_scoped`] at the same generation plans against it instead of reading

@@ -37,12 +37,13 @@ mod read;
 mod replace_tests;
 mod restore;
 mod save;
+mod setref;
 mod step;
 #[cfg(test)]
 mod tests;
 mod types;
 
-pub use build::build_batch;
+pub use build::{build_batch, build_batch_in};
 pub(crate) use cache::ScopeRead;
 pub use error::{FirewallError, Refusal, Unencodable};
 pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
@@ -50,6 +51,7 @@ pub(crate) use read::query;
 pub use read::read_chains_in;
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};
 pub use save::{print_kernel_table, OPAQUE_MARK};
+pub use setref::read_set_index;
 pub use step::{Step, StepKind};
 pub use types::{
     ApplyReport, BaseChain, ChainTarget, ChangeSet, Decoded, KernelChain, KernelRule, KernelTable,

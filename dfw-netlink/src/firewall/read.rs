@@ -9,6 +9,7 @@
 
 use dfw_core::model::{Counters, Family, Policy, TableName};
 
+use super::setref::{msg_uses_sets, read_set_index};
 use super::types::{BaseChain, KernelChain, KernelRule, KernelTable};
 use super::{nfamily, Firewall, FirewallError};
 use crate::expr::Expr;
@@ -16,7 +17,7 @@ use crate::nft::{
     encode_request, parse_reply, ChainMsg, GetChains, GetRules, GetTables, NftRequest, Reply,
     RuleMsg,
 };
-use crate::rule_codec::decode_rule_with_userdata;
+use crate::rule_codec::{decode_rule_with_userdata_in, SetIndex};
 use crate::transport::{snapshot, Transport};
 use crate::wire::{split_messages, NlMsgWriter};
 
@@ -114,11 +115,11 @@ fn read_tables_in<T: Transport + ?Sized>(
                 })
                 .collect(),
         };
-        for r in query(t, &rules_of(family, name, None))? {
-            if let Reply::Rule(m) = r {
-                if let Some(c) = table.chains.iter_mut().find(|c| c.name == m.chain) {
-                    c.rules.push(kernel_rule(family, &m));
-                }
+        let msgs = rule_msgs(query(t, &rules_of(family, name, None))?);
+        let sets = sets_for(t, &msgs)?;
+        for m in msgs {
+            if let Some(c) = table.chains.iter_mut().find(|c| c.name == m.chain) {
+                c.rules.push(kernel_rule(family, &m, &sets));
             }
         }
         table.sort_chains();
@@ -172,13 +173,12 @@ fn read_one_chain<T: Transport + ?Sized>(
         return Ok(None);
     };
     let mut kc = kernel_chain(msg);
-    kc.rules = query(t, &rules_of(family, table, Some(chain)))?
+    let msgs: Vec<RuleMsg> = rule_msgs(query(t, &rules_of(family, table, Some(chain)))?)
         .into_iter()
-        .filter_map(|r| match r {
-            Reply::Rule(m) if m.chain == chain => Some(kernel_rule(family, &m)),
-            _ => None,
-        })
+        .filter(|m| m.chain == chain)
         .collect();
+    let sets = sets_for(t, &msgs)?;
+    kc.rules = msgs.iter().map(|m| kernel_rule(family, m, &sets)).collect();
     Ok(Some(kc))
 }
 
@@ -217,9 +217,29 @@ fn kernel_chain(c: &ChainMsg) -> KernelChain {
     }
 }
 
-fn kernel_rule(family: Family, m: &RuleMsg) -> KernelRule {
+/// The rule messages among `replies`.
+fn rule_msgs(replies: Vec<Reply>) -> Vec<RuleMsg> {
+    replies
+        .into_iter()
+        .filter_map(|r| match r {
+            Reply::Rule(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ipset indices, read only when one of `msgs` has a set match.
+fn sets_for<T: Transport + ?Sized>(t: &mut T, msgs: &[RuleMsg]) -> Result<SetIndex, FirewallError> {
+    if msgs.iter().any(msg_uses_sets) {
+        read_set_index(t)
+    } else {
+        Ok(SetIndex::new())
+    }
+}
+
+fn kernel_rule(family: Family, m: &RuleMsg, sets: &SetIndex) -> KernelRule {
     let compat = m.compat;
-    let rule = decode_rule_with_userdata(family, &m.exprs, compat, m.userdata.as_deref());
+    let rule = decode_rule_with_userdata_in(family, &m.exprs, compat, m.userdata.as_deref(), sets);
     let counters = m
         .exprs
         .iter()

@@ -209,6 +209,7 @@ fn apply_maps_a_rejection_to_the_rule() {
         msg_type: None,
         reason: None,
         bad_attr_offset: None,
+        echoed: None,
     };
     t.batch_results
         .push_back(Err(TransportError::BatchRejected {
@@ -261,6 +262,7 @@ fn restore_maps_a_kernel_rejection_to_the_script_line() {
                 msg_type: None,
                 reason: None,
                 bad_attr_offset: None,
+                echoed: None,
             }],
         }));
     let text =

@@ -113,6 +113,7 @@ pub fn build_host(
         ifaces,
         routes,
         forwarding,
+        sets: Default::default(),
     })
 }
 

@@ -12,7 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use dfw_core::model::{ChainName, Counters, Family, Iface, Neg, Network, Protocol, Rule, Target};
 
 use super::encode::{addr_offsets, REG};
-use super::ext::{decode_xt_match, decode_xt_target};
+use super::ext::{decode_xt_match_in, decode_xt_target};
+use super::sets::{SetIndex, NO_SETS};
 use super::{Compat, DecodedRule};
 use crate::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
 
@@ -33,7 +34,17 @@ pub(super) enum Load {
 /// Decodes a kernel rule of `family`. Never fails: what the model cannot express comes back as
 /// [`DecodedRule::Opaque`] with the expressions and compat attribute unchanged.
 pub fn decode_rule(family: Family, exprs: &[Expr], compat: Option<Compat>) -> DecodedRule {
-    match Decoder::new(family).run(exprs, compat) {
+    decode_rule_in(family, exprs, compat, &NO_SETS)
+}
+
+/// [`decode_rule`] with the kernel's ipset indices, which name the sets of `-m set` matches.
+pub fn decode_rule_in(
+    family: Family,
+    exprs: &[Expr],
+    compat: Option<Compat>,
+    sets: &SetIndex,
+) -> DecodedRule {
+    match Decoder::new(family, sets).run(exprs, compat) {
         Ok(rule) => DecodedRule::Rule(rule),
         Err(reason) => DecodedRule::Opaque {
             reason,
@@ -44,8 +55,9 @@ pub fn decode_rule(family: Family, exprs: &[Expr], compat: Option<Compat>) -> De
 }
 
 /// The state of decoding one rule: what is built so far and what register 1 holds.
-pub(super) struct Decoder {
+pub(super) struct Decoder<'s> {
     pub(super) family: Family,
+    pub(super) sets: &'s SetIndex,
     pub(super) rule: Rule,
     pub(super) load: Option<Load>,
     pub(super) mask: Option<Vec<u8>>,
@@ -63,10 +75,11 @@ pub(super) fn be16(data: &[u8]) -> Result<u16, Why> {
     }
 }
 
-impl Decoder {
-    pub(super) fn new(family: Family) -> Self {
+impl<'s> Decoder<'s> {
+    pub(super) fn new(family: Family, sets: &'s SetIndex) -> Self {
         Decoder {
             family,
+            sets,
             rule: Rule::default(),
             load: None,
             mask: None,
@@ -168,7 +181,7 @@ impl Decoder {
             }
             Expr::Match { name, rev, info } => {
                 self.before_counter("match")?;
-                let m = decode_xt_match(self.family, name, *rev, info)
+                let m = decode_xt_match_in(self.family, name, *rev, info, self.sets)
                     .map_err(|e| format!("match {name} rev {rev}: {e}"))?;
                 self.rule.matches.push(m);
                 Ok(())

@@ -4,11 +4,12 @@ use std::net::IpAddr;
 
 use dfw_core::model::{Family, Iface, Match, Neg, Network, Rule, Target};
 
+use super::sets::{SetIndex, NO_SETS};
 use super::{Compat, EncodeError, EncodedRule};
 use crate::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
 use crate::xt::{
     addrtype, comment, connmark, conntrack, ct, hashlimit, icmp, iprange, log, mark, multiport,
-    nat, nflog, owner, packet, recent, reject, rt, sctp, tcpmss, tcpudp,
+    nat, nflog, owner, packet, recent, reject, rt, sctp, set, tcpmss, tcpudp,
 };
 
 /// The register iptables-nft loads everything into (`NFT_REG_1`).
@@ -113,9 +114,12 @@ fn xt_target(name: &str, rev: u32, info: Vec<u8>) -> Expr {
 }
 
 /// One extension match of a rule of `family` as the expression dfw writes (an xt `match`,
-/// or the native `limit`).
-pub fn encode_match(family: Family, m: &Match) -> Expr {
-    match m {
+/// or the native `limit`); `sets` resolves the set of a `-m set` match to its kernel index.
+///
+/// # Errors
+/// [`EncodeError::UnknownSet`] for a `-m set` match whose set `sets` does not know.
+pub fn encode_match(family: Family, m: &Match, sets: &SetIndex) -> Result<Expr, EncodeError> {
+    Ok(match m {
         Match::Tcp(t) => xt_match(tcpudp::NAME_TCP, tcpudp::REV, tcpudp::encode_tcp(t)),
         Match::Udp(u) => xt_match(tcpudp::NAME_UDP, tcpudp::REV, tcpudp::encode_udp(u)),
         Match::Multiport(mp) => xt_match(multiport::NAME, multiport::REV, multiport::encode(mp)),
@@ -127,6 +131,14 @@ pub fn encode_match(family: Family, m: &Match) -> Expr {
         Match::Icmp6(t) => xt_match(icmp::NAME_V6, icmp::REV, icmp::encode(t)),
         Match::AddrType(a) => xt_match(addrtype::NAME, addrtype::REV, addrtype::encode(a)),
         Match::Mark(mk) => xt_match(mark::NAME, mark::REV, mark::encode(mk)),
+        Match::Set(sm) => {
+            let index = sets
+                .index_of(sm.name())
+                .ok_or_else(|| EncodeError::UnknownSet {
+                    name: sm.name().clone(),
+                })?;
+            xt_match(set::NAME, set::REV, set::encode(index, sm))
+        }
         Match::Limit(l) => super::ext_more::limit_expr(l),
         Match::Recent(r) => xt_match(recent::RECENT, recent::RECENT_REV, recent::encode_recent(r)),
         Match::HashLimit(h) => xt_match(
@@ -153,7 +165,7 @@ pub fn encode_match(family: Family, m: &Match) -> Expr {
             connmark::MATCH_REV,
             connmark::encode_match(m),
         ),
-    }
+    })
 }
 
 fn verdict(v: Verdict) -> Expr {
@@ -221,6 +233,18 @@ pub fn encode_target(family: Family, t: &Target) -> Result<Expr, EncodeError> {
 /// [`EncodeError::Model`] when the rule does not fit the family or lacks a needed `-p`;
 /// [`EncodeError::Unencodable`] for `! -s 0/0` / `! -d 0/0` and for [`Target::Opaque`].
 pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeError> {
+    encode_rule_in(family, rule, &NO_SETS)
+}
+
+/// [`encode_rule`] with the kernel's ipset indices, for rules with `-m set` matches.
+///
+/// # Errors
+/// As [`encode_rule`], and [`EncodeError::UnknownSet`] for a set `sets` does not know.
+pub fn encode_rule_in(
+    family: Family,
+    rule: &Rule,
+    sets: &SetIndex,
+) -> Result<EncodedRule, EncodeError> {
     rule.check(family)?;
     let h = &rule.header;
     let mut exprs = Vec::new();
@@ -253,7 +277,9 @@ pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeErr
             flags: if p.negated { Compat::INV } else { 0 },
         };
     }
-    exprs.extend(rule.matches.iter().map(|m| encode_match(family, m)));
+    for m in &rule.matches {
+        exprs.push(encode_match(family, m, sets)?);
+    }
     let c = rule.counters.unwrap_or_default();
     exprs.push(Expr::Counter {
         packets: c.packets,

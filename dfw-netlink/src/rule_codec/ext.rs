@@ -6,8 +6,12 @@
 use dfw_core::model::{Family, Match, Target};
 
 use crate::xt::{
-    self, addrtype, comment, conntrack, icmp, iprange, log, mark, multiport, nat, reject, tcpudp,
+    self, addrtype, comment, conntrack, icmp, iprange, log, mark, multiport, nat, reject, set,
+    tcpudp,
 };
+
+use super::sets::{SetIndex, NO_SETS};
+use dfw_core::model::matches::SetMatch;
 
 /// Decodes one xt match dfw knows (name and revision) into the model.
 ///
@@ -18,6 +22,20 @@ pub fn decode_xt_match(
     name: &str,
     rev: u32,
     info: &[u8],
+) -> Result<Match, xt::XtError> {
+    decode_xt_match_in(family, name, rev, info, &NO_SETS)
+}
+
+/// [`decode_xt_match`] with the kernel's ipset indices, which name the set of a `-m set` match.
+///
+/// # Errors
+/// As [`decode_xt_match`]; a `set` match whose index `sets` does not know is an error.
+pub fn decode_xt_match_in(
+    family: Family,
+    name: &str,
+    rev: u32,
+    info: &[u8],
+    sets: &SetIndex,
 ) -> Result<Match, xt::XtError> {
     if let Some(m) = super::ext_more::decode_match(family, name, rev, info) {
         return m;
@@ -36,6 +54,16 @@ pub fn decode_xt_match(
         (icmp::NAME_V6, icmp::REV) if family == Family::Ipv6 => Match::Icmp6(icmp::decode(info)?),
         (addrtype::NAME, addrtype::REV) => Match::AddrType(addrtype::decode(info)?),
         (mark::NAME, mark::REV) => Match::Mark(mark::decode(info)?),
+        (set::NAME, set::REV) => {
+            let raw = set::decode(info)?;
+            let name = sets.name_of(raw.index).ok_or_else(|| {
+                xt::XtError::invalid("set", format!("no set with kernel index {}", raw.index))
+            })?;
+            Match::Set(
+                SetMatch::new(name.clone(), raw.dirs, raw.negated)
+                    .map_err(xt::XtError::model("set"))?,
+            )
+        }
         _ => {
             return Err(xt::XtError::invalid(
                 "match",

@@ -22,16 +22,19 @@ mod ext;
 mod ext_more;
 mod native;
 mod prefix;
+mod sets;
 mod stateful;
 mod udata;
 
-pub use decode::decode_rule;
-pub use encode::{encode_match, encode_rule, encode_target};
-pub use ext::{decode_xt_match, decode_xt_target};
+pub use decode::{decode_rule, decode_rule_in};
+pub use encode::{encode_match, encode_rule, encode_rule_in, encode_target};
+pub use ext::{decode_xt_match, decode_xt_match_in, decode_xt_target};
 pub use ext_more::limit_expr;
 pub use prefix::known_conditions;
-pub use udata::decode_rule_with_userdata;
+pub use sets::{SetIndex, NO_SETS};
+pub use udata::{decode_rule_with_userdata, decode_rule_with_userdata_in};
 
+use dfw_core::model::matches::SetName;
 use dfw_core::model::{ModelError, Rule};
 
 use crate::expr::Expr;
@@ -88,5 +91,11 @@ pub enum EncodeError {
         what: &'static str,
         /// Why.
         reason: &'static str,
+    },
+    /// A `-m set` match names a set the kernel does not have (or that was not read).
+    #[error("-m set --match-set {name}: no such set (create it with ipset first)")]
+    UnknownSet {
+        /// The set.
+        name: SetName,
     },
 }

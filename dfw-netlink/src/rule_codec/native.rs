@@ -13,7 +13,7 @@ use dfw_core::model::{Match, Neg, PortRange, Protocol};
 use super::decode::{be16, eq_neq, put_once, Decoder, Load, Why};
 use crate::expr::{CmpOp, PayloadBase};
 
-impl Decoder {
+impl Decoder<'_> {
     /// `meta mark` [`& mask`] `==`/`!=` value: `-m mark`.
     pub(super) fn mark(
         &mut self,

@@ -18,7 +18,8 @@ use crate::expr::Expr;
 /// The conditions every packet the rule `exprs` can match satisfies, as far as dfw decodes
 /// them (see the module contract); a rule matching every packet when nothing is known.
 pub fn known_conditions(family: Family, exprs: &[Expr]) -> Rule {
-    let mut d = Decoder::new(family);
+    // A `-m set` match stops the conditions (its set's name is not known here).
+    let mut d = Decoder::new(family, &super::sets::NO_SETS);
     for e in exprs {
         // The counter and the target end the conditions (a rule decoded to its end is not
         // opaque: its target, or something after it, was the obstacle).

@@ -16,7 +16,7 @@ use super::decode::{Decoder, Why};
 use super::ext_more::limit_expr;
 use crate::expr::{Expr, LogExpr};
 
-impl Decoder {
+impl Decoder<'_> {
     /// `limit rate R/U burst B type packets flags 0`: `-m limit`.
     pub(super) fn limit(&mut self, e: &Expr) -> Result<(), Why> {
         let Expr::Limit {

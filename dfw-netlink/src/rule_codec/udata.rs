@@ -3,13 +3,13 @@
 //! is shown as one more `-m comment`, after every other match. dfw itself writes comments as
 //! the xt `comment` match, as iptables does, and never writes userdata.
 //!
-//! Contract: [`decode_rule_with_userdata`] is [`decode_rule`] plus that comment; any other TLV,
+//! Contract: [`decode_rule_with_userdata`] is [`super::decode_rule`] plus that comment; any other TLV,
 //! a malformed one, or a comment the model refuses makes the rule opaque.
 
 use dfw_core::model::matches::Comment;
 use dfw_core::model::{Family, Match};
 
-use super::{decode_rule, Compat, DecodedRule};
+use super::{Compat, DecodedRule};
 use crate::expr::Expr;
 
 /// `NFTNL_UDATA_RULE_COMMENT`.
@@ -47,12 +47,23 @@ fn udata_comment(udata: &[u8]) -> Result<Option<Comment>, String> {
 }
 
 /// Decodes a kernel rule together with its userdata, as iptables-nft 1.8.9 shows it: a
-/// userdata comment becomes a final `-m comment` match. Never fails (see [`decode_rule`]).
+/// userdata comment becomes a final `-m comment` match. Never fails (see [`super::decode_rule`]).
 pub fn decode_rule_with_userdata(
     family: Family,
     exprs: &[Expr],
     compat: Option<Compat>,
     userdata: Option<&[u8]>,
+) -> DecodedRule {
+    decode_rule_with_userdata_in(family, exprs, compat, userdata, &super::NO_SETS)
+}
+
+/// [`decode_rule_with_userdata`] with the kernel's ipset indices (see [`super::decode_rule_in`]).
+pub fn decode_rule_with_userdata_in(
+    family: Family,
+    exprs: &[Expr],
+    compat: Option<Compat>,
+    userdata: Option<&[u8]>,
+    sets: &super::SetIndex,
 ) -> DecodedRule {
     let opaque = |reason: String| DecodedRule::Opaque {
         reason,
@@ -63,7 +74,7 @@ pub fn decode_rule_with_userdata(
         Ok(c) => c.flatten(),
         Err(reason) => return opaque(reason),
     };
-    match (decode_rule(family, exprs, compat), comment) {
+    match (super::decode_rule_in(family, exprs, compat, sets), comment) {
         (DecodedRule::Rule(mut rule), Some(c)) => {
             rule.matches.push(Match::Comment(c));
             DecodedRule::Rule(rule)

@@ -19,6 +19,7 @@ fn kernel_error(seq: u32, errno: i32) -> KernelError {
         msg_type: None,
         reason: None,
         bad_attr_offset: None,
+        echoed: None,
     }
 }
 
@@ -72,8 +73,11 @@ fn fault_not_root_and_missing_table_one_line() {
         (libc::ENOENT, "no such table, chain, rule or extension"),
     ] {
         let mut t = FakeTransport::default();
+        // The first request is the set engine's ipset probe: this kernel has none.
         t.dump_replies
-            .push_back(Err(TransportError::Kernel(kernel_error(1, errno))));
+            .push_back(Err(TransportError::Kernel(kernel_error(1, libc::EINVAL))));
+        t.dump_replies
+            .push_back(Err(TransportError::Kernel(kernel_error(2, errno))));
         let mut fw = Firewall::new(t).with_retry(RetryPolicy::immediate(1));
         let e = commit_compiled_unguarded(&mut fw, Vec::new(), &compiled)
             .unwrap_err()

@@ -23,13 +23,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dfw_core::policy::Policy;
 
-use super::guard::{check_changes, recover_staged, SshGuard};
+use super::guard::{check_changes, recover_staged, with_kernel_sets, SshGuard};
 use super::marker::read_marker;
 use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
 use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
 use super::watchdog::spawn_watchdog;
 use super::{crash, owner, SafetyError, Snapshot, StateDir};
-use crate::enforce::{self, resolve_external, CommitReport};
+use crate::enforce::{self, CommitReport};
 use crate::firewall::Firewall;
 use crate::transport::Transport;
 
@@ -104,8 +104,8 @@ pub fn commit_policy<T: Transport>(
     owner::claim(dir)?;
     recover_staged(fw, dir)?;
     let stale = settle_pending(dir)?;
-    let external = resolve_external(&policy)?;
-    let compiled = policy.compile(&external);
+    let c = enforce::compile_policy(fw.transport(), &policy)?;
+    let (external, compiled, notes) = (c.external, c.compiled, c.notes);
     drop(policy);
     let hash = policy_hash(&compiled);
     let source = opts
@@ -134,9 +134,10 @@ pub fn commit_policy<T: Transport>(
         let p = enforce::plan_compiled(fw, external, compiled)?;
         (p.external, p.compiled, p.current, p.changes)
     };
-    check_changes(fw, &opts.ssh, &external, &changes)?;
+    let sets = enforce::host_sets(fw.transport(), &compiled)?;
+    check_changes(fw, &opts.ssh, &external, &changes, &sets)?;
     drop(changes);
-    let snapshot = Snapshot::from_current(&current)?;
+    let snapshot = with_kernel_sets(fw, Snapshot::from_current(&current)?)?;
     drop(current);
     dir.stage_previous(&snapshot)?;
     crash::point("commit-staged");
@@ -155,7 +156,7 @@ pub fn commit_policy<T: Transport>(
     // Reconciled inside the firewall's retry loop: on a generation race (Docker or an admin
     // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
     // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
-    let report = match enforce::commit_compiled_unguarded(fw, external, &compiled) {
+    let mut report = match enforce::commit_compiled_unguarded(fw, external, &compiled) {
         Ok(r) => r,
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
@@ -165,6 +166,7 @@ pub fn commit_policy<T: Transport>(
         }
     };
     crash::point("commit-committed");
+    report.notes = notes;
     if report.is_noop() {
         // Nothing changed: the old rollback point stays, and there is nothing to confirm.
         let _ = dir.remove(PENDING);

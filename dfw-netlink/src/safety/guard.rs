@@ -19,7 +19,7 @@
 
 use dfw_core::model::{Family, Iface, TableName};
 
-use super::lockout::{check_lockout_change, desired_filter, ingress, SshConnection};
+use super::lockout::{check_lockout_change_with_sets, desired_filter, ingress, SshConnection};
 use super::session::ssh_connection;
 use super::sessions::live_ssh_sessions;
 use super::store::STAGED;
@@ -62,7 +62,9 @@ impl SshGuard {
     }
 }
 
-/// Checks `changes` against the sessions of `guard` (see the module contract).
+/// Checks `changes` against the sessions of `guard` (see the module contract); `sets` holds
+/// the members of the sets the new rules match (see [`crate::enforce::host_sets`]), the
+/// kernel's rules now are evaluated with the kernel's members.
 ///
 /// # Errors
 /// [`SafetyError::Lockout`] naming the session and the rule; reading the kernel.
@@ -71,6 +73,7 @@ pub fn check_changes<T: Transport>(
     guard: &SshGuard,
     external: &[Iface],
     changes: &ChangeSet,
+    sets: &dfw_core::eval::HostSets,
 ) -> Result<(), SafetyError> {
     let conns = guard.connections()?;
     if conns.is_empty() {
@@ -95,25 +98,48 @@ pub fn check_changes<T: Transport>(
             });
         let desired = desired_filter(&kernel, changes).map_err(SafetyError::Compose)?;
         let now = desired_filter(&kernel, &ChangeSet::default()).map_err(SafetyError::Compose)?;
+        let before_sets = crate::enforce::ruleset_sets(fw.transport(), &now)?;
         let host = crate::route::read_host(family, &[]).ok();
         for c in mine {
             let ifaces = ingress(host.as_ref(), c, external);
-            check_lockout_change(&now, &desired, &native, c, &ifaces)
-                .map_err(SafetyError::Lockout)?;
+            check_lockout_change_with_sets(
+                (&now, &before_sets),
+                (&desired, sets),
+                &native,
+                c,
+                &ifaces,
+            )
+            .map_err(SafetyError::Lockout)?;
         }
     }
     Ok(())
 }
 
-/// dfw's objects in the kernel now, both families.
+/// dfw's objects in the kernel now, both families, with the members of its static sets.
 ///
 /// # Errors
 /// Reading the kernel; [`SafetyError::Opaque`].
 pub fn kernel_snapshot<T: Transport>(fw: &mut Firewall<T>) -> Result<Snapshot, SafetyError> {
-    Snapshot::from_current(&[
+    let rules = Snapshot::from_current(&[
         read_current(fw, Family::Ipv4)?,
         read_current(fw, Family::Ipv6)?,
-    ])
+    ])?;
+    with_kernel_sets(fw, rules)
+}
+
+/// `rules` with the kernel's members of the dfw sets they match (see [`Snapshot::with_sets`]).
+///
+/// # Errors
+/// Reading the sets.
+pub fn with_kernel_sets<T: Transport>(
+    fw: &mut Firewall<T>,
+    rules: Snapshot,
+) -> Result<Snapshot, SafetyError> {
+    if crate::enforce::referenced_sets(&rules.0).is_empty() {
+        return Ok(rules);
+    }
+    let sets = crate::enforce::static_set_contents(fw.transport(), &rules.0)?;
+    Ok(rules.with_sets(sets))
 }
 
 /// Settles an interrupted commit (see the module contract).

@@ -29,7 +29,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use dfw_core::eval::{
-    explain_with, Decision, Host, HostIface, IfaceKind, Packet, Route, Undecided, Verdict,
+    explain_with, Decision, Host, HostIface, HostSets, IfaceKind, Packet, Route, Undecided, Verdict,
 };
 use dfw_core::model::{
     ChainName, Counters, Family, Iface, ModelError, Network, Policy as ChainPolicy, Ruleset, Table,
@@ -277,8 +277,44 @@ pub fn check_lockout_on_with(
     if ruleset.family() != ssh.family() {
         return Ok(());
     }
+    let none = HostSets::new();
     for name in ifaces {
-        if let Some(l) = lockout_on(ruleset, nat, ssh, name) {
+        if let Some(l) = lockout_on(ruleset, nat, ssh, name, &none) {
+            return Err(Box::new(l));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_lockout`] for rules that match ipset sets: `sets` holds their members (those the
+/// policy will put in dfw's sets, and the kernel's for the others).
+///
+/// # Errors
+/// As [`check_lockout`].
+pub fn check_lockout_with_sets(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    external: &[Iface],
+    sets: &HostSets,
+) -> Result<(), Box<Lockout>> {
+    check_lockout_on_with_sets(ruleset, ssh, &iface_names(external), sets)
+}
+
+/// [`check_lockout_on`] with the members of the sets the rules match.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_on_with_sets(
+    ruleset: &Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+    sets: &HostSets,
+) -> Result<(), Box<Lockout>> {
+    if ruleset.family() != ssh.family() {
+        return Ok(());
+    }
+    for name in ifaces {
+        if let Some(l) = lockout_on(ruleset, &native::Ruleset::default(), ssh, name, sets) {
             return Err(Box::new(l));
         }
     }
@@ -299,14 +335,31 @@ pub fn check_lockout_change(
     ssh: &SshConnection,
     ifaces: &[String],
 ) -> Result<(), Box<Lockout>> {
+    let none = HostSets::new();
+    check_lockout_change_with_sets((before, &none), (after, &none), nat, ssh, ifaces)
+}
+
+/// [`check_lockout_change`] for rules that match ipset sets: each ruleset with the members
+/// of its sets (before: the kernel's now; after: what the commit will put in dfw's sets), so
+/// that an address taken out of a set is seen as the change it is.
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_change_with_sets(
+    (before, before_sets): (&Ruleset, &HostSets),
+    (after, after_sets): (&Ruleset, &HostSets),
+    nat: &native::Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+) -> Result<(), Box<Lockout>> {
     if after.family() != ssh.family() {
         return Ok(());
     }
     for name in ifaces {
-        let Some(now) = lockout_on(after, nat, ssh, name) else {
+        let Some(now) = lockout_on(after, nat, ssh, name, after_sets) else {
             continue;
         };
-        let was = lockout_on(before, nat, ssh, name);
+        let was = lockout_on(before, nat, ssh, name, before_sets);
         if was.is_some_and(|w| same_refusal(&w, before, &now, after, nat)) {
             continue;
         }
@@ -321,8 +374,10 @@ fn lockout_on(
     nat: &native::Ruleset,
     ssh: &SshConnection,
     name: &str,
+    sets: &HostSets,
 ) -> Option<Lockout> {
-    let host = host_for(name, ssh);
+    let mut host = host_for(name, ssh);
+    host.sets = sets.clone();
     let packet =
         Packet::tcp_syn(name, ssh.client, ssh.server, ssh.server_port).with_sport(ssh.client_port);
     let trace = match explain_with(ruleset, nat, &packet, &host) {
@@ -394,5 +449,6 @@ fn host_for(iface: &str, ssh: &SshConnection) -> Host {
         ifaces,
         routes,
         forwarding: true,
+        sets: Default::default(),
     }
 }

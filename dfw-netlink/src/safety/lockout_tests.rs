@@ -4,7 +4,8 @@ use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::Policy;
 
 use super::lockout::{
-    check_lockout, check_lockout_change, desired_filter, iface_names, SshConnection,
+    check_lockout, check_lockout_change, check_lockout_change_with_sets, desired_filter,
+    iface_names, SshConnection,
 };
 use crate::firewall::{ChainTarget, ChangeSet, KernelTable};
 
@@ -324,4 +325,45 @@ fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
         matches!(err.verdict, dfw_core::eval::Verdict::Reject(_)),
         "{err}"
     );
+}
+
+#[test]
+fn lockout_change_sees_an_address_taken_out_of_a_set() {
+    use dfw_core::eval::{HostSets, SetContents};
+    use dfw_core::model::matches::SetName;
+    use dfw_core::model::Network;
+    let ssh = SshConnection::parse("198.51.100.9 50022 192.0.2.10 22").unwrap();
+    // The same rules before and after: only the set's members change.
+    let rules = dfw_core::syntax::parse_ruleset(
+        Family::Ipv4,
+        "*filter\n:INPUT DROP [0:0]\n\
+         -A INPUT -m set --match-set dfw-whitelist4 src -j ACCEPT\nCOMMIT\n",
+    )
+    .unwrap();
+    let with = |members: &[&str]| -> HostSets {
+        let mut s = HostSets::new();
+        s.insert(
+            SetName::new("dfw-whitelist4").unwrap(),
+            SetContents::Nets {
+                family: Family::Ipv4,
+                members: members
+                    .iter()
+                    .map(|a| Network::host(a.parse().unwrap()))
+                    .collect(),
+            },
+        );
+        s
+    };
+    let (client, other) = (with(&["198.51.100.9"]), with(&["203.0.113.5"]));
+    let ifaces = iface_names(&eth0());
+    let nat = dfw_core::native::Ruleset::default();
+    check_lockout_change_with_sets((&rules, &client), (&rules, &client), &nat, &ssh, &ifaces)
+        .unwrap();
+    let e =
+        check_lockout_change_with_sets((&rules, &client), (&rules, &other), &nat, &ssh, &ifaces)
+            .unwrap_err();
+    assert!(e.to_string().contains("198.51.100.9"), "{e}");
+    // Refused before as after (the client was never in the set): not the change's doing.
+    check_lockout_change_with_sets((&rules, &other), (&rules, &other), &nat, &ssh, &ifaces)
+        .unwrap();
 }

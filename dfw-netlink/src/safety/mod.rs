@@ -50,9 +50,10 @@ use dfw_core::syntax::SyntaxError;
 
 pub use crash::CRASH_AT;
 pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
-pub use guard::{check_changes, kernel_snapshot, recover_staged, SshGuard};
+pub use guard::{check_changes, kernel_snapshot, recover_staged, with_kernel_sets, SshGuard};
 pub use lockout::{
-    check_lockout, check_lockout_change, check_lockout_on, check_lockout_on_with, desired_filter,
+    check_lockout, check_lockout_change, check_lockout_change_with_sets, check_lockout_on,
+    check_lockout_on_with, check_lockout_on_with_sets, check_lockout_with_sets, desired_filter,
     ingress, Lockout, SshConnection,
 };
 pub use session::{ssh_connection, SSH_CONNECTION};
@@ -234,6 +235,10 @@ pub enum Corruption {
     /// The pending-commit marker is not `ID DEADLINE PID` (the text found, shortened).
     #[error("expected `ID DEADLINE PID`, found {0:?}")]
     Pending(String),
+    /// A line of the `# sets` section is not a set or a member of the set before it (its
+    /// line number and text, shortened).
+    #[error("line {0}: not a set or a member of the set before it: {1:?}")]
+    Set(usize, String),
     /// The end marker is missing: the file is truncated.
     #[error("no end marker: the file is truncated, not applied")]
     Truncated,

@@ -104,7 +104,8 @@ pub fn rollback<T: Transport>(
     })?;
     let now = kernel_snapshot(fw)?;
     let plan = enforce::plan_compiled(fw, Vec::new(), previous.0.clone())?;
-    check_changes(fw, &opts.ssh, &[], &plan.changes)?;
+    let sets = enforce::host_sets(fw.transport(), &previous.0)?;
+    check_changes(fw, &opts.ssh, &[], &plan.changes, &sets)?;
     drop(plan);
     dir.stage_previous(&now)?;
     drop(now);

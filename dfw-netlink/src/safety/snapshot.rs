@@ -15,9 +15,20 @@
 //! `# end bytes=N fnv1a64=HASH`, gives the length and the FNV-1a hash of everything before
 //! it: a truncated or altered file is refused ([`Corruption::Truncated`],
 //! [`Corruption::Checksum`]), never applied.
+//!
+//! The members of dfw's own static sets the rules match (the whitelist, LAN, allow and block
+//! sets of a long list) are part of the state: a rollback point taken before a commit that
+//! only changed a set's members restores them. They follow the rules after a `# sets` line,
+//! per set a `create NAME hash:net family inet|inet6` line (as `ipset save` writes it) and
+//! then one member per line (`10.0.0.0/8`), sorted. The ban sets are not captured (bans are
+//! run-time state, kept across commits and rollbacks); a set another tool owns is not dfw's.
 
-use dfw_core::model::{ChainName, Family, TableName};
-use dfw_core::policy::{is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, FamilyRules};
+use dfw_core::model::matches::SetName;
+use dfw_core::model::{ChainName, Family, Network, TableName};
+use dfw_core::policy::{
+    is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, FamilyRules, SetMembers, SetRole,
+    SetSpec,
+};
 use dfw_core::policy::{DOCKER_USER, INPUT};
 use dfw_core::syntax::{parse_ruleset, print_ruleset, PrintOptions};
 
@@ -31,6 +42,8 @@ pub struct Snapshot(pub Compiled);
 const HEADER: &str = "# dfw state v2";
 /// Start of the end line.
 const END: &str = "# end bytes=";
+/// The line before the sets.
+const SETS: &str = "# sets";
 
 /// The 64-bit FNV-1a hash of `bytes` (a checksum, not a defence against forgery: the
 /// directory is root's alone).
@@ -75,6 +88,9 @@ impl Snapshot {
         Ok(Snapshot(Compiled {
             v4: family_rules(Family::Ipv4, &current[0])?,
             v6: family_rules(Family::Ipv6, &current[1])?,
+            // Sets are not part of a rollback point: rules that match a dfw set keep it (a
+            // commit never destroys a set its rules match), with its current members.
+            sets: Vec::new(),
         }))
     }
 
@@ -86,6 +102,7 @@ impl Snapshot {
     pub fn to_text(&self) -> Result<String, SafetyError> {
         let mut out = format!("{HEADER}\n");
         out.push_str(&rules_text(&self.0)?);
+        out.push_str(&sets_text(&self.0.sets));
         let end = format!(
             "{END}{} fnv1a64={:016x}\n",
             out.len(),
@@ -141,9 +158,28 @@ impl Snapshot {
                 .map_err(|e| corrupt(Corruption::Syntax(Box::new(e))))?;
             Ok::<_, SafetyError>(from_ruleset(family, &rs))
         };
+        let sets_at = text[b..]
+            .find(&format!("\n{SETS}\n"))
+            .map_or(text.len(), |i| b + i + 1);
         let v4 = parse(Family::Ipv4, a, b)?;
-        let v6 = parse(Family::Ipv6, b, text.len())?;
-        Ok(Snapshot(Compiled { v4, v6 }))
+        let v6 = parse(Family::Ipv6, b, sets_at)?;
+        let sets = parse_sets(&text[sets_at..], line_of(sets_at)).map_err(corrupt)?;
+        Ok(Snapshot(Compiled { v4, v6, sets }))
+    }
+
+    /// The same rules with the members of dfw's static sets they match (see the module
+    /// contract); sorted by name, members sorted.
+    pub fn with_sets(mut self, mut sets: Vec<SetSpec>) -> Snapshot {
+        sets.retain(|s| matches!(s.members, SetMembers::Static(_)));
+        for s in &mut sets {
+            if let SetMembers::Static(m) = &mut s.members {
+                m.sort_unstable_by_key(crate::sets::key);
+                m.dedup();
+            }
+        }
+        sets.sort_by(|a, b| a.name.cmp(&b.name));
+        self.0.sets = sets;
+        self
     }
 
     /// True when dfw owns nothing in either family.
@@ -152,6 +188,83 @@ impl Snapshot {
             .iter()
             .all(|f| f.chains.is_empty() && f.jumps.is_empty())
     }
+}
+
+/// The `# sets` section (empty without sets).
+fn sets_text(sets: &[SetSpec]) -> String {
+    if sets.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{SETS}\n");
+    for s in sets {
+        let SetMembers::Static(members) = &s.members else {
+            continue;
+        };
+        let family = crate::sets::ipset_family(s.family);
+        out.push_str(&format!("create {} hash:net family {family}\n", s.name));
+        for m in members {
+            out.push_str(&m.to_string());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Parses the `# sets` section (`text` starts at it, or is empty); `first` is its 0-based
+/// line number in the file.
+fn parse_sets(text: &str, first: usize) -> Result<Vec<SetSpec>, Corruption> {
+    let mut lines = text.lines().enumerate().map(|(i, l)| (first + i + 1, l));
+    let mut sets: Vec<SetSpec> = Vec::new();
+    match lines.next() {
+        None => return Ok(sets),
+        Some((_, SETS)) => {}
+        Some((line, l)) => return Err(Corruption::Set(line, l.chars().take(80).collect())),
+    }
+    for (line, l) in lines {
+        let bad = || Corruption::Set(line, l.chars().take(80).collect());
+        if let Some(rest) = l.strip_prefix("create ") {
+            let mut w = rest.split(' ');
+            let (Some(name), Some("hash:net"), Some("family"), Some(f), None) =
+                (w.next(), w.next(), w.next(), w.next(), w.next())
+            else {
+                return Err(bad());
+            };
+            let name = SetName::new(name).map_err(|_| bad())?;
+            let family = match f {
+                "inet" => Family::Ipv4,
+                "inet6" => Family::Ipv6,
+                _ => return Err(bad()),
+            };
+            let role = match SetRole::of_set_name(&name) {
+                Some((role, fam)) if fam == family && role != SetRole::Ban => role,
+                _ => return Err(bad()),
+            };
+            sets.push(SetSpec {
+                name,
+                role,
+                family,
+                members: SetMembers::Static(Vec::new()),
+            });
+            continue;
+        }
+        let net = parse_net(l).ok_or_else(bad)?;
+        match sets.last_mut() {
+            Some(SetSpec {
+                family,
+                members: SetMembers::Static(m),
+                ..
+            }) if *family == net.family() => m.push(net),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(sets)
+}
+
+/// `ADDR/PREFIX` exactly as [`Network`]'s `Display` writes it.
+fn parse_net(text: &str) -> Option<Network> {
+    let (addr, prefix) = text.split_once('/')?;
+    let net = Network::with_prefix(addr.parse().ok()?, prefix.parse().ok()?).ok()?;
+    (net.to_string() == text).then_some(net)
 }
 
 /// One family's dfw objects of a kernel read.
@@ -233,6 +346,67 @@ mod tests {
         assert!(!back.is_empty());
     }
 
+    fn whitelist(members: &[&str]) -> SetSpec {
+        let role = SetRole::Whitelist;
+        SetSpec {
+            name: role.set_name(Family::Ipv4),
+            role,
+            family: Family::Ipv4,
+            members: SetMembers::Static(members.iter().map(|m| parse_net(m).unwrap()).collect()),
+        }
+    }
+
+    #[test]
+    fn snapshot_sets_round_trip_sorted_without_bans() {
+        let ban = SetSpec {
+            name: SetRole::Ban.set_name(Family::Ipv6),
+            role: SetRole::Ban,
+            family: Family::Ipv6,
+            members: SetMembers::Dynamic,
+        };
+        let lan6 = SetSpec {
+            name: SetRole::Lan.set_name(Family::Ipv6),
+            role: SetRole::Lan,
+            family: Family::Ipv6,
+            members: SetMembers::Static(vec![parse_net("2001:db8::/32").unwrap()]),
+        };
+        let empty = Snapshot::from_current(&[Current::default(), Current::default()]).unwrap();
+        let snap = empty.with_sets(vec![
+            lan6.clone(),
+            ban,
+            whitelist(&["198.51.100.0/24", "10.0.0.0/8", "10.0.0.0/8"]),
+        ]);
+        let text = snap.to_text().unwrap();
+        assert!(
+            text.contains(
+                "# sets\ncreate dfw-lan6 hash:net family inet6\n2001:db8::/32\n\
+                 create dfw-whitelist4 hash:net family inet\n10.0.0.0/8\n198.51.100.0/24\n# end "
+            ),
+            "{text}"
+        );
+        let back = Snapshot::from_text(&text, "t").unwrap();
+        assert_eq!(back, snap);
+        assert_eq!(back.0.sets[0], lan6);
+        // Bad lines of the section are refused, naming the line.
+        for (from, to) in [
+            ("2001:db8::/32\n", "2001:db8::/32 junk\n"),
+            ("2001:db8::/32\n", "10.0.0.0/8\n"),
+            ("family inet6", "family inet"),
+            ("create dfw-lan6 hash:net", "create dfw-ban6 hash:net"),
+            ("create dfw-lan6 hash:net", "create other hash:net"),
+            ("10.0.0.0/8\n", "10.0.0.1/8\n"),
+        ] {
+            let body = text[..text.find("# end ").unwrap()].replacen(from, to, 1);
+            let bad = format!(
+                "{body}{END}{} fnv1a64={:016x}\n",
+                body.len(),
+                fnv1a64(body.as_bytes())
+            );
+            let e = Snapshot::from_text(&bad, "f").unwrap_err().to_string();
+            assert!(e.contains("not a set or a member"), "{from} -> {to}: {e}");
+        }
+    }
+
     #[test]
     fn snapshot_empty_and_corrupt() {
         let empty = Snapshot::from_current(&[Current::default(), Current::default()]).unwrap();
@@ -255,8 +429,10 @@ mod tests {
     fn snapshot_truncated_anywhere_or_altered_is_refused() {
         let text = std::fs::read_to_string(POLICY).unwrap();
         let p = Policy::from_toml(&text, POLICY).unwrap();
-        let snap = Snapshot(p.compile(&[dfw_core::model::Iface::parse("eth0").unwrap()]));
+        let snap = Snapshot(p.compile(&[dfw_core::model::Iface::parse("eth0").unwrap()]))
+            .with_sets(vec![whitelist(&["10.0.0.0/8", "192.0.2.1/32"])]);
         let full = snap.to_text().unwrap();
+        assert!(full.contains("\n192.0.2.1/32\n# end "), "{full}");
         assert!(full.ends_with("\n") && full.lines().last().unwrap().starts_with(END));
         assert_eq!(Snapshot::from_text(&full, "f").unwrap(), snap);
         // Cut at every line end (what a torn write of whole lines leaves) and mid-line.

@@ -100,7 +100,9 @@ impl DumpCollector {
                 NLMSG_ERROR => {
                     let e = ErrorMsg::parse(h.flags, body)?;
                     if !e.is_ack() {
-                        self.error = Some(KernelError::from_msg(h.seq, e));
+                        let mut k = KernelError::from_msg(h.seq, e);
+                        k.echoed = echoed_original(h.flags, body);
+                        self.error = Some(k);
                         self.done = true;
                     } else if !self.is_dump {
                         self.done = true;
@@ -140,6 +142,16 @@ impl DumpCollector {
     }
 }
 
+/// The whole original message an uncapped `NLMSG_ERROR` carries after its errno, if it does.
+fn echoed_original(flags: u16, body: &[u8]) -> Option<Vec<u8>> {
+    if flags & crate::wire::consts::NLM_F_CAPPED != 0 {
+        return None;
+    }
+    let orig = body.get(4..)?;
+    let h = crate::wire::NlMsgHeader::parse(orig).ok()?;
+    (h.len as usize > crate::wire::NLMSG_HDRLEN).then(|| orig[..h.len as usize].to_vec())
+}
+
 fn plain_error(seq: u32, errno: i32, kind: u16) -> KernelError {
     KernelError {
         seq,
@@ -147,6 +159,7 @@ fn plain_error(seq: u32, errno: i32, kind: u16) -> KernelError {
         msg_type: Some(kind),
         reason: None,
         bad_attr_offset: None,
+        echoed: None,
     }
 }
 

@@ -45,6 +45,16 @@ pub trait Transport {
     /// (nothing was committed); [`TransportError::RepliesLost`] when replies were dropped, so
     /// the outcome is unknown; [`TransportError::InvalidBatch`] for a malformed batch.
     fn send_batch(&mut self, batch: &[u8]) -> Result<BatchOutcome, TransportError>;
+
+    /// Waits until the kernel has released what the last committed batch removed (nf_tables
+    /// frees deleted rules, and the references their xt matches hold on ipset sets, in
+    /// deferred work). Test doubles have nothing to wait for.
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`] when the socket that triggers the release cannot be opened.
+    fn settle(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 }
 
 /// Datagram I/O under [`Conn`]: one netlink datagram in, one out.
@@ -64,6 +74,14 @@ pub trait DatagramIo {
 
     /// How long [`DatagramIo::recv`] waits.
     fn timeout(&self) -> Duration;
+
+    /// See [`Transport::settle`]; nothing by default.
+    ///
+    /// # Errors
+    /// [`TransportError::Sys`].
+    fn settle(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 
     /// Sizes the socket buffers for a batch of `len` bytes holding `messages` messages.
     ///
@@ -194,6 +212,10 @@ impl<I: DatagramIo> Transport for Conn<I> {
         let mut outcome = c.finish()?;
         outcome.batch_time = start.elapsed();
         Ok(outcome)
+    }
+
+    fn settle(&mut self) -> Result<(), TransportError> {
+        self.io.settle()
     }
 }
 

@@ -20,6 +20,9 @@ pub struct KernelError {
     pub reason: Option<String>,
     /// Byte offset of the offending attribute in the rejected message (`NLMSGERR_ATTR_OFFS`).
     pub bad_attr_offset: Option<u32>,
+    /// The rejected message as the kernel echoed it back whole (not capped), when it did: ipset
+    /// does, with the failing entry's line number written into it.
+    pub echoed: Option<Vec<u8>>,
 }
 
 impl KernelError {
@@ -32,6 +35,7 @@ impl KernelError {
             msg_type: Some(e.msg_type),
             reason: e.message,
             bad_attr_offset: e.bad_attr_offset,
+            echoed: None,
         }
     }
 }
@@ -270,6 +274,7 @@ mod tests {
             msg_type: Some(nft_msg(NFT_MSG_NEWCHAIN)),
             reason: Some("table not found".into()),
             bad_attr_offset: Some(20),
+            echoed: None,
         };
         let s = TransportError::BatchRejected {
             errors: vec![e.clone(), e],

@@ -86,6 +86,9 @@ pub fn msg_type_name(kind: u16) -> String {
     if kind == NFNL_MSG_BATCH_END {
         return "BATCH_END".into();
     }
+    if kind >> 8 == crate::wire::consts::NFNL_SUBSYS_IPSET {
+        return ipset_msg_name(kind & 0xff);
+    }
     if kind >> 8 != NFNL_SUBSYS_NFTABLES {
         return format!("type {kind:#06x}");
     }
@@ -106,6 +109,30 @@ pub fn msg_type_name(kind: u16) -> String {
     name.into()
 }
 
+/// An ipset command's name (`IPSET_CMD_ADD` -> `"ipset ADD"`).
+fn ipset_msg_name(cmd: u16) -> String {
+    use crate::wire::consts::*;
+    let name = match cmd {
+        IPSET_CMD_PROTOCOL => "PROTOCOL",
+        IPSET_CMD_CREATE => "CREATE",
+        IPSET_CMD_DESTROY => "DESTROY",
+        IPSET_CMD_FLUSH => "FLUSH",
+        IPSET_CMD_RENAME => "RENAME",
+        IPSET_CMD_SWAP => "SWAP",
+        IPSET_CMD_LIST => "LIST",
+        IPSET_CMD_SAVE => "SAVE",
+        IPSET_CMD_ADD => "ADD",
+        IPSET_CMD_DEL => "DEL",
+        IPSET_CMD_TEST => "TEST",
+        IPSET_CMD_HEADER => "HEADER",
+        IPSET_CMD_TYPE => "TYPE",
+        IPSET_CMD_GET_BYNAME => "GET_BYNAME",
+        IPSET_CMD_GET_BYINDEX => "GET_BYINDEX",
+        c => return format!("ipset msg {c}"),
+    };
+    format!("ipset {name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +149,7 @@ mod tests {
         );
         assert!(errno_hint(libc::EOPNOTSUPP).contains("missing kernel module"));
         assert_eq!(errno_hint(4242), "");
+        assert_eq!(msg_type_name(0x0609), "ipset ADD");
+        assert_eq!(msg_type_name(0x06ff), "ipset msg 255");
     }
 }

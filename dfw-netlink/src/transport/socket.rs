@@ -260,6 +260,15 @@ impl NetlinkSocket {
 }
 
 impl DatagramIo for NetlinkSocket {
+    /// Opens and closes a second nfnetlink socket: the kernel's netlink release notifier for
+    /// nf_tables (`nft_rcv_nl_event`) runs the deferred destruction of removed rules
+    /// synchronously when a bound nfnetlink socket closes, so when this returns the rules the
+    /// last batch removed no longer hold references (to ipset sets, for one).
+    fn settle(&mut self) -> Result<(), TransportError> {
+        drop(NetlinkSocket::open()?);
+        Ok(())
+    }
+
     fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         let mut addr = kernel_addr();
         let mut iov = libc::iovec {

@@ -24,7 +24,7 @@ use dfw_core::policy::{Compiled, Policy};
 
 use super::run::{Cause, Notice, Repair};
 use super::WatchError;
-use crate::enforce::{self, resolve_external};
+use crate::enforce;
 use crate::firewall::Firewall;
 use crate::safety::marker::{NetnsClaim, WatchMarker};
 use crate::safety::record::{self, policy_hash, write_applied, Applied, WatchInfo};
@@ -58,12 +58,13 @@ pub fn load(path: &Path) -> Result<Loaded, WatchError> {
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
     })?;
     let policy = Policy::from_toml(text, &name)?;
-    let external = resolve_external(&policy)?;
-    let compiled = policy.compile(&external);
-    let hash = policy_hash(&compiled);
+    // Compiled for this kernel (sets or not, block list files read), as a commit compiles it.
+    let mut t = crate::NetlinkTransport::new(crate::transport::NetlinkSocket::open()?);
+    let c = enforce::compile_policy(&mut t, &policy)?;
+    let hash = policy_hash(&c.compiled);
     Ok(Loaded {
-        external,
-        compiled,
+        external: c.external,
+        compiled: c.compiled,
         hash,
     })
 }
@@ -233,7 +234,8 @@ impl Enforcer {
             return Ok(());
         }
         let plan = enforce::plan_compiled(fw, c.external.clone(), c.compiled.clone())?;
-        check_changes(fw, &self.ssh, &c.external, &plan.changes)?;
+        let sets = enforce::host_sets(fw.transport(), &c.compiled)?;
+        check_changes(fw, &self.ssh, &c.external, &plan.changes, &sets)?;
         drop(plan);
         let before = kernel_snapshot(fw)?;
         self.dir.stage_previous(&before)?;

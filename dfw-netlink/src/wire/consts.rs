@@ -193,6 +193,89 @@ pub const NFT_RETURN: i32 = -5;
 pub const NFT_REG_VERDICT: u32 = 0;
 pub const NFT_REG_1: u32 = 1;
 
+// ipset (`linux/netfilter/ipset/ip_set.h`, `ip_set_hash.h`): its own nfnetlink subsystem,
+// single requests (no batches).
+pub const NFNL_SUBSYS_IPSET: u16 = 6;
+pub const IPSET_PROTOCOL: u8 = 7;
+pub const IPSET_PROTOCOL_MIN: u8 = 6;
+pub const IPSET_CMD_PROTOCOL: u16 = 1;
+pub const IPSET_CMD_CREATE: u16 = 2;
+pub const IPSET_CMD_DESTROY: u16 = 3;
+pub const IPSET_CMD_FLUSH: u16 = 4;
+pub const IPSET_CMD_RENAME: u16 = 5;
+pub const IPSET_CMD_SWAP: u16 = 6;
+pub const IPSET_CMD_LIST: u16 = 7;
+pub const IPSET_CMD_SAVE: u16 = 8;
+pub const IPSET_CMD_ADD: u16 = 9;
+pub const IPSET_CMD_DEL: u16 = 10;
+pub const IPSET_CMD_TEST: u16 = 11;
+pub const IPSET_CMD_HEADER: u16 = 12;
+pub const IPSET_CMD_TYPE: u16 = 13;
+pub const IPSET_CMD_GET_BYNAME: u16 = 14;
+pub const IPSET_CMD_GET_BYINDEX: u16 = 15;
+// Command-level attributes.
+pub const IPSET_ATTR_PROTOCOL: u16 = 1;
+pub const IPSET_ATTR_SETNAME: u16 = 2;
+pub const IPSET_ATTR_TYPENAME: u16 = 3;
+pub const IPSET_ATTR_SETNAME2: u16 = 3;
+pub const IPSET_ATTR_REVISION: u16 = 4;
+pub const IPSET_ATTR_FAMILY: u16 = 5;
+pub const IPSET_ATTR_FLAGS: u16 = 6;
+pub const IPSET_ATTR_DATA: u16 = 7;
+pub const IPSET_ATTR_ADT: u16 = 8;
+pub const IPSET_ATTR_LINENO: u16 = 9;
+pub const IPSET_ATTR_PROTOCOL_MIN: u16 = 10;
+pub const IPSET_ATTR_REVISION_MIN: u16 = 10;
+pub const IPSET_ATTR_INDEX: u16 = 11;
+// CADT (create/add/del/test data) attributes.
+pub const IPSET_ATTR_IP: u16 = 1;
+pub const IPSET_ATTR_IP_TO: u16 = 2;
+pub const IPSET_ATTR_CIDR: u16 = 3;
+pub const IPSET_ATTR_TIMEOUT: u16 = 6;
+pub const IPSET_ATTR_CADT_FLAGS: u16 = 8;
+pub const IPSET_ATTR_CADT_LINENO: u16 = 9;
+pub const IPSET_ATTR_INITVAL: u16 = 17;
+pub const IPSET_ATTR_HASHSIZE: u16 = 18;
+pub const IPSET_ATTR_MAXELEM: u16 = 19;
+pub const IPSET_ATTR_NETMASK: u16 = 20;
+pub const IPSET_ATTR_BUCKETSIZE: u16 = 21;
+pub const IPSET_ATTR_RESIZE: u16 = 22;
+pub const IPSET_ATTR_SIZE: u16 = 23;
+pub const IPSET_ATTR_ELEMENTS: u16 = 24;
+pub const IPSET_ATTR_REFERENCES: u16 = 25;
+pub const IPSET_ATTR_MEMSIZE: u16 = 26;
+
+pub const IPSET_ATTR_IPADDR_IPV4: u16 = 1;
+pub const IPSET_ATTR_IPADDR_IPV6: u16 = 2;
+// Command flags (`IPSET_ATTR_FLAGS`) and CADT flags.
+pub const IPSET_FLAG_EXIST: u32 = 1 << 0;
+pub const IPSET_FLAG_LIST_SETNAME: u32 = 1 << 1;
+pub const IPSET_FLAG_LIST_HEADER: u32 = 1 << 2;
+pub const IPSET_FLAG_NOMATCH: u32 = 1 << 2;
+// ipset's own error codes (negated in NLMSG_ERROR, like an errno).
+pub const IPSET_ERR_PRIVATE: i32 = 4096;
+pub const IPSET_ERR_PROTOCOL: i32 = 4097;
+pub const IPSET_ERR_FIND_TYPE: i32 = 4098;
+pub const IPSET_ERR_MAX_SETS: i32 = 4099;
+pub const IPSET_ERR_BUSY: i32 = 4100;
+pub const IPSET_ERR_EXIST_SETNAME2: i32 = 4101;
+pub const IPSET_ERR_TYPE_MISMATCH: i32 = 4102;
+pub const IPSET_ERR_EXIST: i32 = 4103;
+pub const IPSET_ERR_INVALID_CIDR: i32 = 4104;
+pub const IPSET_ERR_INVALID_NETMASK: i32 = 4105;
+pub const IPSET_ERR_INVALID_FAMILY: i32 = 4106;
+pub const IPSET_ERR_TIMEOUT: i32 = 4107;
+pub const IPSET_ERR_REFERENCED: i32 = 4108;
+pub const IPSET_ERR_IPADDR_IPV4: i32 = 4109;
+pub const IPSET_ERR_IPADDR_IPV6: i32 = 4110;
+pub const IPSET_ERR_HASH_FULL: i32 = 4352;
+pub const IPSET_ERR_HASH_ELEM: i32 = 4353;
+
+/// The nfnetlink message type for an ipset command.
+pub const fn ipset_msg(cmd: u16) -> u16 {
+    (NFNL_SUBSYS_IPSET << 8) | cmd
+}
+
 // Sets and set elements (`NFT_MSG_*SET*`, `enum nft_set_attributes`,
 // `enum nft_set_elem_list_attributes`, `enum nft_set_elem_attributes`).
 pub const NFT_MSG_NEWSET: u16 = 9;

@@ -30,6 +30,7 @@ pub mod recent;
 pub mod reject;
 pub mod rt;
 pub mod sctp;
+pub mod set;
 pub mod tcpmss;
 pub mod tcpudp;
 

@@ -7,6 +7,7 @@
 pub mod support;
 
 mod fuzz_replay;
+mod ipset_golden;
 mod native_eval;
 mod native_golden;
 mod native_lockout;

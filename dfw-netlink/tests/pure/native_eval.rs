@@ -21,6 +21,7 @@ fn host() -> Host {
         addrs,
     };
     Host {
+        sets: Default::default(),
         ifaces: vec![
             iface(
                 "lo",

@@ -48,5 +48,6 @@ pub fn docker_host() -> Host {
             },
         ],
         forwarding: true,
+        sets: Default::default(),
     }
 }

@@ -10,3 +10,4 @@ mod opaque;
 mod prop;
 mod rules;
 mod semantics;
+mod sets;

@@ -15,6 +15,7 @@ mod packet;
 mod ports;
 mod recent;
 mod rt;
+mod set;
 
 pub use addrtype::{AddrType, AddrTypes, LimitIface};
 pub use conntrack::{Conntrack, CtDirection, CtStates, CtStatus};
@@ -23,6 +24,7 @@ pub use iprange::IpRange;
 pub use mark::Mark;
 pub use multiport::{Multiport, MultiportKind};
 pub use ports::{SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch};
+pub use set::{SetDir, SetMatch, SetName, SET_DIM_MAX, SET_NAME_MAX_LEN};
 
 pub use hashlimit::{
     bytes_to_cost, cost_to_bytes, proc_name_ok, HashLimit, HashLimitMode, HASHLIMIT_NAME_MAX,
@@ -62,6 +64,8 @@ pub enum Match {
     AddrType(AddrType),
     /// `-m mark --mark`.
     Mark(Mark),
+    /// `-m set --match-set NAME src`.
+    Set(SetMatch),
     /// `-m limit` (iptables-nft writes it as a native `limit` expression).
     Limit(Limit),
     /// `-m recent`.
@@ -107,6 +111,7 @@ impl Match {
             Match::Icmp6(_) => "icmp6",
             Match::AddrType(_) => "addrtype",
             Match::Mark(_) => "mark",
+            Match::Set(_) => "set",
             Match::Limit(_) => "limit",
             Match::Recent(_) => "recent",
             Match::HashLimit(_) => "hashlimit",

@@ -1,6 +1,7 @@
 //! Helpers shared by the golden-bytes tests (pure, no kernel).
 
 pub mod captured;
+pub mod ipset_captured;
 
 use dfw_netlink::expr::Expr;
 use dfw_netlink::nft::{decode_expr, encode_expr};
