@@ -13,7 +13,11 @@
 //! the table itself; dfw keeps the built-in chains and their policies). A generation race re-reads and
 //! re-plans (bounded). A chain holding rules dfw cannot express is rewritten only when the
 //! script replaces it wholesale (without `noflush`, a declaration, or `-F`); otherwise the
-//! restore is refused, since keeping those rules in place is impossible to promise.
+//! restore is refused, since keeping those rules in place is impossible to promise. A chain
+//! the script replaces wholesale whose use count is above [`super::READ_LIMIT`] is not read
+//! (reading a long chain costs the kernel more than reloading it): it is flushed and its
+//! rules are all inserted, as iptables-nft-restore does with every declared chain; handles
+//! and counters of its unchanged rules are then not kept.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -23,6 +27,7 @@ use dfw_core::syntax::{ApplyOptions, CommandKind, RestoreScript, SyntaxError, Ta
 use super::read::{read, Scope};
 use super::step::StepKind;
 use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable};
+use super::wholesale::replaces_wholesale;
 use super::{Firewall, FirewallError, Refusal};
 use crate::transport::Transport;
 
@@ -361,7 +366,10 @@ impl<T: Transport> Firewall<T> {
         // of a rejected rule.
         let mut last = None;
         let result = self.commit_loop(opts.test_only, |t| {
-            let state = read(t, family, &Scope::Tables(&tables))?;
+            // A long chain the script replaces whole is flushed and reloaded, not read: reading
+            // it would cost the kernel more (see `READ_LIMIT`).
+            let unread = |table, chain: &str| replaces_wholesale(script, opts, table, chain);
+            let state = read(t, family, &Scope::TablesReplacing(&tables, &unread))?;
             let (mut model, opaque) = to_model(family, &state);
             let apply = ApplyOptions {
                 noflush: opts.noflush,

@@ -172,6 +172,7 @@ fn kernel_of(rs: &dfw_core::model::Ruleset) -> KernelTable {
                         counters: Default::default(),
                     })
                     .collect(),
+                unread: None,
             })
             .collect(),
     }

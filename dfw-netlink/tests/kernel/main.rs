@@ -19,6 +19,7 @@ mod policy_kept;
 mod policy_packets;
 mod random_rules;
 mod replace;
+mod restore_long;
 mod route;
 mod safety_faults;
 mod safety_race;
