@@ -14,6 +14,9 @@
 //!   `DFW-INPUT-EXT`: established/related, what a host needs (IPv6 neighbour discovery, MLD and
 //!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
 //!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
+//! - A body (`DFW-DOCKER-EXT`, `DFW-INPUT-EXT`) longer than [`SEGMENT_RULES`] is spread over
+//!   chains `DFW-DOCKER-EXT.1`, `.2`, ... by source address, reached with `-s BLOCK -g`
+//!   (`policy/segment.rs`: same verdict for every packet, linear reads back).
 //!
 //! With `host = false`, the ports Docker publishes are filtered on INPUT too (docker-proxy's
 //! path): [`Compiled::with_published`](super::Compiled::with_published), from the kernel's
@@ -27,6 +30,7 @@ use super::compiled::{
     CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
 };
 use super::config::{Allow, DefaultAction, Policy, PortSpec, Source, Transport};
+use super::segment::{segment, SEGMENT_RULES};
 use crate::model::matches::{Conntrack, CtStates, IcmpType, IpRange, TcpMatch, UdpMatch};
 use crate::model::target::{Reject, RejectV4, RejectV6};
 use crate::model::{
@@ -89,9 +93,10 @@ impl Policy {
         }
         entry.extend(dispatch(ext, CHAIN_DOCKER_EXT));
         chains.push((chain_name(CHAIN_DOCKER), entry));
-        chains.push((
+        chains.extend(segment(
             chain_name(CHAIN_DOCKER_EXT),
             self.body(family, Path::Docker),
+            SEGMENT_RULES,
         ));
         let mut jumps = vec![jump_into(DOCKER_USER, CHAIN_DOCKER)];
         if self.host {
@@ -99,7 +104,11 @@ impl Policy {
             let mut entry = vec![rule(iface_header(&lo, None), vec![], Target::Accept)];
             entry.extend(dispatch(ext, CHAIN_INPUT_EXT));
             chains.push((chain_name(CHAIN_INPUT), entry));
-            chains.push((chain_name(CHAIN_INPUT_EXT), self.body(family, Path::Host)));
+            chains.extend(segment(
+                chain_name(CHAIN_INPUT_EXT),
+                self.body(family, Path::Host),
+                SEGMENT_RULES,
+            ));
             jumps.push(jump_into(INPUT, CHAIN_INPUT));
         }
         FamilyRules {

@@ -60,6 +60,9 @@ mod reconcile_tests;
 mod sections;
 #[cfg(test)]
 mod sections_tests;
+mod segment;
+#[cfg(test)]
+mod segment_tests;
 mod validate;
 mod value;
 
@@ -76,6 +79,7 @@ pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,
 };
+pub use segment::SEGMENT_RULES;
 
 /// The default path of the config file.
 pub const DEFAULT_PATH: &str = "/etc/dfw/dfw.toml";
