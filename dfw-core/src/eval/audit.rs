@@ -35,6 +35,7 @@ use crate::model::{AddrRange, Family, Neg, Network, PortRange, Protocol, Ruleset
 
 use super::exposure::{exposure, l4_for, Goal, Service};
 use super::host::{Host, IfaceKind};
+use super::mentioned::Mentioned;
 use super::probes;
 use super::trace::{Decision, DnatApplied, RuleRef, Undecided, Verdict};
 
@@ -142,8 +143,7 @@ pub struct IfaceExposure {
 /// Audits every published port and named host port of `ruleset` on every external interface
 /// of `host`.
 pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
-    let sources = probes::source_sets(ruleset);
-    let all = probes::all_sets(ruleset);
+    let mentioned = Mentioned::new(ruleset, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
@@ -151,7 +151,7 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
     let per_iface = |svc: &Service<'_>| -> Vec<IfaceExposure> {
         externals
             .iter()
-            .map(|i| exposure(ruleset, host, svc, i, &sources, &all))
+            .map(|i| exposure(ruleset, host, svc, i, &mentioned))
             .collect()
     };
     let published = probes::dnat_rules(ruleset)

@@ -20,6 +20,7 @@ mod exposure;
 pub(crate) mod flow;
 pub mod host;
 pub(crate) mod matcher;
+mod mentioned;
 pub mod packet;
 mod probes;
 pub mod trace;

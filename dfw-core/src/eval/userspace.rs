@@ -20,6 +20,7 @@ use crate::policy::{PublishedPort, Transport};
 use super::audit::IfaceExposure;
 use super::exposure::{exposure, l4_for, Goal, Service};
 use super::host::{Host, IfaceKind};
+use super::mentioned::Mentioned;
 use super::probes;
 
 /// A listening socket of the host (TCP listener, or bound unconnected UDP socket).
@@ -90,8 +91,7 @@ pub fn user_space_ports(
     listeners: &[Listener],
 ) -> Vec<UserSpacePort> {
     let family = ruleset.family();
-    let sources = probes::source_sets(ruleset);
-    let all = probes::all_sets(ruleset);
+    let mentioned = Mentioned::new(ruleset, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
@@ -121,7 +121,7 @@ pub fn user_space_ports(
             };
             let exposure = externals
                 .iter()
-                .map(|i| exposure(ruleset, host, &svc, i, &sources, &all))
+                .map(|i| exposure(ruleset, host, &svc, i, &mentioned))
                 .collect();
             out.push(UserSpacePort {
                 proto,

@@ -17,6 +17,7 @@ mod iptables_oracle;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;
+mod policy_segments;
 mod random_rules;
 mod replace;
 mod restore_long;
