@@ -2,8 +2,13 @@
 //! its own file under `cmd/`; this file only parses the global options, enters the network
 //! namespace and dispatches. It never executes another program.
 #![deny(unsafe_code)]
+// Every byte goes through `out` (print! and eprint! panic on a closed pipe).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cmd;
+mod exit;
+mod out;
+mod privilege;
 
 use std::process::ExitCode;
 
@@ -22,7 +27,7 @@ use clap::Parser;
 /// dfw-watch.service (keep the policy in place) run it; see each subcommand's page, e.g.
 /// dfw-cli-commit(8).
 #[derive(Debug, Parser)]
-#[command(name = "dfw-cli", version)]
+#[command(name = "dfw-cli", version, after_help = exit::TABLE)]
 struct Cli {
     /// Run in the network namespace /run/netns/NAME (as `ip netns exec NAME`, without forking).
     #[arg(long, global = true, value_name = "NAME")]
@@ -34,16 +39,32 @@ struct Cli {
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if let Some(command) = cmd::quick(&args) {
-        return cmd::run(command);
+        return out::finish(cmd::run(command));
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return out::finish(usage(&e)),
+    };
     if let Some(name) = &cli.netns {
         if let Err(e) = dfw_netlink::transport::enter_netns(name) {
-            eprintln!("dfw-cli: {e}");
+            errln!("dfw-cli: {e}");
             return ExitCode::FAILURE;
         }
+        cmd::entered_netns();
     }
-    cmd::run(cli.command)
+    out::finish(cmd::run(cli.command))
+}
+
+/// Prints clap's message (help and version to standard output, errors to standard error)
+/// and gives the exit code: 0 for `--help` and `--version`, [`exit::USAGE`] for the rest.
+fn usage(e: &clap::Error) -> ExitCode {
+    // clap writes to the right stream itself, without panicking on a closed one.
+    let _ = e.print();
+    if e.use_stderr() {
+        exit::code(exit::USAGE)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[cfg(test)]

@@ -90,6 +90,23 @@ pub enum ImmediateData {
     Value(Vec<u8>),
 }
 
+/// The attributes of a `log` expression, each present or not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct LogExpr {
+    /// `NFTA_LOG_PREFIX` (without its NUL).
+    pub prefix: Option<String>,
+    /// `NFTA_LOG_GROUP`: nfnetlink_log group (NFLOG-style logging).
+    pub group: Option<u16>,
+    /// `NFTA_LOG_SNAPLEN`.
+    pub snaplen: Option<u32>,
+    /// `NFTA_LOG_QTHRESHOLD`.
+    pub qthreshold: Option<u16>,
+    /// `NFTA_LOG_LEVEL` (syslog-style logging).
+    pub level: Option<u32>,
+    /// `NFTA_LOG_FLAGS`.
+    pub flags: Option<u32>,
+}
+
 /// One nf_tables expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Expr {
@@ -176,6 +193,21 @@ pub enum Expr {
         /// `NFTA_TARGET_INFO`: the xt info struct, XT_ALIGNed.
         info: Vec<u8>,
     },
+    /// `limit rate RATE/UNIT burst BURST type TYPE flags FLAGS` (iptables-nft's `-m limit`).
+    Limit {
+        /// Packets (or bytes) per `unit`.
+        rate: u64,
+        /// The unit in seconds.
+        unit: u64,
+        /// Burst.
+        burst: u32,
+        /// `NFT_LIMIT_PKTS` (0) or `NFT_LIMIT_PKT_BYTES` (1).
+        kind: u32,
+        /// `NFT_LIMIT_F_INV` (1) or 0.
+        flags: u32,
+    },
+    /// `log ...` (iptables-nft 1.8.8+ writes `-j NFLOG` as `log group N`).
+    Log(LogExpr),
     /// Any other expression, kept as its name and the raw `NFTA_EXPR_DATA` payload.
     Other {
         /// Expression name (`lookup`, `limit`, `log`, ...).

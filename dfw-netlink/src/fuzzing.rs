@@ -134,6 +134,7 @@ pub fn check_netlink(bytes: &[u8]) {
             // NFTA_TABLE_USE is in replies only: requests never carry it.
             let request = TableMsg {
                 use_count: None,
+                owner: None,
                 ..t
             };
             assert_eq!(back, request, "table changes through encode -> decode");

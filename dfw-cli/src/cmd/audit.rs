@@ -3,8 +3,9 @@
 //! world can reach through each external interface, who exactly, and the rule that decides,
 //! for IPv4 and IPv6, from the live kernel (rules read over netlink, host description over
 //! rtnetlink, listening sockets over sock_diag). The answers are `dfw_core::eval`'s: never a
-//! guess ("unknown" with the reason instead). `--json` prints the `dfw.audit/1` document
-//! described in `audit_json`.
+//! guess ("unknown" with the reason instead). Each published port names the container that
+//! publishes it when the Docker API answers (`docker_names`). `--json` prints the
+//! `dfw.audit/1` document described in `audit_json`.
 //!
 //! External interfaces: those named with `--external`, or the policy's with `-c` (its
 //! `interfaces.external`, `"auto"` resolved from the default routes), or the interfaces of
@@ -13,7 +14,6 @@
 //! all the family fails with a hint. Exit 0 when both families were audited, 1 otherwise.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ use dfw_core::eval::{
 };
 use dfw_core::model::{Family, Protocol, Rule, Ruleset, TableName};
 use dfw_core::policy::{Policy, Published};
+use dfw_docker::Containers;
 use dfw_netlink::enforce::{resolve_external, DOCKER_NAT_CHAIN};
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::kernel_ruleset::read_ruleset;
@@ -33,6 +34,7 @@ use super::examine::{decision_text, nat_text, port_text, reach_text, rule_line};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// Print the `dfw.audit/1` JSON document instead of text.
     #[arg(long)]
@@ -51,13 +53,13 @@ pub struct Args {
 }
 
 /// What was read of one family.
-struct Loaded {
-    rs: Ruleset,
-    host: Host,
-    from: ExternalsFrom,
+pub(super) struct Loaded {
+    pub rs: Ruleset,
+    pub host: Host,
+    pub from: ExternalsFrom,
 }
 
-fn externals(host: &Host) -> Vec<String> {
+pub(super) fn externals(host: &Host) -> Vec<String> {
     host.ifaces_of(IfaceKind::External)
         .map(|i| i.name.clone())
         .collect()
@@ -72,8 +74,13 @@ fn exposures(out: &mut String, rs: &Ruleset, list: &[IfaceExposure]) {
     }
 }
 
+/// ` (container NAME)`, or nothing.
+fn named(name: Option<String>) -> String {
+    name.map_or(String::new(), |n| format!(" (container {n})"))
+}
+
 /// The text report of one family.
-fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort]) -> String {
+fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort], c: Option<&Containers>) -> String {
     let rs = &l.rs;
     let mut out = String::new();
     let ext = externals(&l.host).join(", ");
@@ -97,7 +104,12 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort]) -> String {
             let v: Vec<String> = p.host_ports.iter().map(port_text).collect();
             v.join(",")
         };
-        let _ = writeln!(out, "  {proto} {ports} -> {}", nat_text(&p.to));
+        let _ = writeln!(
+            out,
+            "  {proto} {ports} -> {}{}",
+            nat_text(&p.to),
+            named(audit_json::published_by(c, p))
+        );
         let _ = writeln!(out, "    published by {}", rule_line(rs, &p.rule));
         exposures(&mut out, rs, &p.exposure);
     }
@@ -111,10 +123,11 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort]) -> String {
         let listen = std::net::SocketAddr::new(u.listener.addr, u.listener.port);
         let _ = writeln!(
             out,
-            "  {} {} (published {}; listening on {listen})",
+            "  {} {} (published {}; listening on {listen}){}",
             u.proto,
             u.port,
-            port_text(&u.published.ports)
+            port_text(&u.published.ports),
+            named(audit_json::user_space_by(c, u))
         );
         exposures(&mut out, rs, &u.exposure);
     }
@@ -139,7 +152,7 @@ fn policy_externals(path: &PathBuf) -> Result<Vec<String>, String> {
     Ok(ext.iter().map(|i| i.to_string()).collect())
 }
 
-fn load(family: Family, named: &[String], assume: bool) -> Result<Loaded, String> {
+pub(super) fn load(family: Family, named: &[String], assume: bool) -> Result<Loaded, String> {
     let mut fw = Firewall::open().map_err(|e| e.to_string())?;
     let rs = read_ruleset(&mut fw, family).map_err(|e| e.to_string())?;
     let (host, from) =
@@ -155,7 +168,7 @@ fn load(family: Family, named: &[String], assume: bool) -> Result<Loaded, String
 }
 
 /// The rules of `nat`'s DOCKER chain.
-fn docker_nat(rs: &Ruleset) -> Vec<Rule> {
+pub(super) fn docker_nat(rs: &Ruleset) -> Vec<Rule> {
     rs.table(TableName::Nat)
         .and_then(|t| t.chain(DOCKER_NAT_CHAIN))
         .map(|c| c.rules.clone())
@@ -163,7 +176,7 @@ fn docker_nat(rs: &Ruleset) -> Vec<Rule> {
 }
 
 /// Every listening TCP socket and bound UDP socket of both families.
-fn listeners() -> Result<Vec<Listener>, String> {
+pub(super) fn listeners() -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         for (proto, states, p) in [
@@ -184,11 +197,14 @@ fn listeners() -> Result<Vec<Listener>, String> {
 
 /// Runs `audit`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require("audit", "reads nf_tables and the socket table") {
+        return code;
+    }
     let (named, assume) = match &a.config {
         Some(path) => match policy_externals(path) {
             Ok(v) => (v, false),
             Err(e) => {
-                eprintln!("dfw-cli audit: {e}");
+                crate::errln!("dfw-cli audit: {e}");
                 return ExitCode::FAILURE;
             }
         },
@@ -203,9 +219,11 @@ pub fn run(a: Args) -> ExitCode {
     let mut ok = true;
     let socks = listeners().unwrap_or_else(|e| {
         ok = false;
-        eprintln!("dfw-cli audit: the socket table: {e}");
+        crate::errln!("dfw-cli audit: the socket table: {e}");
         Vec::new()
     });
+    let containers = super::docker_names::containers("audit");
+    let c = containers.as_ref();
     let mut families = Vec::new();
     let mut report = String::new();
     for (family, l) in &loaded {
@@ -216,17 +234,17 @@ pub fn run(a: Args) -> ExitCode {
                 if a.json {
                     let assumed = matches!(l.from, ExternalsFrom::Assumed(_));
                     families.push(
-                        audit_json::family(&l.rs, &result, externals(&l.host))
+                        audit_json::family(&l.rs, &result, externals(&l.host), c)
                             .assumed(assumed)
-                            .with_user_space(&l.rs, &user),
+                            .with_user_space(&l.rs, &user, c),
                     );
                 } else {
-                    report.push_str(&text(l, &result, &user));
+                    report.push_str(&text(l, &result, &user, c));
                 }
             }
             Err(e) => {
                 ok = false;
-                eprintln!("dfw-cli audit: {family}: {e}");
+                crate::errln!("dfw-cli audit: {family}: {e}");
                 families.push(audit_json::failed(*family, e.clone()));
             }
         }
@@ -235,12 +253,13 @@ pub fn run(a: Args) -> ExitCode {
         match serde_json::to_string_pretty(&Document::new(families)) {
             Ok(s) => report = s + "\n",
             Err(e) => {
-                eprintln!("dfw-cli audit: {e}");
+                crate::errln!("dfw-cli audit: {e}");
                 return ExitCode::FAILURE;
             }
         }
     }
-    if std::io::stdout().write_all(report.as_bytes()).is_err() || !ok {
+    crate::out::stdout(&report);
+    if !ok {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

@@ -19,21 +19,27 @@
 //!               "listen": string,                the socket: "[::]:8080", "0.0.0.0:53"
 //!               "published": string,             the published port(s): "8080", "7000-7009"
 //!               "published_addr": string or null, the host address it is published on
+//!               "container": string or null,     the container publishing it (Docker API)
 //!               "exposure": [Exposure] }         the INPUT path, per external interface
 //! Published   { "rule": Rule,                    the DNAT rule (nat table)
 //!               "proto": string or null,         "tcp", "udp", ...; null: every protocol
 //!               "host_ports": [string],          "8080", "1000-2000"; []: every port
 //!               "host_addr": string or null,     the rule's -d ("!" prefix when negated)
 //!               "to": string,                    "172.17.0.2:80", "[fd00::2]:80"
+//!               "container": string or null,     the container publishing its first port,
+//!                                                from the Docker API (null without it)
 //!               "exposure": [Exposure] }         one per external interface
 //! HostPort    { "proto": "tcp" | "udp", "port": number,
 //!               "unnamed": bool,                 true: stands for every port no rule names
 //!               "exposure": [Exposure] }
 //! Exposure    { "iface": string,
 //!               "reach": "everyone" | "everyone_except" | "sources" | "lan_only" | "nobody"
-//!                        | "unknown",
+//!                        | "possibly" | "unknown",
 //!               "sources": [Source],             everyone_except: who is refused;
-//!                                                sources: who gets in; otherwise []
+//!                                                sources: who gets in; possibly: who gets in
+//!                                                or may, depending on undecidable rules (a
+//!                                                rate limit, a recent list: unknown_reason
+//!                                                names the first); otherwise []
 //!               "unknown_reason": string or null,
 //!               "decided_by": Decision or null,  what decides the outside probe's fate
 //!               "probes": [Probe] }
@@ -43,6 +49,8 @@
 //!               "reject_with": string or null,   "icmp-port-unreachable", "tcp-reset", ...
 //!               "unknown_reason": string or null,
 //!               "reaches": bool or null,         null: unknown
+//!               "possibly": bool,                reaches, or may: some undecidable rule lets
+//!                                                it through on some path
 //!               "decided_by": Decision or null,
 //!               "dnat": Dnat or null }
 //! Dnat        { "rule": Rule, "dst": string, "port": number or null }
@@ -58,12 +66,32 @@
 use serde::Serialize;
 
 use dfw_core::eval::{
-    Audit, Decision, DnatApplied, IfaceExposure, Probe, Reach, RuleRef, SourceSet, UserSpacePort,
-    Verdict,
+    Audit, Decision, DnatApplied, IfaceExposure, Probe, PublishedPort, Reach, RuleRef, SourceSet,
+    UserSpacePort, Verdict,
 };
 use dfw_core::model::{Family, Ruleset};
 
+use dfw_docker::Containers;
+
+use super::docker_names;
 use super::examine::{nat_text, port_text, rule_text};
+
+/// The container publishing the first port of a DNAT rule.
+pub(super) fn published_by(c: Option<&Containers>, p: &PublishedPort) -> Option<String> {
+    let host = p
+        .host_addr
+        .as_ref()
+        .filter(|n| !n.negated && n.value.is_host())
+        .map(|n| n.value.addr());
+    let port = p.host_ports.first().map(|r| r.lo());
+    docker_names::name(c, p.proto, port, host)
+}
+
+/// The container publishing a port docker-proxy serves.
+pub(super) fn user_space_by(c: Option<&Containers>, u: &UserSpacePort) -> Option<String> {
+    let host = u.published.host.filter(|n| n.is_host()).map(|n| n.addr());
+    docker_names::name(c, Some(u.proto), Some(u.port), host)
+}
 
 /// The schema name and version.
 pub const SCHEMA: &str = "dfw.audit/1";
@@ -94,11 +122,13 @@ struct UserSpaceJ {
     listen: String,
     published: String,
     published_addr: Option<String>,
+    container: Option<String>,
     exposure: Vec<ExposureJ>,
 }
 
+/// A rule: table, chain, number and text.
 #[derive(Debug, Serialize)]
-struct RuleJ {
+pub(super) struct RuleJ {
     table: String,
     chain: String,
     number: usize,
@@ -112,6 +142,7 @@ struct PublishedJ {
     host_ports: Vec<String>,
     host_addr: Option<String>,
     to: String,
+    container: Option<String>,
     exposure: Vec<ExposureJ>,
 }
 
@@ -147,6 +178,7 @@ struct ProbeJ {
     reject_with: Option<String>,
     unknown_reason: Option<String>,
     reaches: Option<bool>,
+    possibly: bool,
     decided_by: Option<DecisionJ>,
     dnat: Option<DnatJ>,
 }
@@ -158,8 +190,9 @@ struct DnatJ {
     port: Option<u16>,
 }
 
+/// What decided a verdict.
 #[derive(Debug, Serialize)]
-struct DecisionJ {
+pub(super) struct DecisionJ {
     kind: &'static str,
     rule: Option<RuleJ>,
     table: Option<String>,
@@ -198,7 +231,8 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
     }
 }
 
-fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
+/// The JSON mirror of the rule at `at`.
+pub(super) fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
     RuleJ {
         table: at.table.to_string(),
         chain: at.chain.clone(),
@@ -217,7 +251,8 @@ fn source(s: &SourceSet) -> SourceJ {
     SourceJ { kind, value }
 }
 
-fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
+/// The JSON mirror of a decision.
+pub(super) fn decision(rs: &Ruleset, d: &Decision) -> DecisionJ {
     let mut j = DecisionJ {
         kind: "no_rules",
         rule: None,
@@ -272,6 +307,7 @@ fn probe(rs: &Ruleset, p: &Probe) -> ProbeJ {
         reject_with,
         unknown_reason,
         reaches: p.reaches,
+        possibly: p.possibly,
         decided_by: p.decided_by.as_ref().map(|d| decision(rs, d)),
         dnat: p.dnat.as_ref().map(|d| dnat(rs, d)),
     }
@@ -284,6 +320,11 @@ fn exposure(rs: &Ruleset, e: &IfaceExposure) -> ExposureJ {
         Reach::Sources(v) => ("sources", v.iter().map(source).collect(), None),
         Reach::LanOnly => ("lan_only", Vec::new(), None),
         Reach::Nobody => ("nobody", Vec::new(), None),
+        Reach::Possibly(v, u) => (
+            "possibly",
+            v.iter().map(source).collect(),
+            Some(u.to_string()),
+        ),
         Reach::Unknown(u) => ("unknown", Vec::new(), Some(u.to_string())),
     };
     ExposureJ {
@@ -296,8 +337,13 @@ fn exposure(rs: &Ruleset, e: &IfaceExposure) -> ExposureJ {
     }
 }
 
-/// The JSON mirror of one family's audit.
-pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
+/// The JSON mirror of one family's audit (`containers`: from the Docker API, for names).
+pub fn family(
+    rs: &Ruleset,
+    a: &Audit,
+    externals: Vec<String>,
+    containers: Option<&Containers>,
+) -> FamilyJ {
     let exposures = |v: &[IfaceExposure]| v.iter().map(|e| exposure(rs, e)).collect();
     FamilyJ {
         family: family_name(a.family),
@@ -316,6 +362,7 @@ pub fn family(rs: &Ruleset, a: &Audit, externals: Vec<String>) -> FamilyJ {
                     .as_ref()
                     .map(|n| format!("{}{}", if n.negated { "!" } else { "" }, n.value)),
                 to: nat_text(&p.to),
+                container: published_by(containers, p),
                 exposure: exposures(&p.exposure),
             })
             .collect(),
@@ -341,7 +388,12 @@ impl FamilyJ {
     }
 
     /// Adds the published ports served in user space.
-    pub fn with_user_space(mut self, rs: &Ruleset, ports: &[UserSpacePort]) -> Self {
+    pub fn with_user_space(
+        mut self,
+        rs: &Ruleset,
+        ports: &[UserSpacePort],
+        containers: Option<&Containers>,
+    ) -> Self {
         self.user_space = ports
             .iter()
             .map(|u| UserSpaceJ {
@@ -350,6 +402,7 @@ impl FamilyJ {
                 listen: std::net::SocketAddr::new(u.listener.addr, u.listener.port).to_string(),
                 published: port_text(&u.published.ports),
                 published_addr: u.published.host.map(|h| h.to_string()),
+                container: user_space_by(containers, u),
                 exposure: u.exposure.iter().map(|e| exposure(rs, e)).collect(),
             })
             .collect();

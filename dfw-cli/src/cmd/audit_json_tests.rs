@@ -96,6 +96,7 @@ fn exposure(v: &Value) {
         "sources",
         "lan_only",
         "nobody",
+        "possibly",
         "unknown",
     ];
     assert!(all.contains(&reach));
@@ -111,6 +112,7 @@ fn exposure(v: &Value) {
                 "reject_with",
                 "unknown_reason",
                 "reaches",
+                "possibly",
                 "decided_by",
                 "dnat",
             ],
@@ -136,8 +138,12 @@ fn the_document_has_every_documented_field() {
     ));
     let rs = parse_ruleset(Family::Ipv4, text).unwrap();
     let a = audit(&rs, &host());
+    let containers = dfw_docker::parse_containers(
+        br#"[{"Id":"1","Names":["/web"],"Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}]}]"#,
+    )
+    .unwrap();
     let doc = Document::new(vec![
-        family(&rs, &a, vec!["eth0".into()]),
+        family(&rs, &a, vec!["eth0".into()], Some(&containers)),
         failed(Family::Ipv6, "no rules".into()),
     ]);
     let v: Value = serde_json::to_value(&doc).unwrap();
@@ -167,12 +173,23 @@ fn the_document_has_every_documented_field() {
     for p in published {
         keys(
             p,
-            &["rule", "proto", "host_ports", "host_addr", "to", "exposure"],
+            &[
+                "rule",
+                "proto",
+                "host_ports",
+                "host_addr",
+                "to",
+                "container",
+                "exposure",
+            ],
         );
         rule(&p["rule"]);
         p["exposure"].as_array().unwrap().iter().for_each(exposure);
     }
     assert_eq!(published[0]["to"], "172.17.0.2:80");
+    // Named from the Docker API's list: web publishes 8080/tcp; nothing names the others.
+    assert_eq!(published[0]["container"], "web");
+    assert!(published[1]["container"].is_null());
     assert_eq!(published[2]["proto"], "udp");
     assert_eq!(published[0]["exposure"][0]["reach"], "everyone");
     for h in v4["host_ports"].as_array().unwrap() {

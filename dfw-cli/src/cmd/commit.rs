@@ -1,15 +1,17 @@
-//! `dfw-cli commit [-c FILE] [--confirm SECONDS] [--force] [--state-dir DIR]`: applies the
-//! policy, IPv4 and IPv6 in one atomic batch, and prints one summary line per family
-//! (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or `IPv4: nothing to
-//! change`). The previous state of dfw's objects is saved for `rollback`; with `--confirm`,
-//! the commit is reverted after SECONDS unless `dfw-cli confirm` runs (the hint printed names
-//! the exact command). A policy that would refuse a new connection from a live SSH session
-//! (read from the kernel: established connections to the ports the process named sshd
-//! listens on, port 22 when there is none; and `SSH_CONNECTION`, also found under `sudo`) is
-//! refused unless `--force`, naming the client and the rule. While `dfw-cli watch` follows
-//! another policy through the same state directory the commit is refused (the watch would
-//! undo it); a commit of the policy the watch follows is made, and the watch keeps it. This
-//! is `dfw_netlink::Dfw::commit`, the library's front door. Exit 0 on success, 1 on error
+//! `dfw-cli commit [-c FILE] [--confirm SECONDS] [--force] [--state-dir DIR] [--json]`:
+//! applies the policy, IPv4 and IPv6 in one atomic batch, and prints what it changed (per
+//! changed chain, the `+`/`-` rules in iptables-save syntax, as `plan` shows them) and one
+//! summary line per family (`IPv4: 3 rules added, 1 removed, 2 chains created, 0 deleted` or
+//! `IPv4: nothing to change`); `--json` prints the `dfw.commit/1` document (`policy_json`).
+//! The previous state of dfw's objects is saved for `rollback`; with `--confirm`, the commit
+//! is reverted after SECONDS unless `dfw-cli confirm` runs (the hint printed names the exact
+//! command). A policy that would refuse a new connection from a live SSH session (read from
+//! the kernel: established connections to the ports the process named sshd listens on, port
+//! 22 when there is none; and `SSH_CONNECTION`, also found under `sudo`) is refused unless
+//! `--force`, naming the client and the rule. While `dfw-cli watch` follows another policy
+//! through the same state directory the commit is refused (the watch would undo it); a
+//! commit of the policy the watch follows is made, and the watch keeps it. This is
+//! `dfw_netlink::Dfw::commit`, the library's front door. Exit 0 on success, 1 on error
 //! (nothing changed).
 
 use std::process::ExitCode;
@@ -17,11 +19,13 @@ use std::time::Duration;
 
 use dfw_netlink::{CommitOptions, Dfw, SafetyError, SshGuard};
 
-use super::config::ConfigArg;
+use super::config::{print_warnings, ConfigArg};
+use super::policy_json::{render, CommitDoc, ConfirmJ, WatchJ};
 use super::state::StateArg;
 
 /// `commit` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -33,13 +37,23 @@ pub struct Args {
     force: bool,
     #[command(flatten)]
     state: StateArg,
+    /// Print the `dfw.commit/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `commit`.
 pub fn run(a: Args) -> ExitCode {
-    let Some(policy) = a.config.load("commit") else {
+    let Some(checked) = a.config.load_checked("commit") else {
         return ExitCode::FAILURE;
     };
+    if let Err(code) =
+        crate::privilege::require("commit", "changes nf_tables and writes the state directory")
+    {
+        return code;
+    }
+    print_warnings("commit", &checked.warnings);
+    let (policy, warnings) = (checked.policy, checked.warnings);
     let Some(dir) = a.state.open("commit") else {
         return ExitCode::FAILURE;
     };
@@ -58,32 +72,54 @@ pub fn run(a: Args) -> ExitCode {
     match result {
         Ok(r) => {
             if let Some(p) = &r.stale {
-                eprintln!(
+                crate::errln!(
                     "dfw-cli commit: note: commit {} {}",
                     p.id,
                     dfw_netlink::safety::ABANDONED
                 );
             }
-            for s in r.report.summaries() {
-                println!("{s}");
+            let confirm = match (&r.pending, a.confirm) {
+                (Some(p), Some(seconds)) => Some(ConfirmJ {
+                    id: p.id.clone(),
+                    deadline: p.deadline,
+                    seconds,
+                }),
+                _ => None,
+            };
+            if a.json {
+                let config = a.config.config.display().to_string();
+                let watch = r.watch.as_ref().map(|w| WatchJ {
+                    pid: w.pid,
+                    config: w.config.clone(),
+                });
+                let doc =
+                    CommitDoc::new(Some(&config), &warnings, &r.report, confirm).with_watch(watch);
+                crate::out!("{}", render(&doc));
+                return ExitCode::SUCCESS;
             }
-            if let (Some(p), Some(secs)) = (&r.pending, a.confirm) {
-                println!(
-                    "commit {}: run `dfw-cli confirm{}` within {secs} s or it is reverted",
-                    p.id,
-                    a.state.hint()
+            crate::out!("{}", r.report.diff_text());
+            for s in r.report.summaries() {
+                crate::outln!("{s}");
+            }
+            if let Some(c) = confirm {
+                crate::outln!(
+                    "commit {}: run `dfw-cli confirm{}` within {} s or it is reverted",
+                    c.id,
+                    a.state.hint(),
+                    c.seconds
                 );
             }
             if let Some(w) = &r.watch {
-                println!(
+                crate::outln!(
                     "dfw-cli watch (pid {}) follows this policy ({}) and keeps it",
-                    w.pid, w.config
+                    w.pid,
+                    w.config
                 );
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli commit: {e}");
+            crate::errln!("dfw-cli commit: {e}");
             ExitCode::FAILURE
         }
     }

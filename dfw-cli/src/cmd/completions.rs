@@ -1,7 +1,6 @@
 //! `dfw-cli completions SHELL`: prints the shell completion script, generated from the same
 //! clap definitions that parse the arguments (so it cannot fall out of step with them).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -9,10 +8,11 @@ use clap_complete::Shell;
 
 /// `completions` options.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
+#[command(after_help = format!("Examples:\n  \
     dfw-cli completions bash > /usr/share/bash-completion/completions/dfw-cli\n  \
     dfw-cli completions zsh > /usr/share/zsh/vendor-completions/_dfw-cli\n  \
-    dfw-cli completions fish > /usr/share/fish/vendor_completions.d/dfw-cli.fish")]
+    dfw-cli completions fish > /usr/share/fish/vendor_completions.d/dfw-cli.fish\n\n{}",
+    crate::exit::PLAIN))]
 pub struct Args {
     /// The shell to complete for.
     #[arg(value_enum, value_name = "SHELL")]
@@ -23,13 +23,8 @@ pub struct Args {
 pub fn run(a: Args) -> ExitCode {
     let mut out = Vec::new();
     clap_complete::generate(a.shell, &mut crate::Cli::command(), "dfw-cli", &mut out);
-    match std::io::stdout().write_all(&out) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dfw-cli completions: standard output: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::out::stdout_bytes(&out);
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

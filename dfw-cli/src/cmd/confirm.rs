@@ -12,6 +12,7 @@ use super::state::StateArg;
 
 /// `confirm` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::CONFIRM)]
 pub struct Args {
     #[command(flatten)]
     state: StateArg,
@@ -19,22 +20,25 @@ pub struct Args {
 
 /// Runs `confirm`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require("confirm", "writes the state directory") {
+        return code;
+    }
     let Some(dir) = a.state.open("confirm") else {
         return ExitCode::FAILURE;
     };
     match confirm(&dir) {
         Ok(Confirmed::Acknowledged(id)) => {
-            println!("commit {id} confirmed");
+            crate::outln!("commit {id} confirmed");
             ExitCode::SUCCESS
         }
         Ok(Confirmed::Marked(id)) => {
-            println!(
+            crate::outln!(
                 "commit {id} confirmed (the watchdog can no longer revert it; it did not answer)"
             );
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli confirm: {e}");
+            crate::errln!("dfw-cli confirm: {e}");
             ExitCode::FAILURE
         }
     }

@@ -19,6 +19,7 @@ use dfw_netlink::sim::{write_sysctls, DockerHost};
 use dfw_netlink::{Firewall, RestoreOptions};
 
 use super::demo_table;
+use crate::privilege::Cap;
 
 /// Docker 29's rules: the repository's fixtures `testdata/docker/docker-29.v4` and `.v6`, which
 /// the tests use too (through the symlinks in `dfw-cli/fixtures/`, so that the published crate
@@ -31,6 +32,7 @@ const EXAMPLE: &str = include_str!("../../examples/dfw.toml");
 
 /// `demo` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// How long a probe waits for an answer, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 400)]
@@ -39,10 +41,17 @@ pub struct Args {
 
 /// Runs `demo`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require_caps(
+        "demo",
+        "creates network namespaces and loads rules into them",
+        &[Cap::NetAdmin, Cap::SysAdmin],
+    ) {
+        return code;
+    }
     match demo(Duration::from_millis(a.timeout_ms)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dfw-cli demo: {e}");
+            crate::errln!("dfw-cli demo: {e}");
             ExitCode::FAILURE
         }
     }
@@ -52,13 +61,15 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn demo(timeout: Duration) -> Result<(), Error> {
     let policy = Policy::from_toml(EXAMPLE, "examples/dfw.toml")?;
-    println!("dfw demo: a simulated Docker host in throwaway network namespaces");
-    println!("(this machine's own firewall and network are not touched)\n");
-    println!(
+    crate::outln!("dfw demo: a simulated Docker host in throwaway network namespaces");
+    crate::outln!("(this machine's own firewall and network are not touched)\n");
+    crate::outln!(
         "  host: eth0 203.0.113.1 / 2001:db8:1::1 to the internet, eth1 192.168.1.1 to the LAN"
     );
-    println!("  containers on docker0: web 172.17.0.2 published as 8080/tcp -> 80,");
-    println!("                         db 172.17.0.3 published as 5432/tcp and 5353/udp -> 53\n");
+    crate::outln!("  containers on docker0: web 172.17.0.2 published as 8080/tcp -> 80,");
+    crate::outln!(
+        "                         db 172.17.0.3 published as 5432/tcp and 5353/udp -> 53\n"
+    );
     let h = DockerHost::start()?;
     // The host answers each refused probe with an ICMP error: no rate limit in the demo.
     write_sysctls(
@@ -69,11 +80,13 @@ fn demo(timeout: Duration) -> Result<(), Error> {
         ],
     )?;
     h.host().run(load_docker)??;
-    println!("Docker 29's rules loaded, as dockerd writes them (IPv4 and IPv6).\n");
-    println!("Before dfw: who reaches what (published ports bypass INPUT: Docker forwards them)");
-    print!("{}", demo_table::survey(&h, timeout)?);
+    crate::outln!("Docker 29's rules loaded, as dockerd writes them (IPv4 and IPv6).\n");
+    crate::outln!(
+        "Before dfw: who reaches what (published ports bypass INPUT: Docker forwards them)"
+    );
+    crate::out!("{}", demo_table::survey(&h, timeout)?);
 
-    println!("\n$ dfw-cli commit -c examples/dfw.toml   (external = [\"eth0\"])");
+    crate::outln!("\n$ dfw-cli commit -c examples/dfw.toml   (external = [\"eth0\"])");
     let report = h.host().run(|| -> Result<_, Error> {
         // In the simulated host's namespace, no SSH session to guard nor state to keep.
         let mut fw = Firewall::open()?;
@@ -82,13 +95,13 @@ fn demo(timeout: Duration) -> Result<(), Error> {
         Ok((first, second))
     })??;
     for s in report.0.summaries() {
-        println!("{s}");
+        crate::outln!("{s}");
     }
-    println!("\nAfter dfw: who reaches what");
-    print!("{}", demo_table::survey(&h, timeout)?);
-    println!("\nA second commit of the same file changes nothing:");
+    crate::outln!("\nAfter dfw: who reaches what");
+    crate::out!("{}", demo_table::survey(&h, timeout)?);
+    crate::outln!("\nA second commit of the same file changes nothing:");
     for s in report.1.summaries() {
-        println!("{s}");
+        crate::outln!("{s}");
     }
     h.shutdown()?;
     Ok(())

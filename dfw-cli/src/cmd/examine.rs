@@ -92,6 +92,7 @@ pub fn reach_text(r: &Reach) -> String {
         Reach::Sources(v) => format!("only {}", list(v)),
         Reach::LanOnly => "LAN only".into(),
         Reach::Nobody => "nobody".into(),
+        Reach::Possibly(v, u) => format!("possibly {} ({u})", list(v)),
         Reach::Unknown(u) => format!("unknown ({u})"),
     }
 }

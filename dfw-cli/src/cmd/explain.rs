@@ -2,18 +2,22 @@
 //! follows the first packet of a new connection through the kernel's rules as
 //! `dfw_core::eval::explain` does (raw, conntrack, mangle and nat PREROUTING with DNAT, the
 //! routing decision, INPUT or FORWARD and POSTROUTING, every jump, goto, return and policy)
-//! and prints each rule met with its result, then the verdict and what decided it. The
-//! destination defaults to IFACE's first address of the source's family. Exit 0 whatever the
-//! verdict; 1 when the rules or the host cannot be read or the arguments are inconsistent.
+//! and prints each rule met with its result, then the verdict and what decided it, naming the
+//! container that publishes the destination port when the Docker API answers. The
+//! destination defaults to IFACE's first address of the source's family. `--json` prints the
+//! `dfw.explain/1` document (`explain_json`) instead. Exit 0 for ACCEPT, 4 for DROP or
+//! REJECT, 5 when the verdict cannot be decided; 1 when the rules or the host cannot be read
+//! or the arguments are inconsistent.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace};
+use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace, Verdict};
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::rule_spec;
+
+use crate::exit;
 
 use super::examine::{decision_text, iface_addr, load};
 
@@ -28,6 +32,7 @@ pub enum Proto {
 
 /// `explain` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::EXPLAIN)]
 pub struct Args {
     /// The interface the packet arrives on.
     #[arg(long = "in", value_name = "IFACE")]
@@ -44,6 +49,9 @@ pub struct Args {
     /// The destination address (default: IFACE's address of the source's family).
     #[arg(long, value_name = "ADDR")]
     dst: Option<IpAddr>,
+    /// Print the `dfw.explain/1` JSON document instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 fn route_text(r: &RouteDecision) -> String {
@@ -54,8 +62,8 @@ fn route_text(r: &RouteDecision) -> String {
     }
 }
 
-/// The trace in words, one line per step.
-fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
+/// The trace in words, one line per step; `container` publishes the destination port.
+fn text(rs: &Ruleset, pkt: &Packet, t: &Trace, container: Option<&str>) -> String {
     let mut out = String::new();
     let proto = pkt.protocol(Family::of(&pkt.src));
     let port = pkt
@@ -66,6 +74,9 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
         "packet: {proto} {} -> {}{port} in {} (first packet of a new connection)",
         pkt.src, pkt.dst, pkt.in_iface
     );
+    if let Some(c) = container {
+        let _ = writeln!(out, "published by container {c}");
+    }
     for s in &t.steps {
         let _ = match s {
             Step::Enter { table, chain, how } => match how {
@@ -123,22 +134,34 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace) -> String {
     out
 }
 
+/// The exit code of a verdict (see [`crate::exit`]).
+pub fn verdict_code(v: &Verdict) -> ExitCode {
+    match v {
+        Verdict::Accept => ExitCode::SUCCESS,
+        Verdict::Drop | Verdict::Reject(_) => exit::code(exit::NOT_ACCEPTED),
+        Verdict::Unknown(_) => exit::code(exit::UNDECIDED),
+    }
+}
+
 /// Runs `explain`.
 pub fn run(a: Args) -> ExitCode {
+    if let Err(code) = crate::privilege::require("explain", "reads nf_tables") {
+        return code;
+    }
     let family = Family::of(&a.src);
     let (rs, host) = match load(family, &[]) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("dfw-cli explain: {e}");
+            crate::errln!("dfw-cli explain: {e}");
             return ExitCode::FAILURE;
         }
     };
     if host.iface(&a.iface).is_none() {
-        eprintln!("dfw-cli explain: interface {} does not exist", a.iface);
+        crate::errln!("dfw-cli explain: interface {} does not exist", a.iface);
         return ExitCode::FAILURE;
     }
     let Some(dst) = a.dst.or_else(|| iface_addr(&host, &a.iface, family)) else {
-        eprintln!(
+        crate::errln!(
             "dfw-cli explain: {} has no {family} address; give --dst",
             a.iface
         );
@@ -150,16 +173,20 @@ pub fn run(a: Args) -> ExitCode {
     };
     match explain(&rs, &pkt, &host) {
         Ok(t) => {
-            if std::io::stdout()
-                .write_all(text(&rs, &pkt, &t).as_bytes())
-                .is_err()
-            {
-                return ExitCode::FAILURE;
+            let containers = super::docker_names::containers("explain");
+            let proto = Some(pkt.protocol(family));
+            let name =
+                super::docker_names::name(containers.as_ref(), proto, Some(a.dst_port), Some(dst));
+            if a.json {
+                let doc = super::explain_json::Document::new(&rs, &pkt, &t, name);
+                crate::out!("{}", super::policy_json::render(&doc));
+            } else {
+                crate::out::stdout(&text(&rs, &pkt, &t, name.as_deref()));
             }
-            ExitCode::SUCCESS
+            verdict_code(&t.verdict)
         }
         Err(e) => {
-            eprintln!("dfw-cli explain: {e}");
+            crate::errln!("dfw-cli explain: {e}");
             ExitCode::FAILURE
         }
     }

@@ -15,6 +15,7 @@ const SECTION: &str = "8";
 
 /// `man` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// The directory to write the pages into (it must exist), e.g. /usr/local/share/man/man8.
     #[arg(value_name = "DIR")]
@@ -28,7 +29,7 @@ pub fn run(a: Args) -> ExitCode {
     match write_pages(&cmd, &a.dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err((path, e)) => {
-            eprintln!("dfw-cli man: {}: {e}", path.display());
+            crate::errln!("dfw-cli man: {}: {e}", path.display());
             ExitCode::FAILURE
         }
     }
@@ -47,7 +48,7 @@ fn write_pages(cmd: &clap::Command, dir: &Path) -> Result<(), (PathBuf, std::io:
     let mut page = Vec::new();
     man.render(&mut page).map_err(|e| (path.clone(), e))?;
     std::fs::write(&path, page).map_err(|e| (path.clone(), e))?;
-    println!("{}", path.display());
+    crate::outln!("{}", path.display());
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, dir)?;
     }

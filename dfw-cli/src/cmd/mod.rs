@@ -11,10 +11,14 @@ mod confirm;
 mod demo;
 #[cfg(feature = "demo")]
 mod demo_table;
+mod docker_names;
 mod examine;
 mod explain;
+mod explain_json;
+mod init;
 mod man;
 mod plan;
+mod policy_json;
 mod restore;
 mod rollback;
 mod save;
@@ -34,6 +38,10 @@ pub enum Command {
     Audit(audit::Args),
     /// Follow one packet through the kernel's rules and print every rule it meets.
     Explain(explain::Args),
+    /// Write a starting policy from this host: its external interfaces, SSH, and every port
+    /// Docker publishes allowed to whom it is reachable today (never over an existing file
+    /// unless --force).
+    Init(init::Args),
     /// Load rules in iptables-restore format, as one atomic batch (iptables-restore compatible).
     Restore(restore::Args),
     /// Print the kernel's iptables rules (iptables-save compatible).
@@ -70,6 +78,7 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Audit(a) => audit::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Init(a) => init::run(a),
         Command::Restore(a) => restore::run(a),
         Command::Save(a) => save::run(a),
         Command::Show(a) => show::run(a),
@@ -90,6 +99,12 @@ pub fn run(command: Command) -> ExitCode {
 /// the plain forms of `restore` (see [`restore::quick_args`]).
 pub fn quick(args: &[std::ffi::OsString]) -> Option<Command> {
     restore::quick_args(args).map(Command::Restore)
+}
+
+/// Records that the command runs in a namespace entered with `--netns` (the Docker API's
+/// default socket is not that namespace's).
+pub fn entered_netns() {
+    docker_names::entered_netns();
 }
 
 /// The family chosen by `-6/--ipv6`.

@@ -12,6 +12,7 @@ use dfw_netlink::firewall::{Firewall, RestoreError, RestoreOptions};
 
 /// `restore` options.
 #[derive(Debug, Default, PartialEq, Eq, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// IPv6 (ip6tables-restore).
     #[arg(short = '6', long = "ipv6")]
@@ -66,10 +67,10 @@ fn report(name: &str, text: &str, line: Option<usize>, reason: &dyn std::fmt::Di
     match line {
         Some(n) => {
             let input = text.lines().nth(n.saturating_sub(1)).unwrap_or("");
-            eprintln!("{name}:{n}: {input}");
-            eprintln!("dfw-cli restore: {reason}");
+            crate::errln!("{name}:{n}: {input}");
+            crate::errln!("dfw-cli restore: {reason}");
         }
-        None => eprintln!("dfw-cli restore: {name}: {reason}"),
+        None => crate::errln!("dfw-cli restore: {name}: {reason}"),
     }
 }
 
@@ -79,14 +80,14 @@ pub fn run(a: Args) -> ExitCode {
         Some(p) => match std::fs::read(p) {
             Ok(b) => (p.display().to_string(), b),
             Err(e) => {
-                eprintln!("dfw-cli restore: {}: {e}", p.display());
+                crate::errln!("dfw-cli restore: {}: {e}", p.display());
                 return ExitCode::FAILURE;
             }
         },
         None => {
             let mut b = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut b) {
-                eprintln!("dfw-cli restore: <stdin>: {e}");
+                crate::errln!("dfw-cli restore: <stdin>: {e}");
                 return ExitCode::FAILURE;
             }
             ("<stdin>".to_string(), b)
@@ -95,8 +96,8 @@ pub fn run(a: Args) -> ExitCode {
     let text = match dfw_core::text::utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{name}:{}:{}: not UTF-8 text", e.line, e.column);
-            eprintln!("dfw-cli restore: {name}: {e}");
+            crate::errln!("{name}:{}:{}: not UTF-8 text", e.line, e.column);
+            crate::errln!("dfw-cli restore: {name}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -110,7 +111,7 @@ pub fn run(a: Args) -> ExitCode {
     let mut fw = match Firewall::open() {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("dfw-cli restore: {e}");
+            crate::errln!("dfw-cli restore: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -2,7 +2,6 @@
 //! iptables-save prints them (read over netlink; rules dfw cannot express appear as marked
 //! `#` comment lines at their position).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use dfw_core::model::TableName;
@@ -10,6 +9,7 @@ use dfw_netlink::firewall::Firewall;
 
 /// `save` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     /// IPv6 (ip6tables-save).
     #[arg(short = '6', long = "ipv6")]
@@ -29,7 +29,7 @@ pub fn run(a: Args) -> ExitCode {
         Some(t) => match TableName::parse(t) {
             Some(t) => vec![t],
             None => {
-                eprintln!("dfw-cli save: table '{t}' does not exist");
+                crate::errln!("dfw-cli save: table '{t}' does not exist");
                 return ExitCode::FAILURE;
             }
         },
@@ -38,13 +38,11 @@ pub fn run(a: Args) -> ExitCode {
         Firewall::open().and_then(|mut fw| fw.save(super::family(a.ipv6), &tables, a.counters));
     match text {
         Ok(t) => {
-            if std::io::stdout().write_all(t.as_bytes()).is_err() {
-                return ExitCode::FAILURE;
-            }
+            crate::out::stdout(&t);
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dfw-cli save: {e}");
+            crate::errln!("dfw-cli save: {e}");
             ExitCode::FAILURE
         }
     }

@@ -18,6 +18,7 @@ const PLACEHOLDER: &str = "AUTO";
 
 /// `show` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::PLAIN)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -61,7 +62,7 @@ pub fn run(a: Args) -> ExitCode {
     let rulesets = match policy.compile(&external).to_rulesets() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("dfw-cli show: {e}");
+            crate::errln!("dfw-cli show: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -74,7 +75,7 @@ pub fn run(a: Args) -> ExitCode {
         out.push_str(&format!("# {family} ({})\n", save_name(family)));
         out.push_str(&print_ruleset(rs, PrintOptions::default()));
     }
-    print!("{out}");
+    crate::out!("{out}");
     ExitCode::SUCCESS
 }
 

@@ -22,7 +22,7 @@ impl StateArg {
         match StateDir::open(&self.dir) {
             Ok(d) => Some(d),
             Err(e) => {
-                eprintln!("dfw-cli {cmd}: {e}");
+                crate::errln!("dfw-cli {cmd}: {e}");
                 None
             }
         }

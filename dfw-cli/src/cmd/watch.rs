@@ -6,7 +6,9 @@
 //! when it would lock out a live SSH session, with a rollback point saved. While a commit
 //! awaits confirmation it changes nothing; after a rollback, a watchdog's revert or a commit
 //! of another policy it stops enforcing (logged as SUSPENDED) until the file changes or
-//! SIGHUP. A second watch on the same state directory refuses to start. Every repair, reload
+//! SIGHUP. A second watch in the same network namespace refuses to start, whatever its state
+//! directory (the first holds a marker in the kernel, `table inet dfw-watch`, that its socket
+//! owns and that goes when it ends), before changing anything. Every repair, reload
 //! and refusal is one line on standard error, prefixed with a UTC timestamp. Exit 1 when it
 //! cannot start.
 
@@ -20,6 +22,7 @@ use super::state::StateArg;
 
 /// `watch` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::exit::WATCH)]
 pub struct Args {
     #[command(flatten)]
     config: ConfigArg,
@@ -36,9 +39,13 @@ pub struct Args {
 /// Runs `watch`.
 pub fn run(a: Args) -> ExitCode {
     // Validate first so a config error reads like the other subcommands'.
-    if a.config.load("watch").is_none() {
+    let Some(checked) = a.config.load_checked("watch") else {
         return ExitCode::FAILURE;
+    };
+    if let Err(code) = crate::privilege::require("watch", "reads and repairs nf_tables") {
+        return code;
     }
+    super::config::print_warnings("watch", &checked.warnings);
     let mut opts = WatchOptions::new(&a.config.config);
     opts.quiet = std::time::Duration::from_millis(a.quiet_ms);
     opts.max_delay = std::time::Duration::from_millis(a.max_delay_ms.max(a.quiet_ms));
@@ -47,7 +54,7 @@ pub fn run(a: Args) -> ExitCode {
     let mut w = match Watcher::new(opts) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("dfw-cli watch: {e}");
+            crate::errln!("dfw-cli watch: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -56,7 +63,7 @@ pub fn run(a: Args) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{} dfw-cli watch: {e}", stamp(SystemTime::now()));
+            crate::errln!("{} dfw-cli watch: {e}", stamp(SystemTime::now()));
             ExitCode::FAILURE
         }
     }
@@ -96,12 +103,16 @@ fn log(config: &str, n: Notice<'_>) {
         Notice::EventsLost => "events lost (ENOBUFS); full check".to_string(),
         Notice::Failed(e) => format!("check failed: {e}"),
         Notice::Signal(s) => format!("signal {s}, exiting"),
+        Notice::Unmarked => "WARNING: this kernel cannot own nf_tables tables (Linux 5.12 or \
+                             later can): no marker says this watch runs, so a second watch \
+                             through another state directory would not be refused"
+            .to_string(),
     };
     let at = match n {
         Notice::Repaired(r) => r.at,
         _ => now,
     };
-    eprintln!("{} dfw-cli watch: {line}", stamp(at));
+    crate::errln!("{} dfw-cli watch: {line}", stamp(at));
 }
 
 /// `2026-11-23T22:14:54.123Z`.

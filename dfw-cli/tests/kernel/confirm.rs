@@ -113,12 +113,17 @@ fn kernel_cli_confirm_sigkill_still_reverts() {
         .spawn()
         .unwrap();
     let pgid = child.id().to_string();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    // Committed (what the kernel holds may already be reverted: the deadline is 2 s).
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The commit prints what it changed, then the counts: committed once they come (what
+    // the kernel holds may already be reverted: the deadline is 2 s).
+    let summary = lines
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("IPv4: "));
     assert!(
-        first.starts_with("IPv4: ") && first.contains("rules added"),
-        "{first}"
+        summary
+            .as_deref()
+            .is_some_and(|l| l.contains("rules added")),
+        "{summary:?}"
     );
     let _ = run_cmd("kill", &["-KILL", "--", &format!("-{pgid}")]);
     let _ = child.wait();

@@ -78,3 +78,21 @@ fn kernel_cli_demo_shows_the_problem_and_the_fix() {
         assert_eq!(run_cmd("ip6tables-save", &[]).unwrap(), "");
     });
 }
+
+/// `dfw-cli demo | head -1`: the reader going away ends the output quietly (before the fix,
+/// the next line panicked with "failed printing to stdout").
+#[test]
+fn kernel_cli_demo_with_a_closed_stdout() {
+    kernel_test("kernel_cli_demo_closed_stdout", || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(BIN)
+            .arg("demo")
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.is_empty(), "{err}");
+    });
+}

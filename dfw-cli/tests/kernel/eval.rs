@@ -54,6 +54,11 @@ fn cli_in(ns: &str, args: &[&str]) -> Output {
         .expect("dfw-cli")
 }
 
+/// Standard output, whatever the exit code.
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The standard output of a run that must have succeeded.
 fn succeeded(out: &Output) -> String {
     assert!(
@@ -216,7 +221,9 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     let ns = name.as_str();
     let h = docker_host(ns);
     let args = ["explain", "--in", "eth0", "--src", "198.51.100.7"];
-    let ok = succeeded(&cli_in(ns, &[&args[..], &["--dst-port", "8080"]].concat()));
+    let accepted = cli_in(ns, &[&args[..], &["--dst-port", "8080"]].concat());
+    assert_eq!(accepted.status.code(), Some(0), "{accepted:?}");
+    let ok = succeeded(&accepted);
     println!("{ok}");
     for want in [
         "packet: tcp 198.51.100.7 -> 203.0.113.1 port 8080 in eth0",
@@ -233,7 +240,7 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
         assert!(ok.contains(want), "missing {want:?}");
     }
 
-    let drop = succeeded(&cli_in(
+    let dropped = cli_in(
         ns,
         &[
             "explain",
@@ -244,7 +251,28 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
             "--dst-port",
             "8080",
         ],
-    ));
+    );
+    // Not accepted: exit 4.
+    assert_eq!(dropped.status.code(), Some(4), "{dropped:?}");
+    let drop = text(&dropped);
+    let j = cli_in(
+        ns,
+        &[
+            "explain",
+            "--in",
+            "eth0",
+            "--src",
+            "192.0.2.50",
+            "--dst-port",
+            "8080",
+            "--json",
+        ],
+    );
+    assert_eq!(j.status.code(), Some(4), "{j:?}");
+    let doc: Value = serde_json::from_str(&text(&j)).unwrap();
+    assert_eq!(doc["schema"], "dfw.explain/1");
+    assert_eq!(doc["verdict"], "drop");
+    assert_eq!(doc["decided_by"]["rule"]["text"], "-i eth0 -j DROP");
     assert!(drop.contains("  #1 -s 198.51.100.0/24 -i eth0 -j RETURN: not matched"));
     assert!(drop.contains("verdict: DROP"));
     assert!(drop.contains("decided by rule filter DOCKER-USER #2: -i eth0 -j DROP"));
@@ -288,11 +316,12 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     assert!(v6.contains("destination now fd00:dead:beef::2 port 80"));
     assert!(v6.contains("verdict: ACCEPT"));
 
-    let to = succeeded(&cli_in(
+    let to = cli_in(
         ns,
         &[&args[..], &["--dst-port", "22", "--dst", "203.0.113.1"]].concat(),
-    ));
-    assert!(to.contains("verdict: DROP"));
+    );
+    assert_eq!(to.status.code(), Some(4), "{to:?}");
+    assert!(text(&to).contains("verdict: DROP"));
 
     let bad = cli_in(
         ns,
@@ -308,5 +337,17 @@ fn kernel_cli_explain_prints_the_path_and_verdict() {
     );
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("nosuch0"));
+
+    // A rule on the source port, which a new connection's description does not give: DROP
+    // or on to ACCEPT, undecidable: exit 5.
+    restore(
+        ns,
+        "iptables-restore",
+        &["--noflush"],
+        "*filter\n-I DOCKER-USER 1 -i eth0 -p tcp --sport 40000 -j DROP\nCOMMIT\n",
+    );
+    let unknown = cli_in(ns, &[&args[..], &["--dst-port", "8080"]].concat());
+    assert_eq!(unknown.status.code(), Some(5), "{unknown:?}");
+    assert!(text(&unknown).contains("verdict: UNKNOWN"), "{unknown:?}");
     h.shutdown().unwrap();
 }

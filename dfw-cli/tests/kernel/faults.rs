@@ -168,6 +168,9 @@ fn kernel_cli_missing_netns_one_line() {
     assert!(err.contains("ip netns list"), "{err}");
 }
 
+/// Every command that needs the kernel, run as nobody: one line naming what needs root,
+/// exit 1, nothing printed on standard output (`demo`'s banner included) and nothing created
+/// (`commit`'s state directory).
 #[test]
 fn kernel_cli_not_root_one_line() {
     if !kernel_gate("kernel_cli_not_root_one_line") {
@@ -182,41 +185,59 @@ fn kernel_cli_not_root_one_line() {
     let dir = &scratch.dir;
     let bin = dir.join("dfw-cli");
     std::fs::copy(BIN, &bin).unwrap();
-    let state = dir.join("state");
-    std::fs::create_dir_all(&state).unwrap();
+    // A directory nobody may write into: the state directory inside it must not appear.
+    let parent = dir.join("owned");
+    std::fs::create_dir_all(&parent).unwrap();
     let _ = Command::new("chown")
-        .args(["nobody", state.to_str().unwrap()])
+        .args(["nobody", parent.to_str().unwrap()])
         .status();
+    let state = parent.join("state");
+    let state = state.to_str().unwrap();
+    let drafted = parent.join("init.toml");
+    let drafted = drafted.to_str().unwrap();
     let example = EXAMPLE;
-    let runs: Vec<Vec<String>> = vec![
-        vec!["save".into()],
-        vec!["plan".into(), "-c".into(), example.into()],
-        vec![
-            "commit".into(),
-            "-c".into(),
-            example.into(),
-            "--state-dir".into(),
-            state.display().to_string(),
+    let runs: &[&[&str]] = &[
+        &["save"],
+        &["restore", "/dev/null"],
+        &["plan", "-c", example],
+        &["status", "-c", example],
+        &["commit", "-c", example, "--state-dir", state],
+        &["rollback", "--state-dir", state],
+        &["confirm", "--state-dir", state],
+        &["watch", "-c", example],
+        &["audit"],
+        &[
+            "explain",
+            "--in",
+            "lo",
+            "--src",
+            "127.0.0.1",
+            "--dst-port",
+            "22",
         ],
+        &["demo"],
+        &["init", "-o", drafted],
     ];
     // In a private namespace: the spawned child inherits this thread's namespace.
     in_private_netns(|| {
-        for args in &runs {
+        for args in runs {
             let o = Command::new("setpriv")
                 .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
                 .arg(&bin)
-                .args(args)
+                .args(*args)
                 .env("SSH_CONNECTION", "")
                 .output()
                 .unwrap();
             let err = stderr(&o);
             assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
             assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-            assert!(err.contains("EPERM"), "{args:?}: {err}");
             assert!(
                 err.contains("not root: run as root or with CAP_NET_ADMIN"),
-                "{err}"
+                "{args:?}: {err}"
             );
+            assert!(o.stdout.is_empty(), "{args:?}: {o:?}");
+            assert!(!Path::new(state).exists(), "{args:?} created {state}");
+            assert!(!Path::new(drafted).exists(), "{args:?} wrote {drafted}");
         }
     })
     .unwrap();

@@ -6,11 +6,11 @@
 //!
 //! Modules: `restore` (restore/save), `policy` (plan/commit), `watch` (status/watch),
 //! `confirm` (commit --confirm, confirm, rollback), `lockout` (the SSH guard), `faults` (bad
-//! input, missing namespace, not root), `eval` (audit/explain), `demo`; the safety rails:
+//! input, missing namespace, not root), `eval` (audit/explain), `init` (init and container names from the Docker API), `demo`; the safety rails:
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
-//! the other commands).
+//! the other commands), `watch_netns` (two watches in one network namespace).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -20,6 +20,7 @@ mod crash;
 mod demo;
 mod eval;
 mod faults;
+mod init;
 mod lockout;
 mod policy;
 mod restore;
@@ -27,3 +28,4 @@ mod ssh;
 mod state;
 mod watch;
 mod watch_guard;
+mod watch_netns;

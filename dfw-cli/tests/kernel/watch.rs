@@ -59,6 +59,9 @@ const LIMIT: Duration = Duration::from_secs(60);
 struct Running {
     child: Child,
     lines: Receiver<String>,
+    /// The thread reading stderr: it ends (closing the pipe) at the first line after `lines`
+    /// was dropped.
+    reader: Option<std::thread::JoinHandle<()>>,
     config: std::path::PathBuf,
     // Last: dropped after the child is killed.
     ns: Netns,
@@ -89,14 +92,18 @@ impl Running {
             .unwrap();
         let err = child.stderr.take().unwrap();
         let (tx, lines) = channel();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
+            // Once the receiver is gone, the pipe is closed (dropped with the reader).
             for l in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
+                if tx.send(l).is_err() {
+                    break;
+                }
             }
         });
         Running {
             child,
             lines,
+            reader: Some(reader),
             config,
             ns,
         }
@@ -235,5 +242,39 @@ fn kernel_cli_watch_with_only_cap_net_admin() {
         assert!(line.contains("IPv6 DOCKER-USER: 1 missing"), "{line}");
         w.signal("-TERM");
         w.expect("signal 15, exiting", secs);
+    });
+}
+
+/// The watch keeps repairing after its log reader went away (stderr a closed pipe): before,
+/// the first log line after that panicked and the watch stopped.
+#[test]
+fn kernel_cli_watch_with_a_closed_stderr_keeps_repairing() {
+    kernel_test("kernel_cli_watch_closed_stderr", || {
+        let mut w = Running::start("watchpipe", &[], true);
+        w.expect("watching", LIMIT);
+        // Drop the receiver: the reader thread ends at the next line, closing the read end.
+        let stderr_reader = std::mem::replace(&mut w.lines, channel().1);
+        drop(stderr_reader);
+        let jump = "-A DOCKER-USER -m comment --comment dfw -j DFW-DOCKER";
+        for round in 0..3 {
+            w.ns(&["iptables", "-F", "DOCKER-USER"]);
+            let deadline = Instant::now() + LIMIT;
+            while !w.ns(&["iptables-save", "-t", "filter"]).contains(jump) {
+                assert!(
+                    w.child.try_wait().unwrap().is_none(),
+                    "round {round}: the watch died"
+                );
+                assert!(Instant::now() < deadline, "round {round}: not repaired");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if round == 0 {
+                // Round 0's repair was logged and read: the reader is gone, and rounds 1 and
+                // 2 log into a pipe nobody reads.
+                w.reader.take().unwrap().join().unwrap();
+            }
+        }
+        w.signal("-TERM");
+        let status = w.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{status:?}");
     });
 }

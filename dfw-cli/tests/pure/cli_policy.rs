@@ -83,3 +83,47 @@ fn a_missing_config_file_is_an_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("/nonexistent/dfw.toml"), "{err}");
 }
+
+/// A dangerous policy is refused with file:line before the kernel; warnings go to stderr and
+/// the command goes on; an external interface this host lacks is a warning.
+#[test]
+fn dangerous_policies_are_refused_and_odd_ones_warned() {
+    let tmp = Scratch::new("cli-dangerous");
+    let refused = tmp.write(
+        "everyone.toml",
+        "[interfaces]\nexternal = [\"eth0\"]\n[whitelist]\nsources = [\"::/0\"]\n",
+    );
+    for cmd in ["show", "plan", "commit", "status"] {
+        let out = cli(&[cmd, "-c", &refused]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {out:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!(
+                "{refused}:4:12: whitelist.sources[0]: \"::/0\": every IPv6 address"
+            )),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("allow_everyone = true"), "{cmd}: {err}");
+    }
+    let odd = tmp.write(
+        "odd.toml",
+        "[interfaces]\nexternal = [\"dfwnosuch0\"]\n[lan]\nnetworks = [\"192.168.1.9/24\"]\n",
+    );
+    let out = cli(&["show", "-c", &odd]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "dfw-cli show: {odd}:2:13: warning: interfaces.external[0]: \"dfwnosuch0\": no \
+             interface of this name on this host (yet): its rules match nothing until it \
+             appears\n\
+             dfw-cli show: {odd}:4:13: warning: lan.networks[0]: \"192.168.1.9/24\": host bits \
+             set: this is the whole network 192.168.1.0/24; write the address alone for one \
+             host, or 192.168.1.0/24\n"
+        )
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("-s 192.168.1.0/24"));
+}

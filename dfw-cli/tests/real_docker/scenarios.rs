@@ -1,6 +1,7 @@
 //! The scenarios, in one daemon lifetime per (daemon, configuration) where possible:
 //! 1. before dfw: every published port open to everyone, both families (and which IPv6 path
-//!    Docker uses: DNAT or docker-proxy);
+//!    Docker uses: DNAT or docker-proxy); the Docker API names every published port; `init`
+//!    committed keeps them all open and refuses a port published later;
 //! 2. commit: the policy holds; status in sync; rollback opens everything again; commit again;
 //! 3. dockerd restart; 4. a container re-created with a new address; 5. a newly published
 //!    port; 6. new networks, IPv4 and `--ipv6`;
@@ -24,6 +25,8 @@ use crate::support::rules;
 
 #[path = "scenarios_audit.rs"]
 mod audit_stage;
+#[path = "scenarios_init.rs"]
+mod init_stage;
 
 /// One (daemon, configuration) run.
 pub struct Run {
@@ -61,7 +64,7 @@ impl Run {
         let lab = Lab::new(&name).unwrap_or_else(|e| panic!("{tag}: lab: {e}"));
         let mut d = Dockerd::new(daemon, mode, &name, &dir.join("docker"));
         d.start();
-        let dfw = Dfw::new(&name, &dir.join("dfw"));
+        let dfw = Dfw::new(&name, &dir.join("dfw")).with_docker(&d.socket());
         let tar = image::build(&dir.join("image"));
         Run {
             d,
@@ -204,6 +207,7 @@ impl Run {
             matrix::ipv6_paths(&seen)
         ));
         self.audit("before dfw", Expect::AllOpen);
+        self.init_stage();
 
         // 2. Commit, rollback, commit.
         self.dfw.commit();

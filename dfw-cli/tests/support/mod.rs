@@ -219,10 +219,12 @@ pub fn without_comments(save: &str) -> String {
         .collect()
 }
 
-/// Only the lines of a dump that concern dfw.
+/// Only the lines of a dump that concern dfw's rules (not the marker of a running watch,
+/// `table inet dfw-watch`, which comes and goes with the watch).
 pub fn dfw_lines(dump: &str) -> Vec<String> {
     dump.lines()
         .filter(|l| l.contains("DFW-") || l.contains("dfw"))
+        .filter(|l| !l.contains("dfw-watch") && !l.contains("\"dfw-cli watch, pid "))
         .map(str::to_string)
         .collect()
 }

@@ -19,8 +19,14 @@
 //! is ACCEPT after the DNAT of this very rule. For a host port, to that port at the interface's
 //! address; it reaches the port when it is accepted on the INPUT path without DNAT.
 //!
+//! A probe reaches the service when every path the evaluator explored for it does; when only
+//! some do (a rule whose match cannot be decided, such as `-m limit -j ACCEPT`, lets some
+//! packets through), it *possibly* reaches it.
+//!
 //! The [`Reach`] is:
-//! - [`Reach::Unknown`] when any probe's verdict is unknown or no probe can be built;
+//! - [`Reach::Unknown`] when a probe cannot be followed at all, or no probe can be built;
+//! - [`Reach::Possibly`] when some probe possibly reaches the service, naming every set that
+//!   reaches or may reach it and the first undecidable rule;
 //! - [`Reach::Everyone`] when every probe reaches it, [`Reach::EveryoneExcept`] when the outside
 //!   probe does but some mentioned sets do not;
 //! - otherwise [`Reach::LanOnly`] when a LAN probe reaches it and every set that does lies in the
@@ -108,6 +114,9 @@ pub struct Probe {
     pub dnat: Option<DnatApplied>,
     /// True when the packet reaches the service; `None` when unknown.
     pub reaches: Option<bool>,
+    /// True when it may reach the service: it does, or some way undecidable rules can go
+    /// lets it (while another does not).
+    pub possibly: bool,
 }
 
 /// Who can reach a service on an interface.
@@ -123,6 +132,9 @@ pub enum Reach {
     LanOnly,
     /// No source.
     Nobody,
+    /// These sets may reach it, depending on rules whose match cannot be decided (a rate
+    /// limit, a recent list, ...): the first such rule and why. The others cannot.
+    Possibly(Vec<SourceSet>, Undecided),
     /// Cannot be decided.
     Unknown(Undecided),
 }

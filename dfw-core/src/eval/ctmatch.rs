@@ -2,7 +2,8 @@
 //! first packet of a new connection.
 //!
 //! Contract, per option:
-//! - state: INVALID before the conntrack hook (raw PREROUTING: no entry yet); afterwards NEW,
+//! - state: INVALID before the conntrack hook (raw PREROUTING: no entry yet), UNTRACKED after
+//!   `-j CT --notrack`; otherwise NEW,
 //!   plus the DNAT/SNAT virtual states once the entry's destination/source was translated.
 //!   Without an entry the match is true only if it has a state option (kernel: `ct == NULL`).
 //! - direction: ORIGINAL. proto, addresses: from the entry's tuples.
@@ -40,10 +41,16 @@ fn ct_port(opt: &Option<Neg<PortRange>>, p: Option<u16>, ports: bool, what: &str
 pub(crate) fn conntrack(c: &Conntrack, flow: &Flow<'_>) -> Tri {
     let (proto, orig, reply, ports, dnat, snat) = match &flow.ct {
         Ct::Unknown(reason) => return Tri::Unknown(reason.clone()),
-        Ct::NotYet => {
-            let state = c.state.as_ref().map_or(Tri::Yes, |s| {
-                Tri::neg(s.value.intersects(CtStates::INVALID), s.negated)
-            });
+        Ct::NotYet | Ct::Untracked => {
+            let bit = if flow.ct == Ct::Untracked {
+                CtStates::UNTRACKED
+            } else {
+                CtStates::INVALID
+            };
+            let state = c
+                .state
+                .as_ref()
+                .map_or(Tri::Yes, |s| Tri::neg(s.value.intersects(bit), s.negated));
             return state.and(Tri::from_bool(c.state.is_some()));
         }
         Ct::New {

@@ -25,7 +25,7 @@ use crate::model::{Hook, Ruleset, TableName, Target};
 use super::flow::{Ct, Flow};
 use super::host::{Host, RouteDecision};
 use super::packet::Packet;
-use super::trace::{Decision, DnatApplied, RuleRef, Step, Trace, Undecided, Verdict};
+use super::trace::{Decision, DnatApplied, PathOutcome, RuleRef, Step, Trace, Undecided, Verdict};
 use super::walk::{Oracle, Outcome, Run};
 use super::EvalError;
 
@@ -41,9 +41,9 @@ struct PathEnd {
     route: Option<RouteDecision>,
 }
 
-enum HookResult<'r> {
+enum HookResult {
     Accept(Option<Decision>),
-    Nat(&'r Nat, bool, RuleRef),
+    Nat(Nat, bool, RuleRef),
     End(Verdict, Option<Decision>),
 }
 
@@ -54,13 +54,13 @@ fn unknown(rule: Option<RuleRef>, reason: impl Into<String>) -> Verdict {
     })
 }
 
-fn run_hook<'r>(
+fn run_hook(
     run: &mut Run,
-    ruleset: &'r Ruleset,
+    ruleset: &Ruleset,
     table: TableName,
     hook: Hook,
-    flow: &Flow<'_>,
-) -> HookResult<'r> {
+    flow: &mut Flow<'_>,
+) -> HookResult {
     let Some(t) = ruleset.table(table) else {
         return HookResult::Accept(None);
     };
@@ -74,9 +74,13 @@ fn run_hook<'r>(
         Outcome::Reject(r, d) => HookResult::End(Verdict::Reject(r), Some(d)),
         Outcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
         Outcome::Nat(target, at) => match (table, target) {
-            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(n, true, at),
+            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(*n, true, at),
+            (TableName::Nat, Target::Redirect(r)) => match super::effects::redirect_nat(r, flow) {
+                Ok(n) => HookResult::Nat(n, true, at),
+                Err(reason) => HookResult::End(unknown(Some(at), reason), None),
+            },
             (TableName::Nat, Target::Snat(_) | Target::Masquerade(_)) => {
-                HookResult::Nat(&NO_NAT, false, at)
+                HookResult::Nat(NO_NAT, false, at)
             }
             _ => HookResult::End(
                 unknown(
@@ -190,7 +194,7 @@ fn run_hooks(
                     end.decided_by = Some(Decision::Rule(at));
                     continue;
                 }
-                match dnat_target(n, flow) {
+                match dnat_target(&n, flow) {
                     Ok((dst, port)) => {
                         flow.apply_dnat(dst, port);
                         run.steps.push(Step::Dnat {
@@ -363,6 +367,24 @@ pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace,
     } else {
         first.verdict.clone()
     };
+    let mut outcomes: Vec<PathOutcome> = Vec::new();
+    for e in &ends {
+        let o = PathOutcome {
+            verdict: e.verdict.clone(),
+            dnat: e.dnat.clone(),
+            route: e.route.clone(),
+        };
+        if !outcomes.contains(&o) {
+            outcomes.push(o);
+        }
+    }
+    if overflow {
+        outcomes.push(PathOutcome {
+            verdict: verdict.clone(),
+            dnat: None,
+            route: None,
+        });
+    }
     Ok(Trace {
         steps: run.steps,
         verdict,
@@ -371,6 +393,7 @@ pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace,
         route: first.route,
         unknowns: run.unknowns,
         paths: ends.len(),
+        outcomes,
     })
 }
 
@@ -383,5 +406,6 @@ fn empty_trace() -> Trace {
         route: None,
         unknowns: Vec::new(),
         paths: 0,
+        outcomes: Vec::new(),
     }
 }

@@ -14,7 +14,7 @@ use super::host::{Host, IfaceKind, RouteDecision};
 use super::mentioned::Mentioned;
 use super::packet::{Packet, L4};
 use super::probes::{self, AddrSet};
-use super::trace::{RuleRef, Undecided, Verdict};
+use super::trace::{PathOutcome, RuleRef, Undecided, Verdict};
 
 /// What a probe must achieve to count as reaching the service.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +72,10 @@ pub(crate) fn l4_for(proto: Option<Protocol>, port: u16) -> L4 {
             sport: None,
             dport: port,
         },
+        Some(Protocol::SCTP) => L4::Sctp {
+            sport: None,
+            dport: port,
+        },
         Some(Protocol::ICMP) | Some(Protocol::ICMPV6) => L4::Icmp { typ: 8, code: 0 },
         Some(other) => L4::Other(other),
     }
@@ -89,6 +93,7 @@ fn packet(svc: &Service<'_>, iface: &str, src: IpAddr, dst: IpAddr) -> Packet {
         dst,
         l4,
         mark: None,
+        details: Default::default(),
     }
 }
 
@@ -99,8 +104,8 @@ fn run_probe(
     pkt: &Packet,
     s: SourceSet,
 ) -> Probe {
-    let (verdict, decided_by, dnat, route) = match explain(ruleset, pkt, host) {
-        Ok(t) => (t.verdict, t.decided_by, t.dnat, t.route),
+    let (verdict, decided_by, dnat, outcomes) = match explain(ruleset, pkt, host) {
+        Ok(t) => (t.verdict, t.decided_by, t.dnat, t.outcomes),
         Err(e) => (
             Verdict::Unknown(Undecided {
                 rule: None,
@@ -108,19 +113,29 @@ fn run_probe(
             }),
             None,
             None,
-            None,
+            Vec::new(),
         ),
     };
-    let reaches = match (&verdict, svc.goal) {
-        (Verdict::Unknown(_), _) => None,
-        (Verdict::Accept, Goal::Published(at)) => {
-            Some(dnat.as_ref().is_some_and(|d| &d.rule == at))
+    let goal = |o: &PathOutcome| -> Option<bool> {
+        match (&o.verdict, svc.goal) {
+            (Verdict::Unknown(_), _) => None,
+            (Verdict::Accept, Goal::Published(at)) => {
+                Some(o.dnat.as_ref().is_some_and(|d| &d.rule == at))
+            }
+            (Verdict::Accept, Goal::Host) => {
+                Some(o.dnat.is_none() && o.route == Some(RouteDecision::Local))
+            }
+            (Verdict::Drop | Verdict::Reject(_), _) => Some(false),
         }
-        (Verdict::Accept, Goal::Host) => {
-            Some(dnat.is_none() && route == Some(RouteDecision::Local))
-        }
-        (Verdict::Drop | Verdict::Reject(_), _) => Some(false),
     };
+    // Every explored path reaching the service (or none) decides it, even when the verdicts
+    // differ (DROP on one path, REJECT on another); a path that cannot be followed does not.
+    let each: Vec<Option<bool>> = outcomes.iter().map(goal).collect();
+    let reaches = match each.first() {
+        Some(Some(b)) if each.iter().all(|e| *e == Some(*b)) => Some(*b),
+        _ => None,
+    };
+    let possibly = each.contains(&Some(true)) && !each.contains(&None);
     Probe {
         source: s,
         addr: pkt.src,
@@ -128,6 +143,7 @@ fn run_probe(
         decided_by,
         dnat,
         reaches,
+        possibly,
     }
 }
 
@@ -194,11 +210,24 @@ fn within_lan(s: &SourceSet, lans: &[Network]) -> bool {
 
 /// The [`Reach`] of a list of probes (outside first).
 pub(crate) fn classify(probes: &[Probe], lans: &[Network]) -> Reach {
-    if let Some(u) = probes.iter().find_map(|p| match &p.verdict {
-        Verdict::Unknown(u) => Some(u.clone()),
-        _ => None,
-    }) {
-        return Reach::Unknown(u);
+    let undecided = |p: &Probe| match &p.verdict {
+        Verdict::Unknown(u) => u.clone(),
+        _ => Undecided {
+            rule: None,
+            reason: "undecidable rules".into(),
+        },
+    };
+    let open: Vec<&Probe> = probes.iter().filter(|p| p.reaches.is_none()).collect();
+    if let Some(p) = open.iter().find(|p| !p.possibly) {
+        return Reach::Unknown(undecided(p));
+    }
+    if let Some(p) = open.first() {
+        let sets = probes
+            .iter()
+            .filter(|p| p.possibly)
+            .map(|p| p.source.clone())
+            .collect();
+        return Reach::Possibly(sets, undecided(p));
     }
     let yes = |p: &Probe| p.reaches == Some(true);
     let names = |keep: bool| -> Vec<SourceSet> {

@@ -11,7 +11,7 @@ use crate::model::matches::TcpFlag;
 use crate::model::{Family, Hook, Protocol};
 
 use super::host::Host;
-use super::packet::{Packet, L4};
+use super::packet::{Details, Packet, L4};
 
 /// One direction of a conntrack entry. Ports are `None` when unknown or not modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,8 @@ impl Tuple {
 pub(crate) enum Ct {
     /// Before the conntrack hook (raw PREROUTING): no entry, state INVALID.
     NotYet,
+    /// `-j CT --notrack` in raw PREROUTING: no entry, state UNTRACKED, no NAT.
+    Untracked,
     /// The unconfirmed entry of a new connection.
     New {
         proto: Protocol,
@@ -65,6 +67,12 @@ pub(crate) struct Flow<'h> {
     pub proto: Protocol,
     pub l4: L4,
     pub mark: Option<u32>,
+    /// The connection mark (`ct->mark`): 0 for a new entry, `None` without an entry or when
+    /// unknown.
+    pub ctmark: Option<u32>,
+    /// Set by `-j CT --notrack` before the conntrack hook.
+    pub notrack: bool,
+    pub details: Details,
     pub ct: Ct,
 }
 
@@ -83,7 +91,7 @@ fn starts_connection(family: Family, l4: &L4) -> Result<(), String> {
                 ))
             }
         }
-        L4::Udp { .. } => Ok(()),
+        L4::Udp { .. } | L4::Sctp { .. } => Ok(()),
         L4::Icmp { typ, .. } => {
             let new = match family {
                 Family::Ipv4 => matches!(typ, 8 | 13 | 15 | 17),
@@ -119,20 +127,29 @@ impl<'h> Flow<'h> {
             proto: packet.protocol(family),
             l4: packet.l4,
             mark: packet.mark,
+            ctmark: None,
+            notrack: false,
+            details: packet.details,
             ct: Ct::NotYet,
         }
     }
 
-    /// Source and destination port for TCP and UDP.
+    /// Source and destination port for TCP, UDP and SCTP.
     pub fn ports(&self) -> Option<(Option<u16>, u16)> {
         match self.l4 {
-            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } => Some((sport, dport)),
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } | L4::Sctp { sport, dport } => {
+                Some((sport, dport))
+            }
             _ => None,
         }
     }
 
     /// Attaches the conntrack entry (the conntrack hook, after raw PREROUTING).
     pub fn track(&mut self) {
+        if self.notrack {
+            self.ct = Ct::Untracked;
+            return;
+        }
         self.ct = match starts_connection(self.family, &self.l4) {
             Ok(()) => {
                 let (sport, dport, ports) = match self.ports() {
@@ -156,6 +173,7 @@ impl<'h> Flow<'h> {
             }
             Err(reason) => Ct::Unknown(reason),
         };
+        self.ctmark = matches!(self.ct, Ct::New { .. }).then_some(0);
     }
 
     /// Rewrites the destination (and port) and updates the conntrack entry: the reply tuple's
@@ -165,7 +183,7 @@ impl<'h> Flow<'h> {
         self.dst = dst;
         if let Some(p) = port {
             match &mut self.l4 {
-                L4::Tcp { dport, .. } | L4::Udp { dport, .. } => {
+                L4::Tcp { dport, .. } | L4::Udp { dport, .. } | L4::Sctp { dport, .. } => {
                     changed |= *dport != p;
                     *dport = p;
                 }

@@ -266,5 +266,7 @@ pub(crate) fn one(m: &Match, flow: &Flow<'_>) -> Tri {
             Some(v) => Tri::neg(v & mk.mask() == mk.value(), mk.negated()),
             None => Tri::unknown("-m mark: the packet's mark is not given"),
         },
+        other => super::matcher_ext::one(other, flow)
+            .unwrap_or_else(|| Tri::unknown(format!("-m {}: not modelled", other.name()))),
     }
 }

@@ -14,12 +14,14 @@
 
 pub mod audit;
 mod ctmatch;
+mod effects;
 mod error;
 mod explain;
 mod exposure;
 pub(crate) mod flow;
 pub mod host;
 pub(crate) mod matcher;
+mod matcher_ext;
 mod mentioned;
 pub mod packet;
 mod probes;
@@ -35,10 +37,10 @@ pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Rea
 pub use error::EvalError;
 pub use explain::{explain, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
-pub use packet::{Packet, L4};
+pub use packet::{Details, Packet, L4};
 pub use trace::{
-    Decision, DnatApplied, Entry, MatchResult, RuleRef, Step, Trace, Undecided, UnknownNote,
-    Verdict,
+    Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, Trace, Undecided,
+    UnknownNote, Verdict,
 };
 pub use tri::Tri;
 pub use userspace::{user_space_ports, Listener, UserSpacePort};

@@ -1,11 +1,14 @@
 //! The packet being explained: the first packet of a NEW connection arriving on an interface.
 //!
 //! Contract: a [`Packet`] only describes what the caller knows. Anything left out (source port,
-//! mark) stays unknown, and every match that needs it evaluates to "unknown", never to a guess.
+//! mark, TTL, length, source MAC) stays unknown, and every match that needs it evaluates to
+//! "unknown", never to a guess. A packet carries no IPv6 extension headers. Its link-layer
+//! type (`-m pkttype`) follows from its destination address unless [`Details::pkttype`] says
+//! otherwise.
 
 use std::net::IpAddr;
 
-use crate::model::matches::TcpFlag;
+use crate::model::matches::{MacAddr, PktType, TcpFlag};
 use crate::model::{Family, Protocol};
 
 use super::EvalError;
@@ -24,6 +27,13 @@ pub enum L4 {
     },
     /// UDP with its ports.
     Udp {
+        /// Source port, when known.
+        sport: Option<u16>,
+        /// Destination port.
+        dport: u16,
+    },
+    /// SCTP: an INIT chunk (the start of an association) with its ports.
+    Sctp {
         /// Source port, when known.
         sport: Option<u16>,
         /// Destination port.
@@ -53,6 +63,22 @@ pub struct Packet {
     pub l4: L4,
     /// The packet mark (`skb->mark`), when known.
     pub mark: Option<u32>,
+    /// What else the caller knows of the packet.
+    pub details: Details,
+}
+
+/// Header and link-layer facts of a packet, each unknown unless given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Details {
+    /// TTL (IPv4) or hop limit (IPv6) on arrival.
+    pub ttl: Option<u8>,
+    /// Length of the IP packet (header included), as `-m length` sees it.
+    pub len: Option<u16>,
+    /// Source MAC address.
+    pub src_mac: Option<MacAddr>,
+    /// Link-layer type; `None`: as the destination address implies (multicast for a
+    /// multicast address, broadcast for a broadcast address, else unicast to this host).
+    pub pkttype: Option<PktType>,
 }
 
 impl Packet {
@@ -68,6 +94,15 @@ impl Packet {
                 flags: TcpFlag::SYN,
             },
             mark: None,
+            details: Details::default(),
+        }
+    }
+
+    /// An SCTP INIT to `dst:dport` from `src` (source port unknown, mark unknown).
+    pub fn sctp_init(in_iface: &str, src: IpAddr, dst: IpAddr, dport: u16) -> Self {
+        Packet {
+            l4: L4::Sctp { sport: None, dport },
+            ..Packet::udp(in_iface, src, dst, dport)
         }
     }
 
@@ -79,13 +114,16 @@ impl Packet {
             dst,
             l4: L4::Udp { sport: None, dport },
             mark: None,
+            details: Details::default(),
         }
     }
 
     /// The same packet with a known source port (ignored for non-TCP/UDP packets).
     pub fn with_sport(mut self, port: u16) -> Self {
         match &mut self.l4 {
-            L4::Tcp { sport, .. } | L4::Udp { sport, .. } => *sport = Some(port),
+            L4::Tcp { sport, .. } | L4::Udp { sport, .. } | L4::Sctp { sport, .. } => {
+                *sport = Some(port)
+            }
             _ => {}
         }
         self
@@ -117,6 +155,7 @@ impl Packet {
         match self.l4 {
             L4::Tcp { .. } => Protocol::TCP,
             L4::Udp { .. } => Protocol::UDP,
+            L4::Sctp { .. } => Protocol::SCTP,
             L4::Icmp { .. } => match family {
                 Family::Ipv4 => Protocol::ICMP,
                 Family::Ipv6 => Protocol::ICMPV6,
@@ -125,10 +164,12 @@ impl Packet {
         }
     }
 
-    /// Source and destination port for TCP and UDP; `None` for other protocols.
+    /// Source and destination port for TCP, UDP and SCTP; `None` for other protocols.
     pub fn ports(&self) -> Option<(Option<u16>, u16)> {
         match self.l4 {
-            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } => Some((sport, dport)),
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } | L4::Sctp { sport, dport } => {
+                Some((sport, dport))
+            }
             _ => None,
         }
     }

@@ -174,6 +174,10 @@ pub fn dports(rule: &Rule) -> (Vec<PortRange>, Vec<PortRange>) {
                 Some(r) => (r.negated, vec![r.value]),
                 None => continue,
             },
+            Match::Sctp(s) => match &s.dport {
+                Some(r) => (r.negated, vec![r.value]),
+                None => continue,
+            },
             Match::Multiport(mp) if mp.kind() != MultiportKind::Source => {
                 (mp.negated(), mp.ports().to_vec())
             }

@@ -237,4 +237,18 @@ pub struct Trace {
     pub unknowns: Vec<UnknownNote>,
     /// How many paths were explored (1 when nothing undecidable had an effect).
     pub paths: usize,
+    /// How the explored paths end, each distinct end once (one entry when the verdict is
+    /// known): what an unknown verdict may turn out to be.
+    pub outcomes: Vec<PathOutcome>,
+}
+
+/// How one explored path ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathOutcome {
+    /// Its verdict (unknown when the path itself could not be followed).
+    pub verdict: Verdict,
+    /// The DNAT applied on it.
+    pub dnat: Option<DnatApplied>,
+    /// Its routing decision, if the packet got that far.
+    pub route: Option<RouteDecision>,
 }

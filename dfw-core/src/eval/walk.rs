@@ -6,9 +6,10 @@
 //!   pushing; `RETURN` and the end of a user chain pop the stack; an empty stack (the built-in
 //!   chain's own end or RETURN, or the end of a chain reached by `-g` from it) applies the
 //!   built-in chain's policy.
-//! - Rules without a target and LOG continue with the next rule.
-//! - A rule whose match is unknown: if its target cannot change the packet's fate (none, LOG)
-//!   it is skipped; otherwise the [`Oracle`] decides which branch this run follows, and the
+//! - Rules without a target and the continuing targets (LOG, NFLOG, MARK, CONNMARK, TCPMSS,
+//!   CT) continue with the next rule, after [`effects::apply`](super::effects::apply).
+//! - A rule whose match is unknown: if its target cannot change the packet's fate or what
+//!   later rules see (none, LOG, NFLOG, TCPMSS, CT without `--notrack`) it is skipped; otherwise the [`Oracle`] decides which branch this run follows, and the
 //!   driver ([`super::explain`]) runs every combination and compares the outcomes.
 //! - Rulesets nf_tables would refuse to load end the walk with an unknown outcome: a jump or
 //!   goto loop, chains nested deeper than [`MAX_JUMP_DEPTH`] (nf_tables counts jumps and gotos
@@ -17,6 +18,7 @@
 use crate::model::target::Reject;
 use crate::model::{Hook, Policy, Rule, Table, Target};
 
+use super::effects;
 use super::flow::Flow;
 use super::matcher;
 use super::trace::{Decision, Entry, MatchResult, RuleRef, Step, Undecided, UnknownNote};
@@ -115,10 +117,6 @@ pub(crate) struct Run {
     pub oracle: Oracle,
 }
 
-fn has_effect(target: &Option<Target>) -> bool {
-    !matches!(target, None | Some(Target::Log(_)))
-}
-
 impl Run {
     fn policy<'r>(&mut self, table: &Table, base: &str) -> Outcome<'r> {
         let policy = table
@@ -157,7 +155,7 @@ impl Run {
         table: &'r Table,
         base: &str,
         hook: Hook,
-        flow: &Flow<'_>,
+        flow: &mut Flow<'_>,
     ) -> Outcome<'r> {
         if let Err(u) = loadable(table, base) {
             return Outcome::Unknown(u);
@@ -202,7 +200,7 @@ impl Run {
             let Some(target) = rule.target.as_ref().filter(|_| matched) else {
                 continue;
             };
-            if let Some(outcome) = self.follow(table, base, target, here, &mut at) {
+            if let Some(outcome) = self.follow(table, base, target, here, &mut at, flow) {
                 return outcome;
             }
         }
@@ -216,7 +214,7 @@ impl Run {
             Tri::Yes => (true, MatchResult::Matched),
             Tri::No => (false, MatchResult::NotMatched),
             Tri::Unknown(reason) => {
-                let explored = has_effect(&rule.target);
+                let explored = !effects::inert(&rule.target);
                 let assumed = explored && self.oracle.decide(here, &reason);
                 self.unknowns.push(UnknownNote {
                     at: here.clone(),
@@ -235,7 +233,7 @@ impl Run {
     }
 
     /// Follows the target of the matched rule at `here`: the walk's outcome when it ends
-    /// here, `None` when it goes on from `at` (LOG, a return, a jump or goto).
+    /// here, `None` when it goes on from `at` (a continuing target, a return, a jump or goto).
     fn follow<'r: 'c, 'c>(
         &mut self,
         table: &'r Table,
@@ -243,13 +241,28 @@ impl Run {
         target: &'r Target,
         here: RuleRef,
         at: &mut Cursor<'c>,
+        flow: &mut Flow<'_>,
     ) -> Option<Outcome<'r>> {
         let (c, jump) = match target {
-            Target::Log(_) => return None,
+            Target::Log(_)
+            | Target::Nflog(_)
+            | Target::Mark(_)
+            | Target::Connmark(_)
+            | Target::Tcpmss(_)
+            | Target::Ct(_) => {
+                return effects::apply(target, table.name(), flow)
+                    .err()
+                    .map(|reason| {
+                        Outcome::Unknown(Undecided {
+                            rule: Some(here),
+                            reason,
+                        })
+                    })
+            }
             Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
             Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
             Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
-            Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) => {
+            Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
                 return Some(Outcome::Nat(target, here))
             }
             Target::Return if self.pop(table, base, at) => return None,

@@ -7,9 +7,11 @@
 
 mod bytes;
 mod rule;
+mod rule_ext;
 
 pub use bytes::Bytes;
 pub use rule::rule;
+pub use rule_ext::{ext_match, ext_target};
 
 use crate::model::{Family, Iface, Ruleset};
 use crate::policy::Policy;

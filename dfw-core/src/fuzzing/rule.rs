@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::Bytes;
 use crate::model::matches::{
     AddrType, AddrTypes, Comment, Conntrack, CtDirection, CtStates, CtStatus, IcmpType, IpRange,
-    LimitIface, Mark, Multiport, MultiportKind, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
+    LimitIface, Mark, Multiport, MultiportKind, SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
 };
 use crate::model::target::{Log, LogFlags, Masquerade, Nat, Reject};
 use crate::model::{
@@ -195,7 +195,8 @@ fn addr_types(b: &mut Bytes<'_>) -> AddrTypes {
 }
 
 fn free_match(b: &mut Bytes<'_>, family: Family) -> Option<Match> {
-    Some(match b.below(6) {
+    Some(match b.below(8) {
+        6 | 7 => super::rule_ext::ext_match(b, family)?,
         0 => Match::Conntrack(conntrack(b, family)?),
         1 => Match::State(neg(b, |b| CtStates::from_bits_truncate(b.u16()))),
         2 => {
@@ -227,7 +228,8 @@ fn nat(b: &mut Bytes<'_>, family: Family) -> Option<Nat> {
 }
 
 fn target(b: &mut Bytes<'_>, family: Family) -> Option<Target> {
-    Some(match b.below(10) {
+    Some(match b.below(13) {
+        10..=12 => super::rule_ext::ext_target(b, family)?,
         0 => Target::Accept,
         1 => Target::Drop,
         2 => Target::Return,
@@ -258,7 +260,14 @@ fn proto_and_matches(
     family: Family,
 ) -> Option<(Option<Neg<Protocol>>, Vec<Match>)> {
     let n = b.below(3);
-    Some(match b.below(4) {
+    Some(match b.below(5) {
+        4 => {
+            let s = SctpMatch {
+                sport: b.option(|b| Neg::new(any_range(b), b.bool())),
+                dport: b.option(|b| Neg::new(any_range(b), b.bool())),
+            };
+            (Some(Neg::is(Protocol::SCTP)), vec![Match::Sctp(s)])
+        }
         0 => match b.bool() {
             true => {
                 let negated = b.bool();
@@ -382,7 +391,7 @@ mod tests {
             built > 400,
             "only {built} of 4000 byte strings built a rule"
         );
-        // 11 match kinds and 10 target kinds, by their first four letters (Icmp/Icmp6 share).
-        assert!(kinds.len() >= 19, "kinds seen: {kinds:?}");
+        // 25 match kinds and 16 target kinds, by their first four letters (some share them).
+        assert!(kinds.len() >= 34, "kinds seen: {kinds:?}");
     }
 }

@@ -18,6 +18,7 @@ mod rule;
 mod ruleset;
 mod table;
 pub mod target;
+mod target_ext;
 
 pub use addr::{ip_text, AddrRange, Network};
 pub use chain::{ChainName, Policy};

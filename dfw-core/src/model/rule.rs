@@ -104,6 +104,7 @@ impl Rule {
                 Match::Udp(_) => need("udp", Protocol::UDP)?,
                 Match::Icmp(_) => need("icmp", Protocol::ICMP)?,
                 Match::Icmp6(_) => need("icmp6", Protocol::ICMPV6)?,
+                Match::Sctp(_) => need("sctp", Protocol::SCTP)?,
                 Match::Multiport(_)
                     if !matches!(proto.map(|p| p.number()), Some(6 | 17 | 132 | 33 | 136)) =>
                 {
@@ -133,6 +134,21 @@ impl Rule {
                     what: "target",
                     reason: "NAT ports need -p tcp, udp, sctp or dccp (or icmp for IPv4)".into(),
                 });
+            }
+            if matches!(t, Target::Tcpmss(_)) && proto != Some(Protocol::TCP) {
+                return Err(ModelError::Invalid {
+                    what: "TCPMSS",
+                    reason: "-j TCPMSS needs -p tcp".into(),
+                });
+            }
+            if let Target::Redirect(r) = t {
+                if r.ports.is_some() && !port_proto {
+                    return Err(ModelError::Invalid {
+                        what: "REDIRECT",
+                        reason: "--to-ports needs -p tcp, udp, sctp or dccp (or icmp for IPv4)"
+                            .into(),
+                    });
+                }
             }
             if let Target::Reject(r) = t {
                 if r.is_tcp_reset() && proto != Some(Protocol::TCP) {

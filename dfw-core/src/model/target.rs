@@ -1,10 +1,16 @@
-//! Rule targets: verdicts, jumps, REJECT, LOG and the NAT targets Docker uses.
+//! Rule targets: verdicts, jumps, REJECT, LOG and the NAT targets Docker uses; the other
+//! targets are in `target_ext` (re-exported here).
 
 use std::fmt;
 
 use bitflags::bitflags;
 
 use super::{AddrRange, ChainName, Family, ModelError, PortRange};
+
+pub use super::target_ext::{
+    Connmark, ConnmarkMode, Ct, CtEvents, CtZone, MarkTarget, Nflog, Redirect, Shift, Tcpmss,
+    CT_HELPER_MAX_LEN, CT_TIMEOUT_MAX_LEN, NFLOG_PREFIX_MAX_LEN,
+};
 
 /// What a rule does when it matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -29,6 +35,18 @@ pub enum Target {
     Snat(Nat),
     /// `-j MASQUERADE ...`.
     Masquerade(Masquerade),
+    /// `-j NFLOG ...`.
+    Nflog(Nflog),
+    /// `-j MARK --set-xmark ...`.
+    Mark(MarkTarget),
+    /// `-j CONNMARK ...`.
+    Connmark(Connmark),
+    /// `-j TCPMSS ...` (needs `-p tcp`).
+    Tcpmss(Tcpmss),
+    /// `-j REDIRECT ...`.
+    Redirect(Redirect),
+    /// `-j CT ...` or `-j NOTRACK` (boxed: it is the largest target and rare).
+    Ct(Box<Ct>),
 }
 
 impl Target {
@@ -44,6 +62,13 @@ impl Target {
             Target::Dnat(_) => "DNAT",
             Target::Snat(_) => "SNAT",
             Target::Masquerade(_) => "MASQUERADE",
+            Target::Nflog(_) => "NFLOG",
+            Target::Mark(_) => "MARK",
+            Target::Connmark(_) => "CONNMARK",
+            Target::Tcpmss(_) => "TCPMSS",
+            Target::Redirect(_) => "REDIRECT",
+            Target::Ct(c) if c.alias => "NOTRACK",
+            Target::Ct(_) => "CT",
         }
     }
 
@@ -82,8 +107,24 @@ impl Target {
                 }),
                 _ => Ok(()),
             },
+            Target::Connmark(c) => c.check(),
+            Target::Ct(c) => c.check(),
+            Target::Tcpmss(Tcpmss::Set(v)) if u32::from(*v) > 65535 - tcpmss_header(family) => {
+                Err(ModelError::Invalid {
+                    what: "--set-mss",
+                    reason: format!("{v} is above {}", 65535 - tcpmss_header(family)),
+                })
+            }
             _ => Ok(()),
         }
+    }
+}
+
+/// The IP header size libxt_TCPMSS subtracts from the largest MSS.
+fn tcpmss_header(family: Family) -> u32 {
+    match family {
+        Family::Ipv4 => 20,
+        Family::Ipv6 => 40,
     }
 }
 

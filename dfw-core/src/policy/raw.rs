@@ -59,6 +59,8 @@ pub(crate) struct RawAllow {
     pub from: Option<SpannedList>,
     #[serde(default)]
     pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// `[whitelist]`.
@@ -67,6 +69,8 @@ pub(crate) struct RawAllow {
 pub(crate) struct RawWhitelist {
     #[serde(default)]
     pub sources: Option<SpannedList>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// `[lan]`.
@@ -75,6 +79,8 @@ pub(crate) struct RawWhitelist {
 pub(crate) struct RawLan {
     #[serde(default)]
     pub networks: Option<SpannedList>,
+    #[serde(default)]
+    pub allow_everyone: Option<bool>,
 }
 
 /// One `[[forward]]`.

@@ -215,8 +215,9 @@ fn jump_comes_first(rules: &[Option<Rule>], jump: &Rule) -> bool {
 
 /// True when a rule of a built-in chain may end with the packet accepted: `ACCEPT`; a jump
 /// or goto (the chain may accept); `RETURN` (a built-in chain's policy decides, which may be
-/// ACCEPT); a rule dfw cannot express (`None`: it cannot be known). DROP, REJECT, LOG, NAT
-/// targets and rules without a target cannot.
+/// ACCEPT); a rule dfw cannot express (`None`: it cannot be known). DROP, REJECT, the NAT
+/// targets, the continuing targets (LOG, NFLOG, MARK, CONNMARK, TCPMSS, CT) and rules without
+/// a target cannot.
 fn can_accept(rule: Option<&Rule>) -> bool {
     let Some(rule) = rule else { return true };
     match &rule.target {
@@ -228,7 +229,13 @@ fn can_accept(rule: Option<&Rule>) -> bool {
             | Target::Log(_)
             | Target::Dnat(_)
             | Target::Snat(_)
-            | Target::Masquerade(_),
+            | Target::Masquerade(_)
+            | Target::Redirect(_)
+            | Target::Nflog(_)
+            | Target::Mark(_)
+            | Target::Connmark(_)
+            | Target::Tcpmss(_)
+            | Target::Ct(_),
         ) => false,
     }
 }

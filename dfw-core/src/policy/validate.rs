@@ -1,9 +1,14 @@
 //! From the raw file to a [`Policy`]: checks every value, reports the first error with its
-//! file, line, column, key path and value.
+//! file, line, column, key path and value, and notes what deserves a warning.
 //!
 //! Contract: errors come out in file order within each section (interfaces, policy, allow,
-//! whitelist, lan, forward); the first is returned. Nothing here panics on any input.
+//! whitelist, lan, forward); the first is returned. Dangerous values are errors unless the
+//! section opts in: a `from`, `whitelist.sources` or `lan.networks` that covers every address
+//! of a family (the firewall off for them) needs `allow_everyone = true` in that section;
+//! port 0 is always refused. Warnings ([`super::warning`]) are collected in `notes`, in
+//! file order once sorted. Nothing here panics on any input.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -12,16 +17,54 @@ use super::config::{Allow, DefaultAction, External, Forward, Policy, Source};
 use super::error::{Location, PolicyError};
 use super::raw::{RawAllow, RawConfig, RawForward, SpannedList};
 use super::value;
+use super::warning::{HostFacts, Note};
 use crate::model::Family;
 
-/// The file being validated, to turn spans into locations.
+/// The file being validated, to turn spans into locations, and the warnings noted so far.
 pub(crate) struct Ctx<'a> {
     pub file: &'a str,
     pub text: &'a str,
+    pub facts: &'a HostFacts,
+    pub notes: RefCell<Vec<Note>>,
 }
 
-impl Ctx<'_> {
-    fn err(&self, key: &str, span: Range<usize>, value: &str, reason: String) -> PolicyError {
+/// Where a source list is, for its errors and warnings, and what covering a whole family
+/// means there.
+pub(super) struct ListSite<'k> {
+    /// Its key, e.g. `whitelist.sources`.
+    pub key: &'k str,
+    /// Why an empty list is refused.
+    pub empty: &'k str,
+    /// `None`: covering a whole family is allowed (`allow_everyone = true`); else what to
+    /// tell the user, after "every IPv4 address: ".
+    pub everyone: Option<&'k str>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for `text`, labelled `file`, with what the host knows.
+    pub(crate) fn new(file: &'a str, text: &'a str, facts: &'a HostFacts) -> Self {
+        Ctx {
+            file,
+            text,
+            facts,
+            notes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The warnings noted, in file order.
+    pub(crate) fn take_notes(&self) -> Vec<Note> {
+        let mut notes = self.notes.take();
+        notes.sort_by_key(|n| n.span.start);
+        notes
+    }
+
+    pub(super) fn err(
+        &self,
+        key: &str,
+        span: Range<usize>,
+        value: &str,
+        reason: String,
+    ) -> PolicyError {
         PolicyError::Value {
             at: Location::at(self.file, self.text, span.start),
             key: key.to_string(),
@@ -77,11 +120,31 @@ impl Ctx<'_> {
                 .push(self.allow(&format!("allow[{i}]"), a.get_ref())?);
         }
         let empty = "empty: remove the key or list at least one entry";
-        if let Some(list) = raw.whitelist.and_then(|w| w.sources) {
-            policy.whitelist = self.list("whitelist.sources", &list, empty, value::source)?;
+        if let Some(w) = raw.whitelist {
+            if let Some(list) = &w.sources {
+                let site = ListSite {
+                    key: "whitelist.sources",
+                    empty,
+                    everyone: (w.allow_everyone != Some(true)).then_some(
+                        "the whitelist would let everyone reach every port (the firewall off); \
+                         set `allow_everyone = true` in [whitelist] if that is what you mean",
+                    ),
+                };
+                policy.whitelist = self.sources(&site, list)?;
+            }
         }
-        if let Some(list) = raw.lan.and_then(|l| l.networks) {
-            policy.lan = self.list("lan.networks", &list, empty, value::source)?;
+        if let Some(l) = raw.lan {
+            if let Some(list) = &l.networks {
+                let site = ListSite {
+                    key: "lan.networks",
+                    empty,
+                    everyone: (l.allow_everyone != Some(true)).then_some(
+                        "the LAN would be everyone, trusted entirely (the firewall off); set \
+                         `allow_everyone = true` in [lan] if that is what you mean",
+                    ),
+                };
+                policy.lan = self.sources(&site, list)?;
+            }
         }
         for (i, f) in raw.forward.iter().enumerate() {
             policy
@@ -113,6 +176,7 @@ impl Ctx<'_> {
                 let why = "listed twice".to_string();
                 return Err(self.err(&format!("{key}[{i}]"), item.span(), item.get_ref(), why));
             }
+            self.exists(&format!("{key}[{i}]"), &items[i], name);
         }
         Ok(External::Named(names))
     }
@@ -137,18 +201,31 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, p)| self.port(&format!("{ports_key}[{i}]"), p))
             .collect::<Result<Vec<_>, _>>()?;
+        self.redundant_ports(&ports_key, raw, &ports);
         let to = match &raw.to {
-            Some(t) => Some(
-                value::network(t.get_ref())
-                    .map_err(|r| self.err(&format!("{key}.to"), t.span(), t.get_ref(), r))?,
-            ),
+            Some(t) => {
+                let to_key = format!("{key}.to");
+                let mut found = Vec::new();
+                let to = value::network_noted(t.get_ref(), &mut found)
+                    .map_err(|r| self.err(&to_key, t.span(), t.get_ref(), r))?;
+                self.noted(&to_key, t, found);
+                Some(to)
+            }
             None => None,
         };
         let from = match &raw.from {
             Some(list) => {
-                let empty = "empty: omit `from` to allow everyone";
                 let from_key = format!("{key}.from");
-                let from = self.list(&from_key, list, empty, value::source)?;
+                let site = ListSite {
+                    key: &from_key,
+                    empty: "empty: omit `from` to allow everyone",
+                    everyone: (raw.allow_everyone != Some(true)).then_some(
+                        "this opens the ports to everyone of that family; omit `from` for \
+                         everyone (both families), or set `allow_everyone = true` in this \
+                         [[allow]] if that is what you mean",
+                    ),
+                };
+                let from = self.sources(&site, list)?;
                 if let (Some(to), Some(raw_to)) = (to, &raw.to) {
                     self.families_meet(key, raw_to, &from, to.family())?;
                 }
@@ -213,8 +290,11 @@ impl Ctx<'_> {
 
     fn forward(&self, key: &str, raw: &RawForward) -> Result<Forward, PolicyError> {
         let one = |name: &str, s: &Spanned<String>| {
-            value::iface(s.get_ref(), false)
-                .map_err(|r| self.err(&format!("{key}.{name}"), s.span(), s.get_ref(), r))
+            let k = format!("{key}.{name}");
+            let iface = value::iface(s.get_ref(), false)
+                .map_err(|r| self.err(&k, s.span(), s.get_ref(), r))?;
+            self.exists(&k, s, &iface);
+            Ok(iface)
         };
         Ok(Forward {
             in_iface: one("in", &raw.in_iface)?,

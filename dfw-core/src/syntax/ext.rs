@@ -5,7 +5,7 @@
 //! routed to it by the rule parser. `set` never panics; errors name the argument index.
 
 use super::error::ErrorKind;
-use super::{ext_ct, ext_l4, ext_misc};
+use super::{ext_ct, ext_extra, ext_l4, ext_misc};
 use crate::model::matches::{
     AddrType, Comment, Conntrack, CtStates, IcmpType, Mark, TcpMatch, UdpMatch,
 };
@@ -88,6 +88,8 @@ pub enum MatchBuilder {
     AddrType(AddrType),
     /// `-m mark`.
     Mark(Option<Mark>),
+    /// The matches of [`ext_extra`] (limit, recent, hashlimit, ...).
+    Extra(ext_extra::ExtraB),
 }
 
 impl MatchBuilder {
@@ -105,7 +107,7 @@ impl MatchBuilder {
             "icmp6" | "icmpv6" | "ipv6-icmp" if family == Family::Ipv6 => MatchBuilder::Icmp6(None),
             "addrtype" => MatchBuilder::AddrType(AddrType::default()),
             "mark" => MatchBuilder::Mark(None),
-            _ => return None,
+            _ => MatchBuilder::Extra(ext_extra::ExtraB::new(name, family)?),
         })
     }
 
@@ -123,6 +125,7 @@ impl MatchBuilder {
             MatchBuilder::Comment(_) => ext_misc::COMMENT_OPTS,
             MatchBuilder::AddrType(_) => ext_misc::ADDRTYPE_OPTS,
             MatchBuilder::Mark(_) => ext_misc::MARK_OPTS,
+            MatchBuilder::Extra(m) => m.options(),
         }
     }
 
@@ -142,14 +145,15 @@ impl MatchBuilder {
             MatchBuilder::Comment(m) => ext_misc::comment_set(m, call),
             MatchBuilder::AddrType(m) => ext_misc::addrtype_set(m, call),
             MatchBuilder::Mark(m) => ext_misc::mark_set(m, call),
+            MatchBuilder::Extra(m) => m.set(call),
         }
     }
 
-    /// The finished match; `None` when iptables-nft would store nothing for it.
+    /// The finished match for `family`; `None` when iptables-nft would store nothing for it.
     ///
     /// # Errors
     /// When a required option is missing.
-    pub fn finish(self) -> Result<Option<Match>, ErrorKind> {
+    pub fn finish(self, family: Family) -> Result<Option<Match>, ErrorKind> {
         let need = |o: &'static str| ErrorKind::MissingOption(o);
         Ok(Some(match self {
             MatchBuilder::Tcp(m) => return Ok(ext_l4::tcp_finish(m).map(Match::Tcp)),
@@ -169,6 +173,7 @@ impl MatchBuilder {
             }
             MatchBuilder::AddrType(m) => Match::AddrType(m),
             MatchBuilder::Mark(m) => Match::Mark(m.ok_or_else(|| need("--mark"))?),
+            MatchBuilder::Extra(m) => m.finish(family)?,
         }))
     }
 }

@@ -60,6 +60,8 @@ pub enum TargetBuilder {
     Snat(Nat, bool),
     /// `-j MASQUERADE`.
     Masquerade(Masquerade),
+    /// The targets of [`super::ext_target_extra`] (NFLOG, MARK, CONNMARK, ...).
+    Extra(super::ext_target_extra::TargetExtraB),
 }
 
 impl TargetBuilder {
@@ -74,7 +76,10 @@ impl TargetBuilder {
             "DNAT" => TargetBuilder::Dnat(Nat::default(), false),
             "SNAT" => TargetBuilder::Snat(Nat::default(), false),
             "MASQUERADE" => TargetBuilder::Masquerade(Masquerade::default()),
-            _ => TargetBuilder::Plain(Target::Jump(values::chain(name).ok()?)),
+            _ => match super::ext_target_extra::TargetExtraB::new(name) {
+                Some(b) => TargetBuilder::Extra(b),
+                None => TargetBuilder::Plain(Target::Jump(values::chain(name).ok()?)),
+            },
         })
     }
 
@@ -87,6 +92,7 @@ impl TargetBuilder {
             TargetBuilder::Dnat(..) => DNAT_OPTS,
             TargetBuilder::Snat(..) => SNAT_OPTS,
             TargetBuilder::Masquerade(_) => MASQUERADE_OPTS,
+            TargetBuilder::Extra(b) => b.options(),
         }
     }
 
@@ -138,6 +144,7 @@ impl TargetBuilder {
                 2 => m.random = true,
                 _ => m.random_fully = true,
             },
+            TargetBuilder::Extra(b) => b.set(call)?,
         }
         Ok(())
     }
@@ -176,6 +183,7 @@ impl TargetBuilder {
                 need_proto(m.ports)?;
                 Target::Masquerade(m)
             }
+            TargetBuilder::Extra(b) => b.finish()?,
         })
     }
 }

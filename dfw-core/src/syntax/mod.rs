@@ -23,20 +23,30 @@
 //! - two native tcp/udp matches setting the same option stay apart (the kernel holds both;
 //!   iptables-save shows only the last one);
 //! - a comment or log prefix holding a newline prints as iptables prints it, which no
-//!   restore file can hold.
+//!   restore file can hold;
+//! - `-m owner` takes numeric ids only (no user or group names), `-m sctp --chunk-types`,
+//!   `-m rt --rt-0-addrs`, `-j NFLOG --nflog-range` and an NFLOG prefix over 63 bytes (only
+//!   1.8.8+'s native form holds it) are refused; `--limit-burst 0` reads as 5, as the kernel
+//!   stores it.
 
 mod apply;
 mod command;
 mod error;
 mod ext;
 mod ext_ct;
+mod ext_extra;
+mod ext_hashlimit;
 mod ext_l4;
 mod ext_misc;
+mod ext_pkt;
+mod ext_rate;
 mod ext_target;
+mod ext_target_extra;
 mod icmp_names;
 mod lexer;
 mod options;
 mod print;
+mod print_ext;
 mod rule_parser;
 mod rule_spec;
 mod script;

@@ -230,6 +230,7 @@ impl RuleState {
             (17, _) => "udp",
             (1, Family::Ipv4) => "icmp",
             (58, Family::Ipv6) => "icmp6",
+            (132, _) => "sctp",
             _ => return false,
         };
         match MatchBuilder::new(name, self.family) {
@@ -289,7 +290,7 @@ impl RuleState {
         for slot in self.matches {
             let m = slot
                 .builder
-                .finish()
+                .finish(self.family)
                 .map_err(|k| SyntaxError::new(line, slot.col, &slot.name, k))?;
             matches.extend(m);
         }

@@ -260,15 +260,9 @@ fn print_match(out: &mut String, m: &Match) {
                 None => {}
             }
         }
-        Match::Mark(m) => {
-            if m.negated() {
-                out.push_str(" !");
-            }
-            if m.mask() == u32::MAX {
-                let _ = write!(out, " --mark 0x{:x}", m.value());
-            } else {
-                let _ = write!(out, " --mark 0x{:x}/0x{:x}", m.value(), m.mask());
-            }
+        Match::Mark(m) => super::print_ext::mark_mask(out, m),
+        other => {
+            super::print_ext::print_match(out, other);
         }
     }
 }
@@ -362,6 +356,9 @@ fn print_target(out: &mut String, t: &Target) {
                 }
             }
             nat_flags(out, m.random, m.random_fully, false);
+        }
+        other => {
+            super::print_ext::print_target(out, other);
         }
     }
 }

@@ -57,7 +57,7 @@ fn unknown_keys_are_refused_everywhere() {
     );
     assert_eq!(
         msg("[[allow]]\nports = [\"1\"]\n[[allow]]\nports = [\"2\"]\n  port = 3\n"),
-        "dfw.toml:5:3: allow[1].port: unknown key (expected one of `comment`, `ports`, `from`, `to`)"
+        "dfw.toml:5:3: allow[1].port: unknown key (expected one of `comment`, `ports`, `from`, `to`, `allow_everyone`)"
     );
     assert!(msg("[[forward]]\nin = \"a\"\nout = \"b\"\nvia = \"c\"\n")
         .starts_with("dfw.toml:4:1: forward[0].via: unknown key"));
@@ -107,12 +107,12 @@ fn bad_ports() {
             },
             key: "allow[0].ports[1]".into(),
             value: "70000/tcp".into(),
-            reason: "port must be 0-65535".into(),
+            reason: "port must be 1-65535".into(),
         }
     );
     assert_eq!(
         e.to_string(),
-        "dfw.toml:2:22: allow[0].ports[1]: \"70000/tcp\": port must be 0-65535"
+        "dfw.toml:2:22: allow[0].ports[1]: \"70000/tcp\": port must be 1-65535"
     );
     assert_eq!(
         msg("[[allow]]\nports = [\"9100-9000/tcp\"]\n"),
@@ -128,7 +128,7 @@ fn bad_ports() {
     );
     assert_eq!(
         msg("[[allow]]\nports = [22, 65536]\n"),
-        "dfw.toml:2:14: allow[0].ports[1]: \"65536\": port must be 0-65535"
+        "dfw.toml:2:14: allow[0].ports[1]: \"65536\": port must be 1-65535"
     );
     assert_eq!(
         msg("[[allow]]\nports = []\n"),

@@ -59,6 +59,6 @@ fn example_error_message_in_its_header_is_accurate() {
     let err = Policy::from_toml(&bad, "dfw.toml").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "dfw.toml:31:10: allow[0].ports[0]: \"70000/tcp\": port must be 0-65535"
+        "dfw.toml:31:10: allow[0].ports[0]: \"70000/tcp\": port must be 1-65535"
     );
 }

@@ -41,7 +41,8 @@ fn source() -> impl Strategy<Value = Source> {
 }
 
 fn port_spec() -> impl Strategy<Value = PortSpec> {
-    (any::<bool>(), any::<u16>(), any::<u16>()).prop_map(|(udp, a, b)| PortSpec {
+    // Port 0 is refused: no connection uses it.
+    (any::<bool>(), 1..=u16::MAX, 1..=u16::MAX).prop_map(|(udp, a, b)| PortSpec {
         proto: if udp { Transport::Udp } else { Transport::Tcp },
         ports: PortRange::new(a.min(b), a.max(b)).unwrap(),
     })
@@ -141,17 +142,24 @@ fn to_toml(p: &Policy) -> String {
             t += &format!("comment = \"{}\"\n", c.as_str());
         }
         if let Some(from) = &a.from {
-            t += &format!("from = {}\n", list(from));
+            // A generated list may cover a whole family: the opt-in says it is meant.
+            t += &format!("from = {}\nallow_everyone = true\n", list(from));
         }
         if let Some(to) = &a.to {
             t += &format!("to = \"{to}\"\n");
         }
     }
     if !p.whitelist.is_empty() {
-        t += &format!("[whitelist]\nsources = {}\n", list(&p.whitelist));
+        t += &format!(
+            "[whitelist]\nsources = {}\nallow_everyone = true\n",
+            list(&p.whitelist)
+        );
     }
     if !p.lan.is_empty() {
-        t += &format!("[lan]\nnetworks = {}\n", list(&p.lan));
+        t += &format!(
+            "[lan]\nnetworks = {}\nallow_everyone = true\n",
+            list(&p.lan)
+        );
     }
     for f in &p.forward {
         t += &format!(

@@ -87,13 +87,7 @@ fn unknown_match_and_target() {
         "quota2",
         "unknown match",
     );
-    check(
-        &v4("-A INPUT -j MARK --set-mark 1"),
-        6,
-        13,
-        "MARK",
-        "unknown target",
-    );
+    check(&v4("-A INPUT -j TRACE"), 6, 13, "TRACE", "unknown target");
     let e = err_at_6(
         Family::Ipv6,
         "-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT",

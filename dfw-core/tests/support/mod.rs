@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dfw_core::model::matches::{
     AddrType, AddrTypes, Comment, Conntrack, CtDirection, CtStates, CtStatus, IcmpType, IpRange,
-    LimitIface, Mark, Multiport, MultiportKind, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
+    LimitIface, Mark, Multiport, MultiportKind, SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
 };
 use dfw_core::model::{
     AddrRange, ChainName, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader,
@@ -240,6 +240,7 @@ pub fn proto(f: Family) -> impl Strategy<Value = Option<Neg<Protocol>>> {
         3 => Just(Some(Neg::is(Protocol::TCP))),
         2 => Just(Some(Neg::is(Protocol::UDP))),
         1 => Just(Some(Neg::is(icmp))),
+        1 => Just(Some(Neg::is(Protocol::SCTP))),
         1 => neg((1u8..=255).prop_map(|n| Protocol::from_number(n).unwrap())).prop_map(Some),
     ]
 }
@@ -261,6 +262,13 @@ fn one_match(f: Family, p: Option<Protocol>) -> BoxedStrategy<Match> {
         (any::<u32>(), any::<u32>(), any::<bool>())
             .prop_map(|(v, m, n)| Match::Mark(Mark::new(v, m, n)))
             .boxed(),
+        // limit, recent, hashlimit, connlimit, pkttype, mac, owner, physdev, ttl/hl,
+        // length, rt, connmark: the fuzz targets' builder, fed by proptest's bytes.
+        proptest::collection::vec(any::<u8>(), 32..160)
+            .prop_filter_map("refused", move |b| {
+                dfw_core::fuzzing::ext_match(&mut dfw_core::fuzzing::Bytes::new(&b), f)
+            })
+            .boxed(),
     ];
     match p.map(|p| p.number()) {
         Some(6) => {
@@ -271,6 +279,15 @@ fn one_match(f: Family, p: Option<Protocol>) -> BoxedStrategy<Match> {
             opts.push(
                 (l4_ports(), l4_ports())
                     .prop_map(|(sport, dport)| Match::Udp(UdpMatch { sport, dport }))
+                    .boxed(),
+            );
+            opts.push(multiport().prop_map(Match::Multiport).boxed());
+        }
+        Some(132) => {
+            let ports = || proptest::option::of(neg(port_range()));
+            opts.push(
+                (ports(), ports())
+                    .prop_map(|(sport, dport)| Match::Sctp(SctpMatch { sport, dport }))
                     .boxed(),
             );
             opts.push(multiport().prop_map(Match::Multiport).boxed());

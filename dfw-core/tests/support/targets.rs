@@ -1,6 +1,8 @@
 //! proptest strategies for targets valid for a family and a rule's protocol.
 
-use dfw_core::model::target::{Log, LogFlags, Masquerade, Nat, Reject, RejectV4, RejectV6};
+use dfw_core::model::target::{
+    Log, LogFlags, Masquerade, Nat, Redirect, Reject, RejectV4, RejectV6,
+};
 use dfw_core::model::{Family, Protocol, Target};
 use proptest::prelude::*;
 
@@ -98,6 +100,13 @@ pub fn target(f: Family, p: Option<Protocol>) -> BoxedStrategy<Target> {
         nat(f, ports_ok, false).prop_map(Target::Dnat),
         nat(f, ports_ok, true).prop_map(Target::Snat),
         masq.prop_map(Target::Masquerade),
+        // NFLOG, MARK, CONNMARK, TCPMSS, REDIRECT, CT: the fuzz targets' builder.
+        proptest::collection::vec(any::<u8>(), 32..160).prop_filter_map("refused", move |b| {
+            dfw_core::fuzzing::ext_target(&mut dfw_core::fuzzing::Bytes::new(&b), f)
+        }),
+        (proptest::option::of(port_range()), any::<bool>())
+            .prop_filter("ports need -p", move |(p, _)| p.is_none() || ports_ok)
+            .prop_map(|(ports, random)| Target::Redirect(Redirect { ports, random })),
     ]
     .boxed()
 }

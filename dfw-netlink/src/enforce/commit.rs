@@ -4,6 +4,7 @@
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
 
+use super::changes::{chain_changes, changes_text, ChainChange};
 use super::{completed, current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
 use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
 use crate::transport::Transport;
@@ -44,6 +45,8 @@ pub struct CommitReport {
     pub external: Vec<Iface>,
     /// The firewall's report (the plan committed, attempts, generation).
     pub applied: ApplyReport,
+    /// What changed, per chain: the rules added and removed (no context lines).
+    pub changes: Vec<ChainChange>,
 }
 
 impl CommitReport {
@@ -55,6 +58,12 @@ impl CommitReport {
     /// True when nothing had to change (no batch was sent).
     pub fn is_noop(&self) -> bool {
         !self.applied.committed
+    }
+
+    /// What changed as a diff (`+ ` added, `- ` removed, per chain; see
+    /// [`super::changes_text`]). Empty when nothing changed.
+    pub fn diff_text(&self) -> String {
+        changes_text(&self.changes)
     }
 }
 
@@ -143,13 +152,35 @@ pub fn commit_compiled_unguarded<T: Transport>(
     // kernel refuse the batch and everything runs again; it is never lost. A handle whose
     // last commit left the kernel at the current generation reconciles against the state it
     // kept, without reading (see `Firewall::apply_scoped`).
+    // What the attempt that commits changes (each attempt recomputes it).
+    let mut changes = Vec::new();
     let applied = fw.apply_scoped(read_scope_in, |tables| {
         let wanted = completed(compiled, tables);
-        let v4 = reconcile(&wanted.v4, &current_of(tables, Family::Ipv4))?;
-        let v6 = reconcile(&wanted.v6, &current_of(tables, Family::Ipv6))?;
-        Ok::<_, CommitError>(change_set([v4, v6]))
+        let current = [
+            current_of(tables, Family::Ipv4),
+            current_of(tables, Family::Ipv6),
+        ];
+        let reconciled = [
+            reconcile(&wanted.v4, &current[0])?,
+            reconcile(&wanted.v6, &current[1])?,
+        ];
+        changes = chain_changes(&reconciled, &current, None, false);
+        Ok::<_, CommitError>(change_set(reconciled))
     })?;
-    Ok(CommitReport { external, applied })
+    // How each created chain is created is the plan's.
+    for c in &mut changes {
+        c.create = applied
+            .plan
+            .chains
+            .iter()
+            .find(|p| p.family == c.family && p.chain == c.chain)
+            .and_then(|p| p.create);
+    }
+    Ok(CommitReport {
+        external,
+        applied,
+        changes,
+    })
 }
 
 /// The firewall change set of both families' reconciliations; their rules are moved, not

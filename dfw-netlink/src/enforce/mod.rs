@@ -46,6 +46,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod changes;
 mod commit;
 mod current;
 mod published;
@@ -59,6 +60,7 @@ use crate::firewall::FirewallError;
 use crate::route::{default_route_interfaces, LookupError};
 use crate::transport::{Retryable, TransportError};
 
+pub use changes::{chain_changes, changes_text, ChainChange, ChangeLine, LineOp};
 pub use commit::{
     change_set, commit_compiled_unguarded, commit_unguarded, plan, plan_compiled, CommitReport,
     PolicyPlan,

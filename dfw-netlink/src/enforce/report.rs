@@ -2,12 +2,11 @@
 
 use std::fmt;
 
-use dfw_core::diff::{diff, DiffOp};
-use dfw_core::model::{ChainName, Family, Rule};
-use dfw_core::syntax::rule_spec;
+use dfw_core::model::Family;
 
+use super::changes::{chain_changes, changes_text, ChainChange};
 use super::PolicyPlan;
-use crate::firewall::{Create, Plan};
+use crate::firewall::Plan;
 
 /// What a plan or commit does in one family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,52 +79,17 @@ impl fmt::Display for FamilySummary {
 }
 
 impl PolicyPlan {
+    /// The changes, per changed chain, with the kept rules around them (see
+    /// [`super::changes`]).
+    pub fn changes(&self) -> Vec<ChainChange> {
+        chain_changes(&self.reconciled, &self.current, Some(&self.plan), true)
+    }
+
     /// The changes as text: per changed chain a header line, then `+ -A CHAIN ...` for
     /// rules added, `- -A CHAIN ...` for rules removed and `  -A CHAIN ...` for rules kept;
     /// `- -X CHAIN` for deleted chains. Empty when nothing changes.
     pub fn diff_text(&self) -> String {
-        let mut out = String::new();
-        for r in &self.reconciled {
-            let current = &self.current[usize::from(r.family == Family::Ipv6)];
-            for w in &r.chains {
-                let created = self
-                    .plan
-                    .chains
-                    .iter()
-                    .find(|c| c.family == r.family && c.chain == w.chain.as_str())
-                    .and_then(|c| c.create);
-                let note = match created {
-                    Some(Create::User) => " (new chain)",
-                    Some(Create::Builtin(_)) => " (new built-in chain)",
-                    None => "",
-                };
-                out.push_str(&format!("{} filter {}{note}:\n", r.family, w.chain));
-                let old: Vec<Option<Rule>> = current
-                    .chain(w.chain.as_str())
-                    .map(|c| c.rules.clone())
-                    .unwrap_or_default();
-                let new: Vec<Option<Rule>> = w.rules.iter().cloned().map(Some).collect();
-                for op in diff(&old, &new) {
-                    let (mark, rule) = match op {
-                        DiffOp::Keep { old: i, .. } => (' ', &old[i]),
-                        DiffOp::Delete { old: i } => ('-', &old[i]),
-                        DiffOp::Insert { new: j } => ('+', &new[j]),
-                    };
-                    out.push_str(&line(mark, &w.chain, rule.as_ref()));
-                }
-            }
-            for d in &r.delete {
-                out.push_str(&format!("{} filter {} (deleted):\n- -X {d}\n", r.family, d));
-            }
-        }
-        out
-    }
-}
-
-fn line(mark: char, chain: &ChainName, rule: Option<&Rule>) -> String {
-    match rule {
-        Some(r) => format!("{mark} -A {chain}{}\n", rule_spec(r)),
-        None => format!("{mark} -A {chain} # (a rule dfw cannot express)\n"),
+        changes_text(&self.changes())
     }
 }
 

@@ -149,6 +149,47 @@ pub fn expr_listing(e: &Expr) -> String {
         Expr::Counter { packets, bytes } => write!(o, "counter pkts {packets} bytes {bytes} "),
         Expr::Match { name, rev, .. } => write!(o, "match name {name} rev {rev} "),
         Expr::Target { name, rev, .. } => write!(o, "target name {name} rev {rev} "),
+        Expr::Limit {
+            rate,
+            unit,
+            burst,
+            kind,
+            flags,
+        } => {
+            let u = match unit {
+                1 => "second".to_string(),
+                60 => "minute".to_string(),
+                3600 => "hour".to_string(),
+                86400 => "day".to_string(),
+                n => format!("{n}s"),
+            };
+            let k = if *kind == 0 { "packets" } else { "bytes" };
+            write!(
+                o,
+                "limit rate {rate}/{u} burst {burst} type {k} flags 0x{flags:x} "
+            )
+        }
+        Expr::Log(l) => {
+            let _ = write!(o, "log ");
+            if let Some(p) = &l.prefix {
+                let _ = write!(o, "prefix {p} ");
+            }
+            if let Some(g) = l.group {
+                let _ = write!(
+                    o,
+                    "group {g} snaplen {} qthreshold {} ",
+                    l.snaplen.unwrap_or(0),
+                    l.qthreshold.unwrap_or(0)
+                );
+            }
+            if let Some(v) = l.level {
+                let _ = write!(o, "level {v} ");
+            }
+            if let Some(v) = l.flags {
+                let _ = write!(o, "flags {v} ");
+            }
+            Ok(())
+        }
         Expr::Other { name, data } => write!(o, "{name} ({} bytes of attributes) ", data.len()),
     };
     s.push(']');

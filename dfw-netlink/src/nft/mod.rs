@@ -60,7 +60,10 @@ pub use expr::{decode_expr, encode_expr};
 pub use listing::{expr_listing, rule_listing};
 pub use query::{GetChains, GetRules, GetTables};
 pub use reply::{parse_replies, parse_reply, Reply};
-pub use request::{encode_request, CreateMode, DelChain, DelTable, NewChain, NewTable, NftRequest};
+pub use request::{
+    encode_request, CreateMode, DelChain, DelTable, NewChain, NewTable, NewTableExclusive,
+    NftRequest,
+};
 pub use rule::{RuleCompat, RuleMsg};
 pub use rule_request::{DelRule, FlushChain, NewRule, RuleMode};
 pub use table::TableMsg;

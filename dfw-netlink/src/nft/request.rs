@@ -64,6 +64,11 @@ pub fn encode_request<R: NftRequest + ?Sized>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTable(pub TableMsg);
 
+/// `NFT_MSG_NEWTABLE` with `NLM_F_CREATE | NLM_F_EXCL`: refused with `EEXIST` when the table
+/// exists (`EPERM` when another socket owns it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTableExclusive(pub TableMsg);
+
 /// `NFT_MSG_DELTABLE` by name (deletes the table and everything in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelTable {
@@ -115,6 +120,24 @@ impl NftRequest for NewTable {
     }
     fn nlm_flags(&self) -> u16 {
         REQ | NLM_F_CREATE
+    }
+    fn family(&self) -> Family {
+        self.0.family
+    }
+    fn write_attrs(&self, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
+        self.0.write_attrs(w)
+    }
+    fn describe(&self) -> String {
+        format!("new table {} {}", self.0.family, self.0.name)
+    }
+}
+
+impl NftRequest for NewTableExclusive {
+    fn msg_type(&self) -> u16 {
+        nft_msg(NFT_MSG_NEWTABLE)
+    }
+    fn nlm_flags(&self) -> u16 {
+        REQ | NLM_F_CREATE | NLM_F_EXCL
     }
     fn family(&self) -> Family {
         self.0.family

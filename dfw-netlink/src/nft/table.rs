@@ -1,9 +1,9 @@
 //! Tables: `NFT_MSG_NEWTABLE` payloads, built or decoded.
 //!
-//! Contract: [`TableMsg::write_attrs`] writes NAME, HANDLE?, FLAGS? (`?`: only when set) in
-//! libnftnl's order (iptables sends only NAME); [`TableMsg::parse`] reads a kernel reply or a
-//! request. The kernel-only `NFTA_TABLE_USE` is decoded but never written; unknown attributes
-//! are ignored.
+//! Contract: [`TableMsg::write_attrs`] writes NAME, HANDLE?, FLAGS?, USERDATA? (`?`: only
+//! when set) in libnftnl's order (iptables sends only NAME); [`TableMsg::parse`] reads a
+//! kernel reply or a request. The kernel-only `NFTA_TABLE_USE` and `NFTA_TABLE_OWNER` are
+//! decoded but never written; unknown attributes are ignored.
 
 use super::{in_object, put_name, split_body, EncodeError, Family};
 use crate::wire::consts::*;
@@ -23,6 +23,11 @@ pub struct TableMsg {
     pub flags: Option<u32>,
     /// `NFTA_TABLE_USE`: number of chains (replies only; never written).
     pub use_count: Option<u32>,
+    /// `NFTA_TABLE_USERDATA`: libnftnl's TLVs (`comment`; see [`super::udata`]).
+    pub userdata: Option<Vec<u8>>,
+    /// `NFTA_TABLE_OWNER`: the netlink port id of the socket owning the table (with
+    /// [`NFT_TABLE_F_OWNER`]; replies only, never written).
+    pub owner: Option<u32>,
 }
 
 impl TableMsg {
@@ -35,7 +40,7 @@ impl TableMsg {
         }
     }
 
-    /// Writes the attributes: NAME, HANDLE?, FLAGS?.
+    /// Writes the attributes: NAME, HANDLE?, FLAGS?, USERDATA?.
     ///
     /// # Errors
     /// [`EncodeError::BadName`] for an empty, oversize or NUL-holding name.
@@ -46,6 +51,9 @@ impl TableMsg {
         }
         if let Some(f) = self.flags {
             w.u32_be(NFTA_TABLE_FLAGS, f);
+        }
+        if let Some(u) = &self.userdata {
+            w.bytes(NFTA_TABLE_USERDATA, u);
         }
         Ok(())
     }
@@ -67,6 +75,8 @@ impl TableMsg {
                 handle: f.opt_u64(NFTA_TABLE_HANDLE, CTX)?,
                 flags: f.opt_u32(NFTA_TABLE_FLAGS, CTX)?,
                 use_count: f.opt_u32(NFTA_TABLE_USE, CTX)?,
+                userdata: f.get(NFTA_TABLE_USERDATA).map(<[u8]>::to_vec),
+                owner: f.opt_u32(NFTA_TABLE_OWNER, CTX)?,
                 name,
             })
         })()

@@ -2,8 +2,8 @@
 //! `external = ["auto"]`), and the host description of the evaluator ([`host`]).
 //!
 //! Contract: request building and reply parsing ([`parse`]) are pure and never panic on any
-//! input; [`default_route_interfaces`] is the only function here that talks to the kernel, over
-//! a `NETLINK_ROUTE` socket in the calling thread's network namespace.
+//! input; [`default_route_interfaces`], [`link_names`] and [`host::read_host`] talk to the
+//! kernel, over a `NETLINK_ROUTE` socket in the calling thread's network namespace.
 
 pub mod host;
 pub mod link;
@@ -47,4 +47,15 @@ pub fn default_route_interfaces(family: Family) -> Result<Vec<String>, LookupErr
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// The names of every interface of the calling thread's network namespace (RTM_GETLINK), in
+/// the kernel's order. Needs no privilege.
+///
+/// # Errors
+/// [`LookupError`] when the kernel cannot be asked or answers something unparsable.
+pub fn link_names() -> Result<Vec<String>, LookupError> {
+    let mut conn = Conn::new(NetlinkSocket::open_route()?);
+    let links = parse_links(&conn.dump(&dump_request(libc::RTM_GETLINK, Family::Ipv4))?)?;
+    Ok(links.into_iter().map(|(_, name)| name).collect())
 }

@@ -192,6 +192,18 @@ impl Decoder {
                 self.finish(t);
                 Ok(())
             }
+            Expr::Limit { .. } => {
+                self.before_counter("limit")?;
+                self.limit(e)
+            }
+            Expr::Log(l) => {
+                if self.load.is_some() {
+                    return Err("log while a load is pending".into());
+                }
+                let t = self.log(l)?;
+                self.finish(t);
+                Ok(())
+            }
             Expr::Other { name, .. } => Err(format!("expression {name:?}")),
         }
     }

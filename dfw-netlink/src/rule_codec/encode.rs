@@ -7,7 +7,8 @@ use dfw_core::model::{Family, Iface, Match, Neg, Network, Rule, Target};
 use super::{Compat, EncodeError, EncodedRule};
 use crate::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
 use crate::xt::{
-    addrtype, comment, conntrack, icmp, iprange, log, mark, multiport, nat, reject, tcpudp,
+    addrtype, comment, connmark, conntrack, ct, hashlimit, icmp, iprange, log, mark, multiport,
+    nat, nflog, owner, packet, recent, reject, rt, sctp, tcpmss, tcpudp,
 };
 
 /// The register iptables-nft loads everything into (`NFT_REG_1`).
@@ -111,8 +112,9 @@ fn xt_target(name: &str, rev: u32, info: Vec<u8>) -> Expr {
     }
 }
 
-/// One extension match as the xt `match` expression dfw writes.
-pub fn encode_match(m: &Match) -> Expr {
+/// One extension match of a rule of `family` as the expression dfw writes (an xt `match`,
+/// or the native `limit`).
+pub fn encode_match(family: Family, m: &Match) -> Expr {
     match m {
         Match::Tcp(t) => xt_match(tcpudp::NAME_TCP, tcpudp::REV, tcpudp::encode_tcp(t)),
         Match::Udp(u) => xt_match(tcpudp::NAME_UDP, tcpudp::REV, tcpudp::encode_udp(u)),
@@ -125,6 +127,32 @@ pub fn encode_match(m: &Match) -> Expr {
         Match::Icmp6(t) => xt_match(icmp::NAME_V6, icmp::REV, icmp::encode(t)),
         Match::AddrType(a) => xt_match(addrtype::NAME, addrtype::REV, addrtype::encode(a)),
         Match::Mark(mk) => xt_match(mark::NAME, mark::REV, mark::encode(mk)),
+        Match::Limit(l) => super::ext_more::limit_expr(l),
+        Match::Recent(r) => xt_match(recent::RECENT, recent::RECENT_REV, recent::encode_recent(r)),
+        Match::HashLimit(h) => xt_match(
+            hashlimit::NAME,
+            hashlimit::REV,
+            hashlimit::encode(family, h),
+        ),
+        Match::ConnLimit(c) => xt_match(
+            recent::CONNLIMIT,
+            recent::CONNLIMIT_REV,
+            recent::encode_connlimit(family, c),
+        ),
+        Match::PktType(t) => xt_match(packet::PKTTYPE, packet::REV, packet::encode_pkttype(t)),
+        Match::Mac(a) => xt_match(packet::MAC, packet::REV, packet::encode_mac(a)),
+        Match::Owner(o) => xt_match(owner::OWNER, owner::OWNER_REV, owner::encode_owner(o)),
+        Match::Physdev(p) => xt_match(owner::PHYSDEV, owner::PHYSDEV_REV, owner::encode_physdev(p)),
+        Match::Sctp(s) => xt_match(sctp::NAME, sctp::REV, sctp::encode(s)),
+        Match::Ttl(t) => xt_match(packet::TTL, packet::REV, packet::encode_ttl(t)),
+        Match::Hl(t) => xt_match(packet::HL, packet::REV, packet::encode_ttl(t)),
+        Match::Length(l) => xt_match(packet::LENGTH, packet::REV, packet::encode_length(l)),
+        Match::Rt(r) => xt_match(rt::NAME, rt::REV, rt::encode(r)),
+        Match::ConnMark(m) => xt_match(
+            connmark::MATCH,
+            connmark::MATCH_REV,
+            connmark::encode_match(m),
+        ),
     }
 }
 
@@ -156,6 +184,23 @@ pub fn encode_target(family: Family, t: &Target) -> Expr {
             nat::MASQUERADE_REV,
             nat::encode_masquerade(family, m),
         ),
+        // dfw writes NFLOG as the xt target, which iptables 1.8.7 reads too (1.8.8+ writes a
+        // native `log group` that 1.8.7 cannot read).
+        Target::Nflog(n) => xt_target(nflog::NAME, nflog::REV, nflog::encode(n)),
+        Target::Mark(m) => xt_target(mark::TARGET, mark::TARGET_REV, mark::encode_target(m)),
+        Target::Connmark(c) => xt_target(
+            connmark::TARGET,
+            connmark::TARGET_REV,
+            connmark::encode_target(c),
+        ),
+        Target::Tcpmss(m) => xt_target(tcpmss::NAME, tcpmss::REV, tcpmss::encode(*m)),
+        Target::Redirect(r) => xt_target(
+            nat::REDIRECT,
+            nat::REDIRECT_REV,
+            nat::encode_redirect(family, r),
+        ),
+        // `-j NOTRACK` is the CT target too; its alias flag gives iptables-save the name.
+        Target::Ct(c) => xt_target(ct::NAME, ct::REV, ct::encode(c)),
     }
 }
 
@@ -198,7 +243,7 @@ pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeErr
             flags: if p.negated { Compat::INV } else { 0 },
         };
     }
-    exprs.extend(rule.matches.iter().map(encode_match));
+    exprs.extend(rule.matches.iter().map(|m| encode_match(family, m)));
     let c = rule.counters.unwrap_or_default();
     exprs.push(Expr::Counter {
         packets: c.packets,

@@ -19,6 +19,9 @@ pub fn decode_xt_match(
     rev: u32,
     info: &[u8],
 ) -> Result<Match, xt::XtError> {
+    if let Some(m) = super::ext_more::decode_match(family, name, rev, info) {
+        return m;
+    }
     Ok(match (name, rev) {
         (tcpudp::NAME_TCP, tcpudp::REV) => Match::Tcp(tcpudp::decode_tcp(info)?),
         (tcpudp::NAME_UDP, tcpudp::REV) => Match::Udp(tcpudp::decode_udp(info)?),
@@ -52,6 +55,9 @@ pub fn decode_xt_target(
     rev: u32,
     info: &[u8],
 ) -> Result<Target, xt::XtError> {
+    if let Some(t) = super::ext_more::decode_target(family, name, rev, info) {
+        return t;
+    }
     Ok(match (name, rev) {
         (reject::NAME, reject::REV) => Target::Reject(reject::decode(family, info)?),
         (log::NAME, log::REV) => Target::Log(log::decode(info)?),

@@ -3,6 +3,9 @@
 //! `-m tcp`/`-m udp` ports and flags and `-m mark` are written as xt matches (as iptables 1.8.7
 //! does), never native payload/range/meta, so every iptables-nft 1.8.x reads dfw's rules.
 //!
+//! The same holds for `-j NFLOG`: dfw writes the xt NFLOG target (1.8.7's form), and reads
+//! 1.8.8+'s native `log group` too; `-m limit` is the native `limit` expression in every 1.8.x.
+//!
 //! Contract:
 //! - [`encode_rule`] emits, in order: `-i`, `-o` (meta iifname/oifname + cmp), `-s`, `-d`
 //!   (payload [+ bitwise] + cmp), `-p` (meta l4proto + cmp), the xt matches in rule order, always
@@ -16,12 +19,15 @@
 mod decode;
 mod encode;
 mod ext;
+mod ext_more;
 mod native;
+mod stateful;
 mod udata;
 
 pub use decode::decode_rule;
 pub use encode::{encode_match, encode_rule, encode_target};
 pub use ext::{decode_xt_match, decode_xt_target};
+pub use ext_more::limit_expr;
 pub use udata::decode_rule_with_userdata;
 
 use dfw_core::model::{ModelError, Rule};

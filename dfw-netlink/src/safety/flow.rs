@@ -5,7 +5,8 @@
 //!    earlier commit is settled ([`recover_staged`]), a commit awaiting confirmation refuses
 //!    this one while its watchdog lives ([`SafetyError::Pending`]) and is forgotten as stale
 //!    when its watchdog is gone (whatever its pid or deadline says);
-//! 2. while a watch follows a different policy through this directory, the commit is
+//! 2. while a watch follows a different policy through this directory, or in this network
+//!    namespace through another one (its kernel marker, [`super::marker`]), the commit is
 //!    refused ([`SafetyError::Watched`]): the watch would undo it;
 //! 3. the policy is planned and checked against the live SSH sessions ([`SshGuard`]);
 //! 4. dfw's objects as they are (the rollback point) are written to [`STAGED`]; with
@@ -23,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dfw_core::policy::Policy;
 
 use super::guard::{check_changes, recover_staged, SshGuard};
+use super::marker::read_marker;
 use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
 use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
 use super::watchdog::spawn_watchdog;
@@ -111,7 +113,15 @@ pub fn commit_policy<T: Transport>(
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let watch = running_watch(dir)?;
+    // The watch of this state directory, else the one the kernel's marker names (a watch
+    // through another state directory in this network namespace); one with no policy yet
+    // (`-`) undoes nothing.
+    let watch = match running_watch(dir)? {
+        Some(w) => Some(w),
+        None => read_marker(fw.transport())?
+            .map(|m| m.info())
+            .filter(|w| w.hash != "-"),
+    };
     if let Some(w) = &watch {
         if w.hash != hash {
             return Err(SafetyError::Watched {

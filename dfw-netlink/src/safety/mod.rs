@@ -17,6 +17,9 @@
 //!   objects.
 //! - [`read_trusted`]: a policy file is read only if root (or the running user) alone can
 //!   write it.
+//! - [`marker`]: the kernel's record of the watch enforcing dfw in a network namespace (a
+//!   table the watch's socket owns); a second watch refuses to start, a commit of another
+//!   policy and a rollback through another state directory are refused while it runs.
 //!
 //! `unsafe` code lives only in `watchdog` (fork, setsid, dup2, kill), `fsys` (openat and
 //! friends, open-file-description locks) and `crash` (the test builds' crash points).
@@ -30,6 +33,7 @@ mod guard;
 mod lockout;
 #[cfg(test)]
 mod lockout_tests;
+pub mod marker;
 pub mod owner;
 pub mod record;
 mod session;
@@ -94,7 +98,8 @@ pub enum SafetyError {
         /// Where this process runs.
         here: String,
     },
-    /// A watch follows another policy through this state directory.
+    /// A watch follows another policy (through this state directory, or in this network
+    /// namespace per its kernel marker).
     #[error(
         "dfw-cli watch (pid {pid}) follows {config} and would undo this commit: edit that file \
          (the watch applies it, guarded, with a rollback point), or stop the watch first \
@@ -105,6 +110,21 @@ pub enum SafetyError {
         pid: u32,
         /// The file it follows.
         config: String,
+    },
+    /// A watch in this network namespace works through another state directory: a rollback
+    /// through this one would be undone.
+    #[error(
+        "dfw-cli watch (pid {pid}) follows {config} through the state directory {state} and \
+         would undo this rollback: roll back with --state-dir {state} (the watch then stops \
+         enforcing until its file changes), or stop the watch first (systemctl stop dfw-watch)"
+    )]
+    WatchedElsewhere {
+        /// The watch's pid.
+        pid: u32,
+        /// The file it follows.
+        config: String,
+        /// Its state directory.
+        state: String,
     },
     /// The live SSH sessions could not be read, so the guard cannot check them.
     #[error("SSH guard: {0}; use --force to change the rules without the guard")]

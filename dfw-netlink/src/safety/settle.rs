@@ -14,11 +14,14 @@
 //!   the kernel changes (a full disk refuses the rollback with the kernel unchanged) and
 //!   renamed to the rollback point after, so a second rollback undoes the first; a pending
 //!   confirmation is cancelled (its marker removed: the watchdog exits without reverting).
+//!   Refused while a watch in this network namespace works through another state directory
+//!   ([`SafetyError::WatchedElsewhere`], from its kernel marker): it would undo the rollback.
 
 use std::time::Duration;
 
 use super::flow::ABANDONED;
 use super::guard::{check_changes, kernel_snapshot, recover_staged, SshGuard};
+use super::marker::read_marker;
 use super::record::{write_applied, Applied};
 use super::store::{CONFIRMED, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
 use super::{crash, owner, SafetyError, StateDir};
@@ -84,6 +87,17 @@ pub fn rollback<T: Transport>(
 ) -> Result<CommitReport, SafetyError> {
     let _lock = dir.lock()?;
     owner::claim(dir)?;
+    // A watch through another state directory would undo the rollback (one through this
+    // one stands down when it sees it).
+    if let Some(m) = read_marker(fw.transport())? {
+        if m.state != dir.id()? {
+            return Err(SafetyError::WatchedElsewhere {
+                pid: m.pid,
+                config: m.config,
+                state: m.state_path,
+            });
+        }
+    }
     recover_staged(fw, dir)?;
     let previous = dir.previous()?.ok_or_else(|| SafetyError::NoPrevious {
         dir: dir.path().display().to_string(),

@@ -149,6 +149,24 @@ impl StateDir {
         &self.path
     }
 
+    /// The directory's device and inode (through its fd): what a watch's marker names.
+    ///
+    /// # Errors
+    /// [`SafetyError::Io`] when `fstat` fails.
+    pub fn id(&self) -> Result<super::marker::DirId, SafetyError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = self
+            .fd
+            .try_clone()
+            .map(File::from)
+            .and_then(|f| f.metadata())
+            .map_err(io(&self.path, "stat"))?;
+        Ok(super::marker::DirId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+
     /// A file of the directory (for messages; files are opened through the directory's fd).
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)

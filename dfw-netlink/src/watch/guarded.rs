@@ -26,6 +26,7 @@ use super::run::{Cause, Notice, Repair};
 use super::WatchError;
 use crate::enforce::{self, resolve_external};
 use crate::firewall::Firewall;
+use crate::safety::marker::{NetnsClaim, WatchMarker};
 use crate::safety::record::{self, policy_hash, write_applied, Applied, WatchInfo};
 use crate::safety::{
     check_changes, kernel_snapshot, read_trusted, recover_staged, SafetyError, SshGuard, StateDir,
@@ -72,6 +73,8 @@ pub fn load(path: &Path) -> Result<Loaded, WatchError> {
 pub struct Enforcer {
     /// The state directory.
     pub dir: StateDir,
+    /// The network namespace's marker, held for the watch's lifetime.
+    pub claim: NetnsClaim,
     /// The policy file.
     pub config: PathBuf,
     /// The guard for candidates.
@@ -262,8 +265,9 @@ impl Enforcer {
         Ok(())
     }
 
-    /// Writes the watch's description ([`WATCH`]): pid, hash, file.
-    pub fn describe(&self) -> Result<(), SafetyError> {
+    /// Writes the watch's description ([`WATCH`]: pid, hash, file) and makes the kernel
+    /// marker say the same.
+    pub fn describe(&mut self) -> Result<(), SafetyError> {
         let hash = self
             .enforced
             .as_ref()
@@ -274,6 +278,14 @@ impl Enforcer {
             hash,
             config: self.config.display().to_string(),
         };
-        self.dir.write_atomic(WATCH, info.to_line().as_bytes())
+        self.dir.write_atomic(WATCH, info.to_line().as_bytes())?;
+        self.claim.update(WatchMarker {
+            pid: info.pid,
+            hash: info.hash,
+            state: self.dir.id()?,
+            state_path: self.dir.path().display().to_string(),
+            config: info.config,
+        })?;
+        Ok(())
     }
 }

@@ -30,7 +30,13 @@
 //!   [`crate::safety::WATCH_LOCK`] for its lifetime and describes itself (pid, policy hash,
 //!   file), so a second watch on the same directory refuses to start
 //!   ([`WatchError::AlreadyWatched`]) and a CLI commit of another policy is refused
-//!   ([`crate::SafetyError::Watched`]). Every check holds the state lock. The policy loaded
+//!   ([`crate::SafetyError::Watched`]). It also claims the network namespace in the kernel
+//!   ([`crate::safety::marker`]: a table its own socket owns, gone when the watch ends, even
+//!   by SIGKILL): a second watch there refuses to start whatever its state directory
+//!   ([`WatchError::Claimed`]), before changing anything, so two watches never undo each
+//!   other's policies; a commit of another policy and a rollback through another state
+//!   directory are refused while it runs. On a kernel that cannot own tables (before 5.12)
+//!   it says so ([`Notice::Unmarked`]) and runs unmarked. Every check holds the state lock. The policy loaded
 //!   at start or by a reload is applied like a commit (`guarded`): refused when it would
 //!   lock out a live SSH session ([`Notice::Refused`]: the previous policy stays enforced,
 //!   none at start), with a rollback point staged and promoted, and recorded as applied.
@@ -54,6 +60,7 @@ use dfw_core::policy::PolicyError;
 
 use crate::enforce::CommitError;
 use crate::firewall::FirewallError;
+use crate::safety::marker::ClaimError;
 use crate::safety::{SafetyError, TrustError};
 use crate::transport::TransportError;
 
@@ -105,4 +112,8 @@ pub enum WatchError {
         /// The file it follows.
         config: String,
     },
+    /// Another watch holds the network namespace (its kernel marker), or the marker could
+    /// not be made.
+    #[error(transparent)]
+    Claimed(#[from] ClaimError),
 }

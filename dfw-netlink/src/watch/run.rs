@@ -12,6 +12,7 @@ use super::guarded::{load, Enforcer};
 use super::sys::{poll, FileWatch, Signals, Wake};
 use super::WatchError;
 use crate::firewall::Firewall;
+use crate::safety::marker::{NetnsClaim, WatchMarker};
 use crate::safety::record::{read_applied, read_watch};
 use crate::safety::{owner, SafetyError, SshGuard, StateDir, DEFAULT_STATE_DIR, WATCH_LOCK};
 use crate::transport::{EventRecv, EventSocket, NetlinkTransport};
@@ -121,6 +122,9 @@ pub enum Notice<'a> {
     Failed(&'a SafetyError),
     /// SIGTERM or SIGINT was received; the loop ends.
     Signal(i32),
+    /// The kernel cannot own tables (before Linux 5.12): no marker says this watch runs, so
+    /// a second watch through another state directory would not be refused.
+    Unmarked,
 }
 
 /// Stops a running [`Watcher`] from another thread.
@@ -182,8 +186,18 @@ impl Watcher {
             (l, read_applied(&dir)?.map(|a| a.id))
         };
         let loaded = load(&opts.config)?;
-        let enforcer = Enforcer {
+        // The network namespace, claimed in the kernel: a watch through another state
+        // directory (or another mount namespace) is refused here, before anything changed.
+        let claim = NetnsClaim::take(WatchMarker {
+            pid: std::process::id(),
+            hash: loaded.hash.clone(),
+            state: dir.id()?,
+            state_path: opts.state.display().to_string(),
+            config: opts.config.display().to_string(),
+        })?;
+        let mut enforcer = Enforcer {
             dir,
+            claim,
             config: opts.config.clone(),
             ssh: opts.ssh,
             enforced: None,
@@ -225,6 +239,9 @@ impl Watcher {
     /// [`WatchError::Sys`] or [`WatchError::Events`] when its own fds fail; kernel errors of
     /// a check or repair are reported as [`Notice::Failed`] and do not end the loop.
     pub fn run(&mut self, notify: &mut dyn FnMut(Notice<'_>)) -> Result<(), WatchError> {
+        if !self.enforcer.claim.marked() {
+            notify(Notice::Unmarked);
+        }
         self.check(Cause::Start, Instant::now(), notify);
         notify(Notice::Watching {
             external: self.enforcer.external(),

@@ -75,6 +75,11 @@ pub const NFTA_TABLE_USE: u16 = 3;
 pub const NFTA_TABLE_HANDLE: u16 = 4;
 pub const NFTA_TABLE_PAD: u16 = 5;
 pub const NFTA_TABLE_USERDATA: u16 = 6;
+pub const NFTA_TABLE_OWNER: u16 = 7;
+/// Table flag: the table belongs to the netlink socket that created it (Linux 5.12): only
+/// that socket may change or delete it, `flush ruleset` skips it, and the kernel deletes it
+/// when the socket closes.
+pub const NFT_TABLE_F_OWNER: u32 = 2;
 
 // Chains.
 pub const NFTA_CHAIN_TABLE: u16 = 1;
@@ -164,6 +169,12 @@ pub const NFTA_LIMIT_UNIT: u16 = 2;
 pub const NFTA_LIMIT_BURST: u16 = 3;
 pub const NFTA_LIMIT_TYPE: u16 = 4;
 pub const NFTA_LIMIT_FLAGS: u16 = 5;
+pub const NFTA_LOG_GROUP: u16 = 1;
+pub const NFTA_LOG_PREFIX: u16 = 2;
+pub const NFTA_LOG_SNAPLEN: u16 = 3;
+pub const NFTA_LOG_QTHRESHOLD: u16 = 4;
+pub const NFTA_LOG_LEVEL: u16 = 5;
+pub const NFTA_LOG_FLAGS: u16 = 6;
 
 // Base chain policies (`NF_DROP`/`NF_ACCEPT` as u32).
 pub const NF_POLICY_DROP: u32 = 0;

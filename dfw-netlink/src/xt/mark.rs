@@ -45,3 +45,28 @@ pub fn decode(info: &[u8]) -> Result<Mark, XtError> {
     check_canonical(EXT, info, &encode(&m))?;
     Ok(m)
 }
+
+/// `MARK` target name.
+pub const TARGET: &str = "MARK";
+/// `MARK` target revision (`struct xt_mark_tginfo2 { u32 mark, mask; }`, 8 bytes).
+pub const TARGET_REV: u32 = 2;
+
+/// Encodes `-j MARK --set-xmark value/mask`.
+pub fn encode_target(m: &dfw_core::model::target::MarkTarget) -> Vec<u8> {
+    let mut b = vec![0u8; 8];
+    put_u32(&mut b, 0, m.value);
+    put_u32(&mut b, 4, m.mask);
+    b
+}
+
+/// Decodes a MARK revision 2 blob (every value is valid).
+///
+/// # Errors
+/// [`XtError::Length`] for a wrong length.
+pub fn decode_target(info: &[u8]) -> Result<dfw_core::model::target::MarkTarget, XtError> {
+    check_len(TARGET, info, 8)?;
+    Ok(dfw_core::model::target::MarkTarget {
+        value: u32_at(info, 0),
+        mask: u32_at(info, 4),
+    })
+}

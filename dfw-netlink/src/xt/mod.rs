@@ -12,14 +12,25 @@
 
 pub mod addrtype;
 pub mod comment;
+pub mod connmark;
 pub mod conntrack;
+pub mod ct;
+pub mod hashlimit;
 pub mod icmp;
 pub mod iprange;
+pub mod limit;
 pub mod log;
 pub mod mark;
 pub mod multiport;
 pub mod nat;
+pub mod nflog;
+pub mod owner;
+pub mod packet;
+pub mod recent;
 pub mod reject;
+pub mod rt;
+pub mod sctp;
+pub mod tcpmss;
 pub mod tcpudp;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -8,12 +8,14 @@
 //! - revision 2: `struct nf_nat_range2` (48 bytes): `nf_nat_range` plus `be16 base_proto`,
 //!   padding.
 //!
+//! `REDIRECT` (revision 0) has MASQUERADE's layouts.
+//!
 //! iptables 1.8.9 writes DNAT revision 2 (both families), SNAT revision 0 on IPv4 and 1 on IPv6,
 //! MASQUERADE revision 0 (measured with strace; see the golden tests). Flags: MAP_IPS 1,
 //! PROTO_SPECIFIED 2, PROTO_RANDOM 4, PERSISTENT 8, PROTO_RANDOM_FULLY 16; OFFSET and NETMAP
 //! are refused (the model cannot hold them).
 
-use dfw_core::model::target::{Masquerade, Nat};
+use dfw_core::model::target::{Masquerade, Nat, Redirect};
 use dfw_core::model::{AddrRange, Family, PortRange};
 
 use super::{
@@ -27,6 +29,10 @@ pub const DNAT: &str = "DNAT";
 pub const SNAT: &str = "SNAT";
 /// `MASQUERADE` extension name.
 pub const MASQUERADE: &str = "MASQUERADE";
+/// `REDIRECT` extension name.
+pub const REDIRECT: &str = "REDIRECT";
+/// The REDIRECT revision dfw writes (both families).
+pub const REDIRECT_REV: u32 = 0;
 /// The DNAT revision dfw writes (both families).
 pub const DNAT_REV: u32 = 2;
 /// The MASQUERADE revision dfw writes (both families).
@@ -243,5 +249,34 @@ pub fn decode_masquerade(family: Family, info: &[u8]) -> Result<Masquerade, XtEr
         ports: f.ports,
         random: f.flags & RANDOM != 0,
         random_fully: f.flags & RANDOM_FULLY != 0,
+    })
+}
+
+/// Encodes `-j REDIRECT` (revision 0, MASQUERADE's layout).
+pub fn encode_redirect(family: Family, r: &Redirect) -> Vec<u8> {
+    let f = Fields {
+        addrs: None,
+        ports: r.ports,
+        flags: if r.random { RANDOM } else { 0 },
+    };
+    emit(masq_layout(family), &f)
+}
+
+/// Decodes a REDIRECT revision 0 blob of `family`.
+///
+/// # Errors
+/// [`XtError`] for a wrong length, addresses, `--persistent` or `--random-fully` (REDIRECT
+/// takes neither), unknown flags, a reversed range, or non-canonical bytes.
+pub fn decode_redirect(family: Family, info: &[u8]) -> Result<Redirect, XtError> {
+    let f = parse(REDIRECT, masq_layout(family), family, info)?;
+    if f.addrs.is_some() || f.flags & (PERSISTENT | RANDOM_FULLY) != 0 {
+        return Err(XtError::invalid(
+            REDIRECT,
+            "addresses, --persistent or --random-fully",
+        ));
+    }
+    Ok(Redirect {
+        ports: f.ports,
+        random: f.flags & RANDOM != 0,
     })
 }

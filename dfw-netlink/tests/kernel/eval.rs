@@ -179,6 +179,7 @@ fn all_audit_cases(
             Reach::Sources(_) => "sources",
             Reach::LanOnly => "LAN only",
             Reach::Nobody => "nobody",
+            Reach::Possibly(..) => "possibly",
             Reach::Unknown(_) => "unknown",
         };
         *reaches.entry(kind).or_default() += 1;

@@ -11,6 +11,7 @@ pub mod support;
 mod cache;
 mod conformance;
 mod eval;
+mod ext_oracle;
 mod firewall;
 mod host;
 mod iptables_oracle;

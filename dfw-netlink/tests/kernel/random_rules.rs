@@ -56,6 +56,7 @@ fn expressible(r: &Rule) -> bool {
     });
     let target_ok = match &r.target {
         Some(Target::Log(l)) => shell_safe(l.prefix()),
+        Some(Target::Nflog(n)) => shell_safe(n.prefix()),
         _ => true,
     };
     // iptables 1.8.9 merges repeated `-m tcp`/`-m udp` into one native match when it builds a
@@ -81,9 +82,14 @@ fn inverted_port_pair(r: &Rule) -> bool {
     })
 }
 
+/// The table a rule must be in: NAT targets and REDIRECT in nat, CT in raw, the rest in
+/// filter (the kernel refuses those targets elsewhere).
 fn table_of(r: &Rule) -> TableName {
     match r.target {
-        Some(Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_)) => TableName::Nat,
+        Some(Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) | Target::Redirect(_)) => {
+            TableName::Nat
+        }
+        Some(Target::Ct(_)) => TableName::Raw,
         _ => TableName::Filter,
     }
 }
@@ -157,7 +163,7 @@ fn check_in_kernel(
 
 fn run_family(family: Family, cases: u32) {
     let ipt = tool(family);
-    for table in ["filter", "nat"] {
+    for table in ["filter", "nat", "raw"] {
         let (ok, out) = sh(&format!(
             "{ipt} -t {table} -N DFW && {ipt} -t {table} -N DFWJ && {ipt} -t {table} -N DFW2"
         ));
@@ -203,7 +209,7 @@ fn random_ruleset(family: Family, n: usize, seed: u8) -> Ruleset {
         TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
     );
     let mut rs = Ruleset::new(family);
-    for t in [TableName::Filter, TableName::Nat] {
+    for t in [TableName::Filter, TableName::Nat, TableName::Raw] {
         let table = rs.ensure_table(t);
         for b in t.builtin_chains() {
             table

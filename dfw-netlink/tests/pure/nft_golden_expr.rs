@@ -8,7 +8,7 @@ use crate::support::common;
 
 use common::captured::*;
 use common::{decode_one, encode_one, golden, hex, to_hex};
-use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
+use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, LogExpr, MetaKey, PayloadBase, Verdict};
 
 fn verdict(v: Verdict) -> Expr {
     Expr::Immediate {
@@ -203,10 +203,24 @@ fn range_for_a_port_range() {
 }
 
 #[test]
+fn native_limit() {
+    // nft's `limit rate 10/second`: RATE 10, UNIT 1 (u64), BURST 5, TYPE 0, FLAGS 0 (u32), as
+    // iptables-nft writes `-m limit` too.
+    golden(
+        EXPR_LIMIT_NFT,
+        Expr::Limit {
+            rate: 10,
+            unit: 1,
+            burst: 5,
+            kind: 0,
+            flags: 0,
+        },
+    );
+}
+
+#[test]
 fn unknown_expression_is_kept_byte_for_byte() {
-    // nft's `limit rate 10/second`: RATE 10, UNIT 1 (u64), BURST 5, TYPE 0, FLAGS 0 (u32).
-    let bytes = hex(EXPR_LIMIT_NFT);
-    let e = decode_one(&bytes);
+    // The same attributes under a name dfw does not type (`quota`): kept raw, re-encoded as read.
     let data = concat!(
         "0c000100000000000000000a",
         "0c0002000000000000000001",
@@ -214,10 +228,12 @@ fn unknown_expression_is_kept_byte_for_byte() {
         "0800040000000000",
         "0800050000000000",
     );
+    let bytes = hex(&EXPR_LIMIT_NFT.replace("6c696d6974", "71756f7461"));
+    let e = decode_one(&bytes);
     assert_eq!(
         e,
         Expr::Other {
-            name: "limit".into(),
+            name: "quota".into(),
             data: hex(data)
         }
     );
@@ -249,4 +265,51 @@ fn known_name_with_unmodelled_attributes_becomes_other() {
         }
     );
     assert_eq!(to_hex(&encode_one(&e)), to_hex(&bytes));
+}
+
+/// An `NFTA_LIST_ELEM` around an expression's NAME and DATA attributes (hex).
+fn elem(inner: &str) -> String {
+    let len = (inner.len() / 2 + 4) as u16;
+    let [lo, hi] = len.to_le_bytes();
+    format!("{lo:02x}{hi:02x}0180{inner}")
+}
+
+#[test]
+fn native_limit_and_log_as_iptables_writes_them() {
+    // strace of iptables 1.8.9 (tests/golden/extcap.py): `-m limit --limit 3/min
+    // --limit-burst 10`, `-m limit` (3/hour, burst 5), `-j NFLOG --nflog-prefix "dfw drop"
+    // --nflog-group 2 --nflog-size 128 --nflog-threshold 10`, `-j NFLOG` (group 0 only).
+    let limit = |rate, unit, burst| Expr::Limit {
+        rate,
+        unit,
+        burst,
+        kind: 0,
+        flags: 0,
+    };
+    golden(
+        &elem("0a0001006c696d6974000000340002800c00010000000000000000030c000200000000000000003c080003000000000a08000400000000000800050000000000"),
+        limit(3, 60, 10),
+    );
+    golden(
+        &elem("0a0001006c696d6974000000340002800c00010000000000000000030c0002000000000000000e10080003000000000508000400000000000800050000000000"),
+        limit(3, 3600, 5),
+    );
+    golden(
+        &elem("080001006c6f67002c0002800d0002006466772064726f70000000000600010000020000080003000000008006000400000a0000"),
+        Expr::Log(LogExpr {
+            prefix: Some("dfw drop".into()),
+            group: Some(2),
+            snaplen: Some(128),
+            qthreshold: Some(10),
+            level: None,
+            flags: None,
+        }),
+    );
+    golden(
+        &elem("080001006c6f67000c0002800600010000000000"),
+        Expr::Log(LogExpr {
+            group: Some(0),
+            ..LogExpr::default()
+        }),
+    );
 }

@@ -608,3 +608,24 @@ fn newrule_append_after_a_handle() {
         to_hex(&want)
     );
 }
+
+/// The watch's marker (`safety::marker`): NEWTABLE with `CREATE|EXCL`, the owner flag and
+/// userdata, laid out by hand from `linux/netfilter/nf_tables.h` (the kernel test
+/// `watch_netns` shows the kernel takes it and nft lists it as `flags owner`).
+#[test]
+fn exclusive_owned_table_with_userdata() {
+    let t = TableMsg {
+        flags: Some(NFT_TABLE_F_OWNER),
+        userdata: Some(vec![0x00, 0x02, b'x', 0x00]),
+        ..TableMsg::new(Family::INET, "dfw-watch")
+    };
+    let want = "34000000 000a 0106 07000000 00000000 01000000 \
+                0e00 0100 6466772d776174636800 0000 \
+                0800 0200 00000002 \
+                0800 0600 00027800";
+    assert_eq!(
+        to_hex(&encode(&NewTableExclusive(t.clone()), 7)),
+        to_hex(&hex(want))
+    );
+    assert_eq!(TableMsg::parse(one(&hex(want)).1).unwrap(), t);
+}

@@ -91,6 +91,8 @@ fn reply_table_and_done() {
         handle: Some(1),
         flags: Some(0),
         use_count: Some(3),
+        userdata: None,
+        owner: None,
     };
     assert_eq!(reply(REPLY_TABLE), Reply::Table(want));
     assert_eq!(reply(REPLY_DONE), Reply::Done { errno: 0 });

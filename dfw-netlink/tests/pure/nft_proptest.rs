@@ -242,8 +242,8 @@ proptest! {
     }
 
     #[test]
-    fn table_decode_inverts_encode(f in any::<u8>(), n in name(), h in any::<Option<u64>>(), fl in any::<Option<u32>>()) {
-        let t = TableMsg { family: Family(f), name: n, handle: h, flags: fl, use_count: None };
+    fn table_decode_inverts_encode(f in any::<u8>(), n in name(), h in any::<Option<u64>>(), fl in any::<Option<u32>>(), u in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64))) {
+        let t = TableMsg { family: Family(f), name: n, handle: h, flags: fl, use_count: None, userdata: u, owner: None };
         prop_assert_eq!(TableMsg::parse(&body_of(&NewTable(t.clone()))).unwrap(), t);
     }
 

@@ -34,6 +34,7 @@ pub struct Dfw {
     netns: String,
     policy: PathBuf,
     state: PathBuf,
+    docker_host: Option<String>,
 }
 
 impl Dfw {
@@ -46,7 +47,15 @@ impl Dfw {
             netns: netns.to_string(),
             policy,
             state: dir.join("state"),
+            docker_host: None,
         }
+    }
+
+    /// Names containers from the daemon at `socket` (`DOCKER_HOST`; with `--netns`, dfw-cli
+    /// asks no other).
+    pub fn with_docker(mut self, socket: &Path) -> Dfw {
+        self.docker_host = Some(format!("unix://{}", socket.display()));
+        self
     }
 
     /// The policy file.
@@ -59,6 +68,9 @@ impl Dfw {
         c.arg("--netns").arg(&self.netns).args(args);
         c.env("DFW_STATE_DIR", &self.state)
             .env("SSH_CONNECTION", "");
+        if let Some(h) = &self.docker_host {
+            c.env("DOCKER_HOST", h);
+        }
         c.stdin(Stdio::null());
         c
     }

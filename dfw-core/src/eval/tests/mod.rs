@@ -3,6 +3,7 @@
 
 mod audit;
 mod docker;
+mod ext;
 mod hosts;
 mod matches;
 mod prop;

@@ -40,6 +40,7 @@ fn l4() -> impl Strategy<Value = L4> {
             flags: TcpFlag::from_bits_truncate(f)
         }),
         (any::<Option<u16>>(), any::<u16>()).prop_map(|(sport, dport)| L4::Udp { sport, dport }),
+        (any::<Option<u16>>(), any::<u16>()).prop_map(|(sport, dport)| L4::Sctp { sport, dport }),
         (any::<u8>(), any::<u8>()).prop_map(|(typ, code)| L4::Icmp { typ, code }),
         (1u8..=255).prop_map(|p| L4::Other(Protocol::from_number(p).unwrap())),
     ]
@@ -59,6 +60,7 @@ fn packet(family: Family) -> impl Strategy<Value = Packet> {
             dst,
             l4,
             mark,
+            details: Default::default(),
         })
 }
 

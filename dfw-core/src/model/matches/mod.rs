@@ -5,11 +5,16 @@
 
 mod addrtype;
 mod conntrack;
+mod hashlimit;
 mod icmp;
 mod iprange;
+mod limit;
 mod mark;
 mod multiport;
+mod packet;
 mod ports;
+mod recent;
+mod rt;
 
 pub use addrtype::{AddrType, AddrTypes, LimitIface};
 pub use conntrack::{Conntrack, CtDirection, CtStates, CtStatus};
@@ -17,7 +22,15 @@ pub use icmp::IcmpType;
 pub use iprange::IpRange;
 pub use mark::Mark;
 pub use multiport::{Multiport, MultiportKind};
-pub use ports::{TcpFlag, TcpFlags, TcpMatch, UdpMatch};
+pub use ports::{SctpMatch, TcpFlag, TcpFlags, TcpMatch, UdpMatch};
+
+pub use hashlimit::{
+    bytes_to_cost, cost_to_bytes, proc_name_ok, HashLimit, HashLimitMode, HASHLIMIT_NAME_MAX,
+};
+pub use limit::{interval_of, rate_of, rate_text, Limit, RateUnit};
+pub use packet::{Length, MacAddr, Owner, Physdev, PktType, Ttl, TtlOp, OWNER_ID_MAX};
+pub use recent::{ConnLimit, Recent, RecentCmd, RECENT_HITCOUNT_MAX, RECENT_NAME_MAX};
+pub use rt::Rt;
 
 use super::{Family, ModelError, Neg};
 
@@ -49,6 +62,34 @@ pub enum Match {
     AddrType(AddrType),
     /// `-m mark --mark`.
     Mark(Mark),
+    /// `-m limit` (iptables-nft writes it as a native `limit` expression).
+    Limit(Limit),
+    /// `-m recent`.
+    Recent(Recent),
+    /// `-m hashlimit`.
+    HashLimit(HashLimit),
+    /// `-m connlimit`.
+    ConnLimit(ConnLimit),
+    /// `-m pkttype --pkt-type`.
+    PktType(Neg<PktType>),
+    /// `-m mac --mac-source`.
+    Mac(Neg<MacAddr>),
+    /// `-m owner`.
+    Owner(Owner),
+    /// `-m physdev`.
+    Physdev(Physdev),
+    /// `-m sctp`.
+    Sctp(SctpMatch),
+    /// `-m ttl` (IPv4 only).
+    Ttl(Ttl),
+    /// `-m hl` (IPv6 only).
+    Hl(Ttl),
+    /// `-m length --length`.
+    Length(Neg<Length>),
+    /// `-m rt` (IPv6 only).
+    Rt(Rt),
+    /// `-m connmark --mark`.
+    ConnMark(Mark),
 }
 
 impl Match {
@@ -66,6 +107,20 @@ impl Match {
             Match::Icmp6(_) => "icmp6",
             Match::AddrType(_) => "addrtype",
             Match::Mark(_) => "mark",
+            Match::Limit(_) => "limit",
+            Match::Recent(_) => "recent",
+            Match::HashLimit(_) => "hashlimit",
+            Match::ConnLimit(_) => "connlimit",
+            Match::PktType(_) => "pkttype",
+            Match::Mac(_) => "mac",
+            Match::Owner(_) => "owner",
+            Match::Physdev(_) => "physdev",
+            Match::Sctp(_) => "sctp",
+            Match::Ttl(_) => "ttl",
+            Match::Hl(_) => "hl",
+            Match::Length(_) => "length",
+            Match::Rt(_) => "rt",
+            Match::ConnMark(_) => "connmark",
         }
     }
 
@@ -97,6 +152,15 @@ impl Match {
             Match::Tcp(t) if t.option.as_ref().is_some_and(|o| o.value == 0) => {
                 Err(invalid("--tcp-option takes 1-255"))
             }
+            Match::Ttl(_) if family != Family::Ipv4 => Err(invalid("ttl is IPv4 only; use hl")),
+            Match::Hl(_) if family != Family::Ipv6 => Err(invalid("hl is IPv6 only; use ttl")),
+            Match::Rt(_) if family != Family::Ipv6 => Err(invalid("rt is IPv6 only")),
+            Match::Rt(r) => r.check(),
+            Match::Recent(r) => r.check_family(family),
+            Match::HashLimit(h) => h.check().and_then(|()| h.check_family(family)),
+            Match::ConnLimit(c) => c.check_family(family),
+            Match::Owner(o) => o.check(),
+            Match::Physdev(p) => p.check(),
             _ => Ok(()),
         }
     }

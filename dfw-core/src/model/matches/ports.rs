@@ -94,3 +94,12 @@ impl UdpMatch {
         self.sport.is_none() && self.dport.is_none()
     }
 }
+
+/// `-m sctp`: source and destination ports (chunk types are not modelled).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct SctpMatch {
+    /// `--sport`.
+    pub sport: Option<Neg<PortRange>>,
+    /// `--dport`.
+    pub dport: Option<Neg<PortRange>>,
+}

@@ -16,6 +16,7 @@
 
 mod data;
 mod native;
+mod stateful;
 mod xt;
 
 use super::{check_name, put_bytes, put_nested, EncodeError, MAX_NAME_LEN};
@@ -37,6 +38,8 @@ fn expr_name(expr: &Expr) -> &str {
         Expr::Counter { .. } => "counter",
         Expr::Match { .. } => "match",
         Expr::Target { .. } => "target",
+        Expr::Limit { .. } => "limit",
+        Expr::Log(_) => "log",
         Expr::Other { name, .. } => name,
     }
 }
@@ -79,6 +82,7 @@ fn encode_data(expr: &Expr, w: &mut AttrWriter<'_>) -> Result<(), EncodeError> {
             Ok(())
         }
         Expr::Match { .. } | Expr::Target { .. } => xt::encode_xt(expr, w),
+        Expr::Limit { .. } | Expr::Log(_) => stateful::encode(expr, w),
         Expr::Other { .. } => Ok(()),
     }
 }
@@ -121,6 +125,8 @@ pub fn decode_expr(attr: Attr<'_>) -> Result<Expr, WireError> {
         ("immediate", Some(d)) => data::decode_immediate(&Fields::parse(d)?)?,
         ("counter", Some(d)) => xt::decode_counter(&Fields::parse(d)?),
         ("match" | "target", Some(d)) => xt::decode_xt(name, &Fields::parse(d)?),
+        ("limit", Some(d)) => stateful::decode_limit(&Fields::parse(d)?),
+        ("log", Some(d)) => stateful::decode_log(&Fields::parse(d)?),
         _ => None,
     };
     Ok(typed.unwrap_or_else(|| Expr::Other {

@@ -14,14 +14,14 @@
 use std::net::IpAddr;
 
 use dfw_core::model::matches::{
-    Conntrack, CtStates, IcmpType, Mark, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
+    Conntrack, CtStates, IcmpType, Limit, Mark, TcpFlag, TcpFlags, TcpMatch, UdpMatch,
 };
-use dfw_core::model::target::{Masquerade, Nat, Reject, RejectV4};
+use dfw_core::model::target::{Masquerade, Nat, Nflog, Reject, RejectV4};
 use dfw_core::model::{
     AddrRange, ChainName, Counters, Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule,
     RuleHeader, Target,
 };
-use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, MetaKey, PayloadBase, Verdict};
+use dfw_netlink::expr::{CmpOp, Expr, ImmediateData, LogExpr, MetaKey, PayloadBase, Verdict};
 use dfw_netlink::rule_codec::{decode_rule, encode_rule, Compat, DecodedRule};
 
 const V4: Family = Family::Ipv4;

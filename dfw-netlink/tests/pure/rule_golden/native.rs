@@ -299,3 +299,100 @@ fn ipv4_protocol_as_payload_like_iptables_1_8_10() {
     ];
     assert_eq!(decoded(V4, &e, compat(6, 0)), r);
 }
+
+#[test]
+fn native_limit_is_the_limit_match() {
+    // iptables 1.8.7, 1.8.9 and 1.8.11: -m limit --limit 3/min --limit-burst 10 -j ACCEPT
+    let l = Limit::new(200_000, 10).unwrap();
+    let r = rule(
+        RuleHeader::default(),
+        vec![Match::Limit(l)],
+        Some(Target::Accept),
+    );
+    let exprs = [
+        Expr::Limit {
+            rate: 3,
+            unit: 60,
+            burst: 10,
+            kind: 0,
+            flags: 0,
+        },
+        counter(),
+        verdict(Verdict::Accept),
+    ];
+    both(V4, &r, &exprs, compat(0, 0));
+    // 120/minute is 2/sec for iptables (an interval of 5000): only 2/sec is read.
+    let odd = [
+        Expr::Limit {
+            rate: 120,
+            unit: 60,
+            burst: 5,
+            kind: 0,
+            flags: 0,
+        },
+        counter(),
+        verdict(Verdict::Accept),
+    ];
+    assert!(decode_rule(V4, &odd, compat(0, 0)).rule().is_none());
+    // Byte limits and inverted limits are not iptables'.
+    for (kind, flags) in [(1, 0), (0, 1)] {
+        let e = [
+            Expr::Limit {
+                rate: 3,
+                unit: 60,
+                burst: 10,
+                kind,
+                flags,
+            },
+            counter(),
+        ];
+        assert!(decode_rule(V4, &e, compat(0, 0)).rule().is_none());
+    }
+}
+
+#[test]
+fn native_log_group_reads_as_nflog_and_dfw_writes_the_xt_target() {
+    // iptables 1.8.9: -j NFLOG --nflog-prefix "dfw drop" --nflog-group 2 --nflog-size 128
+    // --nflog-threshold 10 (native), and 1.8.7's xt NFLOG for the same (tests/golden/extcap.py).
+    let n = Nflog::new(2, "dfw drop", Some(128), 10).unwrap();
+    let r = rule(RuleHeader::default(), vec![], Some(Target::Nflog(n)));
+    let native = [
+        counter(),
+        Expr::Log(LogExpr {
+            prefix: Some("dfw drop".into()),
+            group: Some(2),
+            snaplen: Some(128),
+            qthreshold: Some(10),
+            level: None,
+            flags: None,
+        }),
+    ];
+    assert_eq!(decoded(V4, &native, compat(0, 0)), r);
+    let xt_form = [
+        counter(),
+        xt(
+            "NFLOG",
+            0,
+            &format!(
+                "8000000002000a0001000000{}{}",
+                hex_str(b"dfw drop"),
+                "00".repeat(60)
+            ),
+        ),
+    ];
+    both(V4, &r, &xt_form, compat(0, 0));
+    // A log without a group is a native LOG no iptables can show: opaque.
+    let syslog = [
+        counter(),
+        Expr::Log(LogExpr {
+            prefix: Some("x".into()),
+            level: Some(4),
+            ..LogExpr::default()
+        }),
+    ];
+    assert!(decode_rule(V4, &syslog, compat(0, 0)).rule().is_none());
+}
+
+fn hex_str(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -33,10 +33,20 @@ fn unknown_expressions_and_extensions() {
         None,
         "lookup",
     );
-    // doc:805  -j MARK --set-xmark 0x10/0xffffffff: an xt target dfw does not model
+    // -j TEE --gateway 192.0.2.1: an xt target dfw does not model
     is_opaque(
         V4,
-        &[counter(), xt("MARK", 2, "10000000ffffffff")],
+        &[
+            counter(),
+            xt("TEE", 1, &format!("c0000201{}", "00".repeat(36))),
+        ],
+        compat(0, 0),
+        "TEE",
+    );
+    // An xt MARK target of the wrong length.
+    is_opaque(
+        V4,
+        &[counter(), xt("MARK", 2, "10000000ffffffff00")],
         compat(0, 0),
         "MARK",
     );

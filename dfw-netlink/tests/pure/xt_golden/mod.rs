@@ -56,5 +56,7 @@ fn states(s: CtStates) -> Neg<CtStates> {
 }
 
 mod ct;
+mod ext;
+mod ext_captured;
 mod matches;
 mod targets;

@@ -3,6 +3,7 @@
 //! iptables arguments.
 
 pub mod strace;
+pub mod versions;
 
 use dfw_core::model::Family;
 use dfw_netlink::transport::testkit::run_cmd;
