@@ -40,10 +40,10 @@ pub(super) enum Scope<'a> {
 /// from about 20,000 rules on (measured in docs/performance.md, "Reading big chains").
 pub const READ_LIMIT: u32 = 20_000;
 
-/// From this use count on, the rules of a table are dumped chain by chain instead of in one
-/// table dump, whose every buffer walks the table from its first chain: the kernel's cost
-/// is then the sum of the squares of the chains' lengths instead of the square of their sum,
-/// for one more round trip per chain.
+/// From this total use count of a table's chains on, its rules are dumped chain by chain
+/// instead of in one table dump, whose every buffer walks the table from its first rule: the
+/// kernel's cost is then the sum of the squares of the chains' lengths instead of the square
+/// of their sum, for one more round trip per chain.
 const PER_CHAIN_FROM: u32 = 1_000;
 
 /// Sends one query and parses every reply (the dump, or the single get).
@@ -89,8 +89,8 @@ pub(super) fn read<T: Transport + ?Sized>(
 
 /// Every chain of the tables of `wanted` that exist, in iptables-save order: one table
 /// dump, one chain dump (filtered by table here), then the rules: one dump per table, or one
-/// per chain when a chain is long ([`PER_CHAIN_FROM`]); a chain `unread` accepts is not read
-/// when longer than [`READ_LIMIT`].
+/// per chain when the table is long ([`PER_CHAIN_FROM`]); a chain `unread` accepts is not
+/// read when longer than [`READ_LIMIT`].
 fn read_tables_in<T: Transport + ?Sized>(
     t: &mut T,
     family: Family,
@@ -137,7 +137,7 @@ fn read_tables_in<T: Transport + ?Sized>(
             name,
             chains: msgs.iter().map(|c| kernel_chain(c)).collect(),
         };
-        if msgs.iter().all(|c| uses(c) < PER_CHAIN_FROM) {
+        if msgs.iter().map(|c| u64::from(uses(c))).sum::<u64>() < u64::from(PER_CHAIN_FROM) {
             // One dump for the table; rules filed by chain name through an index.
             let index: HashMap<String, usize> = table
                 .chains
