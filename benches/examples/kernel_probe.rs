@@ -48,7 +48,7 @@ fn target(chain: &str, rules: Vec<Rule>) -> ChainTarget {
         chain: ChainName::new(chain).expect("valid name"),
         create: true,
         policy: None,
-        rules,
+        rules: rules.into_iter().map(Into::into).collect(),
     }
 }
 

@@ -57,7 +57,7 @@ pub fn chain_change(rules: Vec<Rule>) -> ChangeSet {
             chain: ChainName::new(CHAIN).expect("valid name"),
             create: true,
             policy: None,
-            rules,
+            rules: rules.into_iter().map(Into::into).collect(),
         }],
         delete_chains: Vec::new(),
     }

@@ -77,7 +77,7 @@ pub fn change_set(compiled: Compiled) -> ChangeSet {
         let mut jumps: Vec<ChainTarget> = Vec::new();
         for j in rules.jumps {
             match jumps.iter_mut().find(|t| t.chain == j.chain) {
-                Some(t) => t.rules.push(j.rule),
+                Some(t) => t.rules.push(j.rule.into()),
                 None => jumps.push(target(family, j.chain, vec![j.rule])),
             }
         }
@@ -99,7 +99,7 @@ fn target(family: Family, chain: ChainName, rules: Vec<Rule>) -> ChainTarget {
         chain,
         create: true,
         policy: None,
-        rules,
+        rules: rules.into_iter().map(Into::into).collect(),
     }
 }
 

@@ -6,6 +6,9 @@
 //! is matched with Myers' O((N+M)·D) algorithm, so one changed rule in a 10,000-rule chain
 //! costs a few microseconds. When the middle is very different (D above [`MAX_EDIT_DISTANCE`])
 //! the middle is replaced wholesale: still correct, no longer minimal.
+//!
+//! [`diff_pinned`]: the same edit when some items of `new` ARE items of `old` (a neighbour's
+//! rule in a shared chain): those are always kept, and nothing else is matched across them.
 
 /// Above this many differences in the middle, the diff replaces the middle wholesale.
 pub const MAX_EDIT_DISTANCE: usize = 512;
@@ -93,6 +96,71 @@ pub fn diff_by(old_len: usize, new_len: usize, eq: impl Fn(usize, usize) -> bool
         new: ns + k,
     }));
     ops
+}
+
+/// Why [`diff_pinned`] cannot keep a pinned item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// `new[new]` pins `old[old]`, which does not exist.
+    #[error("item {new} pins old item {old}, which does not exist")]
+    Missing {
+        /// Index in `new`.
+        new: usize,
+        /// The pinned index in `old`.
+        old: usize,
+    },
+    /// `new[new]` pins `old[old]`, which is not after the item pinned before it.
+    #[error("item {new} pins old item {old}, out of order")]
+    OutOfOrder {
+        /// Index in `new`.
+        new: usize,
+        /// The pinned index in `old`.
+        old: usize,
+    },
+}
+
+/// The edit script turning `old` into `new` where `pin(j) == Some(i)` says `new[j]` is
+/// `old[i]` itself: every pinned item is kept where it is (never deleted, moved or
+/// rewritten), and the free items between two consecutive pins (or a pin and an end) are
+/// diffed as [`diff_by`] does, with `eq` (called only for free `new` items and for `old`
+/// items between the same pins). Pins must increase in both lists.
+///
+/// # Errors
+/// [`PinError`] when a pinned `old` index is out of range or out of order.
+pub fn diff_pinned(
+    old_len: usize,
+    new_len: usize,
+    pin: impl Fn(usize) -> Option<usize>,
+    eq: impl Fn(usize, usize) -> bool,
+) -> Result<Vec<DiffOp>, PinError> {
+    let mut ops = Vec::with_capacity(old_len.max(new_len) + 1);
+    // Diffs old[o0..o1] against new[n0..n1].
+    let segment = |(o0, n0): (usize, usize), (o1, n1): (usize, usize), ops: &mut Vec<DiffOp>| {
+        let seg = diff_by(o1 - o0, n1 - n0, |x, y| eq(o0 + x, n0 + y));
+        ops.extend(seg.into_iter().map(|op| match op {
+            DiffOp::Keep { old, new } => DiffOp::Keep {
+                old: old + o0,
+                new: new + n0,
+            },
+            DiffOp::Delete { old } => DiffOp::Delete { old: old + o0 },
+            DiffOp::Insert { new } => DiffOp::Insert { new: new + n0 },
+        }));
+    };
+    let mut from = (0, 0);
+    for j in 0..new_len {
+        let Some(i) = pin(j) else { continue };
+        if i >= old_len {
+            return Err(PinError::Missing { new: j, old: i });
+        }
+        if i < from.0 {
+            return Err(PinError::OutOfOrder { new: j, old: i });
+        }
+        segment(from, (i, j), &mut ops);
+        ops.push(DiffOp::Keep { old: i, new: j });
+        from = (i + 1, j + 1);
+    }
+    segment(from, (old_len, new_len), &mut ops);
+    Ok(ops)
 }
 
 fn shift(op: DiffOp, by: usize) -> DiffOp {
@@ -243,6 +311,23 @@ mod tests {
         assert_eq!(apply(&old, &new, &ops), new);
     }
 
+    #[test]
+    fn pinned_items_are_kept_and_nothing_matches_across_them() {
+        // old: a X b ; new: b X a with X pinned: a and b cannot swap across X.
+        let old = ["a", "X", "b"];
+        let new = ["b", "X", "a"];
+        let pin = |j: usize| (j == 1).then_some(1);
+        let ops = diff_pinned(3, 3, pin, |i, j| old[i] == new[j]).unwrap();
+        assert_eq!(apply(&old, &new, &ops), new);
+        assert!(ops.contains(&DiffOp::Keep { old: 1, new: 1 }));
+        assert_eq!(DiffStats::of(&ops).kept, 1);
+        // A plain diff would rather keep a or b and move X.
+        let missing = diff_pinned(1, 1, |_| Some(3), |_, _| false).unwrap_err();
+        assert_eq!(missing, PinError::Missing { new: 0, old: 3 });
+        let crossed = diff_pinned(2, 2, |j| Some(1 - j), |_, _| false).unwrap_err();
+        assert_eq!(crossed, PinError::OutOfOrder { new: 1, old: 0 });
+    }
+
     proptest! {
         #[test]
         fn script_turns_old_into_new_minimally(
@@ -259,6 +344,35 @@ mod tests {
                 }
             }
             prop_assert_eq!(DiffStats::of(&ops).kept, lcs[0][0]);
+        }
+
+        #[test]
+        fn pinned_script_keeps_every_pin_and_turns_old_into_new(
+            old in proptest::collection::vec(0u8..6, 0..30),
+            picks in proptest::collection::vec(any::<bool>(), 0..30),
+            extra in proptest::collection::vec(proptest::collection::vec(0u8..6, 0..3), 0..31),
+        ) {
+            // new: some old items pinned (in order), free items around them.
+            let mut new: Vec<u8> = Vec::new();
+            let mut pins: Vec<Option<usize>> = Vec::new();
+            for (i, &x) in old.iter().enumerate() {
+                for &e in extra.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+                    new.push(e);
+                    pins.push(None);
+                }
+                if picks.get(i).copied().unwrap_or(false) {
+                    new.push(x);
+                    pins.push(Some(i));
+                }
+            }
+            let ops = diff_pinned(old.len(), new.len(), |j| pins[j], |i, j| old[i] == new[j]).unwrap();
+            prop_assert_eq!(apply(&old, &new, &ops), new.clone());
+            for (j, p) in pins.iter().enumerate() {
+                if let Some(i) = p {
+                    let keep = DiffOp::Keep { old: *i, new: j };
+                    prop_assert!(ops.contains(&keep), "pin {} -> {} not kept", j, i);
+                }
+            }
         }
     }
 }

@@ -4,16 +4,18 @@
 //! Contract: [`ruleset_of`] is pure. Every table read becomes a model table: base chains keep
 //! their policy (a base chain whose policy the kernel did not state is ACCEPT, as
 //! iptables-save prints it), user chains are created, and rules keep their order, so rule
-//! numbers are those of `iptables -L --line-numbers`. The evaluator must never guess, so a
-//! rule dfw cannot express (opaque), a chain name iptables cannot take, or anything the model
-//! refuses makes the whole family unevaluable: [`Unevaluable`] names the table, chain and rule
+//! numbers are those of `iptables -L --line-numbers`. A rule dfw cannot decode (a neighbour's
+//! `-m string`, `-m u32`, a native nftables rule...) stays in its place as
+//! [`Target::Opaque`](dfw_core::model::Target::Opaque): the evaluator never guesses, so every
+//! verdict that rule may change is unknown, naming it, and every other verdict is as certain
+//! as without it. A chain name iptables cannot take, or anything else the model refuses,
+//! makes the whole family unevaluable: [`Unevaluable`] names the table, chain and rule
 //! number. [`read_ruleset`] reads raw, mangle, nat, filter and security (those that exist)
 //! over netlink as one snapshot.
 
 use dfw_core::model::{ChainName, Family, ModelError, Policy, Ruleset, Table, TableName};
 
 use crate::firewall::{Firewall, FirewallError, KernelTable};
-use crate::rule_codec::DecodedRule;
 use crate::transport::Transport;
 
 /// The tables the evaluator follows.
@@ -28,20 +30,6 @@ pub const EVAL_TABLES: [TableName; 5] = [
 /// Why the kernel's rules of a family cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
 pub enum Unevaluable {
-    /// A rule dfw cannot express.
-    #[error("{family} table {table} chain {chain} rule #{number}: dfw cannot express it ({reason}); refusing to guess its effect")]
-    Opaque {
-        /// The family.
-        family: Family,
-        /// The table.
-        table: TableName,
-        /// The chain.
-        chain: String,
-        /// The rule number, from 1.
-        number: usize,
-        /// Why it is opaque.
-        reason: String,
-    },
     /// A chain or rule the model refuses (a chain name iptables cannot take, a dangling jump).
     #[error(
         "{family} table {table} chain {chain}: {}{source}",
@@ -92,26 +80,9 @@ fn table_of(kt: &KernelTable) -> Result<Table, Unevaluable> {
     }
     for c in &kt.chains {
         for (i, r) in c.rules.iter().enumerate() {
-            match &r.rule {
-                DecodedRule::Rule(rule) => {
-                    let rule = dfw_core::model::Rule {
-                        counters: None,
-                        ..(*rule).clone()
-                    };
-                    table
-                        .append_rule(&c.name, rule)
-                        .map_err(|e| model(&c.name, Some(i + 1), e))?;
-                }
-                DecodedRule::Opaque { reason, .. } => {
-                    return Err(Unevaluable::Opaque {
-                        family: kt.family,
-                        table: kt.name,
-                        chain: c.name.clone(),
-                        number: i + 1,
-                        reason: reason.to_string(),
-                    })
-                }
-            }
+            table
+                .append_rule(&c.name, r.evaluable(kt.family))
+                .map_err(|e| model(&c.name, Some(i + 1), e))?;
         }
     }
     Ok(table)
@@ -152,6 +123,7 @@ pub fn read_ruleset<T: Transport>(
 mod tests {
     use super::*;
     use crate::firewall::{BaseChain, KernelChain, KernelRule};
+    use crate::rule_codec::DecodedRule;
     use dfw_core::syntax::{parse_rule, parse_ruleset};
 
     fn rule(spec: &str) -> KernelRule {
@@ -218,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn an_opaque_rule_makes_the_family_unevaluable() {
+    fn an_opaque_rule_stays_in_its_place_and_a_dangling_jump_is_refused() {
         let opaque = KernelRule {
             handle: 9,
             rule: DecodedRule::Opaque {
@@ -232,9 +204,21 @@ mod tests {
             vec![rule("-j DOCKER-USER")],
             vec![rule("-j RETURN"), opaque],
         );
-        let err = ruleset_of(Family::Ipv4, &[t]).unwrap_err().to_string();
-        assert!(err.contains("filter chain DOCKER-USER rule #2"), "{err}");
-        assert!(err.contains("unknown expression"), "{err}");
+        let got = ruleset_of(Family::Ipv4, &[t]).unwrap();
+        let du = got
+            .table(TableName::Filter)
+            .and_then(|t| t.chain("DOCKER-USER"))
+            .unwrap();
+        assert_eq!(du.rules.len(), 2);
+        assert_eq!(
+            du.rules[1].target,
+            Some(dfw_core::model::Target::Opaque(
+                dfw_core::model::target::Opaque {
+                    reason: "unknown expression".into(),
+                    handle: Some(9),
+                }
+            ))
+        );
         let dangling = filter(vec![rule("-j NOWHERE")], Vec::new());
         let err = ruleset_of(Family::Ipv4, &[dangling])
             .unwrap_err()

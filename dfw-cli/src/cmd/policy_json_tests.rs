@@ -38,7 +38,7 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
         reconcile(&compiled.v4, &current[0]).unwrap(),
         reconcile(&compiled.v6, &current[1]).unwrap(),
     ];
-    let changes = change_set(reconciled.clone());
+    let changes = change_set(&[], reconciled.clone());
     let plan = make_plan(&[], &changes).unwrap();
     let p = PolicyPlan {
         external,

@@ -10,7 +10,8 @@
 //! `state` (state-directory and policy-file trust, stale pending, torn rollback point, the
 //! state of another namespace, the visible revert, bounded errors), `crash` (full disk,
 //! SIGKILL at every step), `ssh` (the SSH guard with a real sshd), `watch_guard` (watch and
-//! the other commands), `watch_netns` (two watches in one network namespace).
+//! the other commands), `watch_netns` (two watches in one network namespace), `neighbours`
+//! (every command next to rules dfw cannot decode).
 
 #[path = "../support/mod.rs"]
 pub mod support;
@@ -22,6 +23,7 @@ mod eval;
 mod faults;
 mod init;
 mod lockout;
+mod neighbours;
 mod policy;
 mod restore;
 mod ssh;

@@ -15,7 +15,7 @@
 use std::net::IpAddr;
 
 use crate::model::{Family, Neg, Network, Protocol, Ruleset};
-use crate::policy::{PublishedPort, Transport};
+use crate::policy::PublishedPort;
 
 use super::audit::IfaceExposure;
 use super::exposure::{exposure, l4_for, Goal, Service};
@@ -68,10 +68,6 @@ pub struct UserSpacePort {
     pub exposure: Vec<IfaceExposure>,
 }
 
-fn protocol(t: Transport) -> Protocol {
-    t.protocol()
-}
-
 /// True when a DNAT rule of `ruleset` translates `proto`/`port`.
 fn dnatted(ruleset: &Ruleset, proto: Protocol, port: u16) -> bool {
     probes::dnat_rules(ruleset).iter().any(|(_, rule)| {
@@ -98,7 +94,7 @@ pub fn user_space_ports(
         .collect();
     let mut out: Vec<UserSpacePort> = Vec::new();
     for p in published {
-        let proto = protocol(p.proto);
+        let proto = p.proto;
         for l in listeners {
             let hit = l.proto == proto
                 && p.ports.contains(l.port)

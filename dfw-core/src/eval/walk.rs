@@ -11,6 +11,10 @@
 //! - A rule whose match is unknown: if its target cannot change the packet's fate or what
 //!   later rules see (none, LOG, NFLOG, TCPMSS, CT without `--notrack`) it is skipped; otherwise the [`Oracle`] decides which branch this run follows, and the
 //!   driver ([`super::explain`]) runs every combination and compares the outcomes.
+//! - A rule dfw cannot decode ([`Target::Opaque`]) that this run takes as matched ends the
+//!   walk with an unknown outcome naming it: it may do anything. Packets it cannot match
+//!   (its known header and matches say no) pass it by, so only the verdicts it can change
+//!   become unknown.
 //! - Rulesets nf_tables would refuse to load end the walk with an unknown outcome: a jump or
 //!   goto loop, chains nested deeper than [`MAX_JUMP_DEPTH`] (nf_tables counts jumps and gotos
 //!   alike when it validates a base chain), missing chains, jumps to built-in chains.
@@ -211,6 +215,17 @@ impl Run {
     /// oracle, one that cannot change the packet's fate is skipped).
     fn evaluate(&mut self, rule: &Rule, here: &RuleRef, flow: &Flow<'_>) -> bool {
         let (matched, result) = match matcher::rule(rule, flow) {
+            // Only the conditions dfw decodes of it are known to match: shown as unknown,
+            // taken as matched (its outcome is then unknown, whatever the other branch does).
+            Tri::Yes if matches!(rule.target, Some(Target::Opaque(_))) => (
+                true,
+                MatchResult::Unknown {
+                    reason: "the packet meets what dfw decodes of this rule; the rest it \
+                             cannot decode"
+                        .into(),
+                    assumed: true,
+                },
+            ),
             Tri::Yes => (true, MatchResult::Matched),
             Tri::No => (false, MatchResult::NotMatched),
             Tri::Unknown(reason) => {
@@ -243,33 +258,45 @@ impl Run {
         at: &mut Cursor<'c>,
         flow: &mut Flow<'_>,
     ) -> Option<Outcome<'r>> {
-        let (c, jump) = match target {
-            Target::Log(_)
-            | Target::Nflog(_)
-            | Target::Mark(_)
-            | Target::Connmark(_)
-            | Target::Tcpmss(_)
-            | Target::Ct(_) => {
-                return effects::apply(target, table.name(), flow)
-                    .err()
-                    .map(|reason| {
-                        Outcome::Unknown(Undecided {
-                            rule: Some(here),
-                            reason,
+        let (c, jump) =
+            match target {
+                Target::Log(_)
+                | Target::Nflog(_)
+                | Target::Mark(_)
+                | Target::Connmark(_)
+                | Target::Tcpmss(_)
+                | Target::Ct(_) => {
+                    return effects::apply(target, table.name(), flow)
+                        .err()
+                        .map(|reason| {
+                            Outcome::Unknown(Undecided {
+                                rule: Some(here),
+                                reason,
+                            })
                         })
-                    })
-            }
-            Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
-            Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
-            Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
-            Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
-                return Some(Outcome::Nat(target, here))
-            }
-            Target::Return if self.pop(table, base, at) => return None,
-            Target::Return => return Some(self.policy(table, base)),
-            Target::Jump(c) => (c, true),
-            Target::Goto(c) => (c, false),
-        };
+                }
+                Target::Accept => return Some(Outcome::Accept(Decision::Rule(here))),
+                Target::Drop => return Some(Outcome::Drop(Decision::Rule(here))),
+                Target::Reject(r) => return Some(Outcome::Reject(*r, Decision::Rule(here))),
+                Target::Dnat(_) | Target::Snat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
+                    return Some(Outcome::Nat(target, here))
+                }
+                Target::Opaque(o) => {
+                    return Some(Outcome::Unknown(Undecided {
+                        rule: Some(here),
+                        reason: format!(
+                        "a rule dfw cannot decode ({}{}) may match: it may accept, drop, jump, \
+                         return or change the packet",
+                        o.handle.map(|h| format!("handle {h}: ")).unwrap_or_default(),
+                        o.reason
+                    ),
+                    }))
+                }
+                Target::Return if self.pop(table, base, at) => return None,
+                Target::Return => return Some(self.policy(table, base)),
+                Target::Jump(c) => (c, true),
+                Target::Goto(c) => (c, false),
+            };
         let unknown = |reason: String| {
             Some(Outcome::Unknown(Undecided {
                 rule: Some(here.clone()),

@@ -47,6 +47,9 @@ pub enum Target {
     Redirect(Redirect),
     /// `-j CT ...` or `-j NOTRACK` (boxed: it is the largest target and rare).
     Ct(Box<Ct>),
+    /// A kernel rule dfw cannot decode, standing in its place in a chain read from the kernel
+    /// (see [`Opaque`]): what it does is unknown. Never parsed, never encoded.
+    Opaque(Opaque),
 }
 
 impl Target {
@@ -69,6 +72,7 @@ impl Target {
             Target::Redirect(_) => "REDIRECT",
             Target::Ct(c) if c.alias => "NOTRACK",
             Target::Ct(_) => "CT",
+            Target::Opaque(_) => "(a rule dfw cannot decode)",
         }
     }
 
@@ -118,6 +122,22 @@ impl Target {
             _ => Ok(()),
         }
     }
+}
+
+/// A rule of the kernel dfw cannot decode (a match or target dfw does not model, or a native
+/// nftables rule), kept in its place when the kernel's rules become a model ruleset for the
+/// evaluator. The rule's header and matches hold what is known to be required of a packet
+/// for it to match (nothing, when nothing could be decoded); beyond that, whether it matches
+/// and what it then does (accept, drop, jump, return, mark, ...) are unknown, so the
+/// evaluator gives an unknown outcome, naming the rule, to every packet it may match. iptables
+/// text never produces it, and the rule codec refuses to encode it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Opaque {
+    /// Why dfw cannot decode the rule (the first obstacle found).
+    pub reason: String,
+    /// The kernel's handle of the rule, when it was read from the kernel: which rule it is
+    /// (`nft -a` lists it), so a change can keep exactly that rule.
+    pub handle: Option<u64>,
 }
 
 /// The IP header size libxt_TCPMSS subtracts from the largest MSS.

@@ -3,7 +3,8 @@
 //!
 //! Contract: [`drift`] is derived from [`reconcile`] itself, so "in sync" means exactly "a
 //! commit would send nothing". For every chain the reconcile wants changed, the kernel's
-//! rules are compared with the wanted ones ([`crate::diff`]) and each difference is
+//! rules are compared with the wanted ones ([`super::WantedChain::edit`]: rules that are not
+//! dfw's stay where they are, so they never show as a difference) and each difference is
 //! classified:
 //! - [`DriftKind::Reordered`]: a rule both removed and re-added (it is there, out of place);
 //! - [`DriftKind::Changed`]: a kernel rule replaced by a wanted one at the same place;
@@ -13,8 +14,8 @@
 use std::fmt;
 
 use super::compiled::FamilyRules;
-use super::reconcile::{reconcile, Current, ReconcileError};
-use crate::diff::{diff, DiffOp};
+use super::reconcile::{reconcile, Current, ReconcileError, WantedRule};
+use crate::diff::DiffOp;
 use crate::model::{Family, Rule};
 use crate::syntax::rule_spec;
 
@@ -140,10 +141,7 @@ pub fn drift(policy: &FamilyRules, current: &Current) -> Result<Drift, Reconcile
                 rule: format!("chain {name}"),
                 wanted: None,
             }],
-            Some(c) => {
-                let new: Vec<Option<Rule>> = w.rules.iter().cloned().map(Some).collect();
-                chain_items(name, &c.rules, &new)
-            }
+            Some(c) => chain_items(name, &c.rules, &w.rules, w.edit(&c.rules)),
         };
         out.chains.push(ChainDrift {
             family: r.family,
@@ -166,8 +164,13 @@ pub fn drift(policy: &FamilyRules, current: &Current) -> Result<Drift, Reconcile
 }
 
 /// Classifies the edit from `old` to `new` of chain `name`.
-fn chain_items(name: &str, old: &[Option<Rule>], new: &[Option<Rule>]) -> Vec<DriftItem> {
-    let ops = diff(old, new);
+fn chain_items(
+    name: &str,
+    old: &[Option<Rule>],
+    new: &[WantedRule],
+    ops: Vec<DiffOp>,
+) -> Vec<DriftItem> {
+    let eq = |i: usize, j: usize| old[i].is_some() && old[i].as_ref() == new[j].rule();
     let deleted: Vec<usize> = ops
         .iter()
         .filter_map(|o| match o {
@@ -185,25 +188,30 @@ fn chain_items(name: &str, old: &[Option<Rule>], new: &[Option<Rule>]) -> Vec<Dr
     let moved_new: Vec<usize> = inserted
         .iter()
         .copied()
-        .filter(|&j| deleted.iter().any(|&i| old[i] == new[j]))
+        .filter(|&j| deleted.iter().any(|&i| eq(i, j)))
         .collect();
-    let moved = |r: &Option<Rule>| moved_new.iter().any(|&j| new[j] == *r);
-    let text = |r: &Option<Rule>| match r {
+    let moved_old = |i: usize| moved_new.iter().any(|&j| eq(i, j));
+    let is_moved_new = |j: usize| moved_new.contains(&j);
+    let text_old = |i: usize| match &old[i] {
         Some(r) => format!("-A {name}{}", rule_spec(r)),
-        None => format!("-A {name} # (a rule dfw cannot express)"),
+        None => format!("-A {name} # (a rule dfw cannot decode, rule {})", i + 1),
+    };
+    let text_new = |j: usize| match &new[j] {
+        WantedRule::Rule(r) => format!("-A {name}{}", rule_spec(r)),
+        WantedRule::Kernel(i) => text_old(*i),
     };
     let mut items = Vec::new();
     // Walk runs of deletions/insertions between kept rules; pair them up as changes.
     let mut dels: Vec<usize> = Vec::new();
     let mut ins: Vec<usize> = Vec::new();
     let flush = |dels: &mut Vec<usize>, ins: &mut Vec<usize>, items: &mut Vec<DriftItem>| {
-        let d: Vec<usize> = dels.drain(..).filter(|&i| !moved(&old[i])).collect();
+        let d: Vec<usize> = dels.drain(..).filter(|&i| !moved_old(i)).collect();
         let mut n: Vec<usize> = Vec::new();
         for j in ins.drain(..) {
-            if moved(&new[j]) {
+            if is_moved_new(j) {
                 items.push(DriftItem {
                     kind: DriftKind::Reordered,
-                    rule: text(&new[j]),
+                    rule: text_new(j),
                     wanted: None,
                 });
             } else {
@@ -214,21 +222,21 @@ fn chain_items(name: &str, old: &[Option<Rule>], new: &[Option<Rule>]) -> Vec<Dr
         for k in 0..pairs {
             items.push(DriftItem {
                 kind: DriftKind::Changed,
-                rule: text(&old[d[k]]),
-                wanted: Some(text(&new[n[k]])),
+                rule: text_old(d[k]),
+                wanted: Some(text_new(n[k])),
             });
         }
         for &j in &n[pairs..] {
             items.push(DriftItem {
                 kind: DriftKind::Missing,
-                rule: text(&new[j]),
+                rule: text_new(j),
                 wanted: None,
             });
         }
         for &i in &d[pairs..] {
             items.push(DriftItem {
                 kind: DriftKind::Extra,
-                rule: text(&old[i]),
+                rule: text_old(i),
                 wanted: None,
             });
         }

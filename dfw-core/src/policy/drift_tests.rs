@@ -33,7 +33,7 @@ fn in_sync(p: &FamilyRules) -> Current {
             .iter()
             .map(|w| CurrentChain {
                 name: w.chain.as_str().into(),
-                rules: w.rules.iter().cloned().map(Some).collect(),
+                rules: w.resolve(&[]),
             })
             .collect(),
     }

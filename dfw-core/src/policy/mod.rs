@@ -96,7 +96,7 @@ pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
 pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
-    reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, FORWARD,
+    reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, WantedRule, FORWARD,
 };
 pub use segment::SEGMENT_RULES;
 pub use warning::{Checked, HostFacts, PolicyWarning, WarningKind};

@@ -10,7 +10,8 @@
 //!
 //! Contract:
 //! - [`Published::from_dnat`]: the ports Docker publishes, from the DNAT rules of the `nat`
-//!   `DOCKER` chains of both families (`-p tcp|udp` with a positive `--dport`): a port
+//!   `DOCKER` chains of both families (`-p tcp|udp|sctp` with a positive `--dport`; SCTP
+//!   too, since docker-proxy relays SCTP as well and the policy can only refuse it): a port
 //!   published on every address (no `-d`) counts in both families (docker-proxy may serve
 //!   the family that has no DNAT); one published on one address (`-d ADDR`) only in that
 //!   address's family, matched with `-d ADDR`. Sorted, overlapping ranges merged.
@@ -30,8 +31,7 @@ use super::compiled::{
     chain_name, dfw_comment, Compiled, DfwJump, FamilyRules, CHAIN_DOCKER, CHAIN_DOCKER_EXT,
     CHAIN_INPUT, CHAIN_PROXY, INPUT,
 };
-use super::config::Transport;
-use crate::model::matches::{TcpMatch, UdpMatch};
+use crate::model::matches::{SctpMatch, TcpMatch, UdpMatch};
 use crate::model::{
     Family, Iface, Match, Neg, Network, PortRange, Protocol, Rule, RuleHeader, Target,
 };
@@ -39,8 +39,8 @@ use crate::model::{
 /// One port Docker publishes, as the INPUT path must match it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PublishedPort {
-    /// TCP or UDP.
-    pub proto: Transport,
+    /// TCP, UDP or SCTP.
+    pub proto: Protocol,
     /// The host port(s).
     pub ports: PortRange,
     /// The host address it is published on (`-d`), when only one.
@@ -48,7 +48,7 @@ pub struct PublishedPort {
 }
 
 impl PublishedPort {
-    fn key(&self) -> (Transport, Option<(std::net::IpAddr, u8)>, u16, u16) {
+    fn key(&self) -> (Protocol, Option<(std::net::IpAddr, u8)>, u16, u16) {
         let host = self.host.map(|n| (n.addr(), n.prefix().unwrap_or(0)));
         (self.proto, host, self.ports.lo(), self.ports.hi())
     }
@@ -95,19 +95,16 @@ impl Published {
     }
 }
 
-/// The published port of one `nat` rule, if it is a DNAT of a TCP or UDP port.
+/// The published port of one `nat` rule, if it is a DNAT of a TCP, UDP or SCTP port.
 fn published(rule: &Rule) -> Option<PublishedPort> {
     if !matches!(rule.target, Some(Target::Dnat(_))) {
         return None;
     }
-    let proto = match rule.bound_proto()? {
-        Protocol::TCP => Transport::Tcp,
-        Protocol::UDP => Transport::Udp,
-        _ => return None,
-    };
-    let dport = rule.matches.iter().find_map(|m| match (m, proto) {
-        (Match::Tcp(t), Transport::Tcp) => t.dport.as_ref(),
-        (Match::Udp(u), Transport::Udp) => u.dport.as_ref(),
+    let proto = rule.bound_proto()?;
+    let dport = rule.matches.iter().find_map(|m| match m {
+        Match::Tcp(t) if proto == Protocol::TCP => t.dport.as_ref(),
+        Match::Udp(u) if proto == Protocol::UDP => u.dport.as_ref(),
+        Match::Sctp(c) if proto == Protocol::SCTP => c.dport.as_ref(),
         _ => None,
     })?;
     if dport.negated {
@@ -227,20 +224,25 @@ fn proxied(rules: &FamilyRules, ports: &[PublishedPort]) -> Option<FamilyRules> 
 fn dispatch(ext: &Iface, p: &PublishedPort) -> Rule {
     let dport = Some(Neg::is(p.ports));
     let m = match p.proto {
-        Transport::Tcp => Match::Tcp(TcpMatch {
-            dport,
-            ..TcpMatch::default()
-        }),
-        Transport::Udp => Match::Udp(UdpMatch {
+        Protocol::UDP => Match::Udp(UdpMatch {
             dport,
             ..UdpMatch::default()
+        }),
+        Protocol::SCTP => Match::Sctp(SctpMatch {
+            dport,
+            ..SctpMatch::default()
+        }),
+        // `published` yields TCP, UDP and SCTP only.
+        _ => Match::Tcp(TcpMatch {
+            dport,
+            ..TcpMatch::default()
         }),
     };
     Rule {
         header: RuleHeader {
             in_iface: Some(Neg::is(ext.clone())),
             dst: p.host.map(Neg::is),
-            proto: Some(Neg::is(p.proto.protocol())),
+            proto: Some(Neg::is(p.proto)),
             ..RuleHeader::default()
         },
         matches: vec![m],

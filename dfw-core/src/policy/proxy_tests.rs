@@ -47,7 +47,7 @@ fn published_ports_of_both_families_merged_and_sorted() {
         v.iter()
             .map(|p| {
                 let host = p.host.map(|h| format!(" on {h}")).unwrap_or_default();
-                format!("{:?} {}-{}{host}", p.proto, p.ports.lo(), p.ports.hi())
+                format!("{} {}-{}{host}", p.proto, p.ports.lo(), p.ports.hi())
             })
             .collect()
     };
@@ -55,22 +55,22 @@ fn published_ports_of_both_families_merged_and_sorted() {
     assert_eq!(
         text(&p.v4),
         [
-            "Tcp 8080-8081",
-            "Tcp 9000-9001",
-            "Tcp 7000-7009 on 203.0.113.1/32",
-            "Udp 5353-5353"
+            "tcp 8080-8081",
+            "tcp 9000-9001",
+            "tcp 7000-7009 on 203.0.113.1/32",
+            "udp 5353-5353"
         ]
     );
     assert_eq!(
         text(&p.v6),
-        ["Tcp 8080-8081", "Tcp 9000-9001", "Udp 5353-5353"]
+        ["tcp 8080-8081", "tcp 9000-9001", "udp 5353-5353"]
     );
     let v6_nat = rules(
         Family::Ipv6,
         &["! -s fe80::/10 ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [2001:db8:d0c:1::3]:80"],
     );
     let both = Published::from_dnat(&[], &v6_nat);
-    assert_eq!(text(&both.v4), ["Tcp 8080-8080"]);
+    assert_eq!(text(&both.v4), ["tcp 8080-8080"]);
     assert!(Published::from_dnat(&[], &[]).is_empty());
 }
 
@@ -130,4 +130,29 @@ fn the_ruleset_of_a_proxied_policy_is_valid() {
         "{text}"
     );
     assert!(crate::syntax::print_ruleset(&v4, Default::default()).contains(":DFW-PROXY - [0:0]"));
+}
+
+#[test]
+fn sctp_published_ports_are_filtered_on_the_proxy_path_too() {
+    // docker-proxy relays SCTP as well: an SCTP port published by an IPv4-only network is
+    // served over IPv6 through INPUT, and the policy (which cannot allow SCTP) must refuse it.
+    let nat = ["! -i docker0 -p sctp -m sctp --dport 3868 -j DNAT --to-destination 192.0.2.9:3868"];
+    let ports = Published::from_dnat(&rules(Family::Ipv4, &nat), &[]);
+    assert_eq!(ports.v6.len(), 1);
+    assert_eq!(ports.v6[0].proto, crate::model::Protocol::SCTP);
+    let c = compiled("[interfaces]\nexternal = [\"ext0\"]\n");
+    let w = c.with_published(&ports);
+    assert_eq!(
+        spec_list(&w.v6, CHAIN_PROXY),
+        ["-i ext0 -p sctp -m sctp --dport 3868 -j DFW-DOCKER-EXT"]
+    );
+    for r in w.v6.rules() {
+        r.check(Family::Ipv6).expect("valid IPv6 rule");
+    }
+    let ext = spec_list(&w.v6, CHAIN_DOCKER_EXT);
+    let last = ext.last().expect("DFW-DOCKER-EXT has rules");
+    assert!(
+        last.starts_with("-j REJECT") || last == "-j DROP",
+        "DFW-DOCKER-EXT must end refusing what no allow accepted: {ext:?}"
+    );
 }

@@ -5,9 +5,13 @@
 //! - dfw's chains (`DFW-*`) hold exactly what the policy compiled to; `DFW-*` chains the
 //!   policy no longer has are deleted. Nothing else is deleted, ever.
 //! - `DOCKER-USER` and `INPUT` hold dfw's jumps for them at the top, then every other rule
-//!   already there in its order, untouched; stale or displaced dfw jumps (tagged
+//!   already there in its order; stale or displaced dfw jumps (tagged
 //!   [`DFW_COMMENT`](super::DFW_COMMENT), see [`is_dfw_jump`]) are removed or moved. With
 //!   `host = false` the policy has no INPUT jump, so dfw's jump is removed from INPUT.
+//! - Rules that are not dfw's (a neighbour's: ufw, fail2ban, CrowdSec, an admin's; decoded or
+//!   not) in the chains dfw shares are [`WantedRule::Kernel`]: the rule the kernel holds,
+//!   kept exactly where and as it is, never deleted, moved or rewritten. dfw only adds,
+//!   moves and deletes its own rules around them (and Docker's `-j DOCKER-USER`, below).
 //! - When `DOCKER-USER` or FORWARD's `-j DOCKER-USER` is missing (Docker not started yet),
 //!   they are created as Docker 28.2.2+ creates them: an empty `DOCKER-USER` and
 //!   `-I FORWARD 1 -j DOCKER-USER`, so Docker finds them later and adds no duplicate.
@@ -22,12 +26,14 @@
 //! - A chain is listed in [`Reconciled::chains`] only when its content must change, so a
 //!   second reconcile after a commit asks for nothing. Policies of built-in chains are never
 //!   touched (FORWARD's DROP stays DROP).
-//! - Errors, before anything is changed: a rule someone else put in (untagged) that jumps to
-//!   a `DFW-*` chain to be deleted ([`ReconcileError::Referenced`]); a rule dfw cannot
-//!   express in a chain whose content must change, since it could not be written back as it
-//!   was ([`ReconcileError::Opaque`]).
+//! - dfw's own chains are dfw's alone: a rule someone put into one (even one dfw cannot
+//!   decode) is removed by the next commit.
+//! - The one error, before anything is changed: a rule someone else put in (untagged) that
+//!   jumps to a `DFW-*` chain to be deleted ([`ReconcileError::Referenced`]). A rule dfw
+//!   cannot decode never prevents a reconcile.
 
 use super::compiled::{chain_name, is_dfw_chain, is_dfw_jump, FamilyRules, DOCKER_USER, INPUT};
+use crate::diff::{diff_by, diff_pinned, DiffOp};
 use crate::model::{ChainName, Family, Rule, Target};
 use crate::syntax::rule_spec;
 
@@ -59,6 +65,28 @@ impl Current {
     }
 }
 
+/// One rule of a chain as the reconcile wants it.
+// Nearly every entry is a rule: boxing them would cost an allocation per rule.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedRule {
+    /// A rule dfw writes (an equal rule already in place keeps its handle and counters).
+    Rule(Rule),
+    /// The rule at this 0-based position of the chain as read ([`CurrentChain::rules`]):
+    /// not dfw's, so it stays exactly where and as it is (never deleted, moved or rewritten).
+    Kernel(usize),
+}
+
+impl WantedRule {
+    /// The rule dfw writes; `None` for a kernel rule kept as it is.
+    pub fn rule(&self) -> Option<&Rule> {
+        match self {
+            WantedRule::Rule(r) => Some(r),
+            WantedRule::Kernel(_) => None,
+        }
+    }
+}
+
 /// The content one chain must end up with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WantedChain {
@@ -67,8 +95,37 @@ pub struct WantedChain {
     /// True when it does not exist yet and must be created (a user chain, or a built-in
     /// created as iptables-nft creates it).
     pub create: bool,
-    /// Its exact rules, in order.
-    pub rules: Vec<Rule>,
+    /// Its exact rules, in order: dfw's, and the kernel's rules that stay (in their order).
+    pub rules: Vec<WantedRule>,
+}
+
+impl WantedChain {
+    /// The edit from the chain's rules `now` (as read) to these: every
+    /// [`WantedRule::Kernel`] kept where it is, dfw's rules matched where equal
+    /// ([`crate::diff::diff_pinned`]; what the firewall's plan does with handles).
+    pub fn edit(&self, now: &[Option<Rule>]) -> Vec<DiffOp> {
+        let pin = |j: usize| match self.rules[j] {
+            WantedRule::Kernel(i) => Some(i),
+            WantedRule::Rule(_) => None,
+        };
+        let eq = |i: usize, j: usize| now[i].is_some() && now[i].as_ref() == self.rules[j].rule();
+        // A reconcile pins kernel rules in range and in order; a hand-made chain that does
+        // not is compared without its pins.
+        diff_pinned(now.len(), self.rules.len(), pin, eq)
+            .unwrap_or_else(|_| diff_by(now.len(), self.rules.len(), eq))
+    }
+
+    /// The chain's rules once changed, given its rules `now` as read (`None`: a rule dfw
+    /// cannot decode); a kernel position out of range gives `None` as well.
+    pub fn resolve(&self, now: &[Option<Rule>]) -> Vec<Option<Rule>> {
+        self.rules
+            .iter()
+            .map(|w| match w {
+                WantedRule::Rule(r) => Some(r.clone()),
+                WantedRule::Kernel(i) => now.get(*i).cloned().flatten(),
+            })
+            .collect()
+    }
 }
 
 /// Everything that must change in one family's `filter` table.
@@ -109,19 +166,6 @@ pub enum ReconcileError {
         /// The dfw chain it references.
         target: String,
     },
-    /// A rule dfw cannot express sits in a chain whose content must change.
-    #[error(
-        "{family}: rule {position} of chain {chain} is one dfw cannot express, and the chain \
-         must change; dfw will not rewrite it (see `dfw-cli save`)"
-    )]
-    Opaque {
-        /// Family.
-        family: Family,
-        /// The chain.
-        chain: String,
-        /// Its 1-based position.
-        position: usize,
-    },
 }
 
 /// Computes what must change in `family`'s `filter` table to hold `policy` (see the module
@@ -145,7 +189,7 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
         out.chains.push(WantedChain {
             chain: name.clone(),
             create: now.is_none(),
-            rules: rules.clone(),
+            rules: rules.iter().cloned().map(WantedRule::Rule).collect(),
         });
     }
     for c in &current.chains {
@@ -160,42 +204,46 @@ pub fn reconcile(policy: &FamilyRules, current: &Current) -> Result<Reconciled, 
     out.delete.sort();
     // DOCKER-USER and INPUT: dfw's jumps on top of everyone else's rules.
     for chain in [DOCKER_USER, INPUT] {
-        let jumps: Vec<Rule> = policy
+        let jumps: Vec<WantedRule> = policy
             .jumps
             .iter()
             .filter(|j| j.chain.as_str() == chain)
-            .map(|j| j.rule.clone())
+            .map(|j| WantedRule::Rule(j.rule.clone()))
             .collect();
         let now = current.chain(chain);
         if now.is_none() && jumps.is_empty() && chain == INPUT {
             continue;
         }
-        let kept: Vec<&Option<Rule>> = now
-            .map(|c| {
-                c.rules
-                    .iter()
-                    .filter(|r| !r.as_ref().is_some_and(is_dfw_jump))
-                    .collect()
-            })
-            .unwrap_or_default();
         check_references(family, now, &out.delete)?;
-        let wanted = jumps.into_iter().map(Some).chain(kept.into_iter().cloned());
-        push_if_changed(&mut out, family, chain, now, wanted.collect())?;
+        let kept = now.map_or(&[][..], |c| c.rules.as_slice());
+        let others = kept
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.as_ref().is_some_and(is_dfw_jump))
+            .map(|(i, _)| WantedRule::Kernel(i));
+        push_if_changed(
+            &mut out,
+            chain,
+            now,
+            jumps.into_iter().chain(others).collect(),
+        );
     }
     // FORWARD must jump to DOCKER-USER before any rule that can accept; Docker inserts it
-    // at position 1.
+    // at position 1. Docker's jump is the one rule of FORWARD dfw moves (as Docker does).
     let forward = current.chain(FORWARD);
     check_references(family, forward, &out.delete)?;
     let jump = docker_user_jump();
     if !jump_comes_first(forward.map_or(&[], |c| c.rules.as_slice()), &jump) {
         let rest = forward
-            .map(|c| c.rules.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.as_ref() != Some(&jump))
-            .collect::<Vec<_>>();
-        let wanted = std::iter::once(Some(jump)).chain(rest).collect();
-        push_if_changed(&mut out, family, FORWARD, forward, wanted)?;
+            .map_or(&[][..], |c| c.rules.as_slice())
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.as_ref() != Some(&jump))
+            .map(|(i, _)| WantedRule::Kernel(i));
+        let wanted = std::iter::once(WantedRule::Rule(jump.clone()))
+            .chain(rest)
+            .collect();
+        push_if_changed(&mut out, FORWARD, forward, wanted);
     }
     Ok(out)
 }
@@ -222,7 +270,9 @@ fn can_accept(rule: Option<&Rule>) -> bool {
     let Some(rule) = rule else { return true };
     match &rule.target {
         None => false,
-        Some(Target::Accept | Target::Return | Target::Jump(_) | Target::Goto(_)) => true,
+        Some(
+            Target::Accept | Target::Return | Target::Jump(_) | Target::Goto(_) | Target::Opaque(_),
+        ) => true,
         Some(
             Target::Drop
             | Target::Reject(_)
@@ -281,37 +331,30 @@ fn check_references(
     Ok(())
 }
 
-/// Adds `chain` with `wanted` (`None`: a kernel rule dfw cannot express, kept in place) to
-/// the changes unless the kernel already holds exactly that.
+/// Adds `chain` with `wanted` to the changes unless the kernel already holds exactly that.
 fn push_if_changed(
     out: &mut Reconciled,
-    family: Family,
     chain: &'static str,
     now: Option<&CurrentChain>,
-    wanted: Vec<Option<Rule>>,
-) -> Result<(), ReconcileError> {
+    wanted: Vec<WantedRule>,
+) {
     if let Some(c) = now {
         let unchanged = c.rules.len() == wanted.len()
-            && c.rules.iter().zip(&wanted).all(|(n, w)| match (n, w) {
-                (Some(n), Some(w)) => n == w,
-                (None, None) => true,
-                _ => false,
-            });
+            && c.rules
+                .iter()
+                .zip(&wanted)
+                .enumerate()
+                .all(|(i, (n, w))| match w {
+                    WantedRule::Kernel(k) => *k == i,
+                    WantedRule::Rule(w) => n.as_ref() == Some(w),
+                });
         if unchanged {
-            return Ok(());
-        }
-        if let Some(i) = c.rules.iter().position(Option::is_none) {
-            return Err(ReconcileError::Opaque {
-                family,
-                chain: chain.into(),
-                position: i + 1,
-            });
+            return;
         }
     }
     out.chains.push(WantedChain {
         chain: chain_name(chain),
         create: now.is_none(),
-        rules: wanted.into_iter().flatten().collect(),
+        rules: wanted,
     });
-    Ok(())
 }

@@ -46,7 +46,8 @@ fn applied(now: &Current, r: &Reconciled) -> Current {
         .cloned()
         .collect();
     for w in &r.chains {
-        let rules = w.rules.iter().cloned().map(Some).collect();
+        let was = now.chain(w.chain.as_str());
+        let rules = w.resolve(was.map_or(&[][..], |c| c.rules.as_slice()));
         match chains.iter_mut().find(|c| c.name == w.chain.as_str()) {
             Some(c) => {
                 assert!(!w.create, "{} exists but is created", c.name);
@@ -354,31 +355,65 @@ fn a_jump_below_rules_that_cannot_accept_stays() {
 }
 
 #[test]
-fn an_opaque_rule_blocks_only_chains_that_must_change() {
+fn rules_that_are_not_dfws_stay_where_they_are_even_opaque_ones() {
     let f = Family::Ipv4;
     let p = compiled(HOST, f);
+    // A neighbour's rules (one dfw cannot decode) in DOCKER-USER and INPUT, and one that can
+    // accept above Docker's jump in FORWARD.
     let mut now = docker_kernel(f, &["-j RETURN"]);
     now.chains[1].rules.push(None);
-    let err = reconcile(&p, &now).expect_err("DOCKER-USER must change");
-    assert_eq!(
-        err,
-        ReconcileError::Opaque {
-            family: f,
-            chain: DOCKER_USER.into(),
-            position: 2,
-        }
-    );
-    // Once dfw's jump is on top, the opaque rule below it is no obstacle.
-    let mut done = applied(
-        &docker_kernel(f, &["-j RETURN"]),
-        &reconcile(&p, &docker_kernel(f, &["-j RETURN"])).expect("ok"),
-    );
-    for c in &mut done.chains {
-        if c.name == DOCKER_USER || c.name == FORWARD {
-            c.rules.push(None);
-        }
+    now.chains[2].rules.insert(0, None);
+    now.chains[0].rules.insert(0, None);
+    let r = reconcile(&p, &now).expect("a neighbour's rule never blocks");
+    for w in &r.chains {
+        let was = now
+            .chain(w.chain.as_str())
+            .map_or(&[][..], |c| c.rules.as_slice());
+        // Every kernel rule that is not dfw's (nor Docker's jump) is kept, in order.
+        let kept: Vec<usize> = w
+            .rules
+            .iter()
+            .filter_map(|x| match x {
+                WantedRule::Kernel(i) => Some(*i),
+                WantedRule::Rule(_) => None,
+            })
+            .collect();
+        let foreign: Vec<usize> = (0..was.len())
+            .filter(|&i| !was[i].as_ref().is_some_and(is_dfw_jump))
+            .filter(|&i| w.chain.as_str() != FORWARD || was[i] != Some(rule(f, "-j DOCKER-USER")))
+            .collect();
+        assert_eq!(kept, foreign, "{}", w.chain);
     }
-    assert!(reconcile(&p, &done).expect("no change needed").is_empty());
+    let (_, after) = converge(&p, &now);
+    assert_eq!(
+        specs(&after, DOCKER_USER),
+        vec![
+            "-m comment --comment dfw -j DFW-DOCKER",
+            "-j RETURN",
+            "OPAQUE"
+        ]
+    );
+    assert_eq!(
+        specs(&after, INPUT),
+        vec![
+            "-m comment --comment dfw -j DFW-INPUT",
+            "OPAQUE",
+            "-p tcp -m tcp --dport 22 -j ACCEPT"
+        ]
+    );
+    // FORWARD: Docker's jump moved above the opaque rule (which may accept).
+    assert_eq!(specs(&after, FORWARD)[..2], ["-j DOCKER-USER", "OPAQUE"]);
+    // A flush of DOCKER-USER plus a neighbour's opaque rule: dfw's jump goes back on top.
+    let mut flushed = after.clone();
+    let du = flushed
+        .chains
+        .iter_mut()
+        .find(|c| c.name == DOCKER_USER)
+        .expect("du");
+    du.rules = vec![None];
+    let r = reconcile(&p, &flushed).expect("reconcile");
+    assert_eq!(r.chains.len(), 1);
+    assert_eq!(r.chains[0].rules[1], WantedRule::Kernel(0));
 }
 
 #[test]
@@ -397,10 +432,14 @@ fn an_edited_dfw_chain_is_rewritten_and_foreign_chains_ignored() {
     assert_eq!(r.chains.len(), 1);
     assert_eq!(r.chains[0].chain.as_str(), CHAIN_DOCKER_EXT);
     assert!(!r.chains[0].create);
-    assert_eq!(
-        r.chains[0].rules,
-        p.chain(CHAIN_DOCKER_EXT).expect("ext").to_vec()
-    );
+    let want: Vec<WantedRule> = p
+        .chain(CHAIN_DOCKER_EXT)
+        .expect("ext")
+        .iter()
+        .cloned()
+        .map(WantedRule::Rule)
+        .collect();
+    assert_eq!(r.chains[0].rules, want);
     assert!(r.delete.is_empty());
 }
 

@@ -357,6 +357,18 @@ fn print_target(out: &mut String, t: &Target) {
             }
             nat_flags(out, m.random, m.random_fully, false);
         }
+        // Not iptables syntax, on purpose: a rule dfw cannot decode is shown, never re-read.
+        Target::Opaque(o) => {
+            let reason = o.reason.replace(['\n', '\r'], " ");
+            match o.handle {
+                Some(h) => {
+                    let _ = write!(out, " # a rule dfw cannot decode (handle {h}: {reason})");
+                }
+                None => {
+                    let _ = write!(out, " # a rule dfw cannot decode ({reason})");
+                }
+            }
+        }
         other => {
             super::print_ext::print_target(out, other);
         }

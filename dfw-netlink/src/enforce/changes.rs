@@ -4,12 +4,14 @@
 //! changed, and the JSON documents carry it.
 //!
 //! Contract: derived from the same reconciliation the commit applies ([`Reconciled`] against
-//! the kernel's chains as read, [`Current`]), with [`dfw_core::diff`]: a rule moved counts as
-//! removed and added, as in [`super::FamilySummary`]. Chains come in the reconciliation's
+//! the kernel's chains as read, [`Current`]), with the reconciliation's own edit
+//! ([`dfw_core::policy::WantedChain::edit`]: the kernel's rules that are not dfw's, decodable
+//! or not, stay in place): a rule moved counts as removed and added, as in
+//! [`super::FamilySummary`]. Chains come in the reconciliation's
 //! order (IPv4 first; dfw's chains before the jumps into them), each family's deleted chains
 //! after its other chains.
 
-use dfw_core::diff::{diff_by, DiffOp};
+use dfw_core::diff::DiffOp;
 use dfw_core::model::{Family, Rule};
 use dfw_core::policy::{Current, Reconciled};
 use dfw_core::syntax::rule_spec;
@@ -68,15 +70,15 @@ pub fn chain_changes(
             let old: &[Option<Rule>] = current
                 .chain(w.chain.as_str())
                 .map_or(&[], |c| c.rules.as_slice());
-            let new = &w.rules;
-            let eq = |i: usize, j: usize| old[i].as_ref() == Some(&new[j]);
+            // The edit the commit makes: the kernel's rules that are not dfw's stay in place.
+            let new = w.resolve(old);
             let mut lines = Vec::new();
-            for op in diff_by(old.len(), new.len(), eq) {
+            for op in w.edit(old) {
                 let (op, rule) = match op {
                     DiffOp::Keep { old: i, .. } if context => (LineOp::Keep, old[i].as_ref()),
                     DiffOp::Keep { .. } => continue,
                     DiffOp::Delete { old: i } => (LineOp::Remove, old[i].as_ref()),
-                    DiffOp::Insert { new: j } => (LineOp::Add, Some(&new[j])),
+                    DiffOp::Insert { new: j } => (LineOp::Add, new[j].as_ref()),
                 };
                 lines.push(ChangeLine {
                     op,

@@ -2,11 +2,13 @@
 //! [`super`]): [`plan`], [`commit_unguarded`], and their forms for a compiled policy.
 
 use dfw_core::model::{Family, Iface, TableName};
-use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled};
+use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled, WantedRule};
 
 use super::changes::{chain_changes, changes_text, ChainChange};
 use super::{completed, current_of, read_scope_in, resolve_external, CommitError, FamilySummary};
-use crate::firewall::{make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, Plan};
+use crate::firewall::{
+    make_plan, ApplyReport, ChainTarget, ChangeSet, Firewall, KernelTable, Plan, Wanted,
+};
 use crate::transport::Transport;
 
 /// What a commit of a policy would do.
@@ -106,7 +108,7 @@ pub fn plan_compiled<T: Transport>(
         reconcile(&wanted.v6, &current[1])?,
     ];
     drop(wanted);
-    let changes = change_set(reconciled.clone());
+    let changes = change_set(tables, reconciled.clone());
     let plan = if changes.is_empty() {
         Plan::default()
     } else {
@@ -165,7 +167,7 @@ pub fn commit_compiled_unguarded<T: Transport>(
             reconcile(&wanted.v6, &current[1])?,
         ];
         changes = chain_changes(&reconciled, &current, None, false);
-        Ok::<_, CommitError>(change_set(reconciled))
+        Ok::<_, CommitError>(change_set(tables, reconciled))
     })?;
     // How each created chain is created is the plan's.
     for c in &mut changes {
@@ -183,22 +185,42 @@ pub fn commit_compiled_unguarded<T: Transport>(
     })
 }
 
-/// The firewall change set of both families' reconciliations; their rules are moved, not
-/// copied.
-pub fn change_set(reconciled: impl IntoIterator<Item = Reconciled>) -> ChangeSet {
+/// The firewall change set of both families' reconciliations made against `tables` (the
+/// read they were reconciled with): their rules are moved, not copied, and each kernel rule
+/// they keep ([`WantedRule::Kernel`], by position in that read) is named by its handle.
+pub fn change_set(
+    tables: &[KernelTable],
+    reconciled: impl IntoIterator<Item = Reconciled>,
+) -> ChangeSet {
     let mut changes = ChangeSet::default();
     for r in reconciled {
         let family = r.family;
-        changes
-            .chains
-            .extend(r.chains.into_iter().map(|w| ChainTarget {
+        changes.chains.extend(r.chains.into_iter().map(|w| {
+            let read = tables
+                .iter()
+                .filter(|t| t.family == family && t.name == TableName::Filter)
+                .find_map(|t| t.chain(w.chain.as_str()));
+            // A position the read does not have names no rule: the plan refuses it.
+            let handle = |i: usize| {
+                read.and_then(|c| c.rules.get(i))
+                    .map_or(u64::MAX, |r| r.handle)
+            };
+            ChainTarget {
                 family,
                 table: TableName::Filter,
                 chain: w.chain,
                 create: w.create,
                 policy: None,
-                rules: w.rules,
-            }));
+                rules: w
+                    .rules
+                    .into_iter()
+                    .map(|x| match x {
+                        WantedRule::Rule(rule) => Wanted::Rule(rule),
+                        WantedRule::Kernel(i) => Wanted::Kernel(handle(i)),
+                    })
+                    .collect(),
+            }
+        }));
         changes
             .delete_chains
             .extend(r.delete.into_iter().map(|d| (family, TableName::Filter, d)));

@@ -32,7 +32,7 @@ use dfw_core::model::{Counters, Family, TableName};
 
 use super::plan::{Create, Place, Plan, RuleOp};
 use super::step::{Step, StepKind};
-use super::types::{BaseChain, ChangeSet, KernelChain, KernelRule, KernelTable};
+use super::types::{BaseChain, ChangeSet, KernelChain, KernelRule, KernelTable, Wanted};
 use crate::nft::{parse_reply, Reply};
 use crate::rule_codec::DecodedRule;
 use crate::wire::split_messages;
@@ -177,7 +177,7 @@ impl StateCache {
 fn edit_rules(
     old: Vec<KernelRule>,
     cp: &super::plan::ChainPlan,
-    wanted: &[dfw_core::model::Rule],
+    wanted: &[Wanted],
     handles: &HashMap<(Family, TableName, String, usize), u64>,
 ) -> Option<Vec<KernelRule>> {
     let only_replaced = cp.ops.iter().all(|op| {
@@ -214,7 +214,11 @@ fn edit_rules(
                     Place::Replace(h) => Some(*h),
                     _ => None,
                 };
-                Some((*position, kept, wanted.get(position.checked_sub(1)?)?))
+                Some((
+                    *position,
+                    kept,
+                    wanted.get(position.checked_sub(1)?)?.rule()?,
+                ))
             }
             RuleOp::Delete { .. } => None,
         })
@@ -258,7 +262,7 @@ fn edit_rules(
 fn replace_in_place(
     mut rules: Vec<KernelRule>,
     cp: &super::plan::ChainPlan,
-    wanted: &[dfw_core::model::Rule],
+    wanted: &[Wanted],
 ) -> Option<Vec<KernelRule>> {
     for op in &cp.ops {
         let RuleOp::Insert {
@@ -274,7 +278,7 @@ fn replace_in_place(
             handle: *handle,
             rule: DecodedRule::Rule(dfw_core::model::Rule {
                 counters: None,
-                ..wanted.get(index)?.clone()
+                ..wanted.get(index)?.rule()?.clone()
             }),
             counters: Counters::default(),
         };

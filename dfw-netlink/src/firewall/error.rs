@@ -109,6 +109,16 @@ pub enum Refusal {
         /// How many such rules it holds.
         count: usize,
     },
+    /// A kernel rule to keep ([`super::Wanted::Kernel`]) that the chain does not hold.
+    KeptRuleMissing {
+        /// Its handle.
+        handle: u64,
+    },
+    /// Kernel rules to keep named out of the chain's order.
+    KeptRulesOutOfOrder {
+        /// The handle out of order.
+        handle: u64,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -124,6 +134,16 @@ impl std::fmt::Display for Refusal {
             Refusal::HoldsOpaqueRules { count } => write!(
                 f,
                 "holds {count} rule(s) dfw cannot express; refusing to rewrite it (flush it first)"
+            ),
+            Refusal::KeptRuleMissing { handle } => {
+                write!(
+                    f,
+                    "the rule with handle {handle} to keep is not in the chain"
+                )
+            }
+            Refusal::KeptRulesOutOfOrder { handle } => write!(
+                f,
+                "the rule with handle {handle} to keep is named out of the chain's order"
             ),
         }
     }

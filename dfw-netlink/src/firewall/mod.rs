@@ -12,7 +12,9 @@
 //! - Changing ([`Firewall::plan`], [`Firewall::apply`]): a [`ChangeSet`] says what chains must
 //!   end up holding. Per chain, [`dfw_core::diff`] between the kernel's rules and the wanted
 //!   ones gives a minimal edit: equal rules keep their handle and counters, the others are
-//!   deleted by handle, new rules are inserted positioned by handle (see `plan`). Missing
+//!   deleted by handle, new rules are inserted positioned by handle (see `plan`); kernel
+//!   rules the change names by handle ([`Wanted::Kernel`]: a neighbour's, decodable or not)
+//!   stay exactly as they are. Missing
 //!   tables and built-in chains are created as iptables-nft creates them (name, hook,
 //!   priority, type from [`dfw_core::model::TableName::builtin_chains`], policy ACCEPT unless
 //!   given); an existing base chain's policy is sent only when the caller sets one that differs (sending
@@ -52,6 +54,7 @@ pub use save::{print_kernel_table, OPAQUE_MARK};
 pub use step::{Step, StepKind};
 pub use types::{
     ApplyReport, BaseChain, ChainTarget, ChangeSet, Decoded, KernelChain, KernelRule, KernelTable,
+    Wanted,
 };
 
 use crate::transport::{NetlinkTransport, RetryPolicy, Transport};

@@ -1,8 +1,11 @@
 //! Planning (pure): the kernel's chains as read plus a [`ChangeSet`] give a [`Plan`], the
 //! exact list of table, chain and rule operations one batch will carry.
 //!
-//! Contract: per chain, [`dfw_core::diff::diff`] between the kernel's rules (counters left
-//! out; opaque rules never equal anything) and the wanted rules. Deletions go by handle.
+//! Contract: per chain, [`dfw_core::diff::diff_pinned`] between the kernel's rules (counters
+//! left out; opaque rules never equal anything) and the wanted rules, where a wanted
+//! [`Wanted::Kernel`] pins the kernel rule with that handle: it is kept where it is, never
+//! deleted, moved or re-encoded, and no other rule is matched across it (so a neighbour's
+//! rule, even one dfw cannot decode, is never touched). Deletions go by handle.
 //! Insertions are placed by handle, relative to rules the edit keeps: a run of new rules
 //! after kept handle `H` is sent in reverse order, each "after `H`" (POSITION with
 //! `NLM_F_APPEND`); a run at the head, before the first kept handle `N`, is sent in order,
@@ -26,11 +29,11 @@
 
 use std::collections::HashSet;
 
-use dfw_core::diff::{diff_by, DiffOp, DiffStats};
+use dfw_core::diff::{diff_pinned, DiffOp, DiffStats, PinError};
 use dfw_core::model::{Family, Policy, Rule, TableName};
 
 use super::error::Refusal;
-use super::types::{ChainTarget, ChangeSet, KernelChain, KernelTable};
+use super::types::{ChainTarget, ChangeSet, KernelChain, KernelTable, Wanted};
 use super::FirewallError;
 
 /// Where a new rule goes.
@@ -139,7 +142,7 @@ impl Plan {
         {
             return None;
         }
-        target.rules.get(position.checked_sub(1)?)
+        target.rules.get(position.checked_sub(1)?)?.rule()
     }
 
     /// True when the batch would be empty.
@@ -174,8 +177,9 @@ fn find<'a>(
 ///
 /// # Errors
 /// [`FirewallError::MissingChain`] for a missing chain not to be created;
-/// [`FirewallError::Refused`] for a chain named twice, a policy on a user chain, or deleting
-/// a built-in or a chain also wanted.
+/// [`FirewallError::Refused`] for a chain named twice, a policy on a user chain, deleting
+/// a built-in or a chain also wanted, or a kernel rule to keep that is not in its chain (or
+/// named out of order).
 pub fn make_plan(state: &[KernelTable], changes: &ChangeSet) -> Result<Plan, FirewallError> {
     let mut plan = Plan::default();
     let mut seen = HashSet::new();
@@ -224,9 +228,15 @@ fn plan_chain(current: Option<&KernelChain>, t: &ChainTarget) -> Result<ChainPla
     let (create, set_policy) = create_or_set_policy(current, t)?;
     let (ops, stats, flush) = match current {
         // Rules not read (see `KernelChain::unread`): flushed, every wanted rule appended.
-        Some(c) if c.unread.is_some() => (appended(t.rules.len()), inserted(t), true),
-        Some(c) => rule_ops(c, &t.rules),
-        None => (appended(t.rules.len()), inserted(t), false),
+        Some(c) if c.unread.is_some() => {
+            kept_missing(t)?;
+            (appended(t.rules.len()), inserted(t), true)
+        }
+        Some(c) => rule_ops(c, &t.rules).map_err(|r| refused(t.family, t.table, name, r))?,
+        None => {
+            kept_missing(t)?;
+            (appended(t.rules.len()), inserted(t), false)
+        }
     };
     Ok(ChainPlan {
         family: t.family,
@@ -238,6 +248,18 @@ fn plan_chain(current: Option<&KernelChain>, t: &ChainTarget) -> Result<ChainPla
         ops,
         stats,
     })
+}
+
+/// Refuses a chain whose kernel rules are not known (missing, or not read) but which is to
+/// keep one of them.
+fn kept_missing(t: &ChainTarget) -> Result<(), FirewallError> {
+    match t.rules.iter().find(|w| matches!(w, Wanted::Kernel(_))) {
+        Some(Wanted::Kernel(handle)) => {
+            let reason = Refusal::KeptRuleMissing { handle: *handle };
+            Err(refused(t.family, t.table, t.chain.as_str(), reason))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `count` wanted rules appended in order.
@@ -296,12 +318,47 @@ fn create_or_set_policy(
 /// The rule operations turning `chain`'s rules into `wanted` (see the module contract), and
 /// whether the chain is flushed instead of its rules deleted one by one (the one place that
 /// decides it: [`ChainPlan::flush`]).
-fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats, bool) {
+///
+/// # Errors
+/// The [`Refusal`] of a kernel rule to keep that the chain does not hold, or that is named
+/// out of order.
+fn rule_ops(
+    chain: &KernelChain,
+    wanted: &[Wanted],
+) -> Result<(Vec<RuleOp>, DiffStats, bool), Refusal> {
+    // Positions of the kernel rules to keep, looked up once (most chains have none).
+    let by_handle: std::collections::HashMap<u64, usize> =
+        if wanted.iter().any(|w| matches!(w, Wanted::Kernel(_))) {
+            chain
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.handle, i))
+                .collect()
+        } else {
+            Default::default()
+        };
+    let pin = |j: usize| match wanted[j] {
+        // A missing handle pins past the end: reported as missing.
+        Wanted::Kernel(h) => Some(by_handle.get(&h).copied().unwrap_or(usize::MAX)),
+        Wanted::Rule(_) => None,
+    };
     // Rule equality ignores counters, so rules are compared in place (no copies: this runs
     // over every rule of the chain on every apply).
-    let script = diff_by(chain.rules.len(), wanted.len(), |i, j| {
-        chain.rules[i].rule.rule() == Some(&wanted[j])
-    });
+    let script = diff_pinned(chain.rules.len(), wanted.len(), pin, |i, j| {
+        chain.rules[i].rule.rule().is_some() && chain.rules[i].rule.rule() == wanted[j].rule()
+    })
+    .map_err(|e| {
+        let (PinError::Missing { new, .. } | PinError::OutOfOrder { new, .. }) = e;
+        let handle = match wanted.get(new) {
+            Some(Wanted::Kernel(h)) => *h,
+            _ => 0,
+        };
+        match e {
+            PinError::Missing { .. } => Refusal::KeptRuleMissing { handle },
+            PinError::OutOfOrder { .. } => Refusal::KeptRulesOutOfOrder { handle },
+        }
+    })?;
     let stats = DiffStats::of(&script);
     // With no kept rule and several deletions the chain is flushed: no replacements.
     let flush = stats.kept == 0 && stats.deleted > 1;
@@ -335,7 +392,7 @@ fn rule_ops(chain: &KernelChain, wanted: &[Rule]) -> (Vec<RuleOp>, DiffStats, bo
     run.flush(prev_kept.and_then(handle), None);
     let mut ops = run.deletes;
     ops.extend(run.inserts);
-    (ops, stats, flush)
+    Ok((ops, stats, flush))
 }
 
 /// The deletions and insertions between two kept rules, turned into operations.

@@ -49,7 +49,7 @@ fn change(name: &str, rules: &[&str]) -> ChangeSet {
             chain: dfw_core::model::ChainName::new(name).unwrap(),
             create: false,
             policy: None,
-            rules: rules.iter().map(|s| rule(s)).collect(),
+            rules: rules.iter().map(|s| rule(s).into()).collect(),
         }],
         delete_chains: vec![],
     }

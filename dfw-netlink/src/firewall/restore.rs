@@ -11,22 +11,24 @@
 //! script declares or names in a command are touched. A block with no lines at all (without
 //! `noflush`) empties the table: rules flushed, user chains deleted (iptables-nft deletes
 //! the table itself; dfw keeps the built-in chains and their policies). A generation race re-reads and
-//! re-plans (bounded). A chain holding rules dfw cannot express is rewritten only when the
-//! script replaces it wholesale (without `noflush`, a declaration, or `-F`); otherwise the
-//! restore is refused, since keeping those rules in place is impossible to promise. A chain
-//! the script replaces wholesale whose use count is above [`super::READ_LIMIT`] is not read
+//! re-plans (bounded). A rule dfw cannot decode (a neighbour's) is in the model as its
+//! stand-in ([`Target::Opaque`], with its handle), so rule numbers count it as iptables
+//! does; a chain the script does not replace wholesale keeps it exactly as it is
+//! ([`Wanted::Kernel`]: never re-encoded), unless the script deletes it (`-D CHAIN N`). A
+//! chain the script replaces wholesale (without `noflush`; or its declaration, `-F CHAIN` or
+//! `-F` before any line naming it) whose use count is above [`super::READ_LIMIT`] is not read
 //! (reading a long chain costs the kernel more than reloading it): it is flushed and its
 //! rules are all inserted, as iptables-nft-restore does with every declared chain; handles
 //! and counters of its unchanged rules are then not kept.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use dfw_core::model::{ChainName, Family, Policy, Rule, Ruleset, Table, TableName};
+use dfw_core::model::{ChainName, Family, Policy, Rule, Ruleset, Table, TableName, Target};
 use dfw_core::syntax::{ApplyOptions, CommandKind, RestoreScript, SyntaxError, TableBlock};
 
 use super::read::{read, Scope};
 use super::step::StepKind;
-use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable};
+use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable, Wanted};
 use super::wholesale::replaces_wholesale;
 use super::{Firewall, FirewallError, Refusal};
 use crate::transport::Transport;
@@ -82,14 +84,10 @@ fn named_tables(script: &RestoreScript) -> Vec<TableName> {
     v
 }
 
-/// The kernel tables as a model ruleset; rules dfw cannot express are left out and counted
-/// per (table, chain).
-fn to_model(
-    family: Family,
-    state: &[KernelTable],
-) -> (Ruleset, HashMap<(TableName, String), usize>) {
+/// The kernel tables as a model ruleset; a rule dfw cannot decode is its stand-in
+/// ([`super::KernelRule::evaluable`]: [`Target::Opaque`] with its handle).
+fn to_model(family: Family, state: &[KernelTable]) -> Ruleset {
     let mut rs = Ruleset::new(family);
-    let mut opaque = HashMap::new();
     for kt in state {
         let mut t = Table::new(family, kt.name);
         for c in &kt.chains {
@@ -105,21 +103,20 @@ fn to_model(
             if made.is_err() {
                 continue;
             }
-            let n = c.rules.iter().filter(|r| r.is_opaque()).count();
-            if n > 0 {
-                opaque.insert((kt.name, c.name.clone()), n);
-            }
             if let Some(ch) = t.chain_mut(&c.name) {
                 ch.rules = c
                     .rules
                     .iter()
-                    .filter_map(|r| r.rule.rule().cloned())
+                    .map(|r| match &r.rule {
+                        super::Decoded::Rule(rule) => rule.clone(),
+                        super::Decoded::Opaque { .. } => r.evaluable(family),
+                    })
                     .collect();
             }
         }
         let _ = rs.put_table(t);
     }
-    (rs, opaque)
+    rs
 }
 
 /// Chains a block touches under `--noflush`: (named, replaced wholesale), and -X'd chains.
@@ -188,7 +185,6 @@ fn changes_for(
     opts: RestoreOptions,
     state: &[KernelTable],
     after: &Ruleset,
-    opaque: &HashMap<(TableName, String), usize>,
 ) -> Result<ChangeSet, FirewallError> {
     let family = script.family;
     let mut cs = ChangeSet::default();
@@ -223,13 +219,22 @@ fn changes_for(
             if !in_scope(cname) {
                 continue;
             }
-            let replaced = !opts.noflush || flushed.contains(cname);
-            if let Some(n) = opaque.get(&(name, cname.to_string())).filter(|_| !replaced) {
+            let stand_in = |r: &Rule| match &r.target {
+                Some(Target::Opaque(o)) => Some(o.handle),
+                _ => None,
+            };
+            let unknown = c
+                .rules
+                .iter()
+                .filter(|r| stand_in(r).is_some_and(|h| h.is_none()))
+                .count();
+            if unknown > 0 {
+                // Only a model built elsewhere has a stand-in without its kernel rule.
                 return Err(FirewallError::Refused {
                     family,
                     table: name,
                     chain: cname.to_string(),
-                    reason: Refusal::HoldsOpaqueRules { count: *n },
+                    reason: Refusal::HoldsOpaqueRules { count: unknown },
                 });
             }
             cs.chains.push(ChainTarget {
@@ -238,7 +243,14 @@ fn changes_for(
                 chain: c.name().clone(),
                 create: true,
                 policy: c.policy().filter(|_| policies.contains(cname)),
-                rules: c.rules.iter().map(|r| strip(r, opts)).collect(),
+                rules: c
+                    .rules
+                    .iter()
+                    .map(|r| match stand_in(r).flatten() {
+                        Some(handle) => Wanted::Kernel(handle),
+                        None => strip(r, opts).into(),
+                    })
+                    .collect(),
             });
         }
         for c in before.iter().filter(|c| in_scope(c) && !wanted.contains(c)) {
@@ -370,7 +382,7 @@ impl<T: Transport> Firewall<T> {
             // it would cost the kernel more (see `READ_LIMIT`).
             let unread = |table, chain: &str| replaces_wholesale(script, opts, table, chain);
             let state = read(t, family, &Scope::TablesReplacing(&tables, &unread))?;
-            let (mut model, opaque) = to_model(family, &state);
+            let mut model = to_model(family, &state);
             let apply = ApplyOptions {
                 noflush: opts.noflush,
                 counters: opts.counters,
@@ -379,7 +391,7 @@ impl<T: Transport> Firewall<T> {
                 script_error = Some(e);
                 return Ok((Vec::new(), ChangeSet::default()));
             }
-            let cs = changes_for(script, opts, &state, &model, &opaque)?;
+            let cs = changes_for(script, opts, &state, &model)?;
             last = Some(model);
             Ok((state, cs))
         });

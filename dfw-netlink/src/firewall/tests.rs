@@ -61,7 +61,7 @@ fn target(chain: &str, create: bool, policy: Option<Policy>, rules: &[&str]) -> 
         chain: ChainName::new(chain).unwrap(),
         create,
         policy,
-        rules: rules.iter().map(|s| rule(s)).collect(),
+        rules: rules.iter().map(|s| rule(s).into()).collect(),
     }
 }
 
@@ -305,4 +305,68 @@ fn restore_maps_a_kernel_rejection_to_the_script_line() {
     let r = fw.restore(&script, opts).unwrap();
     assert!(!r.committed && r.plan.stats().inserted == 2);
     assert!(fw.transport().sent_batches.is_empty());
+}
+
+#[test]
+fn kernel_rules_named_by_handle_are_kept_and_nothing_moves_across_them() {
+    // dfw's jump (handle 20) below a neighbour's opaque rule (10) and a decodable one (30).
+    let mut chain = kchain(
+        "DOCKER-USER",
+        None,
+        &[
+            (10, " -j RETURN"),
+            (20, " -j DFW"),
+            (30, " -s 192.0.2.1/32 -j DROP"),
+        ],
+    );
+    chain.rules[0].rule = DecodedRule::Opaque {
+        reason: "xt match string".into(),
+        exprs: Vec::new(),
+        compat: None,
+    };
+    let s = state(vec![chain, kchain("DFW", None, &[])]);
+    let mut t = target("DOCKER-USER", false, None, &[" -j DFW"]);
+    t.rules.extend([Wanted::Kernel(10), Wanted::Kernel(30)]);
+    let plan = make_plan(&s, &one(t.clone())).unwrap();
+    let c = &plan.chains[0];
+    // dfw's jump moves on top: deleted by handle, inserted before the opaque rule.
+    assert_eq!(
+        places(&c.ops),
+        [('D', 20, None), ('I', 1, Some(Place::Before(10)))]
+    );
+    assert_eq!((c.stats.kept, c.stats.deleted, c.stats.inserted), (2, 1, 1));
+    // A decodable neighbour's rule equal to a wanted rule of dfw's is still not matched
+    // across a pinned rule: dfw writes its own copy, the neighbour's stays.
+    let mut same = t.clone();
+    same.rules = vec![
+        rule(" -s 192.0.2.1/32 -j DROP").into(),
+        Wanted::Kernel(10),
+        Wanted::Kernel(30),
+    ];
+    let plan = make_plan(&s, &one(same)).unwrap();
+    assert_eq!(
+        places(&plan.chains[0].ops),
+        [('D', 20, None), ('I', 1, Some(Place::Before(10)))]
+    );
+    // A handle the chain does not hold, or handles out of order, are refused.
+    let mut missing = t.clone();
+    missing.rules.push(Wanted::Kernel(99));
+    let err = make_plan(&s, &one(missing)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FirewallError::Refused {
+                reason: Refusal::KeptRuleMissing { handle: 99 },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mut crossed = t;
+    crossed.rules = vec![Wanted::Kernel(30), Wanted::Kernel(10)];
+    let err = make_plan(&s, &one(crossed)).unwrap_err();
+    assert!(
+        err.to_string().contains("out of the chain's order"),
+        "{err}"
+    );
 }

@@ -1,7 +1,8 @@
 //! The values the firewall reads and is given: kernel tables, chains and rules as read, the
 //! wanted state of chains ([`ChainTarget`], [`ChangeSet`]) and what an apply did.
 
-use dfw_core::model::{ChainName, Counters, Family, Policy, Rule, TableName};
+use dfw_core::model::target::Opaque;
+use dfw_core::model::{ChainName, Counters, Family, Policy, Rule, TableName, Target};
 
 use crate::rule_codec::{Compat, DecodedRule};
 
@@ -26,6 +27,26 @@ impl KernelRule {
             counters: None,
             ..r.clone()
         })
+    }
+
+    /// The rule as the evaluator walks it: the decoded rule without counters, or for a rule
+    /// of `family` dfw cannot decode its stand-in: the conditions its leading expressions
+    /// state ([`crate::rule_codec::known_conditions`]) and [`Target::Opaque`] with the reason
+    /// and the handle (what else it matches, and what it does, are unknown).
+    pub fn evaluable(&self, family: Family) -> Rule {
+        match &self.rule {
+            DecodedRule::Rule(r) => Rule {
+                counters: None,
+                ..r.clone()
+            },
+            DecodedRule::Opaque { reason, exprs, .. } => Rule {
+                target: Some(Target::Opaque(Opaque {
+                    reason: reason.clone(),
+                    handle: Some(self.handle),
+                })),
+                ..crate::rule_codec::known_conditions(family, exprs)
+            },
+        }
     }
 
     /// True for a rule dfw cannot express.
@@ -107,6 +128,36 @@ impl KernelTable {
     }
 }
 
+/// One rule of a chain a change wants.
+// Nearly every entry is a rule: boxing them would cost an allocation per rule.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// This rule: an equal rule of the chain (counters aside) that the edit keeps keeps its
+    /// handle and counters; otherwise it is inserted.
+    Rule(Rule),
+    /// The kernel's rule with this handle, left exactly where and as it is: never deleted,
+    /// moved or re-encoded (someone else's rule, decodable by dfw or not). It must be in the
+    /// chain, and the `Kernel` entries of a chain must follow the chain's order.
+    Kernel(u64),
+}
+
+impl Wanted {
+    /// The rule to write; `None` for a kernel rule kept as it is.
+    pub fn rule(&self) -> Option<&Rule> {
+        match self {
+            Wanted::Rule(r) => Some(r),
+            Wanted::Kernel(_) => None,
+        }
+    }
+}
+
+impl From<Rule> for Wanted {
+    fn from(rule: Rule) -> Self {
+        Wanted::Rule(rule)
+    }
+}
+
 /// What a change wants one chain to end up as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainTarget {
@@ -123,8 +174,10 @@ pub struct ChainTarget {
     /// created built-in gets ACCEPT).
     pub policy: Option<Policy>,
     /// The exact rules the chain must hold, in order. Equal rules already there keep their
-    /// handle and counters (counters of wanted rules are ignored when comparing).
-    pub rules: Vec<Rule>,
+    /// handle and counters (counters of wanted rules are ignored when comparing); kernel
+    /// rules named by handle ([`Wanted::Kernel`]) stay as they are, and nothing is matched
+    /// across them.
+    pub rules: Vec<Wanted>,
 }
 
 /// A set of changes applied in one atomic batch (both families may be mixed).

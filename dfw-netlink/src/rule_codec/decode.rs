@@ -64,7 +64,7 @@ pub(super) fn be16(data: &[u8]) -> Result<u16, Why> {
 }
 
 impl Decoder {
-    fn new(family: Family) -> Self {
+    pub(super) fn new(family: Family) -> Self {
         Decoder {
             family,
             rule: Rule::default(),
@@ -128,7 +128,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn step(&mut self, e: &Expr) -> Result<(), Why> {
+    pub(super) fn step(&mut self, e: &Expr) -> Result<(), Why> {
         match e {
             Expr::Meta { key, dreg } => {
                 self.before_counter("meta")?;

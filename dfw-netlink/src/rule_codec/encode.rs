@@ -164,8 +164,12 @@ fn verdict(v: Verdict) -> Expr {
 }
 
 /// The target as the expression dfw writes: a verdict `immediate` or an xt `target`.
-pub fn encode_target(family: Family, t: &Target) -> Expr {
-    match t {
+///
+/// # Errors
+/// [`EncodeError::Unencodable`] for [`Target::Opaque`], the stand-in of a kernel rule dfw
+/// cannot decode: dfw never writes one.
+pub fn encode_target(family: Family, t: &Target) -> Result<Expr, EncodeError> {
+    Ok(match t {
         Target::Accept => verdict(Verdict::Accept),
         Target::Drop => verdict(Verdict::Drop),
         Target::Return => verdict(Verdict::Return),
@@ -201,7 +205,13 @@ pub fn encode_target(family: Family, t: &Target) -> Expr {
         ),
         // `-j NOTRACK` is the CT target too; its alias flag gives iptables-save the name.
         Target::Ct(c) => xt_target(ct::NAME, ct::REV, ct::encode(c)),
-    }
+        Target::Opaque(_) => {
+            return Err(EncodeError::Unencodable {
+                what: "target",
+                reason: "a rule dfw cannot decode is never written",
+            })
+        }
+    })
 }
 
 /// Encodes a rule of `family` as iptables-nft 1.8.9 would, except that tcp/udp and mark
@@ -209,7 +219,7 @@ pub fn encode_target(family: Family, t: &Target) -> Expr {
 ///
 /// # Errors
 /// [`EncodeError::Model`] when the rule does not fit the family or lacks a needed `-p`;
-/// [`EncodeError::Unencodable`] for `! -s 0/0` / `! -d 0/0`.
+/// [`EncodeError::Unencodable`] for `! -s 0/0` / `! -d 0/0` and for [`Target::Opaque`].
 pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeError> {
     rule.check(family)?;
     let h = &rule.header;
@@ -250,7 +260,7 @@ pub fn encode_rule(family: Family, rule: &Rule) -> Result<EncodedRule, EncodeErr
         bytes: c.bytes,
     });
     if let Some(t) = &rule.target {
-        exprs.push(encode_target(family, t));
+        exprs.push(encode_target(family, t)?);
     }
     Ok(EncodedRule {
         exprs,

@@ -21,6 +21,7 @@ mod encode;
 mod ext;
 mod ext_more;
 mod native;
+mod prefix;
 mod stateful;
 mod udata;
 
@@ -28,6 +29,7 @@ pub use decode::decode_rule;
 pub use encode::{encode_match, encode_rule, encode_target};
 pub use ext::{decode_xt_match, decode_xt_target};
 pub use ext_more::limit_expr;
+pub use prefix::known_conditions;
 pub use udata::decode_rule_with_userdata;
 
 use dfw_core::model::{ModelError, Rule};

@@ -34,7 +34,8 @@ fn conntrack_change() -> ChangeSet {
                 Family::Ipv4,
                 " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
             )
-            .unwrap()],
+            .unwrap()
+            .into()],
         }],
         delete_chains: vec![],
     }

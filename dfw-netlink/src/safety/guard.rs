@@ -8,7 +8,9 @@
 //! - [`check_changes`] composes, per family with a session, the `filter` table as it will be
 //!   after `changes` and checks that a NEW connection from each session's client to its
 //!   server port, arriving on the interface the host routes that client through (`lo` for a
-//!   local client; each external interface when the host cannot say), is accepted.
+//!   local client; each external interface when the host cannot say), is accepted, or is
+//!   refused (or undecidable) now exactly as after, by the same neighbour's rule
+//!   ([`super::lockout::check_lockout_change`]): not the change's doing.
 //! - [`recover_staged`] settles a commit that was interrupted between saving its rollback
 //!   point ([`STAGED`]) and renaming it into place: when the kernel's dfw objects still
 //!   equal the staged state the commit never landed and the staged file goes; otherwise it
@@ -16,7 +18,7 @@
 
 use dfw_core::model::{Family, Iface, TableName};
 
-use super::lockout::{check_lockout_on, desired_filter, ingress, SshConnection};
+use super::lockout::{check_lockout_change, desired_filter, ingress, SshConnection};
 use super::session::ssh_connection;
 use super::sessions::live_ssh_sessions;
 use super::store::STAGED;
@@ -85,10 +87,11 @@ pub fn check_changes<T: Transport>(
                 chains: Vec::new(),
             });
         let desired = desired_filter(&kernel, changes).map_err(SafetyError::Compose)?;
+        let now = desired_filter(&kernel, &ChangeSet::default()).map_err(SafetyError::Compose)?;
         let host = crate::route::read_host(family, &[]).ok();
         for c in mine {
             let ifaces = ingress(host.as_ref(), c, external);
-            check_lockout_on(&desired, c, &ifaces).map_err(SafetyError::Lockout)?;
+            check_lockout_change(&now, &desired, c, &ifaces).map_err(SafetyError::Lockout)?;
         }
     }
     Ok(())

@@ -6,7 +6,9 @@
 //!   server_port`).
 //! - [`desired_filter`] composes the kernel's `filter` table of one family with the chains
 //!   a change set rewrites, creates and deletes: the table as it will be after the commit.
-//!   Rules of the kernel dfw cannot express are left out (they are never dfw's).
+//!   Rules of the kernel dfw cannot decode stay in their place as
+//!   [`Target::Opaque`](dfw_core::model::Target::Opaque): a new SSH connection they may
+//!   match gets an unknown verdict.
 //! - [`check_lockout`] follows, with [`dfw_core::eval::explain`], the first packet (TCP SYN,
 //!   conntrack state NEW) of a connection from the client to `server:port` arriving on each
 //!   external interface (the host owning `server` on that interface, routes to the client
@@ -15,18 +17,24 @@
 //!   DROP, a REJECT, or a verdict the evaluator cannot decide) is a [`Lockout`] naming the
 //!   interface, the verdict and the rule or policy that decides it (table, chain, number and
 //!   the rule's text).
+//! - [`check_lockout_change`] does the same but compares with the rules as they are now: a
+//!   new connection that is refused, or undecidable, before the commit exactly as after it,
+//!   by the same rule (a neighbour's: fail2ban, ufw's rate limit, a rule dfw cannot decode),
+//!   is not the commit's doing, so it is no lockout. Any other verdict but ACCEPT is.
 
 use std::fmt;
 use std::net::IpAddr;
 
-use dfw_core::eval::{explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Verdict};
+use dfw_core::eval::{
+    explain, Decision, Host, HostIface, IfaceKind, Packet, Route, Undecided, Verdict,
+};
 use dfw_core::model::{
     ChainName, Counters, Family, Iface, ModelError, Network, Policy as ChainPolicy, Ruleset, Table,
     TableName,
 };
 use dfw_core::syntax::rule_spec;
 
-use crate::firewall::{ChangeSet, KernelTable};
+use crate::firewall::{ChangeSet, KernelTable, Wanted};
 
 /// The SSH connection a command runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +149,7 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
             None => t.add_user_chain(ChainName::new(&c.name)?)?,
         }
         if let Some(ch) = t.chain_mut(&c.name) {
-            ch.rules = c.rules.iter().filter_map(|r| r.comparable()).collect();
+            ch.rules = c.rules.iter().map(|r| r.evaluable(family)).collect();
         }
     }
     for target in changes
@@ -158,8 +166,18 @@ pub fn desired_filter(kernel: &KernelTable, changes: &ChangeSet) -> Result<Rules
                 t.add_user_chain(target.chain.clone())?;
             }
         }
+        let read = kernel.chain(name);
         if let Some(ch) = t.chain_mut(name) {
-            ch.rules = target.rules.clone();
+            ch.rules = target
+                .rules
+                .iter()
+                .filter_map(|w| match w {
+                    Wanted::Rule(r) => Some(r.clone()),
+                    Wanted::Kernel(h) => read
+                        .and_then(|c| c.rules.iter().find(|r| r.handle == *h))
+                        .map(|r| r.evaluable(family)),
+                })
+                .collect();
         }
     }
     // Deleted chains lose their rules first (as the batch does), then go.
@@ -239,45 +257,108 @@ pub fn check_lockout_on(
         return Ok(());
     }
     for name in ifaces {
-        let name = name.clone();
-        let host = host_for(&name, ssh);
-        let packet = Packet::tcp_syn(&name, ssh.client, ssh.server, ssh.server_port)
-            .with_sport(ssh.client_port);
-        let trace = match explain(ruleset, &packet, &host) {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(Box::new(Lockout {
-                    ssh: *ssh,
-                    iface: name,
-                    verdict: Verdict::Unknown(dfw_core::eval::Undecided {
-                        rule: None,
-                        reason: e.to_string(),
-                    }),
-                    decided_by: None,
-                    rule: None,
-                }))
-            }
+        if let Some(l) = lockout_on(ruleset, ssh, name) {
+            return Err(Box::new(l));
+        }
+    }
+    Ok(())
+}
+
+/// As [`check_lockout_on`] for `after` (the tables as they will be), except that a verdict
+/// that is the same under `before` (the tables as they are), decided by the same rule, is no
+/// lockout (see the module contract).
+///
+/// # Errors
+/// The first [`Lockout`] found.
+pub fn check_lockout_change(
+    before: &Ruleset,
+    after: &Ruleset,
+    ssh: &SshConnection,
+    ifaces: &[String],
+) -> Result<(), Box<Lockout>> {
+    if after.family() != ssh.family() {
+        return Ok(());
+    }
+    for name in ifaces {
+        let Some(now) = lockout_on(after, ssh, name) else {
+            continue;
         };
-        if trace.verdict.is_accept() {
+        let was = lockout_on(before, ssh, name);
+        if was.is_some_and(|w| same_refusal(&w, before, &now, after)) {
             continue;
         }
-        let rule = match &trace.decided_by {
-            Some(Decision::Rule(r)) => ruleset
+        return Err(Box::new(now));
+    }
+    Ok(())
+}
+
+/// True when two refusals are the same verdict decided by the same rule (compared by its
+/// text and chain, since the commit may move it: dfw's jumps go on top).
+fn same_refusal(a: &Lockout, ra: &Ruleset, b: &Lockout, rb: &Ruleset) -> bool {
+    let kind = |v: &Verdict| match v {
+        Verdict::Unknown(_) => "unknown".to_string(),
+        other => other.to_string(),
+    };
+    let deciding = |l: &Lockout, rs: &Ruleset| match &l.verdict {
+        Verdict::Unknown(u) => u.rule.as_ref().map(|r| rule_text(rs, r)),
+        _ => match &l.decided_by {
+            Some(Decision::Rule(r)) => Some(rule_text(rs, r)),
+            Some(d) => Some(Some(d.to_string())),
+            None => None,
+        },
+    };
+    let (da, db) = (deciding(a, ra), deciding(b, rb));
+    kind(&a.verdict) == kind(&b.verdict) && da.is_some() && da == db
+}
+
+/// `-A CHAIN RULE` of the rule at `r`, if it exists.
+fn rule_text(rs: &Ruleset, r: &dfw_core::eval::RuleRef) -> Option<String> {
+    rs.table(r.table)
+        .and_then(|t| t.chain(&r.chain))
+        .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
+        .map(|rule| format!("{} -A {} {}", r.table, r.chain, rule_spec(rule).trim()))
+}
+
+/// What happens to a new connection like `ssh` arriving on `name`: `None` when accepted.
+fn lockout_on(ruleset: &Ruleset, ssh: &SshConnection, name: &str) -> Option<Lockout> {
+    let host = host_for(name, ssh);
+    let packet =
+        Packet::tcp_syn(name, ssh.client, ssh.server, ssh.server_port).with_sport(ssh.client_port);
+    let trace = match explain(ruleset, &packet, &host) {
+        Ok(t) => t,
+        Err(e) => {
+            return Some(Lockout {
+                ssh: *ssh,
+                iface: name.to_string(),
+                verdict: Verdict::Unknown(dfw_core::eval::Undecided {
+                    rule: None,
+                    reason: e.to_string(),
+                }),
+                decided_by: None,
+                rule: None,
+            })
+        }
+    };
+    if trace.verdict.is_accept() {
+        return None;
+    }
+    let rule = match (&trace.decided_by, &trace.verdict) {
+        (Some(Decision::Rule(r)), _) | (_, Verdict::Unknown(Undecided { rule: Some(r), .. })) => {
+            ruleset
                 .table(r.table)
                 .and_then(|t| t.chain(&r.chain))
                 .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
-                .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim())),
-            _ => None,
-        };
-        return Err(Box::new(Lockout {
-            ssh: *ssh,
-            iface: name,
-            verdict: trace.verdict,
-            decided_by: trace.decided_by,
-            rule,
-        }));
-    }
-    Ok(())
+                .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim()))
+        }
+        _ => None,
+    };
+    Some(Lockout {
+        ssh: *ssh,
+        iface: name.to_string(),
+        verdict: trace.verdict,
+        decided_by: trace.decided_by,
+        rule,
+    })
 }
 
 /// A host whose interface `iface` owns the server address and routes to the client.

@@ -3,7 +3,9 @@
 use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::Policy;
 
-use super::lockout::{check_lockout, desired_filter, SshConnection};
+use super::lockout::{
+    check_lockout, check_lockout_change, desired_filter, iface_names, SshConnection,
+};
 use crate::firewall::{ChainTarget, ChangeSet, KernelTable};
 
 const NO_SSH: &str = r#"
@@ -112,7 +114,7 @@ fn desired_filter_composes_kernel_and_changes() {
             chain: c.name().clone(),
             create: true,
             policy: None,
-            rules: c.rules.clone(),
+            rules: c.rules.iter().cloned().map(Into::into).collect(),
         });
     }
     let kernel = KernelTable {
@@ -176,4 +178,131 @@ fn kernel_of(rs: &dfw_core::model::Ruleset) -> KernelTable {
             })
             .collect(),
     }
+}
+
+/// A kernel `filter` table with an INPUT chain (policy ACCEPT) holding `rules`.
+fn kernel_input(rules: Vec<crate::firewall::KernelRule>) -> KernelTable {
+    use crate::firewall::{BaseChain, KernelChain};
+    KernelTable {
+        family: Family::Ipv4,
+        name: TableName::Filter,
+        chains: vec![KernelChain {
+            name: "INPUT".into(),
+            handle: 1,
+            base: Some(BaseChain {
+                hook: 1,
+                priority: 0,
+                chain_type: "filter".into(),
+                policy: Some(dfw_core::model::Policy::Accept),
+                counters: Default::default(),
+            }),
+            rules,
+            unread: None,
+        }],
+    }
+}
+
+#[test]
+fn a_neighbours_undecidable_rule_the_commit_does_not_change_is_no_lockout() {
+    use crate::firewall::{KernelRule, Wanted};
+    use crate::rule_codec::DecodedRule;
+    // A neighbour's rule dfw cannot decode on top of INPUT (say `-m u32 ... -j DROP`): a new
+    // SSH connection's fate is unknown now.
+    let opaque = KernelRule {
+        handle: 7,
+        rule: DecodedRule::Opaque {
+            reason: "xt match u32".into(),
+            exprs: Vec::new(),
+            compat: None,
+        },
+        counters: Default::default(),
+    };
+    let kernel = kernel_input(vec![opaque]);
+    let ssh = SshConnection::parse("198.51.100.9 50022 192.0.2.10 22").unwrap();
+    let now = desired_filter(&kernel, &ChangeSet::default()).unwrap();
+    let err = check_lockout(&now, &ssh, &eth0()).unwrap_err();
+    assert!(
+        err.to_string().contains("a rule dfw cannot decode"),
+        "{err}"
+    );
+    // A commit that leaves INPUT as it is (host = false: no INPUT jump) keeps the same
+    // unknown verdict, decided by the same rule: not the commit's doing.
+    let compiled = rules(&NO_SSH.replace("host = true", "host = false"), Family::Ipv4);
+    let mut changes = ChangeSet::default();
+    for c in compiled.table(TableName::Filter).unwrap().chains() {
+        if c.is_builtin() {
+            continue;
+        }
+        changes.chains.push(ChainTarget {
+            family: Family::Ipv4,
+            table: TableName::Filter,
+            chain: c.name().clone(),
+            create: true,
+            policy: None,
+            rules: c.rules.iter().cloned().map(Into::into).collect(),
+        });
+    }
+    let after = desired_filter(&kernel, &changes).unwrap();
+    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
+    // dfw's jump on top of INPUT moves the neighbour's rule to #2; SSH falls through dfw's
+    // chain to it: the same rule (by its text and handle) still decides.
+    let proxy = dfw_core::model::ChainName::new("DFW-PROXY").unwrap();
+    let parse = |s: &str| dfw_core::syntax::parse_rule(Family::Ipv4, s).unwrap();
+    let mut moved = ChangeSet::default();
+    moved.chains.push(ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: proxy,
+        create: true,
+        policy: None,
+        rules: vec![parse("-i eth0 -p tcp -m tcp --dport 8080 -j DROP").into()],
+    });
+    moved.chains.push(ChainTarget {
+        family: Family::Ipv4,
+        table: TableName::Filter,
+        chain: dfw_core::model::ChainName::new("INPUT").unwrap(),
+        create: false,
+        policy: None,
+        rules: vec![
+            parse("-m comment --comment dfw -j DFW-PROXY").into(),
+            Wanted::Kernel(7),
+        ],
+    });
+    let after = desired_filter(&kernel, &moved).unwrap();
+    check_lockout(&after, &ssh, &eth0()).unwrap_err();
+    check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap();
+    // host = true without SSH: dfw's jump on top of INPUT, the opaque rule kept below it;
+    // dfw's chain rejects SSH: a lockout the commit makes, whatever was there before.
+    let compiled = rules(NO_SSH, Family::Ipv4);
+    let mut changes = ChangeSet::default();
+    for c in compiled.table(TableName::Filter).unwrap().chains() {
+        let mut wanted: Vec<Wanted> = c.rules.iter().cloned().map(Into::into).collect();
+        if c.name().as_str() == "INPUT" {
+            wanted.push(Wanted::Kernel(7));
+        }
+        changes.chains.push(ChainTarget {
+            family: Family::Ipv4,
+            table: TableName::Filter,
+            chain: c.name().clone(),
+            create: !c.is_builtin(),
+            policy: None,
+            rules: wanted,
+        });
+    }
+    let after = desired_filter(&kernel, &changes).unwrap();
+    let input = after
+        .table(TableName::Filter)
+        .unwrap()
+        .chain("INPUT")
+        .unwrap();
+    assert_eq!(
+        input.rules.len(),
+        2,
+        "dfw's jump, then the kept opaque rule"
+    );
+    let err = check_lockout_change(&now, &after, &ssh, &iface_names(&eth0())).unwrap_err();
+    assert!(
+        matches!(err.verdict, dfw_core::eval::Verdict::Reject(_)),
+        "{err}"
+    );
 }

@@ -51,7 +51,8 @@ pub use crash::CRASH_AT;
 pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
 pub use guard::{check_changes, kernel_snapshot, recover_staged, SshGuard};
 pub use lockout::{
-    check_lockout, check_lockout_on, desired_filter, ingress, Lockout, SshConnection,
+    check_lockout, check_lockout_change, check_lockout_on, desired_filter, ingress, Lockout,
+    SshConnection,
 };
 pub use session::{ssh_connection, SSH_CONNECTION};
 pub use sessions::{live_ssh_sessions, sessions_of, LiveSessions, DEFAULT_SSH_PORT};
@@ -137,7 +138,7 @@ pub enum SafetyError {
         /// Why.
         reason: Corruption,
     },
-    /// A dfw chain holds a rule dfw cannot write back, so its state cannot be saved.
+    /// A dfw chain cannot be saved (its name is not one iptables takes).
     #[error("{family} filter {chain}: cannot save the previous state: {reason}")]
     Opaque {
         /// Family.
@@ -245,9 +246,6 @@ pub enum Unsavable {
     /// A chain name iptables cannot take.
     #[error(transparent)]
     ChainName(ModelError),
-    /// The rule at this 1-based position is not expressible by dfw.
-    #[error("rule {0} is not expressible by dfw")]
-    Rule(usize),
 }
 
 impl From<FirewallError> for SafetyError {

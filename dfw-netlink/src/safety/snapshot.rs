@@ -6,7 +6,10 @@
 //! was captured (one atomic batch; nothing that is not dfw's is changed, apart from creating
 //! DOCKER-USER and FORWARD's `-j DOCKER-USER` if Docker's are missing, as every dfw commit
 //! does). dfw's jumps always sit at the top of their chain, so
-//! their order is all there is to capture. The text form is iptables-save text per family
+//! their order is all there is to capture. Only dfw's objects are captured: a rule someone
+//! else put into a `DFW-*` chain (decodable or not) is not dfw's and is left out (the
+//! rollback, as every commit, removes it), and neighbours' rules elsewhere are never read
+//! into a snapshot, so no rule of anyone else can make saving fail. The text form is iptables-save text per family
 //! (what `dfw-cli show` prints for a policy), preceded by `# family: ipv4` / `# family: ipv6`
 //! lines, so an admin can read it and `iptables-restore` could load it. The last line,
 //! `# end bytes=N fnv1a64=HASH`, gives the length and the FNV-1a hash of everything before
@@ -67,8 +70,7 @@ impl Snapshot {
     /// dfw's objects out of what [`crate::enforce::read_current`] read, IPv4 then IPv6.
     ///
     /// # Errors
-    /// [`SafetyError::Opaque`] when a `DFW-*` chain holds a rule dfw cannot express (it could
-    /// not be written back exactly).
+    /// [`SafetyError::Opaque`] when a `DFW-*` chain has a name iptables cannot take.
     pub fn from_current(current: &[Current; 2]) -> Result<Snapshot, SafetyError> {
         Ok(Snapshot(Compiled {
             v4: family_rules(Family::Ipv4, &current[0])?,
@@ -161,19 +163,8 @@ fn family_rules(family: Family, current: &Current) -> Result<FamilyRules, Safety
             chain: c.name.clone(),
             reason: Unsavable::ChainName(e),
         })?;
-        let mut rules = Vec::new();
-        for (i, r) in c.rules.iter().enumerate() {
-            match r {
-                Some(r) => rules.push(r.clone()),
-                None => {
-                    return Err(SafetyError::Opaque {
-                        family,
-                        chain: c.name.clone(),
-                        reason: Unsavable::Rule(i + 1),
-                    })
-                }
-            }
-        }
+        // A rule dfw cannot decode is not one dfw wrote.
+        let rules = c.rules.iter().flatten().cloned().collect();
         chains.push((name, rules));
     }
     let mut jumps = Vec::new();

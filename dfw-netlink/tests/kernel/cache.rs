@@ -28,7 +28,7 @@ fn change(rules: Vec<Rule>) -> ChangeSet {
             chain: ChainName::new("DFWCACHE").unwrap(),
             create: true,
             policy: None,
-            rules,
+            rules: rules.into_iter().map(Into::into).collect(),
         }],
         delete_chains: Vec::new(),
     }

@@ -111,7 +111,7 @@ fn kernel_conformance_invalid_last_rule_leaves_ruleset_unchanged() {
             chain: ChainName::new(chain).unwrap(),
             create: true,
             policy: None,
-            rules,
+            rules: rules.into_iter().map(Into::into).collect(),
         };
         let change = ChangeSet {
             chains: vec![
@@ -213,7 +213,7 @@ fn kernel_conformance_dfw_never_touches_docker_rules() {
                         chain: ChainName::new("DFW-IN").unwrap(),
                         create: true,
                         policy: None,
-                        rules: vec![spec(&format!(" -s {net} -j ACCEPT"))],
+                        rules: vec![spec(&format!(" -s {net} -j ACCEPT")).into()],
                     },
                     ChainTarget {
                         family,
@@ -221,7 +221,7 @@ fn kernel_conformance_dfw_never_touches_docker_rules() {
                         chain: ChainName::new("INPUT").unwrap(),
                         create: true,
                         policy: None,
-                        rules: vec![spec(" -j DFW-IN")],
+                        rules: vec![spec(" -j DFW-IN").into()],
                     },
                 ],
                 delete_chains: vec![],

@@ -4,7 +4,10 @@
 //! (`evalsim::policy`: DOCKER-USER whitelists, `--ctorigdstport` allows, `-s` restrictions,
 //! REJECT/DROP ends, jumps and gotos to GATE, INPUT rules and policies, extra nat DNATs),
 //! loaded with `iptables-restore --noflush` or (every other round) dfw's own
-//! `Firewall::restore` with `noflush`. The ruleset and the host are read back from the
+//! `Firewall::restore` with `noflush`, then 0-2 neighbours' rules dfw cannot decode
+//! (`-m string`, `-m u32`, `-m bpf`, `-m statistic`) with the real iptables-restore and
+//! sometimes a native nftables rule with `nft`: every verdict they can change must be
+//! unknown, every certain verdict must still hold. The ruleset and the host are read back from the
 //! kernel exactly as `dfw-cli audit` reads them (`kernel_ruleset::read_ruleset`, `route::read_host`).
 //!
 //! For every round: random (source, port) pairs from the internet and LAN sides, and every
@@ -33,7 +36,7 @@ use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{write_sysctls, Check, DockerHost, Probe, Proto, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 
-use evalsim::policy::{random_policy, Lcg};
+use evalsim::policy::{random_neighbours, random_policy, Lcg};
 use evalsim::{
     add_source, expected, listens, live, outcome, random_pairs, restore_with_dfw, side_of,
 };
@@ -270,6 +273,7 @@ fn round(
     h: &DockerHost,
     fixture: Fixture,
     policy: Option<&str>,
+    neighbour_rng: Option<&mut Lcg>,
     rng: &mut Lcg,
     src: &mut Sources<'_>,
     stats: &mut Stats,
@@ -289,6 +293,17 @@ fn round(
         }
         None => {}
     }
+    // Neighbours' rules dfw cannot decode, with the real tools.
+    let mut neighbours = String::new();
+    if let (Some(_), Some(nrng)) = (policy, neighbour_rng) {
+        let (text, nft) = random_neighbours(nrng, fixture.is_v6());
+        run_in(h.host(), &restore, &["--noflush"], &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        if let Some(n) = &nft {
+            run_in(h.host(), "sh", &["-c", &format!("nft '{n}'")], "")
+                .unwrap_or_else(|e| panic!("{e}\n{n}"));
+        }
+        neighbours = format!("{text}{}\n", nft.unwrap_or_default());
+    }
     let (rs, host) = live(h, family, &[EXTERNAL_IF, LAN_IF]);
     let mut cases = explain_cases(&rs, &host, rng, fixture.is_v6(), stats);
     stats.explain += cases.len();
@@ -296,7 +311,10 @@ fn round(
     stats.audit_lan += audit.iter().filter(|c| c.check.from == Side::Lan).count();
     stats.audit += audit.len();
     cases.extend(audit);
-    let context = format!("{fixture:?} with policy:\n{}", policy.unwrap_or("(none)"));
+    let context = format!(
+        "{fixture:?} with policy:\n{}\nneighbours:\n{neighbours}",
+        policy.unwrap_or("(none)")
+    );
     connect(h, &cases, &context, stats);
     stats.rounds += 1;
 }
@@ -317,6 +335,7 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         write_sysctls(h.ns(side), &limits).expect("sysctls");
     }
     let mut rng = Lcg::new(0x5eed_a0d1_7e57);
+    let mut neighbour_rng = Lcg::new(0x0bad_5eed_0fab_1e55);
     // The sides' own addresses are there already.
     let mut added: HashSet<(Side, IpAddr)> = INTERNET_SOURCES
         .into_iter()
@@ -332,10 +351,13 @@ fn kernel_eval_explain_and_audit_match_real_connections() {
         (Fixture::Docker29V6, 15),
     ];
     for (fixture, n) in plan {
-        round(&h, fixture, None, &mut rng, &mut src, &mut stats);
-        for _ in 0..n {
+        round(&h, fixture, None, None, &mut rng, &mut src, &mut stats);
+        for i in 0..n {
             let p = random_policy(&mut rng, fixture.is_v6());
-            round(&h, fixture, Some(&p), &mut rng, &mut src, &mut stats);
+            // Neighbours every other round, drawn from their own sequence: the policies and
+            // probes are those of the rounds without them.
+            let nb = (i % 2 == 1).then_some(&mut neighbour_rng);
+            round(&h, fixture, Some(&p), nb, &mut rng, &mut src, &mut stats);
         }
     }
     let count = |p: Probe| stats.seen.iter().filter(|s| **s == p).count();

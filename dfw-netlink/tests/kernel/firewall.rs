@@ -20,7 +20,7 @@ fn target(chain: &str, create: bool, policy: Option<Policy>, rules: &[&str]) -> 
         chain: ChainName::new(chain).unwrap(),
         create,
         policy,
-        rules: rules.iter().map(|s| rule(s)).collect(),
+        rules: rules.iter().map(|s| rule(s).into()).collect(),
     }
 }
 
@@ -181,7 +181,7 @@ fn kernel_both_families_in_one_atomic_batch() {
             chain: ChainName::new(chain).unwrap(),
             create: true,
             policy: None,
-            rules: vec![parse_rule(Family::Ipv6, spec).unwrap()],
+            rules: vec![parse_rule(Family::Ipv6, spec).unwrap().into()],
         };
         // The ip6 part fails: nothing of the ip part may be committed either.
         let bad = ChangeSet {
@@ -219,7 +219,7 @@ fn kernel_both_families_in_one_atomic_batch() {
 fn kernel_opaque_rules_are_kept_marked_and_never_rewritten_silently() {
     kernel_test("kernel_opaque_rules", || {
         use dfw_core::syntax::RestoreScript;
-        use dfw_netlink::firewall::{RestoreError, RestoreOptions, OPAQUE_MARK};
+        use dfw_netlink::firewall::{RestoreOptions, OPAQUE_MARK};
         run_cmd("iptables", &["-N", "X"]).unwrap();
         run_cmd("iptables", &["-A", "X", "-s", "192.0.2.1", "-j", "DROP"]).unwrap();
         // A native rule iptables-nft cannot express (meta skuid).
@@ -253,23 +253,21 @@ fn kernel_opaque_rules_are_kept_marked_and_never_rewritten_silently() {
             noflush: true,
             ..RestoreOptions::default()
         };
-        // Appending to the chain would have to rewrite it: refused, nothing changed.
+        // Appending to the chain keeps the opaque rule exactly as it is (same handle, never
+        // re-encoded): the new rule is placed after the last one.
         let append =
             RestoreScript::parse(Family::Ipv4, "*filter\n-A X -j ACCEPT\nCOMMIT\n").unwrap();
-        match fw.restore(&append, noflush) {
-            Err(RestoreError::Firewall {
-                line,
-                source: FirewallError::Refused { chain, .. },
-            }) => {
-                assert_eq!(chain, "X");
-                assert_eq!(line, Some(2));
-            }
-            other => panic!("{other:?}"),
-        }
+        fw.restore(&append, noflush)
+            .expect("restore -n next to an opaque rule");
+        let appended = fw.save(Family::Ipv4, &[TableName::Filter], false).unwrap();
         assert_eq!(
-            fw.save(Family::Ipv4, &[TableName::Filter], false).unwrap(),
-            text
+            appended,
+            text.replace("-A X -j RETURN\n", "-A X -j RETURN\n-A X -j ACCEPT\n")
         );
+        let again = fw
+            .read_chains(Family::Ipv4, TableName::Filter, &["X"])
+            .unwrap();
+        assert_eq!(again[0].rules[1].handle, chains[0].rules[1].handle);
         // A chain the script replaces wholesale may be rewritten.
         let replace = RestoreScript::parse(
             Family::Ipv4,

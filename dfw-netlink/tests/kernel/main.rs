@@ -15,6 +15,7 @@ mod ext_oracle;
 mod firewall;
 mod host;
 mod iptables_oracle;
+mod neighbours;
 mod policy_commit;
 mod policy_kept;
 mod policy_packets;

@@ -113,7 +113,7 @@ fn check_in_kernel(
             chain: ChainName::new("DFW").unwrap(),
             create: false,
             policy: None,
-            rules: vec![rule.clone()],
+            rules: vec![rule.clone().into()],
         }],
         delete_chains: vec![],
     };

@@ -23,7 +23,7 @@ fn target(family: Family, chain: &str, rules: &[&str]) -> ChainTarget {
         chain: ChainName::new(chain).unwrap(),
         create: false,
         policy: None,
-        rules: rules.iter().map(|s| rule(family, s)).collect(),
+        rules: rules.iter().map(|s| rule(family, s).into()).collect(),
     }
 }
 

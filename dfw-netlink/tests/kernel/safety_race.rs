@@ -63,8 +63,10 @@ fn writer(stop: &AtomicBool, v6: bool) -> Vec<Vec<String>> {
         let mut args = vec!["-A", CHAINS[c]];
         args.extend(spec);
         run_cmd(tool, &args).unwrap();
+        // As iptables-save prints the address (`2001:db8:99::0` is `2001:db8:99::`).
+        let shown: std::net::IpAddr = src.parse().unwrap();
         left[c].push(format!(
-            "-A {} -s {src}/{bits} -p tcp -m tcp --dport {port} -j ACCEPT",
+            "-A {} -s {shown}/{bits} -p tcp -m tcp --dport {port} -j ACCEPT",
             CHAINS[c]
         ));
         // Keep at most 3 of its rules per chain: delete the oldest.

@@ -6,6 +6,7 @@ mod docker;
 mod ext;
 mod hosts;
 mod matches;
+mod opaque;
 mod prop;
 mod rules;
 mod semantics;

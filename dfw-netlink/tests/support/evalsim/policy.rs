@@ -135,3 +135,53 @@ pub fn random_policy(rng: &mut Lcg, v6: bool) -> String {
     }
     text
 }
+
+/// Neighbours' rules dfw cannot decode (whatever extensions it learns): each only meets
+/// packets from `eth0` (replies are never touched) and behaves deterministically in the kernel
+/// for a first packet, except `statistic`, which depends on the order of the probes. `explain`
+/// must call every verdict such a rule can change unknown.
+const OPAQUE_V4: &[&str] = &[
+    "-i eth0 -m string --algo bm --string XYZZY -j DROP",
+    // TCP destination port 5432 (after DNAT, the database's own port).
+    "-i eth0 -p tcp -m u32 --u32 \"0>>22&0x3C@0&0xFFFF=0x1538\" -j REJECT",
+    // A BPF program matching protocol 6 (TCP).
+    "-i eth0 -m bpf --bytecode \"4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0\" -j ACCEPT",
+    "-i eth0 -m statistic --mode nth --every 3 --packet 0 -j DROP",
+];
+
+const OPAQUE_V6: &[&str] = &[
+    "-i eth0 -m string --algo bm --string XYZZY -j DROP",
+    "-i eth0 -m statistic --mode nth --every 3 --packet 0 -j REJECT",
+];
+
+/// Native nftables rules (added with `nft`, not iptables): an anonymous set lookup, which
+/// iptables-nft cannot print either.
+const NATIVE_V4: &[&str] = &[
+    "insert rule ip filter DOCKER-USER iifname \"eth0\" ip saddr 198.51.100.0/25 tcp dport { 80, 5432 } drop",
+    "insert rule ip filter INPUT iifname \"eth0\" tcp dport { 9999, 22 } reject",
+];
+
+const NATIVE_V6: &[&str] = &[
+    "insert rule ip6 filter DOCKER-USER iifname \"eth0\" ip6 saddr 2001:db8::/48 tcp dport { 80, 5432 } drop",
+];
+
+/// Neighbours' rules for a policy round (see [`OPAQUE_V4`]): `iptables-restore --noflush`
+/// text inserting 1-2 of them at the top or second place of DOCKER-USER, GATE or INPUT, and
+/// sometimes one native rule as `nft` arguments.
+pub fn random_neighbours(rng: &mut Lcg, v6: bool) -> (String, Option<String>) {
+    let (pool, native) = if v6 {
+        (OPAQUE_V6, NATIVE_V6)
+    } else {
+        (OPAQUE_V4, NATIVE_V4)
+    };
+    let mut lines = Vec::new();
+    for _ in 0..1 + rng.below(2) {
+        // DOCKER-USER and GATE hold at least one rule; INPUT maybe none.
+        let (chain, at) = *rng.pick(&[("DOCKER-USER", 2), ("GATE", 2), ("INPUT", 1)]);
+        let at = 1 + rng.below(at);
+        lines.push(format!("-I {chain} {at} {}", rng.pick(pool)));
+    }
+    let text = format!("*filter\n{}\nCOMMIT\n", lines.join("\n"));
+    let nft = (rng.below(3) == 0).then(|| rng.pick(native).to_string());
+    (text, nft)
+}
