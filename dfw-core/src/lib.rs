@@ -33,6 +33,7 @@ pub mod eval;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod model;
+pub mod native;
 pub mod policy;
 pub mod syntax;
 pub mod text;

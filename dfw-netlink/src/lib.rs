@@ -60,6 +60,7 @@ mod front;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod kernel_ruleset;
+pub mod native;
 pub mod nft;
 pub mod route;
 pub mod rule_codec;

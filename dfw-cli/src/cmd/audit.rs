@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dfw_core::eval::{
-    audit, user_space_ports, Audit, Host, IfaceExposure, IfaceKind, Listener, UserSpacePort,
+    audit_with, user_space_ports, Audit, Host, IfaceExposure, IfaceKind, Listener, UserSpacePort,
 };
 use dfw_core::model::{Family, Protocol, Rule, Ruleset, TableName};
 use dfw_core::policy::{Policy, Published};
@@ -30,7 +30,9 @@ use dfw_netlink::route::{read_host_assuming, ExternalsFrom};
 use dfw_netlink::sockdiag::{sockets, SockProto, States};
 
 use super::audit_json::{self, Document};
-use super::examine::{decision_text, nat_text, port_text, reach_text, rule_line};
+use super::examine::{
+    decision_text, load_native, nat_text, native_rule_line, port_text, reach_text, rule_line,
+};
 
 /// `audit` options.
 #[derive(Debug, clap::Args)]
@@ -57,6 +59,8 @@ pub(super) struct Loaded {
     pub rs: Ruleset,
     pub host: Host,
     pub from: ExternalsFrom,
+    /// The native tables, run with iptables' (Docker 29 in nftables mode publishes there).
+    pub native: dfw_core::native::Ruleset,
 }
 
 pub(super) fn externals(host: &Host) -> Vec<String> {
@@ -92,6 +96,9 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort], c: Option<&Containers>) -
         _ => "",
     };
     let _ = writeln!(out, "{} (external: {ext}{assumed})", a.family);
+    for note in dfw_core::native::docker::docker_notes(rs, &l.native) {
+        let _ = writeln!(out, "  note: {note}");
+    }
     let _ = writeln!(out, "  published ports:");
     if a.published.is_empty() {
         let _ = writeln!(out, "    none");
@@ -110,7 +117,11 @@ fn text(l: &Loaded, a: &Audit, user: &[UserSpacePort], c: Option<&Containers>) -
             nat_text(&p.to),
             named(audit_json::published_by(c, p))
         );
-        let _ = writeln!(out, "    published by {}", rule_line(rs, &p.rule));
+        let by = match p.rule.table.xt() {
+            Some(_) => rule_line(rs, &p.rule),
+            None => native_rule_line(&l.native, &p.rule),
+        };
+        let _ = writeln!(out, "    published by {by}");
         exposures(&mut out, rs, &p.exposure);
     }
     if !user.is_empty() {
@@ -164,7 +175,13 @@ pub(super) fn load(family: Family, named: &[String], assume: bool) -> Result<Loa
              take the policy's with -c FILE"
         ));
     }
-    Ok(Loaded { rs, host, from })
+    let native = load_native()?;
+    Ok(Loaded {
+        rs,
+        host,
+        from,
+        native,
+    })
 }
 
 /// The rules of `nat`'s DOCKER chain.
@@ -229,7 +246,7 @@ pub fn run(a: Args) -> ExitCode {
     for (family, l) in &loaded {
         match l {
             Ok(l) => {
-                let result = audit(&l.rs, &l.host);
+                let result = audit_with(&l.rs, &l.native, &l.host);
                 let user = user_space_ports(&l.rs, &l.host, published.family(*family), &socks);
                 if a.json {
                     let assumed = matches!(l.from, ExternalsFrom::Assumed(_));

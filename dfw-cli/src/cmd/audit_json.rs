@@ -232,6 +232,16 @@ pub fn failed(family: Family, error: String) -> FamilyJ {
 }
 
 /// The JSON mirror of the rule at `at`.
+/// A native rule: its position and the text `nft list ruleset` prints.
+pub(super) fn native_rule(at: &RuleRef, text: &str) -> RuleJ {
+    RuleJ {
+        table: at.table.to_string(),
+        chain: at.chain.clone(),
+        number: at.number,
+        text: text.to_string(),
+    }
+}
+
 pub(super) fn rule(rs: &Ruleset, at: &RuleRef) -> RuleJ {
     RuleJ {
         table: at.table.to_string(),

@@ -24,13 +24,69 @@ pub fn load(family: Family, externals: &[String]) -> Result<(Ruleset, Host), Str
     Ok((rs, host))
 }
 
+/// Every native nf_tables table of the kernel (Docker 29's `docker-bridges`, `inet filter`,
+/// firewalld's, an admin's own), which the evaluator runs with iptables' tables.
+///
+/// # Errors
+/// The reason, in words.
+pub fn load_native() -> Result<dfw_core::native::Ruleset, String> {
+    let mut t = dfw_netlink::transport::NetlinkTransport::open().map_err(|e| e.to_string())?;
+    dfw_netlink::native::read_native(&mut t).map_err(|e| format!("native tables: {e}"))
+}
+
+/// What differs on a host where Docker uses its nftables backend, both families (empty
+/// otherwise): the backend, a leftover iptables FORWARD policy DROP, and the policy's
+/// `[[forward]]` pairs Docker's nftables rules drop. Reading errors are left out (the
+/// command's own reading reports them).
+pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<String> {
+    use dfw_core::native::docker::{blocked_forward_pairs, docker_notes};
+    let Ok(native) = load_native() else {
+        return Vec::new();
+    };
+    let Ok(mut fw) = Firewall::open() else {
+        return Vec::new();
+    };
+    let pairs: Vec<(String, String)> = policy
+        .forward
+        .iter()
+        .map(|f| (f.in_iface.to_string(), f.out_iface.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        if let Ok(rs) = read_ruleset(&mut fw, family) {
+            out.extend(docker_notes(&rs, &native));
+        }
+        out.extend(blocked_forward_pairs(&native, family, &pairs));
+    }
+    out
+}
+
 /// The rule text (`iptables-save` form after `-A CHAIN`, without the leading space) of a rule.
 pub fn rule_text(rs: &Ruleset, at: &RuleRef) -> String {
-    rs.table(at.table)
+    at.table
+        .xt()
+        .and_then(|t| rs.table(t))
         .and_then(|t| t.chain(&at.chain))
         .and_then(|c| c.rules.get(at.number.checked_sub(1)?))
         .map(|r| rule_spec(r).trim_start().to_string())
         .unwrap_or_default()
+}
+
+/// `ip docker-bridges nat-prerouting-and-output #1: iifname != "docker0" tcp dport 8080 ...`:
+/// a native rule as `nft list ruleset` prints it.
+pub fn native_rule_line(native: &dfw_core::native::Ruleset, at: &RuleRef) -> String {
+    let text = match &at.table {
+        dfw_core::eval::TableRef::Native(f, name) => native
+            .table(*f, name)
+            .and_then(|t| {
+                let c = t.chain(&at.chain)?;
+                let r = c.rules.get(at.number.checked_sub(1)?)?;
+                Some(dfw_core::native::print::rule_text(t, r))
+            })
+            .unwrap_or_default(),
+        dfw_core::eval::TableRef::Xt(_) => String::new(),
+    };
+    format!("{at}: {text}")
 }
 
 /// `filter DOCKER #2: -d 172.17.0.2/32 ... -j ACCEPT`.

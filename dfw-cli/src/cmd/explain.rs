@@ -13,13 +13,15 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use dfw_core::eval::{explain, Entry, MatchResult, Packet, RouteDecision, Step, Trace, Verdict};
+use dfw_core::eval::{
+    explain_with, Entry, MatchResult, Packet, RouteDecision, Step, Trace, Verdict,
+};
 use dfw_core::model::{Family, Ruleset};
 use dfw_core::syntax::rule_spec;
 
 use crate::exit;
 
-use super::examine::{decision_text, iface_addr, load};
+use super::examine::{decision_text, iface_addr, load, load_native};
 
 /// The transport protocol of the packet.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -62,6 +64,18 @@ fn route_text(r: &RouteDecision) -> String {
     }
 }
 
+/// A match result in words.
+fn result_text(result: &MatchResult) -> String {
+    match result {
+        MatchResult::Matched => "matched".to_string(),
+        MatchResult::NotMatched => "not matched".to_string(),
+        MatchResult::Unknown { reason, assumed } => format!(
+            "unknown ({reason}; this path assumes {})",
+            if *assumed { "matched" } else { "not matched" }
+        ),
+    }
+}
+
 /// The trace in words, one line per step; `container` publishes the destination port.
 fn text(rs: &Ruleset, pkt: &Packet, t: &Trace, container: Option<&str>) -> String {
     let mut out = String::new();
@@ -85,6 +99,9 @@ fn text(rs: &Ruleset, pkt: &Packet, t: &Trace, container: Option<&str>) -> Strin
                 Entry::Goto => writeln!(out, "  -> goto {table} {chain}"),
                 Entry::Return => writeln!(out, "  <- return to {table} {chain}"),
             },
+            Step::NativeRule {
+                at, text, result, ..
+            } => writeln!(out, "  #{} {text}: {}", at.number, result_text(result)),
             Step::Rule { at, rule, result } => {
                 let r = match result {
                     MatchResult::Matched => "matched".to_string(),
@@ -171,7 +188,14 @@ pub fn run(a: Args) -> ExitCode {
         Proto::Tcp => Packet::tcp_syn(&a.iface, a.src, dst, a.dst_port),
         Proto::Udp => Packet::udp(&a.iface, a.src, dst, a.dst_port),
     };
-    match explain(&rs, &pkt, &host) {
+    let native = match load_native() {
+        Ok(n) => n,
+        Err(e) => {
+            crate::errln!("dfw-cli explain: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match explain_with(&rs, &native, &pkt, &host) {
         Ok(t) => {
             let containers = super::docker_names::containers("explain");
             let proto = Some(pkt.protocol(family));

@@ -134,6 +134,23 @@ fn step(rs: &Ruleset, s: &Step) -> StepJ {
                 Entry::Return => "return",
             },
         },
+        Step::NativeRule {
+            at, text, result, ..
+        } => {
+            let (result, unknown_reason, assumed) = match result {
+                MatchResult::Matched => ("matched", None, None),
+                MatchResult::NotMatched => ("not_matched", None, None),
+                MatchResult::Unknown { reason, assumed } => {
+                    ("unknown", Some(reason.clone()), Some(*assumed))
+                }
+            };
+            StepJ::Rule {
+                rule: super::audit_json::native_rule(at, text),
+                result,
+                unknown_reason,
+                assumed,
+            }
+        }
         Step::Rule { at, result, .. } => {
             let (result, unknown_reason, assumed) = match result {
                 MatchResult::Matched => ("matched", None, None),

@@ -33,6 +33,9 @@ pub fn run(a: Args) -> ExitCode {
         return code;
     }
     print_warnings("plan", &checked.warnings);
+    for note in super::examine::docker_mode_notes(&checked.policy) {
+        crate::errln!("dfw-cli plan: note: {note}");
+    }
     let mut dfw = match Dfw::open() {
         Ok(d) => d,
         Err(e) => {

@@ -37,6 +37,9 @@ pub fn run(a: Args) -> ExitCode {
         return code;
     }
     print_warnings("status", &checked.warnings);
+    for note in super::examine::docker_mode_notes(&checked.policy) {
+        crate::errln!("dfw-cli status: note: {note}");
+    }
     let report = Dfw::open()
         .map_err(CommitError::from)
         .and_then(|mut dfw| dfw.status(&checked.policy));

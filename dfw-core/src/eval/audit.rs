@@ -38,10 +38,12 @@ use std::net::IpAddr;
 
 use crate::model::target::Nat;
 use crate::model::{AddrRange, Family, Neg, Network, PortRange, Protocol, Ruleset, Target};
+use crate::native;
 
 use super::exposure::{exposure, l4_for, Goal, Service};
 use super::host::{Host, IfaceKind};
 use super::mentioned::Mentioned;
+use super::native::native_dnats;
 use super::probes;
 use super::trace::{Decision, DnatApplied, RuleRef, Undecided, Verdict};
 
@@ -155,6 +157,13 @@ pub struct IfaceExposure {
 /// Audits every published port and named host port of `ruleset` on every external interface
 /// of `host`.
 pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
+    audit_with(ruleset, &native::Ruleset::default(), host)
+}
+
+/// [`audit`] on a host that also holds native nf_tables tables: their base chains run with
+/// iptables' tables, and the DNAT statements of their nat chains (Docker 29's
+/// `dnat to` rules in nftables mode) are published ports too.
+pub fn audit_with(ruleset: &Ruleset, native: &native::Ruleset, host: &Host) -> Audit {
     let mentioned = Mentioned::new(ruleset, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
@@ -179,6 +188,7 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
                 goal: Goal::Published(&at),
                 l4: l4_for(rule.bound_proto(), port),
                 dst: rule.header.dst.as_ref(),
+                native,
             };
             PublishedPort {
                 exposure: per_iface(&svc),
@@ -192,6 +202,23 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
                 rule: at,
             }
         })
+        .chain(native_dnats(native, ruleset.family()).into_iter().map(|d| {
+            let port = d.ports.first().map_or(1, |r| r.lo());
+            let svc = Service {
+                goal: Goal::Published(&d.at),
+                l4: l4_for(d.proto, port),
+                dst: None,
+                native,
+            };
+            PublishedPort {
+                exposure: per_iface(&svc),
+                to: d.to,
+                proto: d.proto,
+                host_ports: d.ports.clone(),
+                host_addr: None,
+                rule: d.at.clone(),
+            }
+        }))
         .collect();
     let mut named: Vec<(Protocol, u16, bool)> = probes::input_ports(ruleset)
         .into_iter()
@@ -208,6 +235,7 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
                 goal: Goal::Host,
                 l4: l4_for(Some(proto), port),
                 dst: None,
+                native,
             };
             HostPort {
                 proto,

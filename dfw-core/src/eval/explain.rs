@@ -12,6 +12,11 @@
 //!    FORWARD: mangle (-150), filter (0), security (50), then POSTROUTING: mangle (-150),
 //!    nat POSTROUTING (100, SNAT/MASQUERADE only).
 //!
+//! With native tables ([`explain_with`]) every base chain registered at a hook runs in the
+//! kernel's order (`hooks.rs`): native chains interleave with iptables' by priority (before
+//! conntrack when below -200), nat chains run inside the NAT hook at its priority and stop at
+//! the first binding; an ACCEPT ends only its own base chain, a DROP or REJECT is final.
+//!
 //! A DROP or REJECT ends the path (a REJECT met outside INPUT/FORWARD/OUTPUT is unknown: the
 //! kernel refuses such a ruleset). Missing tables or chains accept. Unknown rules whose target
 //! matters are explored both ways (up to [`MAX_PATHS`] paths): when every path ends in the same
@@ -19,15 +24,18 @@
 //! the first undecidable rule. The reported [`Trace`] follows the path where no undecidable rule
 //! matched. Not modelled: reverse-path filtering, martian checks, fragments, multicast routing.
 
-use crate::model::target::Nat;
-use crate::model::{Hook, Ruleset, TableName, Target};
+use crate::model::{Hook, Ruleset, TableName};
 
 use super::flow::{Ct, Flow};
+use super::hook_run::{dnat_target, native_hook, run_hook, unknown, HookResult};
+use super::hooks::{slots, Slot, CONNTRACK};
 use super::host::{Host, RouteDecision};
 use super::packet::Packet;
-use super::trace::{Decision, DnatApplied, PathOutcome, RuleRef, Step, Trace, Undecided, Verdict};
-use super::walk::{Oracle, Outcome, Run};
+use super::trace::{Decision, DnatApplied, PathOutcome, RuleRef, Step, Trace, Verdict};
+use super::walk::{Oracle, Run};
 use super::EvalError;
+use crate::native;
+use std::net::IpAddr;
 
 /// Most paths explored for one packet; beyond, the verdict is unknown.
 pub const MAX_PATHS: usize = 256;
@@ -41,206 +49,144 @@ struct PathEnd {
     route: Option<RouteDecision>,
 }
 
-enum HookResult {
-    Accept(Option<Decision>),
-    Nat(Nat, bool, RuleRef),
-    End(Verdict, Option<Decision>),
+/// What a path carries from hook to hook.
+struct Path<'e> {
+    end: &'e mut PathEnd,
+    /// The decision of the last filter-type chain that accepted at INPUT or FORWARD.
+    filter: Option<Decision>,
 }
 
-fn unknown(rule: Option<RuleRef>, reason: impl Into<String>) -> Verdict {
-    Verdict::Unknown(Undecided {
-        rule,
-        reason: reason.into(),
-    })
-}
-
-fn run_hook(
-    run: &mut Run,
-    ruleset: &Ruleset,
-    table: TableName,
-    hook: Hook,
-    flow: &mut Flow<'_>,
-) -> HookResult {
-    let Some(t) = ruleset.table(table) else {
-        return HookResult::Accept(None);
-    };
-    match t.chain(hook.chain_name()) {
-        Some(c) if c.is_builtin() => {}
-        _ => return HookResult::Accept(None),
-    }
-    match run.walk(t, hook.chain_name(), hook, flow) {
-        Outcome::Accept(d) => HookResult::Accept(Some(d)),
-        Outcome::Drop(d) => HookResult::End(Verdict::Drop, Some(d)),
-        Outcome::Reject(r, d) => HookResult::End(Verdict::Reject(r), Some(d)),
-        Outcome::Unknown(u) => HookResult::End(Verdict::Unknown(u), None),
-        Outcome::Nat(target, at) => match (table, target) {
-            (TableName::Nat, Target::Dnat(n)) => HookResult::Nat(*n, true, at),
-            (TableName::Nat, Target::Redirect(r)) => match super::effects::redirect_nat(r, flow) {
-                Ok(n) => HookResult::Nat(n, true, at),
-                Err(reason) => HookResult::End(unknown(Some(at), reason), None),
-            },
-            (TableName::Nat, Target::Snat(_) | Target::Masquerade(_)) => {
-                HookResult::Nat(NO_NAT, false, at)
+impl Path<'_> {
+    fn accepted(&mut self, hook: Hook, slot: &Slot<'_>, d: Option<Decision>) {
+        let Some(d) = d else { return };
+        let filter = match slot {
+            Slot::Xt(t) => *t == TableName::Filter,
+            Slot::Native(..) => !slot.is_nat(),
+        };
+        if matches!(hook, Hook::Input | Hook::Forward) && filter {
+            let by_rule = matches!(d, Decision::Rule(_));
+            let had_rule = matches!(self.filter, Some(Decision::Rule(_)));
+            if by_rule || !had_rule {
+                self.filter = Some(d.clone());
             }
-            _ => HookResult::End(
-                unknown(
-                    Some(at),
-                    "a NAT target outside the nat table (not loadable)",
-                ),
-                None,
-            ),
-        },
+        }
+        self.end.decided_by = Some(d);
     }
 }
 
-static NO_NAT: Nat = Nat {
-    addrs: None,
-    ports: None,
-    random: false,
-    persistent: false,
-    random_fully: false,
-};
-
-/// The new destination a DNAT range gives a first packet.
-fn dnat_target(n: &Nat, flow: &Flow<'_>) -> Result<(std::net::IpAddr, Option<u16>), String> {
-    let dst = match n.addrs {
-        None => flow.dst,
-        Some(r) if r.start() == r.end() => r.start(),
-        Some(r) => return Err(format!("DNAT to the range {r}: the kernel picks by hash")),
-    };
-    let cur = flow.ports().map(|(_, d)| d);
-    let port = match (n.ports, cur) {
-        (None, _) | (_, None) => cur,
-        (Some(p), Some(_)) if p.is_single() => Some(p.lo()),
-        (Some(p), Some(c)) if p.contains(c) && !n.random && !n.random_fully => Some(c),
-        (Some(p), Some(_)) => {
-            return Err(format!(
-                "DNAT to the port range {p}: the kernel picks the port"
-            ))
-        }
-    };
-    Ok((dst, port))
+/// Applies a DNAT to `dst`/`port` decided by `at`.
+fn apply_dnat(
+    run: &mut Run,
+    flow: &mut Flow<'_>,
+    end: &mut PathEnd,
+    at: RuleRef,
+    dst: IpAddr,
+    port: Option<u16>,
+) {
+    flow.apply_dnat(dst, port);
+    run.steps.push(Step::Dnat {
+        at: at.clone(),
+        dst,
+        port,
+    });
+    end.dnat = Some(DnatApplied {
+        rule: at.clone(),
+        dst,
+        port,
+    });
+    end.decided_by = Some(Decision::Rule(at));
 }
 
-/// Runs the hooks in `list` in order; `Ok(filter decision)` when all accept.
+/// Runs the base chains at `hook` whose sort key is in `range`, in order; `Err` when the
+/// packet's fate is sealed (drop, reject, unknown).
 fn run_hooks(
     run: &mut Run,
     ruleset: &Ruleset,
-    list: &[(TableName, Hook)],
+    native: &native::Ruleset,
+    hook: Hook,
+    range: std::ops::Range<i32>,
     flow: &mut Flow<'_>,
-    end: &mut PathEnd,
-) -> Result<Option<Decision>, ()> {
-    let mut filter = None;
-    for &(table, hook) in list {
-        flow.hook = hook;
-        let present = ruleset
-            .table(table)
-            .and_then(|t| t.chain(hook.chain_name()))
-            .is_some();
-        if !present {
+    path: &mut Path<'_>,
+) -> Result<(), ()> {
+    flow.hook = hook;
+    let mut nat_bound = false;
+    for (key, slot) in slots(ruleset, native, hook) {
+        if !range.contains(&key.0) {
             continue;
         }
-        if table == TableName::Nat && !matches!(flow.ct, Ct::New { .. }) {
-            if let Ct::Unknown(reason) = &flow.ct {
-                end.verdict = unknown(None, format!("nat {}: {reason}", hook.chain_name()));
-                return Err(());
+        if slot.is_nat() {
+            if nat_bound {
+                continue;
             }
-            continue;
+            if !matches!(flow.ct, Ct::New { .. }) {
+                if let Ct::Unknown(reason) = &flow.ct {
+                    path.end.verdict =
+                        unknown(None, format!("nat {}: {reason}", hook.chain_name()));
+                    return Err(());
+                }
+                continue;
+            }
         }
-        match run_hook(run, ruleset, table, hook, flow) {
-            HookResult::Accept(d) => {
-                if table == TableName::Filter {
-                    filter = d.clone();
-                }
-                if d.is_some() {
-                    end.decided_by = d;
-                }
-            }
+        let result = match slot {
+            Slot::Xt(table) => run_hook(run, ruleset, table, hook, flow),
+            Slot::Native(t, c) => native_hook(run, t, c, hook, flow),
+        };
+        match result {
+            HookResult::Accept(d) => path.accepted(hook, &slot, d),
             HookResult::End(Verdict::Reject(_), Some(Decision::Rule(at)))
                 if !matches!(hook, Hook::Input | Hook::Forward | Hook::Output) =>
             {
-                end.verdict = unknown(
-                    Some(at),
+                path.end.verdict = unknown(
+                    Some(at.clone()),
                     format!(
                         "REJECT reached from {} {}: only valid in INPUT, FORWARD and OUTPUT \
                          (not loadable)",
-                        table,
+                        at.table,
                         hook.chain_name()
                     ),
                 );
                 return Err(());
             }
             HookResult::End(v, d) => {
-                end.verdict = v;
-                end.decided_by = d;
+                path.end.verdict = v;
+                path.end.decided_by = d;
                 return Err(());
             }
             HookResult::Nat(n, is_dnat, at) => {
                 let ok_hook = if is_dnat {
-                    hook == Hook::Prerouting
+                    matches!(hook, Hook::Prerouting | Hook::Output)
                 } else {
                     matches!(hook, Hook::Input | Hook::Postrouting)
                 };
-                if !ok_hook {
-                    end.verdict = unknown(
-                        Some(at),
-                        format!("NAT target not valid in {}", hook.chain_name()),
-                    );
+                if !ok_hook || !slot.is_nat() {
+                    path.end.verdict =
+                        unknown(Some(at), format!("NAT not valid in {}", hook.chain_name()));
                     return Err(());
                 }
+                nat_bound = true;
                 if !is_dnat {
                     flow.apply_snat();
                     run.steps.push(Step::Snat { at: at.clone() });
-                    end.decided_by = Some(Decision::Rule(at));
+                    path.end.decided_by = Some(Decision::Rule(at));
                     continue;
                 }
                 match dnat_target(&n, flow) {
-                    Ok((dst, port)) => {
-                        flow.apply_dnat(dst, port);
-                        run.steps.push(Step::Dnat {
-                            at: at.clone(),
-                            dst,
-                            port,
-                        });
-                        end.dnat = Some(DnatApplied {
-                            rule: at.clone(),
-                            dst,
-                            port,
-                        });
-                        end.decided_by = Some(Decision::Rule(at));
-                    }
+                    Ok((dst, port)) => apply_dnat(run, flow, path.end, at, dst, port),
                     Err(reason) => {
-                        end.verdict = unknown(Some(at), reason);
+                        path.end.verdict = unknown(Some(at), reason);
                         return Err(());
                     }
                 }
             }
         }
     }
-    Ok(filter)
+    Ok(())
 }
-
-const PRE: [(TableName, Hook); 2] = [
-    (TableName::Mangle, Hook::Prerouting),
-    (TableName::Nat, Hook::Prerouting),
-];
-const INPUT: [(TableName, Hook); 4] = [
-    (TableName::Mangle, Hook::Input),
-    (TableName::Filter, Hook::Input),
-    (TableName::Security, Hook::Input),
-    (TableName::Nat, Hook::Input),
-];
-const FORWARD: [(TableName, Hook); 5] = [
-    (TableName::Mangle, Hook::Forward),
-    (TableName::Filter, Hook::Forward),
-    (TableName::Security, Hook::Forward),
-    (TableName::Mangle, Hook::Postrouting),
-    (TableName::Nat, Hook::Postrouting),
-];
 
 /// One path, following `assumptions` at undecidable rules.
 fn run_once(
     ruleset: &Ruleset,
+    native: &native::Ruleset,
     packet: &Packet,
     host: &Host,
     assumptions: Vec<bool>,
@@ -256,39 +202,68 @@ fn run_once(
         dnat: None,
         route: None,
     };
-    let raw = [(TableName::Raw, Hook::Prerouting)];
-    if run_hooks(&mut run, ruleset, &raw, &mut flow, &mut end).is_err() {
+    let mut path = Path {
+        end: &mut end,
+        filter: None,
+    };
+    let all = i32::MIN..i32::MAX;
+    let pre = Hook::Prerouting;
+    let r = &mut run;
+    let early = run_hooks(
+        r,
+        ruleset,
+        native,
+        pre,
+        i32::MIN..CONNTRACK,
+        &mut flow,
+        &mut path,
+    );
+    if early.is_err() {
         return (end, run);
     }
     flow.track();
-    if run_hooks(&mut run, ruleset, &PRE, &mut flow, &mut end).is_err() {
+    if run_hooks(
+        r,
+        ruleset,
+        native,
+        pre,
+        CONNTRACK..i32::MAX,
+        &mut flow,
+        &mut path,
+    )
+    .is_err()
+    {
         return (end, run);
     }
     let decision = match host.route(&flow.dst) {
         Ok(d) => d,
         Err(reason) => {
-            end.verdict = unknown(None, reason);
+            path.end.verdict = unknown(None, reason);
             return (end, run);
         }
     };
-    run.steps.push(Step::Route(decision.clone()));
-    end.route = Some(decision.clone());
-    let list: &[(TableName, Hook)] = match decision {
-        RouteDecision::Local => &INPUT,
+    r.steps.push(Step::Route(decision.clone()));
+    path.end.route = Some(decision.clone());
+    let hooks: &[Hook] = match decision {
+        RouteDecision::Local => &[Hook::Input],
         RouteDecision::Forward(out) => {
             flow.out_iface = Some(out);
-            &FORWARD
+            &[Hook::Forward, Hook::Postrouting]
         }
         RouteDecision::Unroutable(why) => {
-            end.verdict = Verdict::Drop;
-            end.decided_by = Some(Decision::Routing(why));
+            path.end.verdict = Verdict::Drop;
+            path.end.decided_by = Some(Decision::Routing(why));
             return (end, run);
         }
     };
-    if let Ok(filter) = run_hooks(&mut run, ruleset, list, &mut flow, &mut end) {
-        end.verdict = Verdict::Accept;
-        end.decided_by = filter.or(end.decided_by.take()).or(Some(Decision::NoRules));
+    for &hook in hooks {
+        if run_hooks(r, ruleset, native, hook, all.clone(), &mut flow, &mut path).is_err() {
+            return (end, run);
+        }
     }
+    let filter = path.filter.take();
+    end.verdict = Verdict::Accept;
+    end.decided_by = filter.or(end.decided_by.take()).or(Some(Decision::NoRules));
     (end, run)
 }
 
@@ -308,6 +283,20 @@ fn describe(e: &PathEnd) -> String {
 /// # Errors
 /// [`EvalError`] when the packet's addresses differ in family or are not the ruleset's family.
 pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace, EvalError> {
+    explain_with(ruleset, &native::Ruleset::default(), packet, host)
+}
+
+/// [`explain`] on a host that also holds native nf_tables tables (`native`): their base
+/// chains run at each hook with iptables' tables, in priority order.
+///
+/// # Errors
+/// As [`explain`].
+pub fn explain_with(
+    ruleset: &Ruleset,
+    native: &native::Ruleset,
+    packet: &Packet,
+    host: &Host,
+) -> Result<Trace, EvalError> {
     let family = packet.family()?;
     if family != ruleset.family() {
         return Err(EvalError::WrongFamily {
@@ -325,7 +314,7 @@ pub fn explain(ruleset: &Ruleset, packet: &Packet, host: &Host) -> Result<Trace,
             break;
         }
         let fixed = assumptions.len();
-        let (end, run) = run_once(ruleset, packet, host, assumptions);
+        let (end, run) = run_once(ruleset, native, packet, host, assumptions);
         for j in fixed..run.oracle.points.len() {
             let mut next: Vec<bool> = run.oracle.points[..j].iter().map(|p| p.2).collect();
             next.push(true);

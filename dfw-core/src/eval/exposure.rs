@@ -9,7 +9,7 @@ use crate::model::matches::TcpFlag;
 use crate::model::{Family, Neg, Network, Protocol, Ruleset};
 
 use super::audit::{IfaceExposure, Probe, Reach, SourceSet};
-use super::explain::explain;
+use super::explain::explain_with;
 use super::host::{Host, IfaceKind, RouteDecision};
 use super::mentioned::Mentioned;
 use super::packet::{Packet, L4};
@@ -32,6 +32,8 @@ pub(crate) struct Service<'a> {
     pub goal: Goal<'a>,
     pub l4: L4,
     pub dst: Option<&'a Neg<Network>>,
+    /// The native tables the probes also traverse.
+    pub native: &'a crate::native::Ruleset,
 }
 
 /// The address to probe: the DNAT rule's `-d` host, else the interface's first address of the
@@ -104,7 +106,7 @@ fn run_probe(
     pkt: &Packet,
     s: SourceSet,
 ) -> Probe {
-    let (verdict, decided_by, dnat, outcomes) = match explain(ruleset, pkt, host) {
+    let (verdict, decided_by, dnat, outcomes) = match explain_with(ruleset, svc.native, pkt, host) {
         Ok(t) => (t.verdict, t.decided_by, t.dnat, t.outcomes),
         Err(e) => (
             Verdict::Unknown(Undecided {

@@ -19,10 +19,13 @@ mod error;
 mod explain;
 mod exposure;
 pub(crate) mod flow;
+mod hook_run;
+mod hooks;
 pub mod host;
 pub(crate) mod matcher;
 mod matcher_ext;
 mod mentioned;
+mod native;
 pub mod packet;
 mod probes;
 pub mod trace;
@@ -33,14 +36,16 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-pub use audit::{audit, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet};
+pub use audit::{
+    audit, audit_with, Audit, HostPort, IfaceExposure, Probe, PublishedPort, Reach, SourceSet,
+};
 pub use error::EvalError;
-pub use explain::{explain, MAX_PATHS};
+pub use explain::{explain, explain_with, MAX_PATHS};
 pub use host::{Host, HostIface, IfaceKind, Route, RouteDecision};
 pub use packet::{Details, Packet, L4};
 pub use trace::{
-    Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, Trace, Undecided,
-    UnknownNote, Verdict,
+    Decision, DnatApplied, Entry, MatchResult, PathOutcome, RuleRef, Step, TableRef, Trace,
+    Undecided, UnknownNote, Verdict,
 };
 pub use tri::Tri;
 pub use userspace::{user_space_ports, Listener, UserSpacePort};

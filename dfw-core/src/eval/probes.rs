@@ -139,7 +139,7 @@ pub fn reachable<'r>(
         let mut next = Vec::new();
         for (i, rule) in chain.rules.iter().enumerate() {
             let at = RuleRef {
-                table,
+                table: table.into(),
                 chain: name.to_string(),
                 number: i + 1,
             };

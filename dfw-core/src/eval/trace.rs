@@ -9,14 +9,56 @@ use std::net::IpAddr;
 
 use crate::model::target::Reject;
 use crate::model::{Hook, Policy, Rule, TableName};
+use crate::native::{self, NftFamily};
 
 use super::host::RouteDecision;
 
-/// A rule's position: table, chain and 1-based rule number, as `iptables -L --line-numbers`.
+/// A table the packet meets: one of iptables-nft's, or a native nf_tables table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableRef {
+    /// An iptables-nft table of the packet's family (`filter`, `nat`, ...).
+    Xt(TableName),
+    /// A native table (`ip docker-bridges`, `inet firewalld`, ...).
+    Native(NftFamily, String),
+}
+
+impl TableRef {
+    /// The iptables table, if this is one.
+    pub fn xt(&self) -> Option<TableName> {
+        match self {
+            TableRef::Xt(t) => Some(*t),
+            TableRef::Native(..) => None,
+        }
+    }
+}
+
+impl From<TableName> for TableRef {
+    fn from(t: TableName) -> Self {
+        TableRef::Xt(t)
+    }
+}
+
+impl PartialEq<TableName> for TableRef {
+    fn eq(&self, other: &TableName) -> bool {
+        self.xt() == Some(*other)
+    }
+}
+
+impl fmt::Display for TableRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TableRef::Xt(t) => write!(f, "{t}"),
+            TableRef::Native(fam, name) => write!(f, "{fam} {name}"),
+        }
+    }
+}
+
+/// A rule's position: table, chain and 1-based rule number, as `iptables -L --line-numbers`
+/// (for a native table: the rule's position in its chain, as `nft list` shows the rules).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RuleRef {
     /// The table.
-    pub table: TableName,
+    pub table: TableRef,
     /// The chain.
     pub chain: String,
     /// The rule number, from 1.
@@ -91,7 +133,7 @@ pub enum Decision {
     /// A built-in chain's policy.
     Policy {
         /// The table.
-        table: TableName,
+        table: TableRef,
         /// The built-in chain.
         chain: String,
         /// The policy.
@@ -154,7 +196,7 @@ pub enum Step {
     /// The packet enters (or re-enters) a chain.
     Enter {
         /// The table.
-        table: TableName,
+        table: TableRef,
         /// The chain.
         chain: String,
         /// How.
@@ -169,10 +211,21 @@ pub enum Step {
         /// Its match result.
         result: MatchResult,
     },
+    /// A native rule was evaluated.
+    NativeRule {
+        /// Where it is.
+        at: RuleRef,
+        /// The rule itself.
+        rule: Box<native::Rule>,
+        /// The rule as `nft list ruleset` prints it.
+        text: String,
+        /// Its match result.
+        result: MatchResult,
+    },
     /// A built-in chain's end: its policy applies.
     Policy {
         /// The table.
-        table: TableName,
+        table: TableRef,
         /// The chain.
         chain: String,
         /// The policy.

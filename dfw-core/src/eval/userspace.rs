@@ -12,6 +12,8 @@
 //! port is audited as such). Each is probed as a host port through every external interface
 //! ([`exposure`]: accepted on the INPUT path without DNAT), one entry per protocol and port.
 
+static NO_NATIVE: crate::native::Ruleset = crate::native::Ruleset { tables: Vec::new() };
+
 use std::net::IpAddr;
 
 use crate::model::{Family, Neg, Network, Protocol, Ruleset};
@@ -114,6 +116,7 @@ pub fn user_space_ports(
                 goal: Goal::Host,
                 l4: l4_for(Some(proto), l.port),
                 dst: dst.as_ref(),
+                native: &NO_NATIVE,
             };
             let exposure = externals
                 .iter()

@@ -90,7 +90,7 @@ impl Oracle {
         }
     }
 
-    fn decide(&mut self, at: &RuleRef, reason: &str) -> bool {
+    pub(crate) fn decide(&mut self, at: &RuleRef, reason: &str) -> bool {
         let b = self.assumptions.get(self.used).copied().unwrap_or(false);
         self.used += 1;
         self.points.push((at.clone(), reason.to_string(), b));
@@ -128,12 +128,12 @@ impl Run {
             .and_then(|c| c.policy())
             .unwrap_or(Policy::Accept);
         self.steps.push(Step::Policy {
-            table: table.name(),
+            table: table.name().into(),
             chain: base.to_string(),
             policy,
         });
         let d = Decision::Policy {
-            table: table.name(),
+            table: table.name().into(),
             chain: base.to_string(),
             policy,
         };
@@ -145,7 +145,7 @@ impl Run {
 
     fn enter(&mut self, table: &Table, chain: &str, how: Entry) {
         self.steps.push(Step::Enter {
-            table: table.name(),
+            table: table.name().into(),
             chain: chain.to_string(),
             how,
         });
@@ -195,7 +195,7 @@ impl Run {
                 });
             }
             let here = RuleRef {
-                table: table.name(),
+                table: table.name().into(),
                 chain: at.chain.to_string(),
                 number: at.index + 1,
             };

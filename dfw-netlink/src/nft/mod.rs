@@ -49,6 +49,7 @@ mod reply;
 mod request;
 mod rule;
 mod rule_request;
+mod set;
 mod table;
 mod udata;
 
@@ -66,6 +67,7 @@ pub use request::{
 };
 pub use rule::{RuleCompat, RuleMsg};
 pub use rule_request::{DelRule, FlushChain, NewRule, RuleMode};
+pub use set::{ElemMsg, GetSetElems, GetSets, SetData, SetElemsMsg, SetMsg};
 pub use table::TableMsg;
 pub use udata::{
     build_udata, parse_udata, udata_comment, Udata, UDATA_COMMENT_MAXLEN, UDATA_RULE_COMMENT,

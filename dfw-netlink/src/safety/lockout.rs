@@ -313,7 +313,9 @@ fn same_refusal(a: &Lockout, ra: &Ruleset, b: &Lockout, rb: &Ruleset) -> bool {
 
 /// `-A CHAIN RULE` of the rule at `r`, if it exists.
 fn rule_text(rs: &Ruleset, r: &dfw_core::eval::RuleRef) -> Option<String> {
-    rs.table(r.table)
+    r.table
+        .xt()
+        .and_then(|t| rs.table(t))
         .and_then(|t| t.chain(&r.chain))
         .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
         .map(|rule| format!("{} -A {} {}", r.table, r.chain, rule_spec(rule).trim()))
@@ -343,13 +345,13 @@ fn lockout_on(ruleset: &Ruleset, ssh: &SshConnection, name: &str) -> Option<Lock
         return None;
     }
     let rule = match (&trace.decided_by, &trace.verdict) {
-        (Some(Decision::Rule(r)), _) | (_, Verdict::Unknown(Undecided { rule: Some(r), .. })) => {
-            ruleset
-                .table(r.table)
-                .and_then(|t| t.chain(&r.chain))
-                .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
-                .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim()))
-        }
+        (Some(Decision::Rule(r)), _) | (_, Verdict::Unknown(Undecided { rule: Some(r), .. })) => r
+            .table
+            .xt()
+            .and_then(|t| ruleset.table(t))
+            .and_then(|t| t.chain(&r.chain))
+            .and_then(|c| c.rules.get(r.number.wrapping_sub(1)))
+            .map(|rule| format!("-A {} {}", r.chain, rule_spec(rule).trim())),
         _ => None,
     };
     Some(Lockout {

@@ -7,6 +7,8 @@
 pub mod support;
 
 mod fuzz_replay;
+mod native_eval;
+mod native_golden;
 mod nft_golden_expr;
 mod nft_golden_msg;
 mod nft_golden_replies;

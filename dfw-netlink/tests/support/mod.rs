@@ -13,6 +13,7 @@
 pub mod common;
 pub mod docker;
 pub mod evalsim;
+pub mod native;
 pub mod oracle;
 pub mod probes;
 #[path = "../../../fuzz/replay.rs"]

@@ -51,7 +51,7 @@ fn docker27_ports_are_open_to_everyone() {
     assert_eq!(
         p.rule,
         RuleRef {
-            table: TableName::Nat,
+            table: TableName::Nat.into(),
             chain: "DOCKER".into(),
             number: 2
         }
@@ -60,7 +60,7 @@ fn docker27_ports_are_open_to_everyone() {
     assert_eq!(
         p.exposure[0].decided_by,
         Some(Decision::Rule(RuleRef {
-            table: TableName::Filter,
+            table: TableName::Filter.into(),
             chain: "DOCKER".into(),
             number: 1
         }))
@@ -117,7 +117,7 @@ fn docker_user_whitelist_and_public_port() {
         assert_eq!(
             a.published[1].exposure[0].decided_by,
             Some(Decision::Rule(RuleRef {
-                table: TableName::Filter,
+                table: TableName::Filter.into(),
                 chain: "DOCKER-USER".into(),
                 number: 4
             }))
@@ -295,7 +295,7 @@ fn docker28_layout() {
     assert_eq!(
         a.published[0].exposure[0].decided_by,
         Some(Decision::Rule(RuleRef {
-            table: TableName::Filter,
+            table: TableName::Filter.into(),
             chain: "BLOCK".into(),
             number: 1
         }))

@@ -16,7 +16,7 @@ fn v4(name: &str) -> Ruleset {
 
 fn at(table: TableName, chain: &str, number: usize) -> RuleRef {
     RuleRef {
-        table,
+        table: table.into(),
         chain: chain.into(),
         number,
     }
@@ -37,7 +37,7 @@ fn rules_met(t: &Trace) -> Vec<(TableName, String, usize, bool)> {
         .iter()
         .filter_map(|s| match s {
             Step::Rule { at, result, .. } => Some((
-                at.table,
+                at.table.xt().expect("an iptables table"),
                 at.chain.clone(),
                 at.number,
                 *result == MatchResult::Matched,
@@ -108,7 +108,7 @@ fn unpublished_port_goes_to_input() {
     assert_eq!(
         t.decided_by,
         Some(Decision::Policy {
-            table: TableName::Filter,
+            table: TableName::Filter.into(),
             chain: "INPUT".into(),
             policy: Policy::Accept
         })

@@ -65,7 +65,7 @@ fn tcp(rs: &Ruleset, src: &str, port: u16) -> Trace {
 
 fn at(chain: &str, number: usize) -> RuleRef {
     RuleRef {
-        table: TableName::Filter,
+        table: TableName::Filter.into(),
         chain: chain.into(),
         number,
     }

@@ -23,7 +23,7 @@ fn input_packet(text: &str, p: Packet) -> Trace {
 
 fn rule(chain: &str, number: usize) -> Option<Decision> {
     Some(Decision::Rule(RuleRef {
-        table: TableName::Filter,
+        table: TableName::Filter.into(),
         chain: chain.into(),
         number,
     }))
@@ -31,7 +31,7 @@ fn rule(chain: &str, number: usize) -> Option<Decision> {
 
 fn policy(p: Policy) -> Option<Decision> {
     Some(Decision::Policy {
-        table: TableName::Filter,
+        table: TableName::Filter.into(),
         chain: "INPUT".into(),
         policy: p,
     })
