@@ -183,12 +183,14 @@ mod tests {
                     handle: 1,
                     base: Some(base),
                     rules: forward,
+                    unread: None,
                 },
                 KernelChain {
                     name: "DOCKER-USER".into(),
                     handle: 2,
                     base: None,
                     rules: user,
+                    unread: None,
                 },
             ],
         }

@@ -45,6 +45,7 @@ use crate::native;
 
 use super::exposure::{exposure, l4_for, Goal, Service};
 use super::host::{Host, IfaceKind};
+use super::mentioned::Mentioned;
 use super::native::native_dnats;
 use super::probes;
 use super::trace::{Decision, DnatApplied, RuleRef, Undecided, Verdict};
@@ -173,8 +174,7 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
 /// iptables' tables, and the DNAT statements of their nat chains (Docker 29's
 /// `dnat to` rules in nftables mode) are published ports too.
 pub fn audit_with(ruleset: &Ruleset, native: &native::Ruleset, host: &Host) -> Audit {
-    let sources = probes::source_sets(ruleset);
-    let all = probes::all_sets(ruleset);
+    let mentioned = Mentioned::new(ruleset, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
@@ -182,7 +182,7 @@ pub fn audit_with(ruleset: &Ruleset, native: &native::Ruleset, host: &Host) -> A
     let per_iface = |svc: &Service<'_>| -> Vec<IfaceExposure> {
         externals
             .iter()
-            .map(|i| exposure(ruleset, host, svc, i, &sources, &all))
+            .map(|i| exposure(ruleset, host, svc, i, &mentioned))
             .collect()
     };
     let published = probes::dnat_rules(ruleset)

@@ -11,6 +11,7 @@ use crate::model::{Family, Neg, Network, Protocol, Ruleset};
 use super::audit::{IfaceExposure, Probe, Reach, SourceSet};
 use super::explain::explain_with;
 use super::host::{Host, IfaceKind, RouteDecision};
+use super::mentioned::Mentioned;
 use super::packet::{Packet, L4};
 use super::probes::{self, AddrSet};
 use super::trace::{PathOutcome, RuleRef, Undecided, Verdict};
@@ -163,46 +164,30 @@ pub(crate) fn exposure(
     host: &Host,
     svc: &Service<'_>,
     iface: &str,
-    sources: &[AddrSet],
-    all: &[AddrSet],
+    mentioned: &Mentioned,
 ) -> IfaceExposure {
     let family = ruleset.family();
     let Some(dst) = probe_dst(host, svc, iface, family) else {
         return unknown_exposure(iface, format!("no {family} address to probe on {iface}"));
     };
-    // The members of the sets `-m set ... src` rules match count as mentioned sources.
-    let set_sources = probes::rule_set_sources(ruleset, host);
-    let with_members: Vec<AddrSet>;
-    let all = if set_sources.is_empty() {
-        all
-    } else {
-        with_members = all
-            .iter()
-            .copied()
-            .chain(set_sources.iter().flat_map(|(_, m)| m.iter().copied()))
-            .collect();
-        &with_members
-    };
-    let Some(out) = probes::outside(family, all, host) else {
+    let Some(out) = mentioned.outside(family, host) else {
         return unknown_exposure(iface, "no address outside the mentioned networks".into());
     };
     let lans = host.lan(iface, family);
     let mut sets: Vec<(SourceSet, IpAddr)> = vec![(SourceSet::Outside, out)];
     for lan in &lans {
-        if let Some(a) = probes::representative(&AddrSet::Net(*lan), all, host) {
+        if let Some(a) = mentioned.representative(&AddrSet::Net(*lan), host) {
             sets.push((SourceSet::Lan(*lan), a));
         }
     }
-    for s in sources.iter().filter(|s| s.family() == family) {
-        if let Some(a) = probes::representative(s, all, host) {
-            let named = match s {
-                AddrSet::Net(n) => SourceSet::Network(*n),
-                AddrSet::Range(r) => SourceSet::Range(*r),
-            };
-            sets.push((named, a));
-        }
+    for (s, a) in mentioned.source_reps(family) {
+        let named = match s {
+            AddrSet::Net(n) => SourceSet::Network(*n),
+            AddrSet::Range(r) => SourceSet::Range(*r),
+        };
+        sets.push((named, a));
     }
-    for (name, members) in &set_sources {
+    for (name, members) in &mentioned.set_sources {
         let rep = members
             .iter()
             .filter(|m| m.family() == family)

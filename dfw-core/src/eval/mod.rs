@@ -24,6 +24,7 @@ mod hooks;
 pub mod host;
 pub(crate) mod matcher;
 mod matcher_ext;
+mod mentioned;
 mod native;
 pub mod packet;
 mod probes;

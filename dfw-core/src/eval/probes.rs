@@ -90,7 +90,7 @@ impl AddrSet {
     }
 
     /// Candidate members, in preference order.
-    fn candidates(&self) -> Vec<IpAddr> {
+    pub(crate) fn candidates(&self) -> Vec<IpAddr> {
         let f = self.family();
         let (lo, hi) = self.bounds();
         let (l, h) = (bits(&lo), bits(&hi));
@@ -246,9 +246,10 @@ pub fn all_sets(ruleset: &Ruleset) -> Vec<AddrSet> {
 
 fn collect(ruleset: &Ruleset, sources_only: bool) -> Vec<AddrSet> {
     let mut out: Vec<AddrSet> = Vec::new();
+    let mut seen: HashSet<AddrSet> = HashSet::new();
     let mut push = |s: AddrSet| {
         let any = matches!(s, AddrSet::Net(n) if n.is_any());
-        if !any && !out.contains(&s) {
+        if !any && seen.insert(s) {
             out.push(s);
         }
     };
@@ -345,8 +346,19 @@ pub fn representative(set: &AddrSet, others: &[AddrSet], host: &Host) -> Option<
         .copied()
 }
 
-/// An ordinary unicast address in no mentioned set and no interface network.
+/// An ordinary unicast address in no mentioned set and no interface network (the plain form
+/// of `Mentioned::outside`, its test oracle).
+#[cfg(test)]
 pub fn outside(family: Family, mentioned: &[AddrSet], host: &Host) -> Option<IpAddr> {
+    outside_by(family, host, |a| mentioned.iter().any(|s| s.contains(a)))
+}
+
+/// As [`outside`], with `mentioned(a)` telling whether a mentioned set contains `a`.
+pub(crate) fn outside_by(
+    family: Family,
+    host: &Host,
+    mentioned: impl Fn(&IpAddr) -> bool,
+) -> Option<IpAddr> {
     let lans: Vec<Network> = host
         .ifaces
         .iter()
@@ -354,9 +366,7 @@ pub fn outside(family: Family, mentioned: &[AddrSet], host: &Host) -> Option<IpA
         .filter_map(|(a, p)| Network::with_prefix(*a, *p).ok())
         .collect();
     let free = |a: &IpAddr| {
-        !mentioned.iter().any(|s| s.contains(a))
-            && !lans.iter().any(|n| n.contains(a))
-            && host.local_owner(a).is_none()
+        !mentioned(a) && !lans.iter().any(|n| n.contains(a)) && host.local_owner(a).is_none()
     };
     let fixed: &[&str] = match family {
         Family::Ipv4 => &["203.0.113.77", "198.51.100.77", "192.0.2.77", "100.64.0.77"],

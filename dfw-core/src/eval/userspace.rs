@@ -22,6 +22,7 @@ use crate::policy::PublishedPort;
 use super::audit::IfaceExposure;
 use super::exposure::{exposure, l4_for, Goal, Service};
 use super::host::{Host, IfaceKind};
+use super::mentioned::Mentioned;
 use super::probes;
 
 /// A listening socket of the host (TCP listener, or bound unconnected UDP socket).
@@ -88,8 +89,7 @@ pub fn user_space_ports(
     listeners: &[Listener],
 ) -> Vec<UserSpacePort> {
     let family = ruleset.family();
-    let sources = probes::source_sets(ruleset);
-    let all = probes::all_sets(ruleset);
+    let mentioned = Mentioned::new(ruleset, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
@@ -120,7 +120,7 @@ pub fn user_space_ports(
             };
             let exposure = externals
                 .iter()
-                .map(|i| exposure(ruleset, host, &svc, i, &sources, &all))
+                .map(|i| exposure(ruleset, host, &svc, i, &mentioned))
                 .collect();
             out.push(UserSpacePort {
                 proto,

@@ -15,6 +15,9 @@
 //!   `DFW-INPUT-EXT`: established/related, the block list, what a host needs (IPv6 neighbour discovery, MLD and
 //!   ICMPv6 errors; DHCP client replies), ping if enabled, whitelist, LAN, allowed ports
 //!   (`-m tcp --dport`), all `-j ACCEPT`; then the default action.
+//! - A body (`DFW-DOCKER-EXT`, `DFW-INPUT-EXT`) longer than [`SEGMENT_RULES`] is spread over
+//!   chains `DFW-DOCKER-EXT.1`, `.2`, ... by source address, reached with `-s BLOCK -g`
+//!   (`policy/segment.rs`: same verdict for every packet, linear reads back).
 //!
 //! With `host = false` and a `[blocklist]`, `DFW-BLOCK` (INPUT's jump
 //! `-m comment --comment dfw -j DFW-BLOCK`) holds established/related `-j RETURN` and the block
@@ -37,6 +40,7 @@ use super::compiled::{
     CHAIN_DOCKER_EXT, CHAIN_INPUT, CHAIN_INPUT_EXT, DOCKER_USER, INPUT,
 };
 use super::config::{Allow, DefaultAction, Policy, PortSpec, Source, Transport};
+use super::segment::{segment, SEGMENT_RULES};
 use super::sets::{set_members, SetMembers, SetRole, SetSpec, SET_THRESHOLD};
 use crate::model::matches::{
     Conntrack, CtStates, IcmpType, IpRange, SetMatch, SetName, TcpMatch, UdpMatch,
@@ -222,9 +226,10 @@ impl Policy {
         }
         entry.extend(dispatch(ext, CHAIN_DOCKER_EXT));
         chains.push((chain_name(CHAIN_DOCKER), entry));
-        chains.push((
+        chains.extend(segment(
             chain_name(CHAIN_DOCKER_EXT),
             self.body(family, Path::Docker, lists),
+            SEGMENT_RULES,
         ));
         let mut jumps = vec![jump_into(DOCKER_USER, CHAIN_DOCKER)];
         if self.host {
@@ -232,9 +237,10 @@ impl Policy {
             let mut entry = vec![rule(iface_header(&lo, None), vec![], Target::Accept)];
             entry.extend(dispatch(ext, CHAIN_INPUT_EXT));
             chains.push((chain_name(CHAIN_INPUT), entry));
-            chains.push((
+            chains.extend(segment(
                 chain_name(CHAIN_INPUT_EXT),
                 self.body(family, Path::Host, lists),
+                SEGMENT_RULES,
             ));
             jumps.push(jump_into(INPUT, CHAIN_INPUT));
         } else if self.blocklist.is_some() && !ext.is_empty() {

@@ -77,6 +77,9 @@ mod reconcile_tests;
 mod sections;
 #[cfg(test)]
 mod sections_tests;
+mod segment;
+#[cfg(test)]
+mod segment_tests;
 mod sets;
 mod validate;
 mod validate_lists;
@@ -100,6 +103,7 @@ pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, WantedRule, FORWARD,
 };
+pub use segment::SEGMENT_RULES;
 pub use sets::{
     is_dfw_set, range_cidrs, set_members, SetMembers, SetRole, SetSpec, DFW_SET_PREFIX,
     SET_THRESHOLD,

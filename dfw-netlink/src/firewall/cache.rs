@@ -145,6 +145,7 @@ impl StateCache {
                         }),
                     },
                     rules: Vec::new(),
+                    unread: None,
                 },
                 (None, None) => return None,
             };
@@ -152,6 +153,8 @@ impl StateCache {
                 base.policy = Some(p);
             }
             chain.rules = edit_rules(std::mem::take(&mut chain.rules), cp, &target.rules, handles)?;
+            // A chain planned unread was flushed: its rules are now exactly those inserted.
+            chain.unread = None;
             table.chains.push(chain);
             table.sort_chains();
         }

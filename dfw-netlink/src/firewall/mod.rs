@@ -42,13 +42,14 @@ mod step;
 #[cfg(test)]
 mod tests;
 mod types;
+mod wholesale;
 
 pub use build::{build_batch, build_batch_in};
 pub(crate) use cache::ScopeRead;
 pub use error::{FirewallError, Refusal, Unencodable};
 pub use plan::{make_plan, ChainPlan, Create, Place, Plan, RuleOp};
 pub(crate) use read::query;
-pub use read::read_chains_in;
+pub use read::{read_chains_in, READ_LIMIT};
 pub use restore::{RestoreError, RestoreOptions, RestoreReport};
 pub use save::{print_kernel_table, OPAQUE_MARK};
 pub use setref::read_set_index;

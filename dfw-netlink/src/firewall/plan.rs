@@ -95,7 +95,8 @@ pub struct ChainPlan {
     /// The chain's rules are all deleted with one flush message instead of one deletion per
     /// handle: the plan keeps none of them and deletes more than one (the kernel finds each
     /// handle with a walk of the chain, so deleting a whole long chain one by one is
-    /// quadratic). The deletions are still listed in `ops`; no rule is replaced in place.
+    /// quadratic), or they were not read ([`super::KernelChain::unread`]). The deletions of
+    /// rules read are still listed in `ops`; no rule is replaced in place.
     pub flush: bool,
     /// Rule operations: every deletion, then every insertion, in send order.
     pub ops: Vec<RuleOp>,
@@ -107,7 +108,7 @@ pub struct ChainPlan {
 impl ChainPlan {
     /// True when nothing is sent for this chain.
     pub fn is_noop(&self) -> bool {
-        self.create.is_none() && self.set_policy.is_none() && self.ops.is_empty()
+        self.create.is_none() && self.set_policy.is_none() && self.ops.is_empty() && !self.flush
     }
 }
 
@@ -226,25 +227,15 @@ fn plan_chain(current: Option<&KernelChain>, t: &ChainTarget) -> Result<ChainPla
     let name = t.chain.as_str();
     let (create, set_policy) = create_or_set_policy(current, t)?;
     let (ops, stats, flush) = match current {
+        // Rules not read (see `KernelChain::unread`): flushed, every wanted rule appended.
+        Some(c) if c.unread.is_some() => {
+            kept_missing(t)?;
+            (appended(t.rules.len()), inserted(t), true)
+        }
         Some(c) => rule_ops(c, &t.rules).map_err(|r| refused(t.family, t.table, name, r))?,
         None => {
-            if let Some(Wanted::Kernel(handle)) =
-                t.rules.iter().find(|w| matches!(w, Wanted::Kernel(_)))
-            {
-                let reason = Refusal::KeptRuleMissing { handle: *handle };
-                return Err(refused(t.family, t.table, name, reason));
-            }
-            let ops = (1..=t.rules.len())
-                .map(|position| RuleOp::Insert {
-                    position,
-                    place: Place::Append,
-                })
-                .collect();
-            let stats = DiffStats {
-                inserted: t.rules.len(),
-                ..DiffStats::default()
-            };
-            (ops, stats, false)
+            kept_missing(t)?;
+            (appended(t.rules.len()), inserted(t), false)
         }
     };
     Ok(ChainPlan {
@@ -257,6 +248,37 @@ fn plan_chain(current: Option<&KernelChain>, t: &ChainTarget) -> Result<ChainPla
         ops,
         stats,
     })
+}
+
+/// Refuses a chain whose kernel rules are not known (missing, or not read) but which is to
+/// keep one of them.
+fn kept_missing(t: &ChainTarget) -> Result<(), FirewallError> {
+    match t.rules.iter().find(|w| matches!(w, Wanted::Kernel(_))) {
+        Some(Wanted::Kernel(handle)) => {
+            let reason = Refusal::KeptRuleMissing { handle: *handle };
+            Err(refused(t.family, t.table, t.chain.as_str(), reason))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `count` wanted rules appended in order.
+fn appended(count: usize) -> Vec<RuleOp> {
+    (1..=count)
+        .map(|position| RuleOp::Insert {
+            position,
+            place: Place::Append,
+        })
+        .collect()
+}
+
+/// The stats of a chain whose every wanted rule is inserted (none kept; deletions of rules
+/// not read are not counted).
+fn inserted(t: &ChainTarget) -> DiffStats {
+    DiffStats {
+        inserted: t.rules.len(),
+        ..DiffStats::default()
+    }
 }
 
 /// How a wanted chain is created when missing, or the policy sent for an existing built-in.

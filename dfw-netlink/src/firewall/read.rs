@@ -4,8 +4,12 @@
 //!
 //! Contract: only iptables tables of the family are seen; the chain dump (which the kernel
 //! does not filter by table) is filtered here; rule dumps ask the kernel for one table or one
-//! chain. Works over any [`Transport`], so the same code reads inside a retried commit. The
-//! methods read one consistent snapshot (generation unchanged across the read, retried).
+//! chain (one dump per chain when a chain is long: the kernel walks a dumped chain or table
+//! from its start for every buffer it fills). Works over any [`Transport`], so the same code
+//! reads inside a retried commit. The methods read one consistent snapshot (generation
+//! unchanged across the read, retried).
+
+use std::collections::HashMap;
 
 use dfw_core::model::{Counters, Family, Policy, TableName};
 
@@ -23,11 +27,25 @@ use crate::wire::{split_messages, NlMsgWriter};
 
 /// What to read: whole tables, or some chains of one table.
 pub(super) enum Scope<'a> {
-    /// Every chain of these tables.
-    Tables(&'a [TableName]),
+    /// Every chain of these tables, but the rules of a chain that `unread` accepts are not
+    /// read when its use count is above [`READ_LIMIT`] (see [`KernelChain::unread`]).
+    TablesReplacing(&'a [TableName], &'a dyn Fn(TableName, &str) -> bool),
     /// Only these chains of this table.
     Chains(TableName, &'a [&'a str]),
 }
+
+/// Above this use count (rules plus references), a chain whose rules the caller replaces
+/// anyway is not read. nf_tables answers a rule dump one buffer (~32 KiB, ~50 rules) at a
+/// time and walks the chain from its first rule for each one, so reading a chain of `n`
+/// rules costs the kernel about `n * n / 100` steps: more than flushing and reloading it
+/// from about 20,000 rules on (measured in docs/performance.md, "Reading big chains").
+pub const READ_LIMIT: u32 = 20_000;
+
+/// From this total use count of a table's chains on, its rules are dumped chain by chain
+/// instead of in one table dump, whose every buffer walks the table from its first rule: the
+/// kernel's cost is then the sum of the squares of the chains' lengths instead of the square
+/// of their sum, for one more round trip per chain.
+const PER_CHAIN_FROM: u32 = 1_000;
 
 /// Sends one query and parses every reply (the dump, or the single get).
 ///
@@ -65,17 +83,20 @@ pub(super) fn read<T: Transport + ?Sized>(
     scope: &Scope<'_>,
 ) -> Result<Vec<KernelTable>, FirewallError> {
     match *scope {
-        Scope::Tables(wanted) => read_tables_in(t, family, wanted),
+        Scope::TablesReplacing(wanted, unread) => read_tables_in(t, family, wanted, unread),
         Scope::Chains(table, chains) => Ok(vec![read_table_chains(t, family, table, chains)?]),
     }
 }
 
 /// Every chain of the tables of `wanted` that exist, in iptables-save order: one table
-/// dump, one chain dump (filtered by table here), one rule dump per table.
+/// dump, one chain dump (filtered by table here), then the rules: one dump per table, or one
+/// per chain when the table is long ([`PER_CHAIN_FROM`]); a chain `unread` accepts is not
+/// read when longer than [`READ_LIMIT`].
 fn read_tables_in<T: Transport + ?Sized>(
     t: &mut T,
     family: Family,
     wanted: &[TableName],
+    unread: &dyn Fn(TableName, &str) -> bool,
 ) -> Result<Vec<KernelTable>, FirewallError> {
     let fam = nfamily(family);
     let present: Vec<TableName> = query(
@@ -104,28 +125,62 @@ fn read_tables_in<T: Transport + ?Sized>(
         if !present.contains(&name) {
             continue;
         }
+        let msgs: Vec<&ChainMsg> = chains
+            .iter()
+            .filter_map(|r| match r {
+                Reply::Chain(c) if c.table == name.as_str() => Some(c),
+                _ => None,
+            })
+            .collect();
+        let uses = |c: &ChainMsg| c.use_count.unwrap_or(0);
         let mut table = KernelTable {
             family,
             name,
-            chains: chains
-                .iter()
-                .filter_map(|r| match r {
-                    Reply::Chain(c) if c.table == name.as_str() => Some(kernel_chain(c)),
-                    _ => None,
-                })
-                .collect(),
+            chains: msgs.iter().map(|c| kernel_chain(c)).collect(),
         };
-        let msgs = rule_msgs(query(t, &rules_of(family, name, None))?);
-        let sets = sets_for(t, &msgs)?;
-        for m in msgs {
-            if let Some(c) = table.chains.iter_mut().find(|c| c.name == m.chain) {
-                c.rules.push(kernel_rule(family, &m, &sets));
+        if msgs.iter().map(|c| u64::from(uses(c))).sum::<u64>() < u64::from(PER_CHAIN_FROM) {
+            // One dump for the table; rules filed by chain name through an index.
+            let index: HashMap<String, usize> = table
+                .chains
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i))
+                .collect();
+            let rules = rule_msgs(query(t, &rules_of(family, name, None))?);
+            let sets = sets_for(t, &rules)?;
+            for m in rules {
+                if let Some(&i) = index.get(&m.chain) {
+                    table.chains[i].rules.push(kernel_rule(family, &m, &sets));
+                }
+            }
+        } else {
+            for (c, msg) in table.chains.iter_mut().zip(&msgs) {
+                if uses(msg) > READ_LIMIT && unread(name, &c.name) {
+                    c.unread = Some(uses(msg));
+                    continue;
+                }
+                c.rules = chain_rules(t, family, name, &c.name)?;
             }
         }
         table.sort_chains();
         tables.push(table);
     }
     Ok(tables)
+}
+
+/// The rules of one chain (one rule dump).
+fn chain_rules<T: Transport + ?Sized>(
+    t: &mut T,
+    family: Family,
+    table: TableName,
+    chain: &str,
+) -> Result<Vec<KernelRule>, FirewallError> {
+    let msgs: Vec<RuleMsg> = rule_msgs(query(t, &rules_of(family, table, Some(chain)))?)
+        .into_iter()
+        .filter(|m| m.chain == chain)
+        .collect();
+    let sets = sets_for(t, &msgs)?;
+    Ok(msgs.iter().map(|m| kernel_rule(family, m, &sets)).collect())
 }
 
 /// The chains of `chains` that exist in `family`'s `table`: one single get and one rule dump
@@ -173,12 +228,7 @@ fn read_one_chain<T: Transport + ?Sized>(
         return Ok(None);
     };
     let mut kc = kernel_chain(msg);
-    let msgs: Vec<RuleMsg> = rule_msgs(query(t, &rules_of(family, table, Some(chain)))?)
-        .into_iter()
-        .filter(|m| m.chain == chain)
-        .collect();
-    let sets = sets_for(t, &msgs)?;
-    kc.rules = msgs.iter().map(|m| kernel_rule(family, m, &sets)).collect();
+    kc.rules = chain_rules(t, family, table, chain)?;
     Ok(Some(kc))
 }
 
@@ -214,6 +264,7 @@ fn kernel_chain(c: &ChainMsg) -> KernelChain {
         handle: c.handle.unwrap_or(0),
         base,
         rules: Vec::new(),
+        unread: None,
     }
 }
 
@@ -303,7 +354,7 @@ impl<T: Transport> Firewall<T> {
         tables: &[TableName],
     ) -> Result<Vec<KernelTable>, FirewallError> {
         let (_, tables) = snapshot(&mut self.transport, &self.retry, |t| {
-            read_tables_in(t, family, tables)
+            read_tables_in(t, family, tables, &|_, _| false)
         })?;
         Ok(tables)
     }

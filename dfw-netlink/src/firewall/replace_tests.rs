@@ -36,6 +36,7 @@ fn chain(name: &str, rules: &[(u64, &str)]) -> Vec<KernelTable> {
                     counters: Counters::default(),
                 })
                 .collect(),
+            unread: None,
         }],
     }]
 }

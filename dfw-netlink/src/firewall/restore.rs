@@ -14,7 +14,12 @@
 //! re-plans (bounded). A rule dfw cannot decode (a neighbour's) is in the model as its
 //! stand-in ([`Target::Opaque`], with its handle), so rule numbers count it as iptables
 //! does; a chain the script does not replace wholesale keeps it exactly as it is
-//! ([`Wanted::Kernel`]: never re-encoded), unless the script deletes it (`-D CHAIN N`).
+//! ([`Wanted::Kernel`]: never re-encoded), unless the script deletes it (`-D CHAIN N`). A
+//! chain the script replaces wholesale (without `noflush`; or its declaration, `-F CHAIN` or
+//! `-F` before any line naming it) whose use count is above [`super::READ_LIMIT`] is not read
+//! (reading a long chain costs the kernel more than reloading it): it is flushed and its
+//! rules are all inserted, as iptables-nft-restore does with every declared chain; handles
+//! and counters of its unchanged rules are then not kept.
 
 use std::collections::BTreeSet;
 
@@ -24,6 +29,7 @@ use dfw_core::syntax::{ApplyOptions, CommandKind, RestoreScript, SyntaxError, Ta
 use super::read::{read, Scope};
 use super::step::StepKind;
 use super::types::{ApplyReport, ChainTarget, ChangeSet, KernelTable, Wanted};
+use super::wholesale::replaces_wholesale;
 use super::{Firewall, FirewallError, Refusal};
 use crate::transport::Transport;
 
@@ -372,7 +378,10 @@ impl<T: Transport> Firewall<T> {
         // of a rejected rule.
         let mut last = None;
         let result = self.commit_loop(opts.test_only, |t| {
-            let state = read(t, family, &Scope::Tables(&tables))?;
+            // A long chain the script replaces whole is flushed and reloaded, not read: reading
+            // it would cost the kernel more (see `READ_LIMIT`).
+            let unread = |table, chain: &str| replaces_wholesale(script, opts, table, chain);
+            let state = read(t, family, &Scope::TablesReplacing(&tables, &unread))?;
             let mut model = to_model(family, &state);
             let apply = ApplyOptions {
                 noflush: opts.noflush,

@@ -42,6 +42,7 @@ fn kchain(name: &str, base: Option<Policy>, rules: &[(u64, &str)]) -> KernelChai
                 },
             })
             .collect(),
+        unread: None,
     }
 }
 
@@ -138,6 +139,27 @@ fn nothing_kept_appends_in_order_and_counters_do_not_matter() {
     // The kernel rule has counters, the wanted one none: still equal, nothing to do.
     let plan = make_plan(&s, &one(target("X", false, None, &[" -j ACCEPT"]))).unwrap();
     assert!(plan.is_empty());
+}
+
+#[test]
+fn a_chain_not_read_is_flushed_and_reloaded_even_to_empty() {
+    let mut c = kchain("X", None, &[]);
+    c.unread = Some(30_000);
+    let s = state(vec![c]);
+    let p = make_plan(
+        &s,
+        &one(target("X", false, None, &[" -j ACCEPT", " -j DROP"])),
+    )
+    .unwrap();
+    let cp = &p.chains[0];
+    assert!(cp.flush && !cp.is_noop());
+    let appended = Some(Place::Append);
+    assert_eq!(
+        places(&cp.ops),
+        vec![('I', 1, appended), ('I', 2, appended)]
+    );
+    let p = make_plan(&s, &one(target("X", false, None, &[]))).unwrap();
+    assert!(p.chains[0].flush && p.chains[0].ops.is_empty() && !p.is_empty());
 }
 
 #[test]

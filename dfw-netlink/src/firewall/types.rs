@@ -88,8 +88,14 @@ pub struct KernelChain {
     pub handle: u64,
     /// Hook, priority, type and policy of a base chain; `None` for a user chain.
     pub base: Option<BaseChain>,
-    /// The rules, in order.
+    /// The rules, in order (empty when `unread`).
     pub rules: Vec<KernelRule>,
+    /// `Some(n)` when the rules were deliberately not read, because the caller replaces them
+    /// all and reading a long chain costs the kernel more than reloading it (see
+    /// [`super::READ_LIMIT`]): `rules` is then empty and the kernel holds at most `n` rules
+    /// (the chain's use count: its rules plus the references to it). A plan flushes such a
+    /// chain and inserts every wanted rule. `None`: `rules` is the chain's content.
+    pub unread: Option<u32>,
 }
 
 /// One iptables table of one family, as the kernel holds it.

@@ -123,12 +123,12 @@ impl RuleMsg {
         const CTX: &str = "rule";
         let (gen, attrs) = split_body(body)?;
         let family = Family(gen.family);
-        let f = Fields::parse(attrs).map_err(in_object(format!("rule {family}")))?;
+        let f = Fields::parse(attrs).map_err(|e| in_object(format!("rule {family}"))(e))?;
         let table = f.req_str(NFTA_RULE_TABLE, CTX, "NFTA_RULE_TABLE")?;
         let chain = f.req_str(NFTA_RULE_CHAIN, CTX, "NFTA_RULE_CHAIN")?;
         let handle = f
             .opt_u64(NFTA_RULE_HANDLE, CTX)
-            .map_err(in_object(format!("rule {family} {table} {chain}")))?;
+            .map_err(|e| in_object(format!("rule {family} {table} {chain}"))(e))?;
         let mut rule = RuleMsg {
             family,
             table,
@@ -136,7 +136,8 @@ impl RuleMsg {
             handle,
             ..Self::default()
         };
-        let wrap = in_object(rule.describe());
+        // The error context is formatted only on the error path: parsing runs once per rule
+        // of every dump.
         (|| {
             rule.position = f.opt_u64(NFTA_RULE_POSITION, CTX)?;
             rule.userdata = f.get(NFTA_RULE_USERDATA).map(<[u8]>::to_vec);
@@ -144,7 +145,7 @@ impl RuleMsg {
                 for (i, a) in AttrIter::new(list).enumerate() {
                     let e = a.and_then(decode_expr);
                     rule.exprs
-                        .push(e.map_err(in_object(format!("expression #{i}")))?);
+                        .push(e.map_err(|e| in_object(format!("expression #{i}"))(e))?);
                 }
             }
             if let Some(nest) = f.get(NFTA_RULE_COMPAT) {
@@ -162,7 +163,7 @@ impl RuleMsg {
             }
             Ok(())
         })()
-        .map_err(wrap)?;
+        .map_err(|e| in_object(rule.describe())(e))?;
         Ok(rule)
     }
 }

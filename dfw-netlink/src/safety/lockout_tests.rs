@@ -175,6 +175,7 @@ fn kernel_of(rs: &dfw_core::model::Ruleset) -> KernelTable {
                         counters: Default::default(),
                     })
                     .collect(),
+                unread: None,
             })
             .collect(),
     }
@@ -197,6 +198,7 @@ fn kernel_input(rules: Vec<crate::firewall::KernelRule>) -> KernelTable {
                 counters: Default::default(),
             }),
             rules,
+            unread: None,
         }],
     }
 }

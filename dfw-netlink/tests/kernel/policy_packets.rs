@@ -14,7 +14,8 @@
 //!   1 and adds its chains, keeping DOCKER-USER) finds dfw's DOCKER-USER, no duplicate jump
 //!   appears, and the policy holds.
 //!
-//! For the Docker 27 (IPv4) and Docker 29 (IPv4 + IPv6) layouts. Each test builds its own
+//! For the Docker 27 (IPv4) and Docker 29 (IPv4 + IPv6) layouts, and for Docker 29 again
+//! with a policy long enough to be spread over several chains per body. Each test builds its own
 //! throwaway namespaces; the whole file runs in about 1.2 s (probes run concurrently; only
 //! the few expected timeouts wait, 400 ms; answers end a probe at once, see `support::probes`).
 
@@ -22,7 +23,7 @@ use crate::support;
 
 use std::net::{IpAddr, SocketAddr};
 
-use dfw_core::policy::Policy;
+use dfw_core::policy::{Policy, SEGMENT_RULES};
 use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::sim::topology::*;
@@ -109,8 +110,34 @@ fn expect(h: &DockerHost, stage: &str, wants: &[Want]) {
     assert!(wrong.is_empty(), "{stage}:\n{}", wrong.join("\n"));
 }
 
-fn commit(h: &DockerHost) {
-    let p = Policy::from_toml(POLICY, "test.toml").unwrap();
+/// [`POLICY`] with enough extra whitelist entries (never a source of the probes) that both
+/// families' bodies are spread over `DFW-*-EXT.K` chains (`dfw_core::policy::SEGMENT_RULES`).
+fn spread_policy() -> String {
+    let mut extra = String::new();
+    for i in 0..SEGMENT_RULES + 200 {
+        extra.push_str(&format!(
+            "\"10.{}.{}.{}\", \"fd00:ffff::{:x}\", ",
+            i >> 16,
+            (i >> 8) & 0xff,
+            i & 0xff,
+            i
+        ));
+    }
+    let spread = POLICY.replace("sources = [", &format!("sources = [{extra}"));
+    let eth0 = dfw_core::model::Iface::parse("eth0").unwrap();
+    let c = Policy::from_toml(&spread, "t.toml")
+        .unwrap()
+        .compile(&[eth0]);
+    for rules in [&c.v4, &c.v6] {
+        assert!(
+            rules.chain("DFW-DOCKER-EXT.1").is_some() && rules.chain("DFW-INPUT-EXT.1").is_some()
+        );
+    }
+    spread
+}
+
+fn commit(h: &DockerHost, policy: &str) {
+    let p = Policy::from_toml(policy, "test.toml").unwrap();
     let report = h
         .host()
         .run(|| enforce::commit_unguarded(&mut Firewall::open().unwrap(), &p))
@@ -125,8 +152,8 @@ fn commit(h: &DockerHost) {
     assert!(again.is_noop(), "second commit: {:?}", again.summaries());
 }
 
-fn plan_is_empty(h: &DockerHost) -> bool {
-    let p = Policy::from_toml(POLICY, "test.toml").unwrap();
+fn plan_is_empty(h: &DockerHost, policy: &str) -> bool {
+    let p = Policy::from_toml(policy, "test.toml").unwrap();
     h.host()
         .run(|| {
             enforce::plan(&mut Firewall::open().unwrap(), &p)
@@ -262,7 +289,7 @@ fn route_lan_from_internet(h: &DockerHost) {
         .unwrap();
 }
 
-fn prove(fixtures: &[Fixture]) {
+fn prove(fixtures: &[Fixture], policy: &str) {
     let h = DockerHost::start().unwrap();
     no_icmp_rate_limit(&h);
     route_lan_from_internet(&h);
@@ -281,14 +308,14 @@ fn prove(fixtures: &[Fixture]) {
         after.retain(|w| w.4 != DNS_PUBLISHED);
     }
     expect(&h, "before commit (the problem)", &before);
-    commit(&h);
+    commit(&h, policy);
     expect(&h, "after commit", &after);
     for f in fixtures {
         simulate_docker_restart(h.host(), *f).unwrap();
     }
     expect(&h, "after a dockerd restart", &after);
     assert!(
-        plan_is_empty(&h),
+        plan_is_empty(&h, policy),
         "a dockerd restart left dfw's rules changed"
     );
     h.shutdown().unwrap();
@@ -297,14 +324,25 @@ fn prove(fixtures: &[Fixture]) {
 #[test]
 fn kernel_packets_docker27_v4() {
     if kernel_gate("kernel_packets_docker27_v4") {
-        prove(&[Fixture::Docker27V4]);
+        prove(&[Fixture::Docker27V4], POLICY);
     }
 }
 
 #[test]
 fn kernel_packets_docker29_v4_and_v6() {
     if kernel_gate("kernel_packets_docker29_v4_and_v6") {
-        prove(&[Fixture::Docker29V4, Fixture::Docker29V6]);
+        prove(&[Fixture::Docker29V4, Fixture::Docker29V6], POLICY);
+    }
+}
+
+/// The same proof with both families' bodies spread over several chains.
+#[test]
+fn kernel_packets_docker29_v4_and_v6_spread() {
+    if kernel_gate("kernel_packets_docker29_v4_and_v6_spread") {
+        prove(
+            &[Fixture::Docker29V4, Fixture::Docker29V6],
+            &spread_policy(),
+        );
     }
 }
 
@@ -332,7 +370,7 @@ fn kernel_packets_dfw_before_docker29() {
     let h = DockerHost::start().unwrap();
     no_icmp_rate_limit(&h);
     route_lan_from_internet(&h);
-    commit(&h);
+    commit(&h, POLICY);
     let fixtures = [Fixture::Docker29V4, Fixture::Docker29V6];
     for f in fixtures {
         docker_starts(&h, f);
@@ -350,6 +388,9 @@ fn kernel_packets_dfw_before_docker29() {
     let mut after = after_v4();
     after.extend(after_v6());
     expect(&h, "dfw first, then Docker", &after);
-    assert!(plan_is_empty(&h), "Docker's start changed dfw's rules");
+    assert!(
+        plan_is_empty(&h, POLICY),
+        "Docker's start changed dfw's rules"
+    );
     h.shutdown().unwrap();
 }
