@@ -46,8 +46,9 @@ use dfw_netlink::sim::topology::{HOST_V4, STRANGER_V4};
 use dfw_netlink::sim::{DockerHost, Side};
 use dfw_netlink::transport::testkit::in_private_netns;
 
-/// Docker 29's IPv4 rules (a copy of the fixture the CLI tests use).
-const DOCKER29_V4: &str = include_str!("../../../dfw-cli/fixtures/docker-29.v4");
+/// Docker 29's IPv4 rules (testdata/docker/docker-29.v4, through the symlink in
+/// benches/fixtures so that the packaged crate holds it).
+const DOCKER29_V4: &str = include_str!("../../fixtures/docker-29.v4");
 
 struct Args {
     rounds: usize,
