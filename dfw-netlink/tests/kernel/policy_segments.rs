@@ -1,7 +1,7 @@
 //! A policy whose body is longer than [`SEGMENT_RULES`] (each test in its own private network
 //! namespace): committed spread over `DFW-*-EXT.K` chains exactly as compiled (iptables-save
 //! and ip6tables-save read back what dfw wrote, gotos included), in sync for a fresh handle,
-//! a second commit sends nothing, and one changed whitelist entry touches one rule of one
+//! a second commit sends nothing, and one changed source entry touches one rule of one
 //! part (plus its block's dispatch when the address moves to another block).
 
 use dfw_core::model::{Family, Iface};
@@ -11,18 +11,23 @@ use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::transport::testkit::{kernel_test, run_cmd};
 
-/// `n` IPv4 whitelist entries (entry `moved` in 10.200.0.0/16 instead), two IPv6 ones, host
-/// filtering on.
+/// `n` allows of one port each from one IPv4 source (allow `moved`'s source in 10.200.0.0/16
+/// instead), two IPv6 whitelist entries, host filtering on. Each source list has one entry,
+/// so it stays one rule (no kernel set) and the body grows with `n`.
 fn policy(n: usize, moved: Option<usize>) -> Policy {
     let mut t = String::from(
-        "[interfaces]\nexternal = [\"eth0\"]\n[policy]\nhost = true\n[[allow]]\n\
-         ports = [\"22/tcp\"]\n[whitelist]\nsources = [\"2001:db8::7\", \"2001:db8::8\", ",
+        "[interfaces]\nexternal = [\"eth0\"]\n[policy]\nhost = true\n[whitelist]\n\
+         sources = [\"2001:db8::7\", \"2001:db8::8\"]\n[[allow]]\nports = [\"22/tcp\"]\n",
     );
     for i in 0..n {
         let hi = if Some(i) == moved { 200 } else { i >> 16 };
-        t.push_str(&format!("\"10.{hi}.{}.{}\", ", (i >> 8) & 0xff, i & 0xff));
+        t.push_str(&format!(
+            "[[allow]]\nports = [\"{}/tcp\"]\nfrom = [\"10.{hi}.{}.{}\"]\n",
+            1000 + i,
+            (i >> 8) & 0xff,
+            i & 0xff
+        ));
     }
-    t.push_str("]\n");
     Policy::from_toml(&t, "segments.toml").unwrap()
 }
 
