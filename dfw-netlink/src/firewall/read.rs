@@ -154,12 +154,14 @@ fn read_tables_in<T: Transport + ?Sized>(
                 }
             }
         } else {
+            // One ipset index for the table, read when the first rule with a set match comes.
+            let mut sets = None;
             for (c, msg) in table.chains.iter_mut().zip(&msgs) {
                 if uses(msg) > READ_LIMIT && unread(name, &c.name) {
                     c.unread = Some(uses(msg));
                     continue;
                 }
-                c.rules = chain_rules(t, family, name, &c.name)?;
+                c.rules = chain_rules(t, family, name, &c.name, &mut sets)?;
             }
         }
         table.sort_chains();
@@ -174,13 +176,18 @@ fn chain_rules<T: Transport + ?Sized>(
     family: Family,
     table: TableName,
     chain: &str,
+    sets: &mut Option<SetIndex>,
 ) -> Result<Vec<KernelRule>, FirewallError> {
     let msgs: Vec<RuleMsg> = rule_msgs(query(t, &rules_of(family, table, Some(chain)))?)
         .into_iter()
         .filter(|m| m.chain == chain)
         .collect();
-    let sets = sets_for(t, &msgs)?;
-    Ok(msgs.iter().map(|m| kernel_rule(family, m, &sets)).collect())
+    if sets.is_none() && msgs.iter().any(msg_uses_sets) {
+        *sets = Some(read_set_index(t)?);
+    }
+    let none = SetIndex::new();
+    let index = sets.as_ref().unwrap_or(&none);
+    Ok(msgs.iter().map(|m| kernel_rule(family, m, index)).collect())
 }
 
 /// The chains of `chains` that exist in `family`'s `table`: one single get and one rule dump
@@ -196,8 +203,9 @@ fn read_table_chains<T: Transport + ?Sized>(
         name: table,
         chains: Vec::new(),
     };
+    let mut sets = None;
     for &chain in chains {
-        if let Some(c) = read_one_chain(t, family, table, chain)? {
+        if let Some(c) = read_one_chain(t, family, table, chain, &mut sets)? {
             out.chains.push(c);
         }
     }
@@ -205,12 +213,14 @@ fn read_table_chains<T: Transport + ?Sized>(
     Ok(out)
 }
 
-/// One chain with its rules; `None` when it does not exist.
+/// One chain with its rules; `None` when it does not exist. `sets` is the table's ipset
+/// index, read once when the first rule with a set match needs it.
 fn read_one_chain<T: Transport + ?Sized>(
     t: &mut T,
     family: Family,
     table: TableName,
     chain: &str,
+    sets: &mut Option<SetIndex>,
 ) -> Result<Option<KernelChain>, FirewallError> {
     let one = Some((table.as_str().to_string(), chain.to_string()));
     let req = GetChains {
@@ -228,7 +238,7 @@ fn read_one_chain<T: Transport + ?Sized>(
         return Ok(None);
     };
     let mut kc = kernel_chain(msg);
-    kc.rules = chain_rules(t, family, table, chain)?;
+    kc.rules = chain_rules(t, family, table, chain, sets)?;
     Ok(Some(kc))
 }
 
