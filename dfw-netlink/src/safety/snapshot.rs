@@ -91,6 +91,9 @@ impl Snapshot {
             // Sets are not part of a rollback point: rules that match a dfw set keep it (a
             // commit never destroys a set its rules match), with its current members.
             sets: Vec::new(),
+            // dfw's native table (`[docker] accept_fwmark`) is not recorded yet: a rollback
+            // deletes it (the pairs Docker drops stop working; nothing is let through).
+            native: None,
         }))
     }
 
@@ -164,7 +167,12 @@ impl Snapshot {
         let v4 = parse(Family::Ipv4, a, b)?;
         let v6 = parse(Family::Ipv6, b, sets_at)?;
         let sets = parse_sets(&text[sets_at..], line_of(sets_at)).map_err(corrupt)?;
-        Ok(Snapshot(Compiled { v4, v6, sets }))
+        Ok(Snapshot(Compiled {
+            v4,
+            v6,
+            sets,
+            native: None,
+        }))
     }
 
     /// The same rules with the members of dfw's static sets they match (see the module
