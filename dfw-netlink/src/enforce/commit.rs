@@ -229,7 +229,11 @@ pub fn commit_compiled_unguarded<T: Transport>(
     } else {
         SetPlan::default()
     };
+    // dfw's native table (`[docker] accept_fwmark`) goes into the same batch.
+    let native_state = super::native_state(fw.transport(), compiled.native.as_ref())?;
+    let native = super::native_requests(&native_state, compiled.native.as_ref())?;
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
+    let before_native = fw.set_native_change(native);
     // What the attempt that commits changes (each attempt recomputes it).
     let mut changes = Vec::new();
     let applied = fw.apply_scoped(read_scope_in, |tables| {
@@ -245,6 +249,7 @@ pub fn commit_compiled_unguarded<T: Transport>(
         changes = chain_changes(&reconciled, &current, None, false);
         Ok::<_, CommitError>(change_set(tables, reconciled))
     });
+    fw.set_native_change(before_native);
     let applied = match applied {
         Ok(a) => a,
         Err(cause) => {

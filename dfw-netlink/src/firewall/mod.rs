@@ -93,6 +93,9 @@ pub struct Firewall<T> {
     retry: RetryPolicy,
     next_seq: u32,
     cache: Option<cache::StateCache>,
+    /// The change of a native table every batch this firewall sends carries (dfw's own
+    /// `table inet dfw`, set by the policy layer around one commit; empty otherwise).
+    native: Vec<crate::native::NativeChangeRequest>,
 }
 
 impl<T: Transport> Firewall<T> {
@@ -103,7 +106,18 @@ impl<T: Transport> Firewall<T> {
             retry: RetryPolicy::default(),
             next_seq: 0x1000_0000,
             cache: None,
+            native: Vec::new(),
         }
+    }
+
+    /// Makes every batch sent until the next call also carry `requests` (dfw's native table,
+    /// created, replaced or deleted in the same transaction as the iptables rules); a plan
+    /// with only these is not empty. Returns the previous ones.
+    pub fn set_native_change(
+        &mut self,
+        requests: Vec<crate::native::NativeChangeRequest>,
+    ) -> Vec<crate::native::NativeChangeRequest> {
+        std::mem::replace(&mut self.native, requests)
     }
 
     /// Sets how generation races are retried.

@@ -18,6 +18,7 @@ mod ipset;
 mod iptables_oracle;
 mod native;
 mod native_commit;
+mod native_fwmark;
 mod native_packets;
 mod neighbours;
 mod policy_commit;

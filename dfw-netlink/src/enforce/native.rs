@@ -1,0 +1,74 @@
+//! dfw's own native table (`table inet dfw`, `[docker] accept_fwmark`) against the kernel:
+//! what it holds, and the messages a commit adds to its batch.
+//!
+//! Contract: [`native_state`] reads every native table (one consistent snapshot) and says
+//! whether `inet dfw` is as the compiled policy wants it (compared as nft prints it, so
+//! handles and counters do not count). [`native_requests`] turns a difference into the
+//! idempotent messages of `dfw_netlink::native` (create-if-missing + delete, then the table
+//! anew; or create-if-missing + delete when the policy has no `accept_fwmark`), which
+//! [`crate::Firewall::set_native_change`] puts into the same batch as the iptables rules: one
+//! transaction, so the marks never disagree with the rules that accept the same traffic.
+
+use dfw_core::native::print::table_text;
+use dfw_core::native::{NftFamily, Table};
+use dfw_core::policy::MARK_TABLE;
+
+use super::CommitError;
+use crate::native::{delete_requests, read_native, replace_requests, NativeChangeRequest};
+use crate::transport::Transport;
+
+/// How `inet dfw` compares with what the policy wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NativeState {
+    /// As wanted (present and equal, or absent and unwanted).
+    InSync,
+    /// Wanted but missing.
+    Missing,
+    /// Present and different from what is wanted (someone changed it, or the policy did).
+    Changed {
+        /// What the kernel holds, as nft prints it.
+        kernel: String,
+    },
+    /// Present but the policy has no `accept_fwmark`: a commit deletes it.
+    Unwanted,
+}
+
+/// Reads the kernel's native tables and compares `inet dfw` with `wanted`.
+///
+/// # Errors
+/// [`CommitError::Native`] when the native tables cannot be read.
+pub fn native_state<T: Transport + ?Sized>(
+    t: &mut T,
+    wanted: Option<&Table>,
+) -> Result<NativeState, CommitError> {
+    let rs = read_native(t).map_err(|e| CommitError::Native(Box::new(e)))?;
+    let have = rs.table(NftFamily::Inet, MARK_TABLE);
+    Ok(match (have, wanted) {
+        (None, None) => NativeState::InSync,
+        (None, Some(_)) => NativeState::Missing,
+        (Some(_), None) => NativeState::Unwanted,
+        (Some(h), Some(w)) => {
+            let kernel = table_text(h);
+            if kernel == table_text(w) {
+                NativeState::InSync
+            } else {
+                NativeState::Changed { kernel }
+            }
+        }
+    })
+}
+
+/// The messages that bring `inet dfw` from `state` to `wanted` (none when in sync).
+///
+/// # Errors
+/// [`CommitError::NativeEncode`] when `wanted` holds what the encoder cannot write.
+pub fn native_requests(
+    state: &NativeState,
+    wanted: Option<&Table>,
+) -> Result<Vec<NativeChangeRequest>, CommitError> {
+    Ok(match (state, wanted) {
+        (NativeState::InSync, _) => Vec::new(),
+        (_, Some(t)) => replace_requests(t).map_err(|e| CommitError::NativeEncode(Box::new(e)))?,
+        (_, None) => delete_requests(NftFamily::Inet, MARK_TABLE),
+    })
+}
