@@ -36,6 +36,9 @@ pub struct PolicyPlan {
     pub sets: SetPlan,
     /// What to tell about sets (no ipset in the kernel, a named ipset missing).
     pub notes: Vec<SetNote>,
+    /// How dfw's native table (`table inet dfw`) compares with the policy; a commit
+    /// creates, replaces or deletes it in the same batch ([`Plan::native`]).
+    pub native: super::NativeState,
 }
 
 impl PolicyPlan {
@@ -154,6 +157,8 @@ pub fn plan_compiled<T: Transport>(
     // One consistent read of every chain dfw touches, both families, kept by the handle; the
     // plan is made against that same read (and a commit right after plans against it too), so
     // no chain is read twice.
+    // dfw's native table (`[docker] accept_fwmark`), committed in the same batch.
+    let native = super::native_state(fw.transport(), compiled.native.as_ref())?;
     let tables = fw.read_scope_kept(read_scope_in)?;
     let current = [
         current_of(tables, Family::Ipv4),
@@ -167,11 +172,12 @@ pub fn plan_compiled<T: Transport>(
     ];
     drop(wanted);
     let changes = change_set(tables, reconciled.clone());
-    let plan = if changes.is_empty() {
+    let mut plan = if changes.is_empty() {
         Plan::default()
     } else {
         make_plan(tables, &changes)?
     };
+    plan.native = super::native_requests(&native, compiled.native.as_ref())?;
     let involved = sets_involved(&compiled, Some(tables));
     let sets = if involved {
         plan_kernel_sets(fw.transport(), &compiled)?
@@ -187,6 +193,7 @@ pub fn plan_compiled<T: Transport>(
         plan,
         sets,
         notes: Vec::new(),
+        native,
     })
 }
 

@@ -71,7 +71,7 @@ pub use commit::{
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
 pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy, SetNote};
-pub use native::{native_requests, native_state, NativeState};
+pub use native::{native_drift, native_requests, native_state, NativeState};
 pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;

@@ -1,7 +1,8 @@
 //! dfw's own native table (`table inet dfw`, `[docker] accept_fwmark`) against the kernel:
 //! what it holds, and the messages a commit adds to its batch.
 //!
-//! Contract: [`native_state`] reads every native table (one consistent snapshot) and says
+//! Contract: [`native_state`] reads `inet dfw` alone (one consistent snapshot of that
+//! family's tables and chains and that table's rules) and says
 //! whether `inet dfw` is as the compiled policy wants it (compared as nft prints it, so
 //! handles and counters do not count). [`native_requests`] turns a difference into the
 //! idempotent messages of `dfw_netlink::native` (create-if-missing + delete, then the table
@@ -11,10 +12,10 @@
 
 use dfw_core::native::print::table_text;
 use dfw_core::native::{NftFamily, Table};
-use dfw_core::policy::MARK_TABLE;
+use dfw_core::policy::{DriftItem, DriftKind, MARK_TABLE};
 
 use super::CommitError;
-use crate::native::{delete_requests, read_native, replace_requests, NativeChangeRequest};
+use crate::native::{delete_requests, read_native_table, replace_requests, NativeChangeRequest};
 use crate::transport::Transport;
 
 /// How `inet dfw` compares with what the policy wants.
@@ -41,9 +42,9 @@ pub fn native_state<T: Transport + ?Sized>(
     t: &mut T,
     wanted: Option<&Table>,
 ) -> Result<NativeState, CommitError> {
-    let rs = read_native(t).map_err(|e| CommitError::Native(Box::new(e)))?;
-    let have = rs.table(NftFamily::Inet, MARK_TABLE);
-    Ok(match (have, wanted) {
+    let have = read_native_table(t, NftFamily::Inet, MARK_TABLE)
+        .map_err(|e| CommitError::Native(Box::new(e)))?;
+    Ok(match (have.as_ref(), wanted) {
         (None, None) => NativeState::InSync,
         (None, Some(_)) => NativeState::Missing,
         (Some(_), None) => NativeState::Unwanted,
@@ -71,4 +72,19 @@ pub fn native_requests(
         (_, Some(t)) => replace_requests(t).map_err(|e| CommitError::NativeEncode(Box::new(e)))?,
         (_, None) => delete_requests(NftFamily::Inet, MARK_TABLE),
     })
+}
+
+/// `state` as drift items of [`dfw_core::policy::Drift::native`] (none when in sync).
+pub fn native_drift(state: &NativeState, wanted: Option<&Table>) -> Vec<DriftItem> {
+    let item = |kind, rule: String, wanted: Option<String>| DriftItem { kind, rule, wanted };
+    match state {
+        NativeState::InSync => Vec::new(),
+        NativeState::Missing => vec![item(DriftKind::Missing, "table inet dfw".into(), None)],
+        NativeState::Unwanted => vec![item(DriftKind::Extra, "table inet dfw".into(), None)],
+        NativeState::Changed { kernel } => vec![item(
+            DriftKind::Changed,
+            kernel.clone(),
+            wanted.map(table_text),
+        )],
+    }
 }

@@ -21,7 +21,7 @@ pub use encode::{
     NativeChangeRequest, NativeEncodeError, NativeRequest,
 };
 pub use expr::native_expr;
-pub use read::{read_native, read_native_dumps};
+pub use read::{read_native, read_native_dumps, read_native_table};
 
 use dfw_core::model::Hook;
 use dfw_core::native::{

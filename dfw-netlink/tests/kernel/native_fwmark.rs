@@ -19,7 +19,7 @@ use crate::support::native::ruleset;
 use dfw_core::eval::{explain_with, Packet, Verdict};
 use dfw_core::model::Family;
 use dfw_core::native::NftFamily;
-use dfw_core::policy::Policy;
+use dfw_core::policy::{DriftKind, Policy};
 use dfw_netlink::enforce;
 use dfw_netlink::firewall::Firewall;
 use dfw_netlink::native::read_native;
@@ -77,6 +77,18 @@ fn commit(h: &DockerHost, text: &str) {
         .unwrap()
         .unwrap();
     assert!(report.applied.committed);
+}
+
+/// `enforce::status` and the plan's text for `p`.
+fn status_and_plan(h: &DockerHost, p: &Policy) -> (enforce::StatusReport, String) {
+    h.host()
+        .run(|| {
+            let mut fw = Firewall::open().unwrap();
+            let st = enforce::status(&mut fw, p).unwrap();
+            let pl = enforce::plan(&mut fw, p).unwrap().diff_text();
+            (st, pl)
+        })
+        .unwrap()
 }
 
 fn dfw_table(h: &DockerHost) -> Option<String> {
@@ -171,11 +183,36 @@ fn kernel_accept_fwmark_lets_forward_pairs_through_docker_nftables() {
         .unwrap();
     assert!(!again.applied.committed, "in sync: no batch");
 
-    // Someone deletes the table: the next commit puts it back.
+    // Someone deletes the table: status says so, plan shows it, the next commit puts it back.
     run_in(h.host(), "nft", &["delete", "table", "inet", "dfw"], "")
         .unwrap_or_else(|e| panic!("{e}"));
+    let (st, pl) = status_and_plan(&h, &p);
+    assert_eq!(st.drift.native.len(), 1, "{}", st.drift);
+    assert_eq!(st.drift.native[0].kind, DriftKind::Missing);
+    assert!(st.drift.chains.is_empty(), "{}", st.drift);
+    assert!(
+        pl.contains("table inet dfw (create):\n+ table inet dfw {"),
+        "{pl}"
+    );
+    commit(&h, &format!("{BASE}{KEY}"));
+    assert_eq!(dfw_table(&h), Some(table.clone()));
+
+    // Someone flushes its chain: status names the change, a commit restores it.
+    run_in(
+        h.host(),
+        "nft",
+        &["flush", "chain", "inet", "dfw", "forward"],
+        "",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (st, pl) = status_and_plan(&h, &p);
+    assert_eq!(st.drift.native[0].kind, DriftKind::Changed, "{}", st.drift);
+    assert!(pl.contains("table inet dfw (replace):"), "{pl}");
+    assert_eq!(lan_to_db(&h).0, Probe::TimedOut, "chain flushed");
     commit(&h, &format!("{BASE}{KEY}"));
     assert_eq!(dfw_table(&h), Some(table));
+    assert!(status_and_plan(&h, &p).0.in_sync());
+    assert_eq!(lan_to_db(&h).0, Probe::Open, "restored");
 
     // Removing the key deletes the table, in the same batch; the pair stops working.
     commit(&h, BASE);
