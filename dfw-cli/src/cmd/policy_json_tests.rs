@@ -49,6 +49,7 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
         plan,
         sets: Default::default(),
         notes: Vec::new(),
+        native: dfw_netlink::enforce::NativeState::InSync,
     };
     (p, c.warnings)
 }
