@@ -210,6 +210,57 @@ pub fn mark_table(forward: &[Forward], mark: FwMark) -> Table {
     }
 }
 
+/// The pairs and mark `t` was made from, when it is exactly a [`mark_table`] (handles and
+/// counters aside): what a rollback point records of dfw's native table. A table with no
+/// rule gives mark `0x1` (every mark makes the same empty table).
+pub fn mark_table_params(t: &Table) -> Option<(Vec<Forward>, FwMark)> {
+    let chain = t.chains.first()?;
+    let mut pairs = Vec::new();
+    let mut mark = None;
+    for r in &chain.rules {
+        let iface = |e: &Expr| match e {
+            Expr::Cmp {
+                op: CmpOp::Eq,
+                data,
+                ..
+            } => {
+                let (name, wildcard) = match data.iter().position(|&b| b == 0) {
+                    Some(end) => (&data[..end], false),
+                    None => (&data[..], true),
+                };
+                crate::model::Iface::new(std::str::from_utf8(name).ok()?, wildcard).ok()
+            }
+            _ => None,
+        };
+        let word = |v: &[u8]| Some(u32::from_ne_bytes(v.try_into().ok()?));
+        let m = match r.exprs.get(4)? {
+            Expr::Immediate {
+                data: Data::Value(v),
+                ..
+            } => FwMark::new(word(v)?, u32::MAX)?,
+            Expr::Meta { .. } => match r.exprs.get(5)? {
+                Expr::Bitwise { mask, xor, .. } => FwMark::new(word(xor)?, !word(mask)?)?,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if mark.is_some_and(|x| x != m) {
+            return None;
+        }
+        mark = Some(m);
+        pairs.push(Forward {
+            in_iface: iface(r.exprs.get(1)?)?,
+            out_iface: iface(r.exprs.get(3)?)?,
+        });
+    }
+    let mark = mark.unwrap_or(FwMark {
+        mark: 1,
+        mask: u32::MAX,
+    });
+    let print = crate::native::print::table_text;
+    (print(&mark_table(&pairs, mark)) == print(t)).then_some((pairs, mark))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +329,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("iifname \"wg*\" oifname \"br*\""), "{text}");
+        let (pairs, mark) = mark_table_params(&t).unwrap();
+        assert_eq!(pairs, vec![p("eth1", "docker0"), p("wg+", "br+")]);
+        assert_eq!(mark, FwMark::parse("0x100/0xff00").unwrap());
+        let full = mark_table(&pairs, FwMark::parse("7").unwrap());
+        assert_eq!(
+            mark_table_params(&full).unwrap().1,
+            FwMark::parse("7").unwrap()
+        );
+        let mut other = full.clone();
+        other.chains[0].rules[0].comment = Some("changed".into());
+        assert_eq!(mark_table_params(&other), None);
+        assert!(mark_table_params(&mark_table(&[], FwMark::parse("9").unwrap())).is_some());
     }
 }

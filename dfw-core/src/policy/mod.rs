@@ -104,7 +104,9 @@ pub use config::{
 pub use draft::{Draft, FamilyReach, FoundPort, SshClient};
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
-pub use fwmark::{mark_table, pair_comment, FwMark, MARK_CHAIN, MARK_PRIORITY, MARK_TABLE};
+pub use fwmark::{
+    mark_table, mark_table_params, pair_comment, FwMark, MARK_CHAIN, MARK_PRIORITY, MARK_TABLE,
+};
 pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, WantedRule, FORWARD,

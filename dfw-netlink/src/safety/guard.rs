@@ -133,8 +133,14 @@ pub fn kernel_snapshot<T: Transport>(fw: &mut Firewall<T>) -> Result<Snapshot, S
 /// Reading the sets.
 pub fn with_kernel_sets<T: Transport>(
     fw: &mut Firewall<T>,
-    rules: Snapshot,
+    mut rules: Snapshot,
 ) -> Result<Snapshot, SafetyError> {
+    // dfw's native table (`[docker] accept_fwmark`) as the kernel holds it.
+    rules.0.native = crate::native::read_native_table(
+        fw.transport(),
+        dfw_core::native::NftFamily::Inet,
+        dfw_core::policy::MARK_TABLE,
+    )?;
     if crate::enforce::referenced_sets(&rules.0).is_empty() {
         return Ok(rules);
     }

@@ -7,7 +7,8 @@
 //! after the established rule). A `[[forward]] eth1 -> docker0` pair works with the key and
 //! not without it (Docker's `UNPUBLISHED PORT DROP`); removing the key deletes dfw's table;
 //! traffic the policy denies stays denied even when everything carries the mark; explain's
-//! predictions equal the real outcomes.
+//! predictions equal the real outcomes; status and plan name a deleted or changed table, a
+//! commit restores it; a rollback point records it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,6 +28,7 @@ use dfw_netlink::sim::topology::*;
 use dfw_netlink::sim::{DockerHost, Probe, Side};
 use dfw_netlink::transport::testkit::kernel_gate;
 use dfw_netlink::transport::NetlinkTransport;
+use dfw_netlink::{CommitOptions, Dfw, SshGuard};
 
 const BASE: &str = r#"
 [interfaces]
@@ -210,9 +212,46 @@ fn kernel_accept_fwmark_lets_forward_pairs_through_docker_nftables() {
     assert!(pl.contains("table inet dfw (replace):"), "{pl}");
     assert_eq!(lan_to_db(&h).0, Probe::TimedOut, "chain flushed");
     commit(&h, &format!("{BASE}{KEY}"));
-    assert_eq!(dfw_table(&h), Some(table));
+    assert_eq!(dfw_table(&h), Some(table.clone()));
+    let restored = table;
     assert!(status_and_plan(&h, &p).0.in_sync());
     assert_eq!(lan_to_db(&h).0, Probe::Open, "restored");
+
+    // Rollback points include the table: a guarded commit without the key deletes it, the
+    // rollback to the point saved before that commit puts it back.
+    let state = std::env::temp_dir().join(format!("dfw-fwmark-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let opts = CommitOptions {
+        confirm: None,
+        ssh: SshGuard::Off,
+        source: None,
+    };
+    h.host()
+        .run(|| {
+            let mut dfw = Dfw::open().unwrap().with_state_dir(&state);
+            dfw.commit(Policy::from_toml(BASE, "t.toml").unwrap(), &opts)
+                .unwrap();
+        })
+        .unwrap();
+    assert_eq!(dfw_table(&h), None, "guarded commit without the key");
+    h.host()
+        .run(|| {
+            Dfw::open()
+                .unwrap()
+                .with_state_dir(&state)
+                .rollback()
+                .unwrap()
+        })
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&state);
+    assert_eq!(
+        dfw_table(&h).as_deref(),
+        Some(restored.as_str()),
+        "rolled back"
+    );
+    assert_eq!(lan_to_db(&h).0, Probe::Open, "after the rollback");
 
     // Removing the key deletes the table, in the same batch; the pair stops working.
     commit(&h, BASE);
