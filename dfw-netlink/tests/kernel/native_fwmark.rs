@@ -17,7 +17,7 @@ use crate::support::docker::run_in;
 use crate::support::evalsim::live;
 use crate::support::native::ruleset;
 
-use dfw_core::eval::{explain_with, Packet, Verdict};
+use dfw_core::eval::{explain_with, Decision, MatchResult, Packet, Step, TableRef, Trace, Verdict};
 use dfw_core::model::Family;
 use dfw_core::native::NftFamily;
 use dfw_core::policy::{DriftKind, Policy};
@@ -103,13 +103,44 @@ fn dfw_table(h: &DockerHost) -> Option<String> {
         .unwrap()
 }
 
-fn predicted(h: &DockerHost, pkt: &Packet) -> Verdict {
+fn trace(h: &DockerHost, pkt: &Packet) -> Trace {
     let (rs, host) = live(h, Family::Ipv4, &[EXTERNAL_IF]);
     let native = h
         .host()
         .run(|| read_native(&mut NetlinkTransport::open().unwrap()).unwrap())
         .unwrap();
-    explain_with(&rs, &native, pkt, &host).unwrap().verdict
+    explain_with(&rs, &native, pkt, &host).unwrap()
+}
+
+fn predicted(h: &DockerHost, pkt: &Packet) -> Verdict {
+    trace(h, pkt).verdict
+}
+
+/// The texts of the native rules of `table` that matched on the reported path.
+fn matched_native(t: &Trace, table: &TableRef) -> Vec<String> {
+    t.steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::NativeRule {
+                at,
+                text,
+                result: MatchResult::Matched,
+                ..
+            } if &at.table == table => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn decider(t: &Trace) -> Option<TableRef> {
+    match &t.decided_by {
+        Some(Decision::Rule(r)) => Some(r.table.clone()),
+        _ => None,
+    }
+}
+
+fn lan_pkt() -> Packet {
+    Packet::tcp_syn(LAN_IF, LAN_CLIENT_V4, DB_V4, DB_PORT).with_mark(0)
 }
 
 const WAIT: Duration = Duration::from_secs(2);
@@ -142,6 +173,10 @@ fn kernel_accept_fwmark_lets_forward_pairs_through_docker_nftables() {
     let (real, pred) = lan_to_db(&h);
     assert_eq!(real, Probe::TimedOut, "without the key");
     assert!(!pred.is_accept(), "{pred}");
+    let bridges = TableRef::Native(NftFamily::Ip, "docker-bridges".into());
+    let dfw = TableRef::Native(NftFamily::Inet, "dfw".into());
+    let t = trace(&h, &lan_pkt());
+    assert_eq!(decider(&t), Some(bridges.clone()), "Docker's drop decides");
 
     // With the key: dfw's table marks the pair; Docker accepts it; explain agrees.
     commit(&h, &format!("{BASE}{KEY}"));
@@ -156,6 +191,16 @@ fn kernel_accept_fwmark_lets_forward_pairs_through_docker_nftables() {
     let (real, pred) = lan_to_db(&h);
     assert_eq!(real, Probe::Open, "with the key");
     assert!(pred.is_accept(), "{pred}");
+    // explain names dfw's native rule (it marks the packet) and Docker's rule it satisfies.
+    let t = trace(&h, &lan_pkt());
+    let ours = matched_native(&t, &dfw);
+    assert_eq!(ours.len(), 1, "{:#?}", t.steps);
+    assert!(ours[0].contains("meta mark set"), "{ours:?}");
+    let theirs = matched_native(&t, &bridges);
+    assert!(
+        theirs.iter().any(|r| r.contains("ALLOW FW MARK")),
+        "{theirs:?}"
+    );
     // What the policy denies stays denied: a stranger on the external interface, not marked.
     let (real, pred) = stranger_to_db(&h);
     assert_ne!(real, Probe::Open);
@@ -173,6 +218,15 @@ fn kernel_accept_fwmark_lets_forward_pairs_through_docker_nftables() {
     let (real, pred) = stranger_to_db(&h);
     assert_eq!(real, Probe::Refused, "marked stranger");
     assert!(!pred.is_accept(), "{pred}");
+    let t = trace(
+        &h,
+        &Packet::tcp_syn(EXTERNAL_IF, STRANGER_V4, DB_V4, DB_PORT).with_mark(0),
+    );
+    assert!(
+        matches!(decider(&t), Some(TableRef::Xt(_))),
+        "dfw's iptables rule decides: {:?}",
+        t.decided_by
+    );
     run_in(h.host(), "nft", &["delete", "table", "inet", "other"], "")
         .unwrap_or_else(|e| panic!("{e}"));
 
