@@ -158,7 +158,7 @@ pub fn plan_compiled<T: Transport>(
     // plan is made against that same read (and a commit right after plans against it too), so
     // no chain is read twice.
     // dfw's native table (`[docker] accept_fwmark`), committed in the same batch.
-    let native = super::native_state(fw.transport(), compiled.native.as_ref())?;
+    let native = super::native_state(fw, compiled.native.as_ref())?;
     let tables = fw.read_scope_kept(read_scope_in)?;
     let current = [
         current_of(tables, Family::Ipv4),
@@ -237,7 +237,7 @@ pub fn commit_compiled_unguarded<T: Transport>(
         SetPlan::default()
     };
     // dfw's native table (`[docker] accept_fwmark`) goes into the same batch.
-    let native_state = super::native_state(fw.transport(), compiled.native.as_ref())?;
+    let native_state = super::native_state(fw, compiled.native.as_ref())?;
     let native = super::native_requests(&native_state, compiled.native.as_ref())?;
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
     let before_native = fw.set_native_change(native);
@@ -258,15 +258,21 @@ pub fn commit_compiled_unguarded<T: Transport>(
     });
     fw.set_native_change(before_native);
     let applied = match applied {
-        Ok(a) => a,
+        Ok(a) => {
+            if a.committed {
+                super::native::native_committed(fw, a.generation, compiled.native.as_ref());
+            }
+            a
+        }
         Err(cause) => {
+            fw.set_native_kept(None);
             return Err(match prepared.undo(fw.transport()) {
                 Ok(()) => cause,
                 Err(undo) => CommitError::SetsUndo {
                     cause: Box::new(cause),
                     undo: Box::new(undo),
                 },
-            })
+            });
         }
     };
     // How each created chain is created is the plan's.

@@ -15,6 +15,7 @@ use dfw_core::native::{NftFamily, Table};
 use dfw_core::policy::{DriftItem, DriftKind, MARK_TABLE};
 
 use super::CommitError;
+use crate::firewall::Firewall;
 use crate::native::{delete_requests, read_native_table, replace_requests, NativeChangeRequest};
 use crate::transport::Transport;
 
@@ -34,16 +35,29 @@ pub enum NativeState {
     Unwanted,
 }
 
-/// Reads the kernel's native tables and compares `inet dfw` with `wanted`.
+/// Compares `inet dfw` with `wanted`: the table as this handle knows it at the current
+/// generation ([`Firewall::native_kept`]: nothing read when the kernel has not changed since
+/// it was read or committed), else read from the kernel (and kept).
 ///
 /// # Errors
-/// [`CommitError::Native`] when the native tables cannot be read.
-pub fn native_state<T: Transport + ?Sized>(
-    t: &mut T,
+/// [`CommitError::Native`] when the native table cannot be read.
+pub fn native_state<T: Transport>(
+    fw: &mut Firewall<T>,
     wanted: Option<&Table>,
 ) -> Result<NativeState, CommitError> {
-    let have = read_native_table(t, NftFamily::Inet, MARK_TABLE)
-        .map_err(|e| CommitError::Native(Box::new(e)))?;
+    let generation = fw
+        .transport()
+        .generation()
+        .map_err(|e| CommitError::Firewall(e.into()))?;
+    let have = match fw.native_kept() {
+        Some((g, t)) if *g == generation => t.clone(),
+        _ => {
+            let t = read_native_table(fw.transport(), NftFamily::Inet, MARK_TABLE)
+                .map_err(|e| CommitError::Native(Box::new(e)))?;
+            fw.set_native_kept(Some((generation, t.clone())));
+            t
+        }
+    };
     Ok(match (have.as_ref(), wanted) {
         (None, None) => NativeState::InSync,
         (None, Some(_)) => NativeState::Missing,
@@ -57,6 +71,18 @@ pub fn native_state<T: Transport + ?Sized>(
             }
         }
     })
+}
+
+/// After a commit that left the kernel at `generation` holding `wanted` as dfw's native
+/// table: kept when the firewall's kept state vouches for that generation (nobody else
+/// wrote in between), forgotten otherwise.
+pub fn native_committed<T: Transport>(
+    fw: &mut Firewall<T>,
+    generation: u32,
+    wanted: Option<&Table>,
+) {
+    let kept = (fw.kept_generation() == Some(generation)).then(|| (generation, wanted.cloned()));
+    fw.set_native_kept(kept);
 }
 
 /// The messages that bring `inet dfw` from `state` to `wanted` (none when in sync).

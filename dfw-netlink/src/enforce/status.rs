@@ -68,7 +68,7 @@ pub fn drift<T: Transport>(
         out.extend(policy::drift(wanted.family(family), &current)?);
     }
     // dfw's native table (`[docker] accept_fwmark`): a repair commits it in the same batch.
-    let state = super::native_state(fw.transport(), compiled.native.as_ref())?;
+    let state = super::native_state(fw, compiled.native.as_ref())?;
     out.native = super::native_drift(&state, compiled.native.as_ref());
     Ok(out)
 }
