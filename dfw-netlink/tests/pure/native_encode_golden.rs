@@ -104,3 +104,52 @@ fn dfw_table_rules_decode_back_and_print_as_nft_lists_them() {
         }
     }
 }
+
+mod props {
+    use super::*;
+    use dfw_netlink::native::decode_dumps;
+    use proptest::prelude::*;
+
+    fn iface() -> impl Strategy<Value = String> {
+        ("[a-z][a-z0-9_.-]{0,13}", any::<bool>())
+            .prop_map(|(n, w)| if w { format!("{n}+") } else { n })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any table `mark_table` makes encodes, and the kernel's form of those messages (as
+        /// the reader decodes NEWTABLE/NEWCHAIN/NEWRULE) is the same table, printed alike;
+        /// `mark_table_params` gives back the pairs and mark.
+        #[test]
+        fn mark_tables_round_trip(
+            pairs in prop::collection::vec((iface(), iface()), 0..5),
+            mark in any::<u32>(),
+            mask in any::<u32>(),
+        ) {
+            let pairs: Vec<Forward> = pairs.iter().map(|(i, o)| pair(i, o)).collect();
+            let m = FwMark::new(mark & mask, mask).unwrap();
+            let t = mark_table(&pairs, m);
+            let mut msgs = Vec::new();
+            for (seq, r) in table_requests(&t).unwrap().iter().enumerate() {
+                let mut w = dfw_netlink::wire::NlMsgWriter::new();
+                dfw_netlink::nft::encode_request(r, seq as u32, 0, &mut w).unwrap();
+                msgs.push(w.as_bytes().to_vec());
+            }
+            let back = decode_dumps(&msgs).unwrap();
+            prop_assert_eq!(back.tables.len(), 1);
+            prop_assert_eq!(table_text(&back.tables[0]), table_text(&t));
+            let (p, m2) = dfw_core::policy::mark_table_params(&back.tables[0]).unwrap();
+            let mut distinct: Vec<Forward> = Vec::new();
+            for f in pairs {
+                if !distinct.contains(&f) {
+                    distinct.push(f);
+                }
+            }
+            prop_assert_eq!(p, distinct.clone());
+            if !distinct.is_empty() {
+                prop_assert_eq!(m2, m);
+            }
+        }
+    }
+}
