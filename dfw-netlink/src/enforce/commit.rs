@@ -289,6 +289,44 @@ pub fn commit_compiled_unguarded<T: Transport>(
     })
 }
 
+/// The commit of `plan` when it changes nothing ([`PolicyPlan::is_empty`]), without reading
+/// or reconciling again: `Ok(report)` (nothing sent) when the kernel's nf_tables generation is
+/// still the one of the read the plan was made from ([`plan_compiled`] on this handle), so the
+/// kernel still holds the policy exactly; `Err(plan)` when it moved or the plan is not empty
+/// (plan again, or commit it). dfw's sets are taken as the plan read them: only dfw changes
+/// their members, and the safety layer holds its state lock from the plan to this call.
+///
+/// # Errors
+/// Reading the generation.
+pub fn commit_empty_plan<T: Transport>(
+    fw: &mut Firewall<T>,
+    plan: PolicyPlan,
+) -> Result<Result<CommitReport, PolicyPlan>, CommitError> {
+    let Some(read_at) = fw.kept_scope_generation() else {
+        return Ok(Err(plan));
+    };
+    if !plan.is_empty() {
+        return Ok(Err(plan));
+    }
+    let now = fw.transport().generation()?;
+    if now != read_at {
+        return Ok(Err(plan));
+    }
+    Ok(Ok(CommitReport {
+        external: plan.external,
+        applied: ApplyReport {
+            plan: plan.plan,
+            attempts: 1,
+            generation: now,
+            committed: false,
+            kernel_time: std::time::Duration::ZERO,
+        },
+        changes: Vec::new(),
+        sets: SetsReport::default(),
+        notes: plan.notes,
+    }))
+}
+
 /// The firewall change set of both families' reconciliations made against `tables` (the
 /// read they were reconciled with): their rules are moved, not copied, and each kernel rule
 /// they keep ([`WantedRule::Kernel`], by position in that read) is named by its handle.

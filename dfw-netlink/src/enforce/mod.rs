@@ -64,8 +64,8 @@ use crate::transport::{Retryable, TransportError};
 
 pub use changes::{chain_changes, changes_text, ChainChange, ChangeLine, LineOp};
 pub use commit::{
-    change_set, commit_compiled_unguarded, commit_unguarded, plan, plan_compiled, CommitReport,
-    PolicyPlan, SetsReport,
+    change_set, commit_compiled_unguarded, commit_empty_plan, commit_unguarded, plan,
+    plan_compiled, CommitReport, PolicyPlan, SetsReport,
 };
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
