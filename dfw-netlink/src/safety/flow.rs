@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dfw_core::policy::Policy;
 
-use super::guard::{check_changes, recover_staged, with_kernel_sets, SshGuard};
+use super::guard::{check_changes_in, recover_staged, with_kernel_sets_in, SshGuard};
 use super::marker::read_marker;
 use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
 use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
@@ -154,16 +154,20 @@ pub fn commit_policy<T: Transport>(
             Err(back) => p = enforce::plan_compiled(fw, back.external, back.compiled)?,
         }
     }
-    // The rest of the plan (its reconciliation and batch plan) is dropped here.
-    let (external, compiled, current, changes) = {
+    // The rest of the plan (its reconciliation and batch plan) is dropped here. The sets as
+    // the plan listed them serve the guard, the rollback point and the commit: under the
+    // state lock only dfw changes dfw's sets, so listing them again would read the same.
+    let (external, compiled, current, changes, set_plan, listed) = {
         let p = p;
-        (p.external, p.compiled, p.current, p.changes)
+        (
+            p.external, p.compiled, p.current, p.changes, p.sets, p.listed,
+        )
     };
     let sets = enforce::host_sets(fw.transport(), &compiled)?;
-    check_changes(fw, &opts.ssh, &external, &changes, &sets)?;
+    check_changes_in(fw, &opts.ssh, &external, &changes, &sets, &listed)?;
     drop(changes);
-    let snapshot = with_kernel_sets(fw, Snapshot::from_current(&current)?)?;
-    drop(current);
+    let snapshot = with_kernel_sets_in(fw, Snapshot::from_current(&current)?, &listed)?;
+    drop((current, listed));
     dir.stage_previous(&snapshot)?;
     crash::point("commit-staged");
     let pending = match opts.confirm {
@@ -181,7 +185,7 @@ pub fn commit_policy<T: Transport>(
     // Reconciled inside the firewall's retry loop: on a generation race (Docker or an admin
     // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
     // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
-    let mut report = match enforce::commit_compiled_unguarded(fw, external, &compiled) {
+    let mut report = match enforce::commit_compiled_with(fw, external, &compiled, Some(set_plan)) {
         Ok(r) => r,
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
