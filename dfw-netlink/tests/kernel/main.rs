@@ -31,6 +31,7 @@ mod replace;
 mod restore_long;
 mod route;
 mod safety_faults;
+mod safety_noop;
 mod safety_race;
 mod sets_packets;
 mod sim;
