@@ -19,6 +19,7 @@ mod iptables_oracle;
 mod native;
 mod native_commit;
 mod native_packets;
+mod native_usernet;
 mod neighbours;
 mod policy_commit;
 mod policy_kept;
