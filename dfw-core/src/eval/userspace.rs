@@ -12,7 +12,10 @@
 //! port is audited as such). Each is probed as a host port through every external interface
 //! ([`exposure`]: accepted on the INPUT path without DNAT), one entry per protocol and port.
 
-static NO_NATIVE: crate::native::Ruleset = crate::native::Ruleset { tables: Vec::new() };
+static NO_NATIVE: crate::native::Ruleset = crate::native::Ruleset {
+    tables: Vec::new(),
+    xt_tables: Vec::new(),
+};
 
 use std::net::IpAddr;
 

@@ -16,7 +16,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::support::docker::run_in;
+use crate::support::docker::{load_fixture, run_in, Fixture};
+use crate::support::evalsim::policy::{random_policy, Lcg};
 use crate::support::evalsim::{add_source, live};
 use crate::support::native::ruleset;
 use crate::support::probes::timeout_for;
@@ -157,37 +158,51 @@ fn bridge_of(addr: IpAddr) -> Option<&'static str> {
         .then_some(BRIDGE)
 }
 
-/// Whether something listens at `addr:port` (`None`: the host itself).
-fn listens(u: &UserNets, addr: Option<IpAddr>, proto: Proto, port: u16) -> bool {
-    match (addr, proto) {
-        (None, Proto::Tcp) => [HOST_SSH, HOST_APP].contains(&port),
-        (Some(a), Proto::Tcp) if a == WEB_V4 => port == WEB_PORT,
-        (Some(a), Proto::Tcp) if a == DB_V4 => port == DB_PORT,
-        (Some(a), Proto::Udp) if a == DB_V4 => port == DNS_PORT,
-        (Some(a), Proto::Tcp) if a == INET_GW_V4 => port == INET_HTTPS,
-        (Some(a), Proto::Tcp) if a == LAN_CLIENT_V4 => port == HOST_SSH,
-        (Some(a), Proto::Tcp) => u.owner(a).is_some_and(|c| c.tcp.contains(&port)),
-        _ => false,
+/// The service listening at `addr:port` (`None`: the host itself), by its greeting's name.
+fn listener(u: &UserNets, addr: Option<IpAddr>, proto: Proto, port: u16) -> Option<&'static str> {
+    let tcp = proto == Proto::Tcp;
+    match addr {
+        None if tcp && port == HOST_SSH => Some("host-ssh"),
+        None if tcp && port == HOST_APP => Some("host-app"),
+        None => None,
+        Some(a) if a == WEB_V4 => (tcp && port == WEB_PORT).then_some("web"),
+        Some(a) if a == DB_V4 && tcp => (port == DB_PORT).then_some("db"),
+        Some(a) if a == DB_V4 => (port == DNS_PORT).then_some("db-dns"),
+        Some(a) if a == INET_GW_V4 => (tcp && port == INET_HTTPS).then_some("internet-https"),
+        Some(a) if a == LAN_CLIENT_V4 => (tcp && port == HOST_SSH).then_some("lan-ssh"),
+        Some(a) => u
+            .owner(a)
+            .filter(|c| tcp && c.tcp.contains(&port))
+            .map(|c| c.name),
     }
 }
 
-/// What a real connection must do given the trace; `None` when the verdict is unknown.
-fn expected(u: &UserNets, t: &Trace, proto: Proto, dst: SocketAddr) -> Option<Probe> {
+/// What a real connection must do given the trace, with the service that must answer when
+/// it opens; `None` when the verdict is unknown.
+fn expected(
+    u: &UserNets,
+    t: &Trace,
+    proto: Proto,
+    dst: SocketAddr,
+) -> Option<(Probe, Option<&'static str>)> {
     match &t.verdict {
         Verdict::Unknown(_) => None,
-        Verdict::Drop => Some(Probe::TimedOut),
-        Verdict::Reject(_) => Some(Probe::Refused),
+        Verdict::Drop => Some((Probe::TimedOut, None)),
+        Verdict::Reject(_) => Some((Probe::Refused, None)),
         Verdict::Accept => {
             let (addr, port) = match &t.dnat {
                 Some(d) => (d.dst, d.port.unwrap_or(dst.port())),
                 None => (dst.ip(), dst.port()),
             };
-            let open = match t.route.as_ref() {
-                Some(RouteDecision::Local) => listens(u, None, proto, port),
-                Some(RouteDecision::Forward(_)) => listens(u, Some(addr), proto, port),
-                _ => false,
+            let service = match t.route.as_ref() {
+                Some(RouteDecision::Local) => listener(u, None, proto, port),
+                Some(RouteDecision::Forward(_)) => listener(u, Some(addr), proto, port),
+                _ => None,
             };
-            Some(if open { Probe::Open } else { Probe::Refused })
+            Some(match service {
+                Some(s) => (Probe::Open, Some(s)),
+                None => (Probe::Refused, None),
+            })
         }
     }
 }
@@ -231,16 +246,21 @@ fn read_all(
     (rs, native, host)
 }
 
-/// Predicts and connects the whole grid; returns (checked, unknown).
-fn compare_grid(h: &DockerHost, u: &UserNets, name: &str) -> (usize, usize) {
+/// Predicts and connects the whole grid (only from the internet and LAN sides when
+/// `inbound_only`); returns (checked, unknown).
+fn compare_grid(h: &DockerHost, u: &UserNets, name: &str, inbound_only: bool) -> (usize, usize) {
     let (rs, native, host) = read_all(h);
     let mut cases = Vec::new();
     let mut labels = Vec::new();
+    let mut services = Vec::new();
     let mut unknown = 0;
-    for from in sources(h, u) {
+    let all = sources(h, u);
+    let inbound = |f: &From<'_>| [EXTERNAL_IF, LAN_IF].contains(&f.iface);
+    for from in all.into_iter().filter(|f| !inbound_only || inbound(f)) {
         for (proto, dst) in destinations() {
-            if dst.ip() == from.src {
-                continue;
+            let own = from.label == "internet" && dst.ip() == INET_GW_V4;
+            if dst.ip() == from.src || own {
+                continue; // never leaves the source's namespace
             }
             let pkt = match proto {
                 Proto::Tcp => Packet::tcp_syn(from.iface, from.src, dst.ip(), dst.port()),
@@ -253,12 +273,13 @@ fn compare_grid(h: &DockerHost, u: &UserNets, name: &str) -> (usize, usize) {
                 continue; // bridged, not routed (see the module comment)
             }
             match expected(u, &t, proto, dst) {
-                Some(want) => {
+                Some((want, service)) => {
                     labels.push(format!(
                         "{} {} -> {dst}/{proto}: {} by {:?}",
                         from.label, from.src, t.verdict, t.decided_by
                     ));
                     cases.push((from, proto, dst, want));
+                    services.push(service);
                 }
                 None => unknown += 1,
             }
@@ -267,10 +288,13 @@ fn compare_grid(h: &DockerHost, u: &UserNets, name: &str) -> (usize, usize) {
     let got = connect_all(&cases);
     let wrong: Vec<String> = cases
         .iter()
-        .zip(&got)
+        .zip(&services)
+        .zip(got)
         .zip(&labels)
-        .filter(|(((_, _, _, want), (got, _)), _)| got != want)
-        .map(|(((_, _, _, want), (got, _)), label)| format!("{label}: want {want}, got {got}"))
+        .filter(|(((c, service), got), _)| (c.3, service.map(String::from)) != *got)
+        .map(|(((c, service), got), label)| {
+            format!("{label}: want {} ({service:?}), got {got:?}", c.3)
+        })
         .collect();
     assert!(wrong.is_empty(), "{name}\n{}", wrong.join("\n"));
     (cases.len(), unknown)
@@ -366,13 +390,35 @@ fn kernel_usernet_rulesets_explain_and_audit_match_real_connections() {
     ] {
         run_in(h.host(), "nft", &["flush", "ruleset"], "").unwrap_or_else(|e| panic!("{e}"));
         run_in(h.host(), "nft", &["-f", "-"], &ruleset(name)).unwrap_or_else(|e| panic!("{e}"));
-        let (n, un) = compare_grid(&h, &u, name);
+        let (n, un) = compare_grid(&h, &u, name, false);
         total += n;
         unknown += un;
         let (rs, native, host) = read_all(&h);
         let audit = audit_with(&rs, &native, &host);
         audited += check_audit(&h, &u, name, &audit, &mut added);
         println!("{name}: {n} predictions checked, {un} unknown");
+    }
+    // Beside Docker 29's iptables rules and random iptables policies (whose drops meet only
+    // new connections from outside: the grid's inbound pairs).
+    let mut rng = Lcg::new(0x0005_e2e7_0017);
+    for round in 0..4 {
+        let name = [
+            "usernet-portmap",
+            "usernet-portmap-noproxy",
+            "usernet-portmap-routed",
+            "usernet-internal",
+        ][round];
+        run_in(h.host(), "nft", &["flush", "ruleset"], "").unwrap_or_else(|e| panic!("{e}"));
+        load_fixture(h.host(), Fixture::Docker29V4);
+        let policy = random_policy(&mut rng, false);
+        run_in(h.host(), "iptables-restore", &["--noflush"], &policy)
+            .unwrap_or_else(|e| panic!("{e}"));
+        run_in(h.host(), "nft", &["-f", "-"], &ruleset(name)).unwrap_or_else(|e| panic!("{e}"));
+        let context = format!("{name} with Docker 29's iptables rules and:\n{policy}");
+        let (n, un) = compare_grid(&h, &u, &context, true);
+        total += n;
+        unknown += un;
+        println!("{name} with iptables: {n} predictions checked, {un} unknown");
     }
     println!("usernet: {total} predictions and {audited} audit probes checked by real connections, {unknown} unknown");
     assert!(total > 300, "{total}");
