@@ -92,7 +92,7 @@ pub fn user_space_ports(
     listeners: &[Listener],
 ) -> Vec<UserSpacePort> {
     let family = ruleset.family();
-    let mentioned = Mentioned::new(ruleset, host);
+    let mentioned = Mentioned::new(ruleset, &NO_NATIVE, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
