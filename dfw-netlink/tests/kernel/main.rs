@@ -20,6 +20,7 @@ mod native;
 mod native_commit;
 mod native_order;
 mod native_packets;
+mod native_redirect;
 mod native_sources;
 mod native_usernet;
 mod neighbours;
