@@ -115,6 +115,10 @@ fn kernel_audit_probes_sources_named_only_in_native_sets() {
         }
     }
     assert!(cases.len() >= 7, "{}", cases.len());
+    println!(
+        "native sources: {} audit probes checked by real connections",
+        cases.len()
+    );
     let h = &h;
     std::thread::scope(|s| {
         let handles: Vec<_> = cases

@@ -325,6 +325,13 @@ fn check_audit(
             let Some(reaches) = probe.reaches else {
                 continue;
             };
+            if bridge_of(probe.addr).is_some() {
+                // A source inside one of the host's bridge networks (noproxy's
+                // `ip saddr 192.0.2.2 ... masquerade` names the container): its first packet
+                // gets the verdict the audit names, but the host routes the reply into the
+                // bridge, so no connection from eth0 can show it.
+                continue;
+            }
             let known = INTERNET_SOURCES.contains(&probe.addr) || probe.addr == INET_GW_V4;
             if !known && added.insert(probe.addr) {
                 add_source(h, Side::Internet, probe.addr);
