@@ -216,6 +216,7 @@ mod tests {
             }],
             routes: Vec::new(),
             forwarding: false,
+            mark_rules: None,
             sets: Default::default(),
         }
     }

@@ -169,6 +169,7 @@ mod tests {
             ],
             routes: Vec::new(),
             forwarding: true,
+            mark_rules: None,
             sets: Default::default(),
         }
     }

@@ -18,6 +18,7 @@ mod ipset;
 mod iptables_oracle;
 mod native;
 mod native_commit;
+mod native_fib;
 mod native_order;
 mod native_packets;
 mod native_redirect;
