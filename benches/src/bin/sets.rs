@@ -27,7 +27,8 @@
 //! private network namespace, the release `dfw-cli` next to this binary.
 //!
 //! Usage: `dfw-sets [--rounds R] [--flows F] [--sizes 10,1000,10000,100000] [--no-rules]
-//! [--dfw-cli PATH]` (root). The host's ruleset, sets and connections are never touched.
+//! [--dfw-cli PATH]` (root; `--sizes ""` measures the control plane only). The host's
+//! ruleset, sets and connections are never touched.
 #![allow(unsafe_code)] // raw sockets, getrusage(2), wait4(2): see each `SAFETY`.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -78,6 +79,7 @@ fn args() -> Args {
             "--sizes" => {
                 a.sizes = value()
                     .split(',')
+                    .filter(|s| !s.is_empty())
                     .map(|s| s.parse().expect("--sizes N,N,..."))
                     .collect()
             }

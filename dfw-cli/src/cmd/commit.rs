@@ -5,7 +5,8 @@
 //! `IPv4: nothing to change`); `--json` prints the `dfw.commit/1` document (`policy_json`).
 //! The previous state of dfw's objects is saved for `rollback`; with `--confirm`, the commit
 //! is reverted after SECONDS unless `dfw-cli confirm` runs (the hint printed names the exact
-//! command). A policy that would refuse a new connection from a live SSH session (read from
+//! command); a commit that changes nothing arms no timer and says so (the previous rollback
+//! point stays). A policy that would refuse a new connection from a live SSH session (read from
 //! the kernel: established connections to the ports the process named sshd listens on, port
 //! 22 when there is none; and `SSH_CONNECTION`, also found under `sudo`) is refused unless
 //! `--force`, naming the client and the rule. While `dfw-cli watch` follows another policy
@@ -106,6 +107,9 @@ pub fn run(a: Args) -> ExitCode {
             }
             for n in &r.report.notes {
                 crate::outln!("note: {n}");
+            }
+            if a.confirm.is_some() && r.pending.is_none() && r.report.is_noop() {
+                crate::outln!("nothing changed: nothing to confirm, no revert timer armed");
             }
             if let Some(c) = confirm {
                 crate::outln!(

@@ -54,7 +54,17 @@ pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<dfw_core::native::doc
         .collect();
     let mut out = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
-        if let Ok(rs) = read_ruleset(&mut fw, family) {
+        let fam = match family {
+            Family::Ipv4 => dfw_core::native::NftFamily::Ip,
+            Family::Ipv6 => dfw_core::native::NftFamily::Ip6,
+        };
+        // Without Docker's nftables table there is no note to make: the family's rules (all
+        // of a big policy's) are not read for nothing.
+        let rs = match native.table(fam, "docker-bridges") {
+            Some(_) => read_ruleset(&mut fw, family).ok(),
+            None => None,
+        };
+        if let Some(rs) = rs {
             out.extend(docker_notes(&rs, &native));
         }
         out.extend(blocked_forward_pairs(&native, family, &pairs));

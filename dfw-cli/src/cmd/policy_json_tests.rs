@@ -48,6 +48,7 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
         changes,
         plan,
         sets: Default::default(),
+        listed: Default::default(),
         notes: Vec::new(),
     };
     (p, c.warnings)

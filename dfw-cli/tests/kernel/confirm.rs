@@ -224,3 +224,43 @@ fn kernel_cli_rollback_restores_set_members() {
         "{m}"
     );
 }
+
+/// A commit with `--confirm` of the policy already in force changes nothing, stages no
+/// rollback point (it never reaches the crash point after staging one, where a test build
+/// dies) and arms no timer, and says so; there is nothing to confirm.
+#[test]
+fn kernel_cli_noop_commit_with_confirm_arms_nothing() {
+    if !kernel_gate("kernel_cli_noop_commit_with_confirm_arms_nothing") {
+        return;
+    }
+    let ns = Netns::new("confirm-noop");
+    ns.docker_29();
+    let c = ns.cli(&["commit", "-c", EXAMPLE]);
+    assert!(c.status.success(), "{c:?}");
+    let committed = ns.dump();
+    let previous = std::fs::read(ns.state.join("previous.rules")).unwrap();
+    let noop = ns.cli_env(
+        &["commit", "-c", EXAMPLE, "--confirm", "300"],
+        &[("DFW_TEST_CRASH_AT", "commit-staged")],
+    );
+    assert!(noop.status.success(), "{noop:?}");
+    let out = stdout(&noop);
+    assert!(out.contains("IPv4: nothing to change"), "{out}");
+    assert!(
+        out.contains("nothing changed: nothing to confirm, no revert timer armed"),
+        "{out}"
+    );
+    assert!(!out.contains("within 300 s"), "{out}");
+    assert_eq!(ns.dump(), committed);
+    assert_eq!(
+        std::fs::read(ns.state.join("previous.rules")).unwrap(),
+        previous
+    );
+    assert!(!ns.state.join("pending").exists());
+    let confirm = ns.cli(&["confirm"]);
+    assert_eq!(confirm.status.code(), Some(1), "{confirm:?}");
+    assert!(
+        stderr(&confirm).contains("no commit awaits confirmation"),
+        "{confirm:?}"
+    );
+}

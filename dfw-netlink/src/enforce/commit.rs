@@ -5,7 +5,7 @@ use dfw_core::model::{Family, Iface, TableName};
 use dfw_core::policy::{reconcile, Compiled, Current, Policy, Reconciled, WantedRule};
 
 use super::changes::{chain_changes, changes_text, ChainChange};
-use super::setstep::{plan_kernel_sets, sets_involved};
+use super::setstep::{plan_kernel_sets, plan_kernel_sets_listed, sets_involved, ListedSets};
 use super::{
     compile_policy, completed, current_of, read_scope_in, CommitError, FamilySummary, SetNote,
 };
@@ -34,6 +34,9 @@ pub struct PolicyPlan {
     pub plan: Plan,
     /// What dfw's sets need (done before the batch; destroys after it).
     pub sets: SetPlan,
+    /// The members of dfw's static sets as the plan listed them (for the rollback point and
+    /// the SSH guard of the same commit).
+    pub listed: ListedSets,
     /// What to tell about sets (no ipset in the kernel, a named ipset missing).
     pub notes: Vec<SetNote>,
 }
@@ -173,10 +176,10 @@ pub fn plan_compiled<T: Transport>(
         make_plan(tables, &changes)?
     };
     let involved = sets_involved(&compiled, Some(tables));
-    let sets = if involved {
-        plan_kernel_sets(fw.transport(), &compiled)?
+    let (sets, listed) = if involved {
+        plan_kernel_sets_listed(fw.transport(), &compiled)?
     } else {
-        SetPlan::default()
+        (SetPlan::default(), ListedSets::new())
     };
     Ok(PolicyPlan {
         external,
@@ -186,6 +189,7 @@ pub fn plan_compiled<T: Transport>(
         changes,
         plan,
         sets,
+        listed,
         notes: Vec::new(),
     })
 }
@@ -216,6 +220,21 @@ pub fn commit_compiled_unguarded<T: Transport>(
     external: Vec<Iface>,
     compiled: &Compiled,
 ) -> Result<CommitReport, CommitError> {
+    commit_compiled_with(fw, external, compiled, None)
+}
+
+/// As [`commit_compiled_unguarded`]; with `sets`, the set plan a [`plan_compiled`] of the same
+/// policy made moments before (the safety layer, holding its state lock, so that only dfw
+/// changed dfw's sets since) instead of listing the sets again.
+///
+/// # Errors
+/// As [`commit_compiled_unguarded`].
+pub fn commit_compiled_with<T: Transport>(
+    fw: &mut Firewall<T>,
+    external: Vec<Iface>,
+    compiled: &Compiled,
+    sets: Option<SetPlan>,
+) -> Result<CommitReport, CommitError> {
     // Read and reconcile inside the firewall's retry loop: the batch carries the generation
     // read before this read, so a rule another program (Docker) adds in between makes the
     // kernel refuse the batch and everything runs again; it is never lost. A handle whose
@@ -224,10 +243,12 @@ pub fn commit_compiled_unguarded<T: Transport>(
     //
     // dfw's sets first (see `crate::sets`): created, filled and changed before the batch that
     // uses them, undone if it fails, and the sets it stops using destroyed after it.
-    let set_plan = if sets_involved(compiled, fw.kept_scope()) {
-        plan_kernel_sets(fw.transport(), compiled)?
-    } else {
-        SetPlan::default()
+    let set_plan = match sets {
+        Some(p) => p,
+        None if sets_involved(compiled, fw.kept_scope()) => {
+            plan_kernel_sets(fw.transport(), compiled)?
+        }
+        None => SetPlan::default(),
     };
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
     // What the attempt that commits changes (each attempt recomputes it).
@@ -287,6 +308,44 @@ pub fn commit_compiled_unguarded<T: Transport>(
         sets,
         notes: Vec::new(),
     })
+}
+
+/// The commit of `plan` when it changes nothing ([`PolicyPlan::is_empty`]), without reading
+/// or reconciling again: `Ok(report)` (nothing sent) when the kernel's nf_tables generation is
+/// still the one of the read the plan was made from ([`plan_compiled`] on this handle), so the
+/// kernel still holds the policy exactly; `Err(plan)` when it moved or the plan is not empty
+/// (plan again, or commit it). dfw's sets are taken as the plan read them: only dfw changes
+/// their members, and the safety layer holds its state lock from the plan to this call.
+///
+/// # Errors
+/// Reading the generation.
+pub fn commit_empty_plan<T: Transport>(
+    fw: &mut Firewall<T>,
+    plan: PolicyPlan,
+) -> Result<Result<CommitReport, PolicyPlan>, CommitError> {
+    let Some(read_at) = fw.kept_scope_generation() else {
+        return Ok(Err(plan));
+    };
+    if !plan.is_empty() {
+        return Ok(Err(plan));
+    }
+    let now = fw.transport().generation()?;
+    if now != read_at {
+        return Ok(Err(plan));
+    }
+    Ok(Ok(CommitReport {
+        external: plan.external,
+        applied: ApplyReport {
+            plan: plan.plan,
+            attempts: 1,
+            generation: now,
+            committed: false,
+            kernel_time: std::time::Duration::ZERO,
+        },
+        changes: Vec::new(),
+        sets: SetsReport::default(),
+        notes: plan.notes,
+    }))
 }
 
 /// The firewall change set of both families' reconciliations made against `tables` (the

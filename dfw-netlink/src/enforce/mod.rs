@@ -64,8 +64,8 @@ use crate::transport::{Retryable, TransportError};
 
 pub use changes::{chain_changes, changes_text, ChainChange, ChangeLine, LineOp};
 pub use commit::{
-    change_set, commit_compiled_unguarded, commit_unguarded, plan, plan_compiled, CommitReport,
-    PolicyPlan, SetsReport,
+    change_set, commit_compiled_unguarded, commit_compiled_with, commit_empty_plan,
+    commit_unguarded, plan, plan_compiled, CommitReport, PolicyPlan, SetsReport,
 };
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
@@ -74,8 +74,9 @@ pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
 pub use setstep::{
-    host_sets, kernel_contents, plan_kernel_sets, referenced_sets, ruleset_sets,
-    static_set_contents,
+    host_sets, kernel_contents, kernel_contents_in, plan_kernel_sets, plan_kernel_sets_listed,
+    referenced_sets, ruleset_sets, ruleset_sets_in, static_set_contents, static_set_contents_in,
+    ListedSets,
 };
 pub use status::{drift, status, StatusReport};
 

@@ -6,7 +6,7 @@
 //! gets here (it compiles to rules, [`super::compile_policy`]); a compiled policy without sets
 //! still plans, so dfw's sets that rules no longer match are destroyed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dfw_core::eval::{HostSets, SetContents};
 use dfw_core::model::matches::SetName;
@@ -14,7 +14,7 @@ use dfw_core::model::{Family, Match};
 use dfw_core::policy::{Compiled, SetMembers};
 
 use super::CommitError;
-use crate::ipset::{IpsetClient, IpsetError, ListMode, Members};
+use crate::ipset::{IpsetClient, IpsetError, ListMode, Members, SetListing};
 use crate::sets::{plan_sets, read_sets, KernelSets, SetPlan};
 use crate::transport::Transport;
 
@@ -58,6 +58,22 @@ pub fn plan_kernel_sets<T: Transport + ?Sized>(
     t: &mut T,
     compiled: &Compiled,
 ) -> Result<SetPlan, CommitError> {
+    Ok(plan_kernel_sets_listed(t, compiled)?.0)
+}
+
+/// The members of the sets a plan listed in full, by name, as they were then: what the
+/// rollback point and the SSH guard of the same commit take instead of listing them again
+/// (see [`kernel_contents_in`]).
+pub type ListedSets = BTreeMap<SetName, SetContents>;
+
+/// As [`plan_kernel_sets`], with the members it listed (dfw's static sets that exist).
+///
+/// # Errors
+/// As [`plan_kernel_sets`].
+pub fn plan_kernel_sets_listed<T: Transport + ?Sized>(
+    t: &mut T,
+    compiled: &Compiled,
+) -> Result<(SetPlan, ListedSets), CommitError> {
     let statics: Vec<&SetName> = compiled
         .sets
         .iter()
@@ -65,7 +81,9 @@ pub fn plan_kernel_sets<T: Transport + ?Sized>(
         .map(|s| &s.name)
         .collect();
     let kernel = match read_sets(t, &statics).map_err(CommitError::Sets)? {
-        KernelSets::Unsupported(_) if compiled.sets.is_empty() => return Ok(SetPlan::default()),
+        KernelSets::Unsupported(_) if compiled.sets.is_empty() => {
+            return Ok((SetPlan::default(), ListedSets::new()))
+        }
         KernelSets::Unsupported(code) => {
             return Err(CommitError::Ipset(Box::new(IpsetError::Unsupported {
                 code,
@@ -82,12 +100,18 @@ pub fn plan_kernel_sets<T: Transport + ?Sized>(
     } else {
         0
     };
-    Ok(plan_sets(
+    let plan = plan_sets(
         &compiled.sets,
         &kernel,
         &referenced_sets(compiled),
         revision,
-    )?)
+    )?;
+    let listed = kernel
+        .into_iter()
+        .filter(|(name, s)| statics.contains(&name) && !matches!(s.members, Members::NotListed))
+        .map(|(name, s)| (name, contents_of(s)))
+        .collect();
+    Ok((plan, listed))
 }
 
 /// The members of every set `compiled`'s rules match: dfw's static sets as the policy will
@@ -145,6 +169,18 @@ pub fn static_set_contents<T: Transport + ?Sized>(
     t: &mut T,
     compiled: &Compiled,
 ) -> Result<Vec<dfw_core::policy::SetSpec>, CommitError> {
+    static_set_contents_in(t, compiled, &ListedSets::new())
+}
+
+/// As [`static_set_contents`], taking the members of the sets in `listed` from there.
+///
+/// # Errors
+/// As [`static_set_contents`].
+pub fn static_set_contents_in<T: Transport + ?Sized>(
+    t: &mut T,
+    compiled: &Compiled,
+    listed: &ListedSets,
+) -> Result<Vec<dfw_core::policy::SetSpec>, CommitError> {
     use dfw_core::policy::{SetRole, SetSpec};
     let mut out = Vec::new();
     for name in referenced_sets(compiled) {
@@ -154,7 +190,7 @@ pub fn static_set_contents<T: Transport + ?Sized>(
         if role == SetRole::Ban {
             continue;
         }
-        match kernel_contents(t, &name).map_err(|e| CommitError::Ipset(Box::new(e)))? {
+        match kernel_contents_in(t, &name, listed).map_err(|e| CommitError::Ipset(Box::new(e)))? {
             // A rule cannot match a set that does not exist; nothing to keep.
             None => {}
             Some(SetContents::Nets { members, .. }) => out.push(SetSpec {
@@ -182,6 +218,18 @@ pub fn ruleset_sets<T: Transport + ?Sized>(
     t: &mut T,
     ruleset: &dfw_core::model::Ruleset,
 ) -> Result<HostSets, CommitError> {
+    ruleset_sets_in(t, ruleset, &ListedSets::new())
+}
+
+/// As [`ruleset_sets`], taking the members of the sets in `listed` from there.
+///
+/// # Errors
+/// As [`ruleset_sets`].
+pub fn ruleset_sets_in<T: Transport + ?Sized>(
+    t: &mut T,
+    ruleset: &dfw_core::model::Ruleset,
+    listed: &ListedSets,
+) -> Result<HostSets, CommitError> {
     let names: BTreeSet<SetName> = ruleset
         .tables()
         .iter()
@@ -195,7 +243,9 @@ pub fn ruleset_sets<T: Transport + ?Sized>(
         .collect();
     let mut out = HostSets::new();
     for name in names {
-        if let Some(c) = kernel_contents(t, &name).map_err(|e| CommitError::Ipset(Box::new(e)))? {
+        if let Some(c) =
+            kernel_contents_in(t, &name, listed).map_err(|e| CommitError::Ipset(Box::new(e)))?
+        {
             out.insert(name, c);
         }
     }
@@ -217,17 +267,34 @@ pub fn kernel_contents<T: Transport + ?Sized>(
         }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(listed
-        .into_iter()
-        .next()
-        .map(|s| match (s.family, s.members) {
-            (Some(family), Members::Nets(m)) if m.iter().all(|m| !m.nomatch) => SetContents::Nets {
-                family,
-                members: m.into_iter().map(|m| m.net).collect(),
-            },
-            (Some(_), Members::Nets(_)) => SetContents::Opaque("it has nomatch entries".into()),
-            (_, Members::Unreadable(why)) => SetContents::Opaque(why),
-            (None, _) => SetContents::Opaque(format!("a {} set has no address family", s.typename)),
-            (_, Members::NotListed) => SetContents::Opaque("members not listed".into()),
-        }))
+    Ok(listed.into_iter().next().map(contents_of))
+}
+
+/// As [`kernel_contents`], from `listed` when it holds the set (the set exists then).
+///
+/// # Errors
+/// As [`kernel_contents`].
+pub fn kernel_contents_in<T: Transport + ?Sized>(
+    t: &mut T,
+    name: &SetName,
+    listed: &ListedSets,
+) -> Result<Option<SetContents>, IpsetError> {
+    match listed.get(name) {
+        Some(c) => Ok(Some(c.clone())),
+        None => kernel_contents(t, name),
+    }
+}
+
+/// A listed set's members for the evaluator.
+fn contents_of(s: SetListing) -> SetContents {
+    match (s.family, s.members) {
+        (Some(family), Members::Nets(m)) if m.iter().all(|m| !m.nomatch) => SetContents::Nets {
+            family,
+            members: m.into_iter().map(|m| m.net).collect(),
+        },
+        (Some(_), Members::Nets(_)) => SetContents::Opaque("it has nomatch entries".into()),
+        (_, Members::Unreadable(why)) => SetContents::Opaque(why),
+        (None, _) => SetContents::Opaque(format!("a {} set has no address family", s.typename)),
+        (_, Members::NotListed) => SetContents::Opaque("members not listed".into()),
+    }
 }

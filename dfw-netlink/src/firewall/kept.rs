@@ -84,6 +84,16 @@ impl<T: Transport> Firewall<T> {
             .map(|c| c.tables.as_slice())
     }
 
+    /// The generation of the complete scope state the handle keeps (the last scoped read or
+    /// commit), if any: a plan made from that read still holds while the kernel's generation
+    /// is this one.
+    pub(crate) fn kept_scope_generation(&self) -> Option<u32> {
+        self.cache
+            .as_ref()
+            .filter(|c| c.complete)
+            .map(|c| c.generation)
+    }
+
     /// Reads the scope `read` reads (as for [`Firewall::apply_scoped`]) in one consistent
     /// snapshot and keeps it as the handle's state at that snapshot's generation, so that an
     /// [`Firewall::apply_scoped`] at the same generation plans against it instead of reading

@@ -1,7 +1,8 @@
 //! The dumps behind [`super::decode_dumps`], over a [`Transport`].
 //!
-//! Contract: GETTABLE, GETCHAIN, GETRULE and GETSET of every family, then GETSETELEM of each
-//! set of a table read natively, between two GETGEN calls, retried until consistent
+//! Contract: GETTABLE, GETCHAIN and GETSET of every family, GETRULE of each table read
+//! natively (never iptables-nft's tables, whose rules the xt reader reads), then GETSETELEM
+//! of each set of a table read natively, between two GETGEN calls, retried until consistent
 //! ([`snapshot`]). [`read_native_dumps`] returns the raw replies (what the golden tests keep).
 
 use dfw_core::native::Ruleset;
@@ -9,10 +10,10 @@ use dfw_core::native::Ruleset;
 use super::{decode_dumps, is_xt_table, malformed, nft_family, NativeError};
 use crate::nft::{
     encode_request, Family, GetChains, GetRules, GetSetElems, GetSets, GetTables, NftRequest,
-    SetMsg,
+    SetMsg, TableMsg,
 };
 use crate::transport::{snapshot, RetryPolicy, Transport};
-use crate::wire::consts::{nft_msg, NFT_MSG_NEWSET};
+use crate::wire::consts::{nft_msg, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE};
 use crate::wire::{split_messages, NlMsgWriter};
 
 fn dump<T: Transport + ?Sized, R: NftRequest>(
@@ -33,6 +34,23 @@ fn dumps_in<T: Transport + ?Sized>(t: &mut T) -> Result<Vec<Vec<u8>>, NativeErro
             name: None,
         },
     )?;
+    // The rules of the native tables only, one dump per table: iptables-nft's tables may
+    // hold 100,000s of rules, and a rule dump costs the kernel quadratic time in the length
+    // of each chain it walks (see `crate::firewall::read`); a dump filtered by table skips
+    // every other table without walking its chains.
+    let mut native = Vec::new();
+    for buf in &out {
+        for m in split_messages(buf) {
+            let (h, body) = m.map_err(malformed("table"))?;
+            if h.kind != nft_msg(NFT_MSG_NEWTABLE) {
+                continue;
+            }
+            let tm = TableMsg::parse(body).map_err(malformed("table"))?;
+            if nft_family(tm.family).is_some() && !is_xt_table(tm.family, &tm.name) {
+                native.push(tm);
+            }
+        }
+    }
     out.extend(dump(
         t,
         &GetChains {
@@ -40,14 +58,16 @@ fn dumps_in<T: Transport + ?Sized>(t: &mut T) -> Result<Vec<Vec<u8>>, NativeErro
             one: None,
         },
     )?);
-    out.extend(dump(
-        t,
-        &GetRules {
-            family: all,
-            table: None,
-            chain: None,
-        },
-    )?);
+    for tm in native {
+        out.extend(dump(
+            t,
+            &GetRules {
+                family: tm.family,
+                table: Some(tm.name),
+                chain: None,
+            },
+        )?);
+    }
     let sets = dump(t, &GetSets { family: all })?;
     let mut wanted = Vec::new();
     for buf in &sets {

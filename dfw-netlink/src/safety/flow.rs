@@ -8,7 +8,11 @@
 //! 2. while a watch follows a different policy through this directory, or in this network
 //!    namespace through another one (its kernel marker, [`super::marker`]), the commit is
 //!    refused ([`SafetyError::Watched`]): the watch would undo it;
-//! 3. the policy is planned and checked against the live SSH sessions ([`SshGuard`]);
+//! 3. the policy is planned; a plan that changes nothing, while the kernel's generation is
+//!    still the one it was planned at, ends the commit here (nothing sent, no rollback point
+//!    written, no confirmation armed: the report says nothing changed); when the generation
+//!    moved it is planned again and goes on. A plan with changes is checked against the live
+//!    SSH sessions ([`SshGuard`]);
 //! 4. dfw's objects as they are (the rollback point) are written to [`STAGED`]; with
 //!    `confirm`, the pending marker is written and only then the watchdog started (it acts
 //!    only while the marker names its commit, so a failed write never leaves one armed);
@@ -23,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dfw_core::policy::Policy;
 
-use super::guard::{check_changes, recover_staged, with_kernel_sets, SshGuard};
+use super::guard::{check_changes_in, recover_staged, with_kernel_sets_in, SshGuard};
 use super::marker::read_marker;
 use super::record::{new_id, policy_hash, running_watch, write_applied, Applied};
 use super::store::{Pending, OUTCOME, PENDING, STAGED, WATCHDOG_LOCK};
@@ -107,7 +111,6 @@ pub fn commit_policy<T: Transport>(
     let c = enforce::compile_policy(fw.transport(), &policy)?;
     let (external, compiled, notes) = (c.external, c.compiled, c.notes);
     drop(policy);
-    let hash = policy_hash(&compiled);
     let source = opts
         .source
         .as_ref()
@@ -122,23 +125,49 @@ pub fn commit_policy<T: Transport>(
             .map(|m| m.info())
             .filter(|w| w.hash != "-"),
     };
+    // The policy's hash (all its rules printed) is made only when a watch is compared with
+    // it, or a commit that changed something records it.
     if let Some(w) = &watch {
-        if w.hash != hash {
+        if w.hash != policy_hash(&compiled) {
             return Err(SafetyError::Watched {
                 pid: w.pid,
                 config: w.config.clone(),
             });
         }
     }
-    let (external, compiled, current, changes) = {
-        let p = enforce::plan_compiled(fw, external, compiled)?;
-        (p.external, p.compiled, p.current, p.changes)
+    let mut p = enforce::plan_compiled(fw, external, compiled)?;
+    if p.is_empty() {
+        // Nothing to change, and the kernel has not moved since the read the plan was made
+        // from: no lockout to check, no rollback point to write, nothing to confirm.
+        // Otherwise plan again, and the full path below writes the rollback point before
+        // anything changes.
+        match enforce::commit_empty_plan(fw, p)? {
+            Ok(mut report) => {
+                report.notes = notes;
+                return Ok(SafeCommit {
+                    report,
+                    pending: None,
+                    stale,
+                    watch,
+                });
+            }
+            Err(back) => p = enforce::plan_compiled(fw, back.external, back.compiled)?,
+        }
+    }
+    // The rest of the plan (its reconciliation and batch plan) is dropped here. The sets as
+    // the plan listed them serve the guard, the rollback point and the commit: under the
+    // state lock only dfw changes dfw's sets, so listing them again would read the same.
+    let (external, compiled, current, changes, set_plan, listed) = {
+        let p = p;
+        (
+            p.external, p.compiled, p.current, p.changes, p.sets, p.listed,
+        )
     };
     let sets = enforce::host_sets(fw.transport(), &compiled)?;
-    check_changes(fw, &opts.ssh, &external, &changes, &sets)?;
+    check_changes_in(fw, &opts.ssh, &external, &changes, &sets, &listed)?;
     drop(changes);
-    let snapshot = with_kernel_sets(fw, Snapshot::from_current(&current)?)?;
-    drop(current);
+    let snapshot = with_kernel_sets_in(fw, Snapshot::from_current(&current)?, &listed)?;
+    drop((current, listed));
     dir.stage_previous(&snapshot)?;
     crash::point("commit-staged");
     let pending = match opts.confirm {
@@ -156,7 +185,7 @@ pub fn commit_policy<T: Transport>(
     // Reconciled inside the firewall's retry loop: on a generation race (Docker or an admin
     // changed the ruleset meanwhile) the chains are re-read and re-reconciled, so another
     // writer's rules in DOCKER-USER, INPUT or FORWARD are never overwritten by a stale plan.
-    let mut report = match enforce::commit_compiled_unguarded(fw, external, &compiled) {
+    let mut report = match enforce::commit_compiled_with(fw, external, &compiled, Some(set_plan)) {
         Ok(r) => r,
         Err(e) => {
             // Nothing was committed (the batch is atomic): dismiss the watchdog.
@@ -181,6 +210,7 @@ pub fn commit_policy<T: Transport>(
     // Failing here leaves the staged file for `recover_staged`: the commit happened.
     let _ = dir.promote_staged();
     crash::point("commit-promoted");
+    let hash = policy_hash(&compiled);
     let _ = write_applied(dir, &Applied::new("commit", &hash, &source));
     Ok(SafeCommit {
         report,

@@ -24,7 +24,7 @@ use super::session::ssh_connection;
 use super::sessions::live_ssh_sessions;
 use super::store::STAGED;
 use super::{SafetyError, Snapshot, StateDir};
-use crate::enforce::read_current;
+use crate::enforce::{read_current, ListedSets};
 use crate::firewall::{ChangeSet, Firewall, KernelTable};
 use crate::transport::Transport;
 
@@ -75,6 +75,22 @@ pub fn check_changes<T: Transport>(
     changes: &ChangeSet,
     sets: &dfw_core::eval::HostSets,
 ) -> Result<(), SafetyError> {
+    check_changes_in(fw, guard, external, changes, sets, &ListedSets::new())
+}
+
+/// As [`check_changes`], taking the kernel's members of the sets in `listed` from there (the
+/// plan of the same commit listed them).
+///
+/// # Errors
+/// As [`check_changes`].
+pub fn check_changes_in<T: Transport>(
+    fw: &mut Firewall<T>,
+    guard: &SshGuard,
+    external: &[Iface],
+    changes: &ChangeSet,
+    sets: &dfw_core::eval::HostSets,
+    listed: &ListedSets,
+) -> Result<(), SafetyError> {
     let conns = guard.connections()?;
     if conns.is_empty() {
         return Ok(());
@@ -98,7 +114,7 @@ pub fn check_changes<T: Transport>(
             });
         let desired = desired_filter(&kernel, changes).map_err(SafetyError::Compose)?;
         let now = desired_filter(&kernel, &ChangeSet::default()).map_err(SafetyError::Compose)?;
-        let before_sets = crate::enforce::ruleset_sets(fw.transport(), &now)?;
+        let before_sets = crate::enforce::ruleset_sets_in(fw.transport(), &now, listed)?;
         let host = crate::route::read_host(family, &[]).ok();
         for c in mine {
             let ifaces = ingress(host.as_ref(), c, external);
@@ -135,10 +151,23 @@ pub fn with_kernel_sets<T: Transport>(
     fw: &mut Firewall<T>,
     rules: Snapshot,
 ) -> Result<Snapshot, SafetyError> {
+    with_kernel_sets_in(fw, rules, &ListedSets::new())
+}
+
+/// As [`with_kernel_sets`], taking the members of the sets in `listed` from there (the plan
+/// of the same commit listed them).
+///
+/// # Errors
+/// As [`with_kernel_sets`].
+pub fn with_kernel_sets_in<T: Transport>(
+    fw: &mut Firewall<T>,
+    rules: Snapshot,
+    listed: &ListedSets,
+) -> Result<Snapshot, SafetyError> {
     if crate::enforce::referenced_sets(&rules.0).is_empty() {
         return Ok(rules);
     }
-    let sets = crate::enforce::static_set_contents(fw.transport(), &rules.0)?;
+    let sets = crate::enforce::static_set_contents_in(fw.transport(), &rules.0, listed)?;
     Ok(rules.with_sets(sets))
 }
 

@@ -50,7 +50,10 @@ use dfw_core::syntax::SyntaxError;
 
 pub use crash::CRASH_AT;
 pub use flow::{commit_policy, CommitOptions, SafeCommit, ABANDONED};
-pub use guard::{check_changes, kernel_snapshot, recover_staged, with_kernel_sets, SshGuard};
+pub use guard::{
+    check_changes, check_changes_in, kernel_snapshot, recover_staged, with_kernel_sets,
+    with_kernel_sets_in, SshGuard,
+};
 pub use lockout::{
     check_lockout, check_lockout_change, check_lockout_change_with_sets, check_lockout_on,
     check_lockout_on_with, check_lockout_on_with_sets, check_lockout_with_sets, desired_filter,

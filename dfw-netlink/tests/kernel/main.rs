@@ -35,6 +35,7 @@ mod replace;
 mod restore_long;
 mod route;
 mod safety_faults;
+mod safety_noop;
 mod safety_race;
 mod sets_packets;
 mod sim;
