@@ -39,6 +39,7 @@ fn host() -> Host {
             iface: "eth0".into(),
         }],
         forwarding: true,
+        mark_rules: None,
         sets: Default::default(),
     }
 }

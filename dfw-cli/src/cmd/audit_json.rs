@@ -44,8 +44,9 @@
 //!               "unknown_reason": string or null,
 //!               "decided_by": Decision or null,  what decides the outside probe's fate
 //!               "probes": [Probe] }
-//! Source      { "kind": "outside" | "lan" | "network" | "range" | "ipset",
-//!               "value": string or null }         ipset: "NAME (N entries)"
+//! Source      { "kind": "outside" | "lan" | "network" | "range" | "ipset" | "nftset",
+//!               "value": string or null }         ipset: "NAME (N entries)"; nftset:
+//!                                                "FAMILY TABLE @SET (N entries)"
 //! Probe       { "source": Source, "addr": string,
 //!               "verdict": "accept" | "drop" | "reject" | "unknown",
 //!               "reject_with": string or null,   "icmp-port-unreachable", "tcp-reset", ...
@@ -266,6 +267,15 @@ fn source(s: &SourceSet) -> SourceJ {
         SourceSet::IpSet { name, members } => {
             ("ipset", Some(format!("{name} ({members} entries)")))
         }
+        SourceSet::NftSet {
+            family,
+            table,
+            set,
+            members,
+        } => (
+            "nftset",
+            Some(format!("{family} {table} @{set} ({members} entries)")),
+        ),
     };
     SourceJ { kind, value }
 }

@@ -151,6 +151,15 @@ pub fn source_text(s: &SourceSet) -> String {
         SourceSet::IpSet { name, members } => {
             format!("{} sources in set {name}", thousands(*members))
         }
+        SourceSet::NftSet {
+            family,
+            table,
+            set,
+            members,
+        } => format!(
+            "{} sources in nft set {family} {table} @{set}",
+            thousands(*members)
+        ),
     }
 }
 

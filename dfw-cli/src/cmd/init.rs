@@ -57,12 +57,16 @@ fn reach_of(exposures: &[IfaceExposure]) -> FamilyReach {
             // The members of an ipset reach it: a drafted policy cannot name the set, and
             // leaving them out would lock them out.
             Reach::Sources(v) | Reach::Possibly(v, _)
-                if v.iter().any(|s| matches!(s, SourceSet::IpSet { .. })) =>
+                if v.iter()
+                    .any(|s| matches!(s, SourceSet::IpSet { .. } | SourceSet::NftSet { .. })) =>
             {
                 let names: Vec<String> = v
                     .iter()
                     .filter_map(|s| match s {
                         SourceSet::IpSet { name, .. } => Some(name.to_string()),
+                        SourceSet::NftSet {
+                            family, table, set, ..
+                        } => Some(format!("nft set {family} {table} @{set}")),
                         _ => None,
                     })
                     .collect();
@@ -76,7 +80,9 @@ fn reach_of(exposures: &[IfaceExposure]) -> FamilyReach {
                     .filter_map(|s| match s {
                         SourceSet::Lan(n) | SourceSet::Network(n) => Some(Source::Net(*n)),
                         SourceSet::Range(r) => Some(Source::Range(*r)),
-                        SourceSet::Outside | SourceSet::IpSet { .. } => None,
+                        SourceSet::Outside | SourceSet::IpSet { .. } | SourceSet::NftSet { .. } => {
+                            None
+                        }
                     })
                     .collect(),
             ),

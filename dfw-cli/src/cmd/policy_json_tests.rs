@@ -167,6 +167,7 @@ fn explain_document() {
             },
         ],
         forwarding: true,
+        mark_rules: None,
     };
     let pkt = Packet::tcp_syn("eth0", ip("198.51.100.9"), ip("203.0.113.1"), 8080);
     let t = explain(&rs, &pkt, &host).unwrap();

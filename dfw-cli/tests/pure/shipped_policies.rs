@@ -68,6 +68,7 @@ fn host(iface: &str) -> Host {
             },
         ],
         forwarding: true,
+        mark_rules: None,
         sets: Default::default(),
     }
 }

@@ -12,7 +12,10 @@
 //!    `--ctrepldst`, `--src-range`): a member outside the narrower mentioned sets when there is
 //!    one, never a host address;
 //! 4. one member of every ipset set a `-m set ... src` rule matches, with known contents
-//!    ([`SourceSet::IpSet`]); the outside address is outside every such set's members too.
+//!    ([`SourceSet::IpSet`]); the outside address is outside every such set's members too;
+//! 5. the same for native tables: their rules' source networks and ranges (`ip saddr ...`,
+//!    anonymous sets' members) count as in 3., and one member of every named set an
+//!    `ip saddr @NAME` rule looks up ([`SourceSet::NftSet`]) as in 4.
 //!
 //! Probe packets: a TCP SYN (UDP for `-p udp`, an echo request for ICMP, the bare protocol
 //! otherwise) with unknown source port and mark. For a published port, to the rule's first
@@ -109,6 +112,18 @@ pub enum SourceSet {
         /// How many entries (networks or addresses) it has.
         members: usize,
     },
+    /// The members of a named native nf_tables set an `ip saddr @NAME` (`ip6 saddr`) rule
+    /// looks up (firewalld's or an admin's allow list).
+    NftSet {
+        /// The table's family.
+        family: crate::native::NftFamily,
+        /// The table.
+        table: String,
+        /// The set.
+        set: String,
+        /// How many entries (addresses, networks or ranges) it has.
+        members: usize,
+    },
 }
 
 /// One probe: a representative source and what happened to its packet.
@@ -174,7 +189,7 @@ pub fn audit(ruleset: &Ruleset, host: &Host) -> Audit {
 /// iptables' tables, and the DNAT statements of their nat chains (Docker 29's
 /// `dnat to` rules in nftables mode) are published ports too.
 pub fn audit_with(ruleset: &Ruleset, native: &native::Ruleset, host: &Host) -> Audit {
-    let mentioned = Mentioned::new(ruleset, host);
+    let mentioned = Mentioned::new(ruleset, native, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())

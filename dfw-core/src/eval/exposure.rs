@@ -200,6 +200,21 @@ pub(crate) fn exposure(
             sets.push((named, a));
         }
     }
+    for n in &mentioned.native_sets {
+        if let Some(a) = n
+            .members
+            .iter()
+            .find_map(|m| mentioned.representative(m, host))
+        {
+            let named = SourceSet::NftSet {
+                family: n.family,
+                table: n.table.clone(),
+                set: n.set.clone(),
+                members: n.members.len(),
+            };
+            sets.push((named, a));
+        }
+    }
     let probes: Vec<Probe> = sets
         .into_iter()
         .map(|(s, src)| run_probe(ruleset, host, svc, &packet(svc, iface, src, dst), s))
@@ -220,7 +235,7 @@ fn within_lan(s: &SourceSet, lans: &[Network]) -> bool {
         SourceSet::Lan(_) => true,
         SourceSet::Network(n) => inside(AddrSet::Net(*n)),
         SourceSet::Range(r) => inside(AddrSet::Range(*r)),
-        SourceSet::IpSet { .. } => false,
+        SourceSet::IpSet { .. } | SourceSet::NftSet { .. } => false,
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Host {
     pub forwarding: bool,
     /// The kernel's ipset sets, by name, for `-m set` (empty when none were read).
     pub sets: super::sets::HostSets,
+    /// Whether some policy routing rule of the family (`ip rule`) matches the firewall mark:
+    /// `Some(false)` when none does, so a route lookup with the packet's mark (`fib ...
+    /// mark`) is the lookup without it; `None` when the rules were not read.
+    pub mark_rules: Option<bool>,
 }
 
 /// Where the routing decision sends a packet.

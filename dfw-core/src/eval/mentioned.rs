@@ -96,22 +96,36 @@ pub(crate) struct Mentioned {
     /// The kernel sets `-m set ... src` rules match, with their members (which count as
     /// mentioned sources: the outside probe avoids them).
     pub set_sources: Vec<(crate::model::matches::SetName, Vec<AddrSet>)>,
+    /// The named native sets `ip saddr @NAME` rules look up, with their members (mentioned
+    /// sources too, as the ipset sets are).
+    pub native_sets: Vec<super::native::NativeSourceSet>,
     index: SetIndex,
     /// The representative of each of `sources`, same order.
     reps: Vec<Option<IpAddr>>,
 }
 
 impl Mentioned {
-    /// Collects and indexes the sets of `ruleset`; one representative per source set.
-    pub fn new(ruleset: &Ruleset, host: &Host) -> Self {
-        let sources = probes::source_sets(ruleset);
+    /// Collects and indexes the sets of `ruleset` and the sources `native`'s rules name
+    /// (networks, ranges and anonymous sets' members as source sets after iptables' ones;
+    /// named sets whole); one representative per source set.
+    pub fn new(ruleset: &Ruleset, native: &crate::native::Ruleset, host: &Host) -> Self {
+        let mut sources = probes::source_sets(ruleset);
         let set_sources = probes::rule_set_sources(ruleset, host);
+        let nat = super::native::native_sources(native, ruleset.family());
         let mut all = probes::all_sets(ruleset);
+        for s in nat.plain {
+            if !sources.contains(&s) {
+                sources.push(s);
+            }
+            all.push(s);
+        }
         all.extend(set_sources.iter().flat_map(|(_, m)| m.iter().copied()));
+        all.extend(nat.sets.iter().flat_map(|s| s.members.iter().copied()));
         let index = SetIndex::new(&all);
         let mut m = Mentioned {
             sources,
             set_sources,
+            native_sets: nat.sets,
             index,
             reps: Vec::new(),
         };
@@ -202,6 +216,7 @@ mod tests {
             }],
             routes: Vec::new(),
             forwarding: false,
+            mark_rules: None,
             sets: Default::default(),
         }
     }
@@ -212,7 +227,7 @@ mod tests {
         for family in Family::ALL {
             let rs = ruleset(family);
             let all = probes::all_sets(&rs);
-            let m = Mentioned::new(&rs, &h);
+            let m = Mentioned::new(&rs, &Default::default(), &h);
             assert_eq!(m.sources, probes::source_sets(&rs));
             assert!(m.sources.len() >= 3, "{family}");
             for s in all.iter().chain(&m.sources) {

@@ -12,7 +12,10 @@
 //! port is audited as such). Each is probed as a host port through every external interface
 //! ([`exposure`]: accepted on the INPUT path without DNAT), one entry per protocol and port.
 
-static NO_NATIVE: crate::native::Ruleset = crate::native::Ruleset { tables: Vec::new() };
+static NO_NATIVE: crate::native::Ruleset = crate::native::Ruleset {
+    tables: Vec::new(),
+    xt_tables: Vec::new(),
+};
 
 use std::net::IpAddr;
 
@@ -89,7 +92,7 @@ pub fn user_space_ports(
     listeners: &[Listener],
 ) -> Vec<UserSpacePort> {
     let family = ruleset.family();
-    let mentioned = Mentioned::new(ruleset, host);
+    let mentioned = Mentioned::new(ruleset, &NO_NATIVE, host);
     let externals: Vec<&str> = host
         .ifaces_of(IfaceKind::External)
         .map(|i| i.name.as_str())
@@ -166,6 +169,7 @@ mod tests {
             ],
             routes: Vec::new(),
             forwarding: true,
+            mark_rules: None,
             sets: Default::default(),
         }
     }

@@ -127,11 +127,26 @@ impl Table {
     }
 }
 
+/// An iptables-nft table's kernel handle: the native model does not hold its chains (the
+/// iptables model does), only when it was created, which the evaluator needs to order its
+/// base chains among native ones of equal priority (see [`Ruleset::base_chains`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct XtTable {
+    /// `ip` or `ip6`.
+    pub family: NftFamily,
+    /// `filter`, `nat`, `mangle`, `raw` or `security`.
+    pub name: String,
+    /// The kernel handle.
+    pub handle: u64,
+}
+
 /// Every native table the evaluator follows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Ruleset {
     /// Tables in kernel order.
     pub tables: Vec<Table>,
+    /// The handles of the iptables-nft tables beside them (empty when not read).
+    pub xt_tables: Vec<XtTable>,
 }
 
 impl Ruleset {
@@ -142,8 +157,18 @@ impl Ruleset {
             .find(|t| t.family == family && t.name == name)
     }
 
+    /// The handle of the iptables-nft table `name` that packets of `family` traverse, when
+    /// it was read.
+    pub fn xt_handle(&self, family: Family, name: &str) -> Option<u64> {
+        self.xt_tables
+            .iter()
+            .find(|t| t.family.sees(family) && t.family != NftFamily::Inet && t.name == name)
+            .map(|t| t.handle)
+    }
+
     /// The base chains registered at `hook` that packets of `family` traverse, as
-    /// `(table, chain)`, in the kernel's order: by priority, ties in table order.
+    /// `(table, chain)`, in the kernel's order: by priority, ties in registration order
+    /// (see [`registration_rank`]).
     pub fn base_chains(&self, family: Family, hook: Hook) -> Vec<(&Table, &Chain)> {
         let mut out: Vec<(&Table, &Chain)> = self
             .tables
@@ -152,7 +177,27 @@ impl Ruleset {
             .flat_map(|t| t.chains.iter().map(move |c| (t, c)))
             .filter(|(_, c)| c.base.as_ref().is_some_and(|b| b.hook == hook))
             .collect();
-        out.sort_by_key(|(_, c)| c.base.as_ref().map_or(0, |b| b.priority));
+        out.sort_by_key(|(t, c)| {
+            let priority = c.base.as_ref().map_or(0, |b| b.priority);
+            (
+                priority,
+                std::cmp::Reverse(registration_rank(t.handle, c.handle)),
+            )
+        });
         out
     }
+}
+
+/// Where a base chain stands in the kernel's registration order: among base chains of one
+/// hook and priority, the kernel runs the one registered last first (`nf_hook_entries_grow`
+/// in net/netfilter/core.c inserts a new hook before the first one of equal or higher
+/// priority; the NAT core keeps its chains the same way). A base chain registers its hook
+/// when it is created, and handles grow with creation: a table's handle in the network
+/// namespace (`++table_handle`), a chain's within its table. So a larger `(table handle,
+/// chain handle)` registered later and runs first, exactly when every such chain was created
+/// before any later table was (the kernel offers no other record where `nfnetlink_hook` is
+/// not built; a base chain added to an older table after a newer table was made, or a
+/// dormant table woken up, is ranked by its table's age).
+pub fn registration_rank(table_handle: u64, chain_handle: u64) -> (u64, u64) {
+    (table_handle, chain_handle)
 }

@@ -71,6 +71,7 @@ fn host() -> Host {
             },
         ],
         forwarding: false,
+        mark_rules: None,
         sets: Default::default(),
     }
 }

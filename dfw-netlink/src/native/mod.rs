@@ -26,6 +26,7 @@ pub use read::{read_native, read_native_dumps, read_native_table};
 use dfw_core::model::Hook;
 use dfw_core::native::{
     BaseChain, Chain, ChainPolicy, Data, NftFamily, Rule, Ruleset, Set, SetElem, SetFlags, Table,
+    XtTable,
 };
 
 use crate::nft::{
@@ -189,10 +190,17 @@ pub fn decode_dumps(replies: &[Vec<u8>]) -> Result<Ruleset, NativeError> {
                     chains: Vec::new(),
                     sets: Vec::new(),
                 });
+            } else if let (Some(f), true) = (nft_family(t.family), is_xt_table(t.family, &t.name)) {
+                rs.xt_tables.push(XtTable {
+                    family: f,
+                    name: t.name,
+                    handle: t.handle.unwrap_or(0),
+                });
             }
         }
     }
     rs.tables.sort_by_key(|t| t.handle);
+    rs.xt_tables.sort_by_key(|t| t.handle);
     for (h, body) in &msgs {
         if h.kind == kind(NFT_MSG_NEWCHAIN) {
             let c = ChainMsg::parse(body).map_err(malformed("chain"))?;

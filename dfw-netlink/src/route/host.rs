@@ -19,7 +19,7 @@ use dfw_core::eval::{Host, HostIface, IfaceKind, Route as EvalRoute};
 use dfw_core::model::{Family, Network};
 
 use super::link::{parse_addrs, parse_link_details, IfAddr, Link, LinkKind};
-use super::parse::{dump_request, parse_routes, Route};
+use super::parse::{dump_request, parse_routes, parse_rules_match_mark, Route};
 use super::LookupError;
 use crate::transport::{Conn, NetlinkSocket, Transport};
 
@@ -114,6 +114,7 @@ pub fn build_host(
         routes,
         forwarding,
         sets: Default::default(),
+        mark_rules: None,
     })
 }
 
@@ -197,8 +198,16 @@ pub fn read_host_assuming(
         addrs.extend(parse_addrs(&dump(libc::RTM_GETADDR, f)?).map_err(LookupError::from)?);
     }
     let routes = parse_routes(&dump(libc::RTM_GETROUTE, family)?).map_err(LookupError::from)?;
+    let mark_rules =
+        parse_rules_match_mark(&dump(libc::RTM_GETRULE, family)?).map_err(LookupError::from)?;
     let forwarding = read_forwarding(family)?;
-    let host = build_host(family, &links, &addrs, &routes, forwarding, externals)?;
+    let with_rules = |mut h: Host| {
+        h.mark_rules = Some(mark_rules);
+        h
+    };
+    let host = with_rules(build_host(
+        family, &links, &addrs, &routes, forwarding, externals,
+    )?);
     if !externals.is_empty() {
         return Ok((host, ExternalsFrom::Named));
     }
@@ -210,7 +219,9 @@ pub fn read_host_assuming(
         return Ok((host, ExternalsFrom::DefaultRoutes));
     }
     let names = assumed_externals(&links);
-    let host = build_host(family, &links, &addrs, &routes, forwarding, &names)?;
+    let host = with_rules(build_host(
+        family, &links, &addrs, &routes, forwarding, &names,
+    )?);
     Ok((host, ExternalsFrom::Assumed(names)))
 }
 

@@ -16,7 +16,9 @@ pub use host::{
     assumed_externals, build_host, read_host, read_host_assuming, ExternalsFrom, HostError,
 };
 pub use link::{parse_addrs, parse_link_details, IfAddr, Link, LinkKind};
-pub use parse::{dump_request, parse_links, parse_routes, Route, RouteError};
+pub use parse::{
+    dump_request, parse_links, parse_routes, parse_rules_match_mark, Route, RouteError,
+};
 
 /// Errors while looking up default routes.
 #[derive(Debug, thiserror::Error)]

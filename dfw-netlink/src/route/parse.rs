@@ -60,7 +60,8 @@ pub(crate) fn ip_of(family: u8, payload: &[u8]) -> Option<std::net::IpAddr> {
     }
 }
 
-/// A dump request (`RTM_GETROUTE`, `RTM_GETLINK` or `RTM_GETADDR`) for a family.
+/// A dump request (`RTM_GETROUTE`, `RTM_GETLINK`, `RTM_GETADDR` or `RTM_GETRULE`, whose
+/// `struct fib_rule_hdr` is as long as `struct rtmsg`) for a family.
 pub fn dump_request(kind: u16, family: Family) -> Vec<u8> {
     let body = match kind {
         libc::RTM_GETLINK => IFINFOMSG_LEN,
@@ -132,6 +133,36 @@ pub fn parse_routes(messages: &[Vec<u8>]) -> Result<Vec<Route>, RouteError> {
         routes.push(r);
     }
     Ok(routes)
+}
+
+/// `FRA_FWMARK`: a policy routing rule's firewall mark.
+const FRA_FWMARK: u16 = 10;
+/// `FRA_FWMASK`: the mask of its firewall mark.
+const FRA_FWMASK: u16 = 16;
+/// `sizeof(struct fib_rule_hdr)`.
+const FIB_RULE_HDR_LEN: usize = 12;
+
+/// Whether some policy routing rule of an `RTM_GETRULE` dump (`ip rule`) matches the
+/// firewall mark (`fwmark`, with or without a mask).
+///
+/// # Errors
+/// [`RouteError`] for a malformed message.
+pub fn parse_rules_match_mark(messages: &[Vec<u8>]) -> Result<bool, RouteError> {
+    for (kind, body) in bodies(messages)? {
+        if kind != libc::RTM_NEWRULE {
+            continue;
+        }
+        if body.len() < FIB_RULE_HDR_LEN {
+            return Err(RouteError::Truncated("fib_rule_hdr"));
+        }
+        for attr in AttrIter::new(&body[FIB_RULE_HDR_LEN..]) {
+            let attr = attr?;
+            if attr.kind == FRA_FWMARK || attr.kind == FRA_FWMASK {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Interface indexes of the `struct rtnexthop` list of `RTA_MULTIPATH`.
@@ -232,5 +263,33 @@ mod tests {
             a.bytes(IFLA_IFNAME, &[0xff, 0xfe]);
         });
         assert!(parse_links(&[junk]).is_err());
+    }
+
+    #[test]
+    fn rules_matching_the_mark() {
+        // `ip rule`'s defaults: local (priority 0), main (32766), default (32767).
+        let mut hdr = [0u8; FIB_RULE_HDR_LEN];
+        hdr[0] = libc::AF_INET as u8;
+        hdr[7] = 1; // FR_ACT_TO_TBL
+        let rule = |table: u32, prio: u32, mark: Option<u32>| {
+            message(libc::RTM_NEWRULE, &hdr, |a| {
+                a.bytes(15, &table.to_ne_bytes())
+                    .bytes(6, &prio.to_ne_bytes());
+                if let Some(m) = mark {
+                    a.bytes(FRA_FWMARK, &m.to_ne_bytes());
+                }
+            })
+        };
+        let defaults = vec![
+            rule(255, 0, None),
+            rule(254, 32766, None),
+            rule(253, 32767, None),
+        ];
+        assert!(!parse_rules_match_mark(&defaults).unwrap());
+        let mut marked = defaults.clone();
+        marked.insert(1, rule(100, 100, Some(1)));
+        assert!(parse_rules_match_mark(&marked).unwrap());
+        let short = message(libc::RTM_NEWRULE, &[0u8; 4], |_| {});
+        assert!(parse_rules_match_mark(&[short]).is_err());
     }
 }

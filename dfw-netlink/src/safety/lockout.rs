@@ -449,6 +449,7 @@ fn host_for(iface: &str, ssh: &SshConnection) -> Host {
         ifaces,
         routes,
         forwarding: true,
+        mark_rules: None,
         sets: Default::default(),
     }
 }

@@ -63,7 +63,7 @@ impl DockerHost {
     pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
     /// How long [`DockerHost::start`] waits for a link to come up before it gives up.
-    const LINK_UP_LIMIT: Duration = Duration::from_secs(30);
+    pub(super) const LINK_UP_LIMIT: Duration = Duration::from_secs(30);
 
     /// Builds the topology in anonymous namespaces and starts its servers.
     ///
@@ -310,7 +310,7 @@ impl DockerHost {
 /// `ratemask`: neither the per-destination limit, 6 at once then 1 per second, nor the
 /// namespace-wide burst of 50), so every REJECT and closed port answers however many probes
 /// arrive at once, and a probe that should be refused is never seen as timed out.
-fn sysctls(forward: &str) -> [(&'static str, &str); 10] {
+pub(super) fn sysctls(forward: &str) -> [(&'static str, &str); 10] {
     [
         ("net/ipv4/icmp_ratemask", "0"),
         ("net/ipv6/icmp/ratemask", "\n"),

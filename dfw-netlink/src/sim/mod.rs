@@ -16,6 +16,8 @@
 //!   ([`DockerHost::tcp_probe`], [`DockerHost::udp_probe`]) that answer
 //!   [`Probe::Open`] / [`Probe::Refused`] / [`Probe::TimedOut`]. Dropping it stops and joins every
 //!   server thread and closes every namespace; nothing is left behind.
+//! - [`DockerHost::add_user_nets`] adds user-defined networks ([`UserNet`]: a bridge with
+//!   IPv4 container namespaces and their TCP servers), as `docker network create` would.
 //! - The simulation never loads firewall rules itself: callers load Docker's rules (or dfw's)
 //!   inside [`DockerHost::host`].
 //!
@@ -57,6 +59,7 @@ mod server;
 mod sock;
 mod sysctl;
 pub mod topology;
+mod user_net;
 
 pub use docker_host::{DockerHost, Outcome};
 pub use error::SimError;
@@ -66,3 +69,4 @@ pub use rtnl_conn::Rtnl;
 pub use server::{Servers, Service};
 pub use sysctl::write_sysctls;
 pub use topology::Side;
+pub use user_net::{UserContainer, UserNet, UserNets};

@@ -162,6 +162,28 @@ pub fn set_master(name: &str, master_index: i32) -> Vec<u8> {
     finish(buf, RTM_NEWLINK, NLM_F_REQUEST)
 }
 
+/// `RTM_SETLINK`.
+pub const RTM_SETLINK: u16 = 19;
+/// `IFLA_PROTINFO`: a bridge port's settings (nested, in an `AF_BRIDGE` message).
+pub const IFLA_PROTINFO: u16 = 12;
+/// `IFLA_BRPORT_MODE`: the port's hairpin mode (u8).
+pub const IFLA_BRPORT_MODE: u16 = 4;
+/// `NLA_F_NESTED`: the kernel reads `IFLA_PROTINFO` as nested only with this flag.
+pub const NLA_F_NESTED: u16 = 0x8000;
+
+/// `bridge link set dev INDEX hairpin on`: the bridge sends a frame back out of the port it
+/// came in on (Docker sets it on its bridge ports when the userland proxy is off, so a
+/// container reaches its own published port through the host's DNAT).
+pub fn set_hairpin(index: i32) -> Vec<u8> {
+    let mut head = ifinfomsg(index, 0, 0);
+    head[0] = libc::AF_BRIDGE as u8;
+    let mut buf = start(&head);
+    nest(&mut buf, IFLA_PROTINFO | NLA_F_NESTED, |b| {
+        AttrWriter::new(b).u8(IFLA_BRPORT_MODE, 1);
+    });
+    finish(buf, RTM_SETLINK, NLM_F_REQUEST)
+}
+
 /// `ip link set NAME up` (the link is found by name).
 pub fn set_up(name: &str) -> Vec<u8> {
     let mut buf = start(&ifinfomsg(0, IFF_UP, IFF_UP));

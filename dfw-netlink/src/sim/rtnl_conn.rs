@@ -105,6 +105,16 @@ impl Rtnl {
             .map(drop)
     }
 
+    /// Turns hairpin mode on for the bridge port `name` (see [`rtnl::set_hairpin`]).
+    ///
+    /// # Errors
+    /// [`SimError::NoSuchLink`] when it does not exist; [`SimError::Rtnl`] when the kernel refuses.
+    pub fn set_hairpin(&mut self, name: &str) -> Result<(), SimError> {
+        let index = self.link_index(name)?;
+        let what = format!("set hairpin on for bridge port {name}");
+        self.request(&what, &rtnl::set_hairpin(index)).map(drop)
+    }
+
     /// Makes the link `name` a port of `master`.
     ///
     /// # Errors

@@ -159,3 +159,20 @@ fn route_get_asks_for_one_address_and_its_reply_gives_the_type() {
     assert_eq!(parse_route_type(&reply(RTN_UNICAST)), Some(RTN_UNICAST));
     assert_eq!(parse_route_type(&[]), None);
 }
+
+#[test]
+fn hairpin_is_a_nested_protinfo_in_an_af_bridge_setlink() {
+    // As `bridge link set dev vuser1 hairpin on` (iproute2's bridge/link.c) builds it.
+    let m = set_hairpin(7);
+    assert_eq!(u16::from_ne_bytes([m[4], m[5]]), RTM_SETLINK);
+    let (_, body) = split_messages(&m).next().unwrap().unwrap();
+    let mut want = vec![libc::AF_BRIDGE as u8, 0, 0, 0];
+    want.extend_from_slice(&7i32.to_ne_bytes());
+    want.extend_from_slice(&[0; 8]);
+    want.extend_from_slice(&12u16.to_ne_bytes());
+    want.extend_from_slice(&(IFLA_PROTINFO | NLA_F_NESTED).to_ne_bytes());
+    want.extend_from_slice(&5u16.to_ne_bytes());
+    want.extend_from_slice(&IFLA_BRPORT_MODE.to_ne_bytes());
+    want.extend_from_slice(&[1, 0, 0, 0]);
+    assert_eq!(body, &want[..]);
+}

@@ -55,6 +55,7 @@ fn host() -> Host {
             },
         ],
         forwarding: true,
+        mark_rules: None,
     }
 }
 

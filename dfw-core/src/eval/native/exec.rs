@@ -282,6 +282,7 @@ fn run(
                 ..
             } => return nat(*kind, *addr, *proto, *flags, regs, flow),
             Expr::Masquerade { .. } => return Ok(RuleEnd::Nat(NatAction::Snat)),
+            Expr::Redirect { proto, .. } => return redirect(*proto, regs, flow),
             Expr::Reject(k) => return Ok(RuleEnd::Reject(*k)),
             Expr::Limit { .. } | Expr::Quota { .. } => {
                 let t = Tri::unknown("a rate limit or quota depends on the traffic so far");
@@ -293,6 +294,29 @@ fn run(
         }
     }
     Ok(RuleEnd::Continue)
+}
+
+/// `redirect [to :PORT]`: a DNAT to the incoming interface's address (as iptables'
+/// REDIRECT, [`crate::eval::effects::redirect_nat`]) and the port, if given.
+fn redirect(proto: Option<(u32, u32)>, regs: &Regs, flow: &Flow<'_>) -> Result<RuleEnd, String> {
+    let port = match proto {
+        Some((lo, hi)) => {
+            let a = regs.exact(lo, 2)?.map_err(|w| format!("port: {w}"))?;
+            let b = regs.exact(hi, 2)?.map_err(|w| format!("port: {w}"))?;
+            if a != b {
+                return Err("redirect to a port range: the kernel picks".into());
+            }
+            Some(u16::from_be_bytes([a[0], a[1]]))
+        }
+        None => None,
+    };
+    let plain = crate::model::target::Redirect {
+        ports: None,
+        random: false,
+    };
+    let to = crate::eval::effects::redirect_nat(&plain, flow)?;
+    let addr = to.addrs.map(|r| r.start());
+    Ok(RuleEnd::Nat(NatAction::Dnat(addr, port)))
 }
 
 fn nat(

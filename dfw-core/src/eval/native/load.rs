@@ -161,8 +161,9 @@ pub(crate) fn fib(flow: &Flow<'_>, flags: u32, result: u32) -> Loaded {
         1 | 2 if flags & 1 != 0 && extra & !(4 | 8) == 0 => {
             // Reverse-path lookup of the source via the input interface (`fib saddr . iif`),
             // with the mark when given: policy routing is not modelled, so a mark that
-            // could select another table is unknown.
-            if flags & 4 != 0 && flow.mark.is_none_or(|m| m != 0) {
+            // could select another table is unknown, unless no `ip rule` matches a mark.
+            let mark_blind = flow.host.mark_rules == Some(false);
+            if flags & 4 != 0 && flow.mark.is_none_or(|m| m != 0) && !mark_blind {
                 return Err("fib with the packet mark: policy routing is not modelled".into());
             }
             let out = match flow.host.local_owner(&a) {

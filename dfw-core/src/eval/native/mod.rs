@@ -10,5 +10,7 @@ mod regs;
 pub(crate) use chain::{walk_native, NativeOutcome};
 pub(crate) use exec::NatAction;
 mod ports;
+mod sources;
 
 pub(crate) use ports::native_dnats;
+pub(crate) use sources::{native_sources, NativeSourceSet};

@@ -48,6 +48,7 @@ pub fn docker_host() -> Host {
             },
         ],
         forwarding: true,
+        mark_rules: None,
         sets: Default::default(),
     }
 }

@@ -366,9 +366,15 @@ impl Printer<'_> {
                 self.flush();
                 self.out.push("masquerade".into());
             }
-            Expr::Redirect { .. } => {
+            Expr::Redirect { proto, .. } => {
                 self.flush();
-                self.out.push("redirect".into());
+                let p = proto
+                    .and_then(|(lo, _)| self.value_of(lo))
+                    .map(|v| value(Ty::Service, v));
+                self.out.push(match p {
+                    Some(p) => format!("redirect to :{p}"),
+                    None => "redirect".into(),
+                });
             }
             Expr::Reject(k) => {
                 self.flush();
