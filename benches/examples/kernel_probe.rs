@@ -99,6 +99,7 @@ fn send(fw: &mut Fw, chain: &str, ops: Vec<(RuleOp, Option<&Rule>)>) -> Duration
             stats: DiffStats::default(),
         }],
         delete_chains: Vec::new(),
+        native: Vec::new(),
     };
     let t = fw.transport();
     let genid = t.generation().expect("generation");

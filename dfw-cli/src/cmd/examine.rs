@@ -40,7 +40,7 @@ pub fn load_native() -> Result<dfw_core::native::Ruleset, String> {
 /// `[[forward]]` pairs Docker's nftables rules drop. Reading errors are left out (the
 /// command's own reading reports them).
 pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<dfw_core::native::docker::DockerNote> {
-    use dfw_core::native::docker::{blocked_forward_pairs, docker_notes};
+    use dfw_core::native::docker::{docker_notes, forward_pair_notes};
     let Ok(native) = load_native() else {
         return Vec::new();
     };
@@ -67,7 +67,8 @@ pub fn docker_mode_notes(policy: &dfw_core::Policy) -> Vec<dfw_core::native::doc
         if let Some(rs) = rs {
             out.extend(docker_notes(&rs, &native));
         }
-        out.extend(blocked_forward_pairs(&native, family, &pairs));
+        let mark = policy.accept_fwmark.map(|m| (m.mark(), m.mask()));
+        out.extend(forward_pair_notes(&native, family, &pairs, mark));
     }
     out
 }

@@ -1,4 +1,5 @@
-//! `dfw-cli explain --in IFACE --src ADDR --dst-port PORT [--proto tcp|udp] [--dst ADDR]`:
+//! `dfw-cli explain --in IFACE --src ADDR --dst-port PORT [--proto tcp|udp] [--dst ADDR]
+//! [--mark MARK]`:
 //! follows the first packet of a new connection through the kernel's rules as
 //! `dfw_core::eval::explain` does (raw, conntrack, mangle and nat PREROUTING with DNAT, the
 //! routing decision, INPUT or FORWARD and POSTROUTING, every jump, goto, return and policy)
@@ -51,9 +52,23 @@ pub struct Args {
     /// The destination address (default: IFACE's address of the source's family).
     #[arg(long, value_name = "ADDR")]
     dst: Option<IpAddr>,
+    /// The packet's mark on arrival (`skb->mark`; 0 for a packet from the wire that nothing
+    /// marked before netfilter), as Docker's --bridge-accept-fwmark takes a number. Default:
+    /// unknown (a rule testing the mark makes the verdict undecidable where it matters).
+    #[arg(long, value_name = "MARK", value_parser = parse_mark)]
+    mark: Option<u32>,
     /// Print the `dfw.explain/1` JSON document instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// A mark as Docker's `--bridge-accept-fwmark` takes a number (no mask).
+fn parse_mark(s: &str) -> Result<u32, String> {
+    match dfw_core::policy::FwMark::parse(s) {
+        Ok(m) if m.mask() == u32::MAX => Ok(m.mark()),
+        Ok(_) => Err("a mark, without a mask".into()),
+        Err(e) => Err(e),
+    }
 }
 
 fn route_text(r: &RouteDecision) -> String {
@@ -184,10 +199,13 @@ pub fn run(a: Args) -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
-    let pkt = match a.proto {
+    let mut pkt = match a.proto {
         Proto::Tcp => Packet::tcp_syn(&a.iface, a.src, dst, a.dst_port),
         Proto::Udp => Packet::udp(&a.iface, a.src, dst, a.dst_port),
     };
+    if let Some(m) = a.mark {
+        pkt = pkt.with_mark(m);
+    }
     let native = match load_native() {
         Ok(n) => n,
         Err(e) => {

@@ -2,7 +2,8 @@
 //! Docker uses its nftables backend (`dfw_core::native::docker::DockerNote`), as JSON.
 //!
 //! ```text
-//! Note        { "kind": "docker_nftables" | "forward_policy_drop" | "forward_blocked",
+//! Note        { "kind": "docker_nftables" | "forward_policy_drop" | "forward_blocked"
+//!                       | "forward_needs_mark",
 //!               "family": "ipv4" | "ipv6",
 //!               "table": string or null,         docker_nftables, forward_blocked: Docker's
 //!                                                table ("ip docker-bridges")
@@ -11,7 +12,10 @@
 //!                                                with policy drop ("filter-FORWARD")
 //!               "docker_user": bool or null,     docker_nftables: a DOCKER-USER chain exists
 //!                                                (Docker's nftables rules never jump to it)
-//!               "in": string or null, "out": string or null,   forward_blocked: the pair
+//!               "in": string or null, "out": string or null,   forward_*: the pair
+//!               "docker_mark": string or null,   forward_needs_mark: the mark Docker's
+//!                                                ALLOW FW MARK rule accepts ("0x100/0xff00")
+//!               "dfw_mark": string or null,      forward_needs_mark: [docker] accept_fwmark
 //!               "message": string }              the note in words, as the text prints it
 //! ```
 
@@ -31,6 +35,10 @@ pub struct NoteJ {
     #[serde(rename = "in")]
     in_iface: Option<String>,
     out: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docker_mark: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dfw_mark: Option<String>,
     message: String,
 }
 
@@ -51,6 +59,8 @@ fn note(n: &DockerNote) -> NoteJ {
         docker_user: None,
         in_iface: None,
         out: None,
+        docker_mark: None,
+        dfw_mark: None,
         message: n.to_string(),
     };
     match n {
@@ -77,6 +87,23 @@ fn note(n: &DockerNote) -> NoteJ {
             j.chain = Some(chain.clone());
             j.in_iface = Some(in_iface.clone());
             j.out = Some(out_iface.clone());
+        }
+        DockerNote::ForwardNeedsMark {
+            in_iface,
+            out_iface,
+            table,
+            chain,
+            docker_mark,
+            dfw_mark,
+            ..
+        } => {
+            j.kind = "forward_needs_mark";
+            j.table = Some(table.clone());
+            j.chain = Some(chain.clone());
+            j.in_iface = Some(in_iface.clone());
+            j.out = Some(out_iface.clone());
+            j.docker_mark = docker_mark.clone();
+            j.dfw_mark = dfw_mark.clone();
         }
     }
     j

@@ -19,7 +19,8 @@
 //! Status      { "schema": "dfw.status/1", "config": string, "external": [string],
 //!               "warnings": [Warning],
 //!               "in_sync": bool,
-//!               "drift": [Drift],                empty when in sync
+//!               "drift": [Drift],                empty when in sync (dfw's native
+//!                                                table: family "inet", table "dfw")
 //!               "state": [string],               what the state directory says (as in the text)
 //!               "notes": [Note] }                Docker's nftables backend (see Note)
 //! Commit      { "schema": "dfw.commit/1",
@@ -297,23 +298,36 @@ impl StatusDoc {
 }
 
 fn drift(d: &Drift) -> Vec<DriftJ> {
-    d.chains
+    let items = |items: &[dfw_core::policy::DriftItem]| {
+        items
+            .iter()
+            .map(|i| DriftItemJ {
+                kind: i.kind.to_string(),
+                rule: i.rule.clone(),
+                wanted: i.wanted.clone(),
+            })
+            .collect()
+    };
+    let mut out: Vec<DriftJ> = d
+        .chains
         .iter()
         .map(|d| DriftJ {
             family: family_name(d.family),
             table: "filter",
             chain: d.chain.clone(),
-            items: d
-                .items
-                .iter()
-                .map(|i| DriftItemJ {
-                    kind: i.kind.to_string(),
-                    rule: i.rule.clone(),
-                    wanted: i.wanted.clone(),
-                })
-                .collect(),
+            items: items(&d.items),
         })
-        .collect()
+        .collect();
+    // dfw's native table (`[docker] accept_fwmark`): family "inet", table "dfw".
+    if !d.native.is_empty() {
+        out.push(DriftJ {
+            family: "inet",
+            table: "dfw",
+            chain: dfw_core::policy::MARK_CHAIN.into(),
+            items: items(&d.native),
+        });
+    }
+    out
 }
 
 impl CommitDoc {

@@ -50,6 +50,7 @@ fn plan() -> (PolicyPlan, Vec<dfw_core::policy::PolicyWarning>) {
         sets: Default::default(),
         listed: Default::default(),
         notes: Vec::new(),
+        native: dfw_netlink::enforce::NativeState::InSync,
     };
     (p, c.warnings)
 }

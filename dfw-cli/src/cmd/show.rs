@@ -1,5 +1,6 @@
 //! `dfw-cli show [-c FILE] [-4|-6]`: the rules a policy compiles to, in iptables-save
-//! format (IPv4, then IPv6), without root and without reading or changing any firewall.
+//! format (IPv4, then IPv6), without root and without reading or changing any firewall;
+//! with `[docker] accept_fwmark`, dfw's native table after them as `#` comments.
 //!
 //! `external = ["auto"]` is resolved from this host's default routes when it can be (an
 //! rtnetlink read, allowed without root); otherwise the placeholder interface `AUTO` stands
@@ -105,6 +106,17 @@ pub fn run(a: Args) -> ExitCode {
         }
         out.push_str(&format!("# {family} ({})\n", save_name(family)));
         out.push_str(&print_ruleset(rs, PrintOptions::default()));
+    }
+    // dfw's native table (`[docker] accept_fwmark`), as comments so the output stays
+    // iptables-restore input.
+    if let Some(t) = &compiled.native {
+        out.push_str(
+            "# [docker] accept_fwmark: dfw's native table, as nft lists it
+",
+        );
+        for l in dfw_core::native::print::table_text(t).lines() {
+            out.push_str(&format!("# {l}\n"));
+        }
     }
     crate::out!("{out}");
     ExitCode::SUCCESS

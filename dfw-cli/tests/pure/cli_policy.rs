@@ -127,3 +127,35 @@ fn dangerous_policies_are_refused_and_odd_ones_warned() {
         .unwrap()
         .contains("-s 192.168.1.0/24"));
 }
+
+#[test]
+fn show_prints_dfws_native_table_as_comments() {
+    let tmp = Scratch::new("cli-fwmark");
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
+    let path = tmp.write(
+        "fwmark.toml",
+        &format!("{example}\n[docker]\naccept_fwmark = \"0x100/0xff00\"\n"),
+    );
+    let out = cli(&["show", "-c", &path, "-4"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "# \t\tiifname \"eth1\" oifname \"eth0\" meta mark set meta mark & 0xffff01ff | \
+             0x00000100 comment \"dfw forward eth1 -> eth0\"\n"
+        ),
+        "{text}"
+    );
+    // Still iptables-restore input.
+    let rs = dfw_core::syntax::parse_ruleset(dfw_core::model::Family::Ipv4, &text);
+    assert!(rs.is_ok(), "{rs:?}");
+    // A bad value names file, line, column and key.
+    let bad = tmp.write("bad.toml", "[docker]\naccept_fwmark = \"0x100/0xf\"\n");
+    let out = cli(&["show", "-c", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("{bad}:2:17: docker.accept_fwmark")),
+        "{err}"
+    );
+}

@@ -42,6 +42,26 @@ pub enum DockerNote {
         /// Docker's base chain at the forward hook with policy drop (`filter-FORWARD`).
         chain: String,
     },
+    /// A `[[forward]]` pair into a Docker bridge: Docker's per-bridge chain drops what the
+    /// bridge does not publish (`UNPUBLISHED PORT DROP`) unless the packet carries the mark
+    /// of Docker's `--bridge-accept-fwmark` (its `ALLOW FW MARK` rule), which dfw sets with
+    /// `[docker] accept_fwmark`; absent or not matching here.
+    ForwardNeedsMark {
+        /// The family.
+        family: Family,
+        /// The pair's incoming interface.
+        in_iface: String,
+        /// The pair's outgoing interface (a Docker bridge).
+        out_iface: String,
+        /// Docker's table, `ip docker-bridges` or `ip6 docker-bridges`.
+        table: String,
+        /// Docker's chain for the bridge (`filter-forward-in__docker0`).
+        chain: String,
+        /// Docker's accepted mark as its rule matches it (`0x100/0xff00`), if it has one.
+        docker_mark: Option<String>,
+        /// dfw's `[docker] accept_fwmark`, if set.
+        dfw_mark: Option<String>,
+    },
 }
 
 impl DockerNote {
@@ -50,7 +70,8 @@ impl DockerNote {
         match self {
             DockerNote::Backend { family, .. }
             | DockerNote::ForwardPolicyDrop { family }
-            | DockerNote::ForwardBlocked { family, .. } => *family,
+            | DockerNote::ForwardBlocked { family, .. }
+            | DockerNote::ForwardNeedsMark { family, .. } => *family,
         }
     }
 }
@@ -84,9 +105,42 @@ impl fmt::Display for DockerNote {
                 f,
                 "[[forward]] {in_iface} -> {out_iface} ({family}) cannot work: Docker's \
                  nftables chain {table} {chain} drops it (policy drop) and a drop in any base \
-                 chain is final; it needs Docker's --bridge-accept-fwmark, which dfw does not \
-                 set yet"
+                 chain is final; no mark lets it through there (Docker's accept-fwmark rule is \
+                 only in its per-bridge chains): start Docker with ip-forward-no-drop, or \
+                 enable forwarding before Docker starts"
             ),
+            DockerNote::ForwardNeedsMark {
+                family,
+                in_iface,
+                out_iface,
+                table,
+                chain,
+                docker_mark,
+                dfw_mark,
+            } => {
+                write!(
+                    f,
+                    "[[forward]] {in_iface} -> {out_iface} ({family}) reaches only published \
+                     ports: Docker's nftables chain {table} {chain} drops the rest (UNPUBLISHED \
+                     PORT DROP); "
+                )?;
+                match (docker_mark, dfw_mark) {
+                    (None, _) => write!(
+                        f,
+                        "start Docker with --bridge-accept-fwmark and set [docker] \
+                         accept_fwmark to the same value"
+                    ),
+                    (Some(d), None) => write!(
+                        f,
+                        "Docker accepts mark {d}: set [docker] accept_fwmark = \"{d}\""
+                    ),
+                    (Some(d), Some(m)) => write!(
+                        f,
+                        "Docker accepts mark {d}, which dfw's [docker] accept_fwmark = \"{m}\" \
+                         does not set"
+                    ),
+                }
+            }
         }
     }
 }
@@ -162,4 +216,96 @@ pub fn blocked_forward_pairs(
             chain: drop_chain.name.clone(),
         })
         .collect()
+}
+
+/// The mark and mask Docker's `ALLOW FW MARK` rule of `chain` accepts (`meta mark & MASK ==
+/// MARK`, or `meta mark MARK` with the full mask).
+fn docker_accept_mark(chain: &super::Chain) -> Option<(u32, u32)> {
+    use super::{CmpOp, Expr};
+    let word = |v: &[u8]| Some(u32::from_ne_bytes(v.try_into().ok()?));
+    chain
+        .rules
+        .iter()
+        .filter(|r| r.comment.as_deref() == Some("ALLOW FW MARK"))
+        .find_map(|r| match r.exprs.as_slice() {
+            [Expr::Meta { key: 3, .. }, Expr::Bitwise { mask, .. }, Expr::Cmp {
+                op: CmpOp::Eq,
+                data,
+                ..
+            }, ..] => Some((word(data)?, word(mask)?)),
+            [Expr::Meta { key: 3, .. }, Expr::Cmp {
+                op: CmpOp::Eq,
+                data,
+                ..
+            }, ..] => Some((word(data)?, u32::MAX)),
+            _ => None,
+        })
+}
+
+fn mark_text((mark, mask): (u32, u32)) -> String {
+    if mask == u32::MAX {
+        format!("{mark:#x}")
+    } else {
+        format!("{mark:#x}/{mask:#x}")
+    }
+}
+
+/// [`blocked_forward_pairs`] knowing dfw's `[docker] accept_fwmark` (`(mark, mask)`): also
+/// names the pairs into a Docker bridge that Docker's per-bridge chain drops (all but the
+/// published ports) unless dfw's mark satisfies Docker's `ALLOW FW MARK` rule. dfw's mark
+/// `m/k` (it sets the bits of `k` to `m`) satisfies Docker's `meta mark & dk == dm` when
+/// `dk` lies within `k` and `m & dk == dm`. Pairs between interfaces that are not Docker
+/// bridges are named only when Docker's forward chain has policy drop (no mark helps there).
+pub fn forward_pair_notes(
+    native: &Ruleset,
+    family: Family,
+    pairs: &[(String, String)],
+    dfw_mark: Option<(u32, u32)>,
+) -> Vec<DockerNote> {
+    let fam = match family {
+        Family::Ipv4 => NftFamily::Ip,
+        Family::Ipv6 => NftFamily::Ip6,
+    };
+    let Some(t) = native.table(fam, "docker-bridges") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut other = Vec::new();
+    for (i, o) in pairs {
+        let prefix = o.strip_suffix('+');
+        let bridge = t.chains.iter().find(|c| {
+            c.name
+                .strip_prefix("filter-forward-in__")
+                .is_some_and(|b| match prefix {
+                    Some(p) => b.starts_with(p),
+                    None => b == o,
+                })
+        });
+        let Some(chain) = bridge else {
+            // From a bridge: Docker's per-bridge chain accepts what leaves it (OUTGOING).
+            let from_bridge = t.chain(&format!("filter-forward-out__{i}")).is_some();
+            if !from_bridge {
+                other.push((i.clone(), o.clone()));
+            }
+            continue;
+        };
+        let docker = docker_accept_mark(chain);
+        let ok = match (docker, dfw_mark) {
+            (Some((dm, dk)), Some((m, k))) => dk & !k == 0 && m & dk == dm,
+            _ => false,
+        };
+        if !ok {
+            out.push(DockerNote::ForwardNeedsMark {
+                family,
+                in_iface: i.clone(),
+                out_iface: o.clone(),
+                table: format!("{fam} docker-bridges"),
+                chain: chain.name.clone(),
+                docker_mark: docker.map(mark_text),
+                dfw_mark: dfw_mark.map(mark_text),
+            });
+        }
+    }
+    out.extend(blocked_forward_pairs(native, family, &other));
+    out
 }

@@ -132,6 +132,9 @@ impl Policy {
             v4: self.compile_family(&ext, Family::Ipv4, &l4),
             v6: self.compile_family(&ext, Family::Ipv6, &l6),
             sets,
+            native: self
+                .accept_fwmark
+                .map(|m| super::fwmark::mark_table(&self.forward, m)),
         }
     }
 

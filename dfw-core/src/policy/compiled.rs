@@ -121,6 +121,9 @@ pub struct Compiled {
     /// The kernel sets dfw owns that the rules match (`-m set`), both families; empty when
     /// sets are not used.
     pub sets: Vec<super::sets::SetSpec>,
+    /// dfw's native table (`table inet dfw`, [`super::mark_table`]) when the policy has
+    /// `[docker] accept_fwmark`; `None`: dfw keeps no native table (a commit deletes one).
+    pub native: Option<crate::native::Table>,
 }
 
 impl Compiled {

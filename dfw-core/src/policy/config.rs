@@ -187,6 +187,10 @@ pub struct Policy {
     pub forward: Vec<Forward>,
     /// `[blocklist]`, when present: also enables `dfw-cli ban` (its kernel sets are created).
     pub blocklist: Option<Blocklist>,
+    /// `[docker] accept_fwmark`: the mark Docker's `--bridge-accept-fwmark` accepts; when
+    /// set, dfw keeps `table inet dfw` marking the `[[forward]]` pairs (see
+    /// [`super::fwmark`]).
+    pub accept_fwmark: Option<super::fwmark::FwMark>,
 }
 
 impl Default for Policy {
@@ -201,6 +205,7 @@ impl Default for Policy {
             lan: Vec::new(),
             forward: Vec::new(),
             blocklist: None,
+            accept_fwmark: None,
         }
     }
 }

@@ -71,21 +71,27 @@ pub struct ChainDrift {
 pub struct Drift {
     /// The chains that differ.
     pub chains: Vec<ChainDrift>,
+    /// How dfw's native table (`table inet dfw`, `[docker] accept_fwmark`) differs: the
+    /// whole table missing or extra (`table inet dfw`), or changed (the kernel's table as
+    /// nft prints it, and the wanted one). Filled by the caller that reads native tables.
+    pub native: Vec<DriftItem>,
 }
 
 impl Drift {
     /// True when the kernel holds exactly the policy.
     pub fn is_empty(&self) -> bool {
-        self.chains.is_empty()
+        self.chains.is_empty() && self.native.is_empty()
     }
 
     /// Appends another family's drift.
     pub fn extend(&mut self, other: Drift) {
         self.chains.extend(other.chains);
+        self.native.extend(other.native);
     }
 
     /// One short line: `IPv4 DOCKER-USER: 1 missing; IPv6 INPUT: 1 reordered`.
     pub fn summary(&self) -> String {
+        let native = self.native.iter().map(|i| format!("inet dfw: {}", i.kind));
         let parts: Vec<String> = self
             .chains
             .iter()
@@ -104,6 +110,7 @@ impl Drift {
                 }
                 format!("{} {}: {}", c.family, c.chain, kinds.join(", "))
             })
+            .chain(native)
             .collect();
         parts.join("; ")
     }
@@ -120,6 +127,15 @@ impl fmt::Display for Drift {
                 if let Some(w) = &i.wanted {
                     writeln!(f, "  {:<9} {w}", "wanted")?;
                 }
+            }
+        }
+        if !self.native.is_empty() {
+            writeln!(f, "inet dfw:")?;
+        }
+        for i in &self.native {
+            writeln!(f, "  {:<9} {}", i.kind.to_string(), i.rule.trim_end())?;
+            if let Some(w) = &i.wanted {
+                writeln!(f, "  {:<9} {}", "wanted", w.trim_end())?;
             }
         }
         Ok(())

@@ -37,6 +37,10 @@
 //! [[forward]]             # router mode: forward (and its replies) between two interfaces
 //! in = "eth1"
 //! out = "eth0"
+//!
+//! [docker]
+//! accept_fwmark = "0x100/0xff00"  # Docker's --bridge-accept-fwmark (MARK or MARK/MASK):
+//!                                 # dfw marks the [[forward]] pairs in `table inet dfw`
 //! ```
 //! Every section and key is optional; unknown keys are refused. Addresses are an address, a
 //! CIDR (host bits are cleared: `192.168.1.5/24` means `192.168.1.0/24`) or, for sources, a
@@ -65,6 +69,7 @@ mod drift;
 #[cfg(test)]
 mod drift_tests;
 mod error;
+mod fwmark;
 mod keypath;
 mod overlap;
 mod proxy;
@@ -99,6 +104,9 @@ pub use config::{
 pub use draft::{Draft, FamilyReach, FoundPort, SshClient};
 pub use drift::{drift, ChainDrift, Drift, DriftItem, DriftKind};
 pub use error::{Location, PolicyError};
+pub use fwmark::{
+    mark_table, mark_table_params, pair_comment, FwMark, MARK_CHAIN, MARK_PRIORITY, MARK_TABLE,
+};
 pub use proxy::{Published, PublishedPort};
 pub use reconcile::{
     reconcile, Current, CurrentChain, ReconcileError, Reconciled, WantedChain, WantedRule, FORWARD,

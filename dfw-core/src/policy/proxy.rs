@@ -156,6 +156,7 @@ impl Compiled {
             v4: v4.unwrap_or_else(|| self.v4.clone()),
             v6: v6.unwrap_or_else(|| self.v6.clone()),
             sets: self.sets.clone(),
+            native: self.native.clone(),
         })
     }
 }

@@ -28,6 +28,16 @@ pub(crate) struct RawConfig {
     pub forward: Vec<Spanned<RawForward>>,
     #[serde(default)]
     pub blocklist: Option<Spanned<RawBlocklist>>,
+    #[serde(default)]
+    pub docker: Option<RawDocker>,
+}
+
+/// `[docker]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDocker {
+    #[serde(default)]
+    pub accept_fwmark: Option<Spanned<String>>,
 }
 
 /// `[blocklist]`.

@@ -2,7 +2,7 @@
 //!
 //! Contract: [`parse_by_section`] splits the text before every line that is exactly one of
 //! the section headers of the config (`[interfaces]`, `[policy]`, `[whitelist]`, `[lan]`,
-//! `[blocklist]`, `[[allow]]`, `[[forward]]`), parses each section with `toml` alone and joins the results
+//! `[blocklist]`, `[[allow]]`, `[[forward]]`, `[docker]`), parses each section with `toml` alone and joins the results
 //! in file order. The `toml` crate holds a whole document as a spanned tree plus its token
 //! list while deserializing (about 40 times the text: 14 MB for a 10,000-rule config);
 //! section by section, only one section's tree is alive at a time.
@@ -14,7 +14,8 @@
 //!   spaces or a comment after a header, a nested array written from column 0);
 //! - a section that does not parse. A split inside a multi-line string, array or inline table
 //!   leaves that construct unterminated in the section before it, which then fails here;
-//! - one of the single tables (`interfaces`, `policy`, `whitelist`, `lan`, `blocklist`) in two
+//! - one of the single tables (`interfaces`, `policy`, `whitelist`, `lan`, `blocklist`,
+//!   `docker`) in two
 //!   sections
 //!   (the whole document refuses a table defined twice).
 //!
@@ -26,7 +27,7 @@
 use super::raw::RawConfig;
 
 /// The headers a section may start with.
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "[interfaces]",
     "[policy]",
     "[whitelist]",
@@ -34,6 +35,7 @@ const HEADERS: [&str; 7] = [
     "[blocklist]",
     "[[allow]]",
     "[[forward]]",
+    "[docker]",
 ];
 
 /// Parses `text` section by section (see the module contract); `None` when the whole text
@@ -83,6 +85,7 @@ fn join(out: &mut RawConfig, section: &str) -> Option<()> {
     once(&mut out.whitelist, part.whitelist)?;
     once(&mut out.lan, part.lan)?;
     once(&mut out.blocklist, part.blocklist)?;
+    once(&mut out.docker, part.docker)?;
     out.allow.extend(part.allow);
     out.forward.extend(part.forward);
     Some(())

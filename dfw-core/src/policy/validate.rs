@@ -154,6 +154,12 @@ impl<'a> Ctx<'a> {
         if let Some(b) = raw.blocklist {
             policy.blocklist = Some(self.blocklist(b.get_ref())?);
         }
+        if let Some(m) = raw.docker.and_then(|d| d.accept_fwmark) {
+            policy.accept_fwmark = Some(
+                super::fwmark::FwMark::parse(m.get_ref().trim())
+                    .map_err(|r| self.err("docker.accept_fwmark", m.span(), m.get_ref(), r))?,
+            );
+        }
         Ok(policy)
     }
 

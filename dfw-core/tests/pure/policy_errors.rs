@@ -248,3 +248,25 @@ fn empty_file_means_the_defaults() {
     assert_eq!(p.named_external(), None);
     assert!(!p.host && p.ping);
 }
+
+#[test]
+fn accept_fwmark_errors_name_the_key_and_value() {
+    let m = msg("[docker]\naccept_fwmark = \"1/2\"\n");
+    assert!(
+        m.starts_with("dfw.toml:2:17: docker.accept_fwmark: \"1/2\": "),
+        "{m}"
+    );
+    assert!(m.contains("outside mask"), "{m}");
+    let m = msg("[docker]\naccept_fwmark = \"0x1g\"\n");
+    assert!(m.starts_with("dfw.toml:2:17: docker.accept_fwmark"), "{m}");
+    assert!(m.contains("mark \"0x1g\""), "{m}");
+    let m = msg("[docker]\naccept_fwmark = \"1/0x1ffffffff\"\n");
+    assert!(m.contains("mask \"0x1ffffffff\": more than 32 bits"), "{m}");
+    assert!(msg("[docker]\naccept_fwmark = 1\n").contains("docker.accept_fwmark"));
+    assert!(
+        msg("[docker]\nfwmark = \"1\"\n").starts_with("dfw.toml:2:1: docker.fwmark: unknown key")
+    );
+    // Accepted, and the same section by section (a long file) as whole.
+    let ok = Policy::from_toml("[docker]\naccept_fwmark = \"0x100/0xff00\"\n", "dfw.toml").unwrap();
+    assert_eq!(ok.accept_fwmark.unwrap().to_string(), "0x100/0xff00");
+}

@@ -110,6 +110,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                     })
                     .collect(),
                 blocklist: None,
+                accept_fwmark: None,
             },
         )
 }

@@ -39,6 +39,9 @@ pub struct PolicyPlan {
     pub listed: ListedSets,
     /// What to tell about sets (no ipset in the kernel, a named ipset missing).
     pub notes: Vec<SetNote>,
+    /// How dfw's native table (`table inet dfw`) compares with the policy; a commit
+    /// creates, replaces or deletes it in the same batch ([`Plan::native`]).
+    pub native: super::NativeState,
 }
 
 impl PolicyPlan {
@@ -157,6 +160,8 @@ pub fn plan_compiled<T: Transport>(
     // One consistent read of every chain dfw touches, both families, kept by the handle; the
     // plan is made against that same read (and a commit right after plans against it too), so
     // no chain is read twice.
+    // dfw's native table (`[docker] accept_fwmark`), committed in the same batch.
+    let native = super::native_state(fw, compiled.native.as_ref())?;
     let tables = fw.read_scope_kept(read_scope_in)?;
     let current = [
         current_of(tables, Family::Ipv4),
@@ -170,11 +175,12 @@ pub fn plan_compiled<T: Transport>(
     ];
     drop(wanted);
     let changes = change_set(tables, reconciled.clone());
-    let plan = if changes.is_empty() {
+    let mut plan = if changes.is_empty() {
         Plan::default()
     } else {
         make_plan(tables, &changes)?
     };
+    plan.native = super::native_requests(&native, compiled.native.as_ref())?;
     let involved = sets_involved(&compiled, Some(tables));
     let (sets, listed) = if involved {
         plan_kernel_sets_listed(fw.transport(), &compiled)?
@@ -191,6 +197,7 @@ pub fn plan_compiled<T: Transport>(
         sets,
         listed,
         notes: Vec::new(),
+        native,
     })
 }
 
@@ -250,7 +257,11 @@ pub fn commit_compiled_with<T: Transport>(
         }
         None => SetPlan::default(),
     };
+    // dfw's native table (`[docker] accept_fwmark`) goes into the same batch.
+    let native_state = super::native_state(fw, compiled.native.as_ref())?;
+    let native = super::native_requests(&native_state, compiled.native.as_ref())?;
     let mut prepared = prepare(fw.transport(), &set_plan).map_err(CommitError::Sets)?;
+    let before_native = fw.set_native_change(native);
     // What the attempt that commits changes (each attempt recomputes it).
     let mut changes = Vec::new();
     let applied = fw.apply_scoped(read_scope_in, |tables| {
@@ -266,16 +277,23 @@ pub fn commit_compiled_with<T: Transport>(
         changes = chain_changes(&reconciled, &current, None, false);
         Ok::<_, CommitError>(change_set(tables, reconciled))
     });
+    fw.set_native_change(before_native);
     let applied = match applied {
-        Ok(a) => a,
+        Ok(a) => {
+            if a.committed {
+                super::native::native_committed(fw, a.generation, compiled.native.as_ref());
+            }
+            a
+        }
         Err(cause) => {
+            fw.set_native_kept(None);
             return Err(match prepared.undo(fw.transport()) {
                 Ok(()) => cause,
                 Err(undo) => CommitError::SetsUndo {
                     cause: Box::new(cause),
                     undo: Box::new(undo),
                 },
-            })
+            });
         }
     };
     // How each created chain is created is the plan's.

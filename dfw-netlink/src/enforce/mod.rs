@@ -50,6 +50,7 @@ mod changes;
 mod commit;
 mod current;
 mod inputs;
+mod native;
 mod published;
 mod report;
 mod setstep;
@@ -70,6 +71,7 @@ pub use commit::{
 pub(crate) use current::{current_of, read_scope_in};
 pub use current::{read_current, read_current_in};
 pub use inputs::{compile_policy, may_use_sets, read_block_files, CompiledPolicy, SetNote};
+pub use native::{native_drift, native_requests, native_state, NativeState};
 pub(crate) use published::completed;
 pub use published::{published_of, DOCKER_NAT_CHAIN};
 pub use report::FamilySummary;
@@ -106,6 +108,12 @@ pub enum CommitError {
     /// Reading or changing the kernel failed.
     #[error(transparent)]
     Firewall(#[from] FirewallError),
+    /// The native tables (for dfw's `table inet dfw`) could not be read.
+    #[error("reading the native tables for table inet dfw: {0}")]
+    Native(Box<crate::native::NativeError>),
+    /// dfw's native table cannot be encoded.
+    #[error(transparent)]
+    NativeEncode(Box<crate::native::NativeEncodeError>),
     /// An ipset request failed (or the policy needs sets on a kernel without ipset).
     #[error(transparent)]
     Ipset(Box<crate::ipset::IpsetError>),

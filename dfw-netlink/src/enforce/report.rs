@@ -5,8 +5,9 @@ use std::fmt;
 use dfw_core::model::Family;
 
 use super::changes::{chain_changes, changes_text, ChainChange};
-use super::PolicyPlan;
+use super::{NativeState, PolicyPlan};
 use crate::firewall::Plan;
+use dfw_core::native::print::table_text;
 
 /// What a plan or commit does in one family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,8 +89,31 @@ impl PolicyPlan {
     /// The changes as text: per changed chain a header line, then `+ -A CHAIN ...` for
     /// rules added, `- -A CHAIN ...` for rules removed and `  -A CHAIN ...` for rules kept;
     /// `- -X CHAIN` for deleted chains. Empty when nothing changes.
+    /// Then dfw's native table (`[docker] accept_fwmark`) when a commit changes it: a header
+    /// `table inet dfw (create|replace|delete):` and its lines as nft prints them (`+` wanted,
+    /// `-` the kernel's).
     pub fn diff_text(&self) -> String {
-        changes_text(&self.changes())
+        let mut out = changes_text(&self.changes());
+        let wanted = self.compiled.native.as_ref().map(table_text);
+        let lines = |mark: &str, text: &str, out: &mut String| {
+            for l in text.lines() {
+                out.push_str(&format!("{mark} {l}\n"));
+            }
+        };
+        match (&self.native, wanted) {
+            (NativeState::InSync, _) => {}
+            (NativeState::Missing, Some(w)) => {
+                out.push_str("table inet dfw (create):\n");
+                lines("+", &w, &mut out);
+            }
+            (NativeState::Changed { kernel }, Some(w)) => {
+                out.push_str("table inet dfw (replace):\n");
+                lines("-", kernel, &mut out);
+                lines("+", &w, &mut out);
+            }
+            (_, _) => out.push_str("table inet dfw (delete)\n"),
+        }
+        out
     }
 }
 

@@ -67,5 +67,8 @@ pub fn drift<T: Transport>(
         let current = current_of(tables, family);
         out.extend(policy::drift(wanted.family(family), &current)?);
     }
+    // dfw's native table (`[docker] accept_fwmark`): a repair commits it in the same batch.
+    let state = super::native_state(fw, compiled.native.as_ref())?;
+    out.native = super::native_drift(&state, compiled.native.as_ref());
     Ok(out)
 }

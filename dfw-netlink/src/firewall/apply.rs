@@ -131,8 +131,9 @@ impl<T: Transport> Firewall<T> {
     {
         let genid = self.transport.generation()?;
         let (state, changes) = prepare(&mut self.transport)?;
-        let plan = make_plan(&state, &changes)?;
+        let mut plan = make_plan(&state, &changes)?;
         if dry_run {
+            plan.native = self.native.clone();
             let sets = self.sets_for(&changes)?;
             build_batch_in(&plan, &changes, genid, 1, false, &sets)?;
             return self.unchanged(plan, genid, attempts);
@@ -183,6 +184,10 @@ impl<T: Transport> Firewall<T> {
         attempts: u32,
         echo: bool,
     ) -> Result<(ApplyReport, Option<Handles>), FirewallError> {
+        let mut plan = plan;
+        if plan.native.is_empty() {
+            plan.native = self.native.clone();
+        }
         if plan.is_empty() {
             return Ok((self.unchanged(plan, genid, attempts)?, Some(Handles::new())));
         }

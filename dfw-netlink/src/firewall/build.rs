@@ -68,6 +68,17 @@ pub fn build_batch_in(
     b.rule_deletions(plan)?;
     b.rule_insertions(plan, changes)?;
     b.deleted_chains(plan)?;
+    for r in &plan.native {
+        let s = step(
+            Family::Ipv4,
+            TableName::Filter,
+            Some(&r.request().describe()),
+            StepKind::Native,
+        );
+        b.batch
+            .push(r.request(), s)
+            .map_err(|e| FirewallError::Native { source: e })?;
+    }
     Ok(b.batch.finish())
 }
 

@@ -13,6 +13,12 @@ pub enum FirewallError {
     /// Talking to the kernel failed (socket, timeout, retries exhausted, a refused read).
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// A message of dfw's native table the wire cannot carry.
+    #[error("dfw's native table: {source}")]
+    Native {
+        /// The encoder's error.
+        source: crate::nft::EncodeError,
+    },
     /// Reading the ipset indices that `-m set` rules refer to failed.
     #[error("reading the kernel's ipset sets for -m set rules: {0}")]
     Sets(Box<crate::ipset::IpsetError>),

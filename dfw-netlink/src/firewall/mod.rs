@@ -93,6 +93,14 @@ pub struct Firewall<T> {
     retry: RetryPolicy,
     next_seq: u32,
     cache: Option<cache::StateCache>,
+    /// The change of a native table every batch this firewall sends carries (dfw's own
+    /// `table inet dfw`, set by the policy layer around one commit; empty otherwise).
+    native: Vec<crate::native::NativeChangeRequest>,
+    /// What dfw's native table (`table inet dfw`) was at a generation: read there, or left
+    /// there by a commit whose result generation the kept state vouches for (see
+    /// [`Firewall::native_kept`]), so warm commits and a repair after a drift check do not
+    /// read it again.
+    native_kept: Option<(u32, Option<dfw_core::native::Table>)>,
 }
 
 impl<T: Transport> Firewall<T> {
@@ -103,7 +111,35 @@ impl<T: Transport> Firewall<T> {
             retry: RetryPolicy::default(),
             next_seq: 0x1000_0000,
             cache: None,
+            native: Vec::new(),
+            native_kept: None,
         }
+    }
+
+    /// dfw's native table as known at a generation (`None` inside: absent), if known.
+    pub fn native_kept(&self) -> Option<&(u32, Option<dfw_core::native::Table>)> {
+        self.native_kept.as_ref()
+    }
+
+    /// Records dfw's native table as known at a generation (or forgets it).
+    pub fn set_native_kept(&mut self, kept: Option<(u32, Option<dfw_core::native::Table>)>) {
+        self.native_kept = kept;
+    }
+
+    /// The generation the kept state (see [`Firewall::apply_scoped`]) describes, if any: the
+    /// kernel as this handle's last commit left it, with certainty.
+    pub fn kept_generation(&self) -> Option<u32> {
+        self.cache.as_ref().map(|c| c.generation)
+    }
+
+    /// Makes every batch sent until the next call also carry `requests` (dfw's native table,
+    /// created, replaced or deleted in the same transaction as the iptables rules); a plan
+    /// with only these is not empty. Returns the previous ones.
+    pub fn set_native_change(
+        &mut self,
+        requests: Vec<crate::native::NativeChangeRequest>,
+    ) -> Vec<crate::native::NativeChangeRequest> {
+        std::mem::replace(&mut self.native, requests)
     }
 
     /// Sets how generation races are retried.

@@ -122,6 +122,9 @@ pub struct Plan {
     pub chains: Vec<ChainPlan>,
     /// User chains deleted (with their rules), after every rule operation.
     pub delete_chains: Vec<(Family, TableName, String)>,
+    /// Messages for dfw's native table (`table inet dfw`), last in the batch (see
+    /// [`super::Firewall::set_native_change`]).
+    pub native: Vec<crate::native::NativeChangeRequest>,
 }
 
 impl Plan {
@@ -147,7 +150,9 @@ impl Plan {
 
     /// True when the batch would be empty.
     pub fn is_empty(&self) -> bool {
-        self.delete_chains.is_empty() && self.chains.iter().all(ChainPlan::is_noop)
+        self.delete_chains.is_empty()
+            && self.native.is_empty()
+            && self.chains.iter().all(ChainPlan::is_noop)
     }
 
     /// Totals over every chain.

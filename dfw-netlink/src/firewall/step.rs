@@ -53,6 +53,9 @@ pub enum StepKind {
     FlushChain,
     /// Delete a user chain.
     DeleteChain,
+    /// A message for dfw's native table (`table inet dfw`): the step's `chain` holds its
+    /// description (`new rule inet dfw forward`); `family` and `table` are not used.
+    Native,
 }
 
 /// The description of one batch message: which object, and what it does to it.
@@ -70,6 +73,9 @@ pub struct Step {
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == StepKind::Native {
+            return write!(f, "{}", self.chain.as_deref().unwrap_or("native table"));
+        }
         write!(f, "{} {}", self.family.nft_name(), self.table)?;
         if let Some(c) = &self.chain {
             write!(f, " {c}")?;
@@ -89,6 +95,7 @@ impl fmt::Display for Step {
             }
             StepKind::FlushChain => write!(f, " (flush chain before deleting it)"),
             StepKind::DeleteChain => write!(f, " (delete chain)"),
+            StepKind::Native => Ok(()),
         }
     }
 }

@@ -107,9 +107,10 @@ fn other(name: &str, data: &[u8]) -> Result<Option<n::Expr>, WireError> {
                 sreg: a.u32(4)?,
             })
         })(),
+        // NFTA_META_KEY is 2, NFTA_META_SREG 3 (NFTA_META_DREG 1 is absent in a `set`).
         "meta" if a.has(3) => (|| {
             Some(n::Expr::MetaSet {
-                key: a.u32(1)?,
+                key: a.u32(2)?,
                 sreg: a.u32(3)?,
             })
         })(),

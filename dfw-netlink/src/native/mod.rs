@@ -12,11 +12,16 @@
 //! those dumps over a [`Transport`] as one consistent snapshot (generation unchanged).
 //! Errors name the object whose message was malformed.
 
+mod encode;
 mod expr;
 mod read;
 
+pub use encode::{
+    delete_requests, nft_family_of, replace_requests, table_requests, wire_expr,
+    NativeChangeRequest, NativeEncodeError, NativeRequest,
+};
 pub use expr::native_expr;
-pub use read::{read_native, read_native_dumps};
+pub use read::{read_native, read_native_dumps, read_native_table};
 
 use dfw_core::model::Hook;
 use dfw_core::native::{

@@ -112,3 +112,48 @@ pub fn read_native_dumps<T: Transport + ?Sized>(t: &mut T) -> Result<Vec<Vec<u8>
 pub fn read_native<T: Transport + ?Sized>(t: &mut T) -> Result<Ruleset, NativeError> {
     decode_dumps(&read_native_dumps(t)?)
 }
+
+/// One table of family `family` named `name` (rules, chains; not its sets), or `None` when
+/// the kernel has none: three small dumps of that family (tables, chains, the table's rules)
+/// as one consistent snapshot, without reading any other family's rules. For dfw's own
+/// `table inet dfw` at every commit, plan and status.
+///
+/// # Errors
+/// [`NativeError`] when reading or decoding fails.
+pub fn read_native_table<T: Transport + ?Sized>(
+    t: &mut T,
+    family: dfw_core::native::NftFamily,
+    name: &str,
+) -> Result<Option<dfw_core::native::Table>, NativeError> {
+    let fam = super::nft_family_of(family);
+    let (_, dumps) = snapshot(t, &RetryPolicy::default(), |t| {
+        let mut out = dump(
+            t,
+            &GetTables {
+                family: fam,
+                name: None,
+            },
+        )?;
+        out.extend(dump(
+            t,
+            &GetChains {
+                family: fam,
+                one: None,
+            },
+        )?);
+        out.extend(dump(
+            t,
+            &GetRules {
+                family: fam,
+                table: Some(name.to_owned()),
+                chain: None,
+            },
+        )?);
+        Ok::<_, NativeError>(out)
+    })?;
+    let rs = decode_dumps(&dumps)?;
+    Ok(rs
+        .tables
+        .into_iter()
+        .find(|x| x.family == family && x.name == name))
+}

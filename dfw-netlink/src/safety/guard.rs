@@ -155,15 +155,21 @@ pub fn with_kernel_sets<T: Transport>(
 }
 
 /// As [`with_kernel_sets`], taking the members of the sets in `listed` from there (the plan
-/// of the same commit listed them).
+/// of the same commit listed them). Also records dfw's native table (`[docker]
+/// accept_fwmark`) as the kernel holds it.
 ///
 /// # Errors
 /// As [`with_kernel_sets`].
 pub fn with_kernel_sets_in<T: Transport>(
     fw: &mut Firewall<T>,
-    rules: Snapshot,
+    mut rules: Snapshot,
     listed: &ListedSets,
 ) -> Result<Snapshot, SafetyError> {
+    rules.0.native = crate::native::read_native_table(
+        fw.transport(),
+        dfw_core::native::NftFamily::Inet,
+        dfw_core::policy::MARK_TABLE,
+    )?;
     if crate::enforce::referenced_sets(&rules.0).is_empty() {
         return Ok(rules);
     }

@@ -242,6 +242,10 @@ pub enum Corruption {
     /// line number and text, shortened).
     #[error("line {0}: not a set or a member of the set before it: {1:?}")]
     Set(usize, String),
+    /// A line of the native-table section (`# native table inet dfw`) is not a `# fwmark`
+    /// or `# forward` line, or the `# fwmark` line is missing (line number and text).
+    #[error("line {0}: not a line of dfw's native table section: {1:?}")]
+    Native(usize, String),
     /// The end marker is missing: the file is truncated.
     #[error("no end marker: the file is truncated, not applied")]
     Truncated,

@@ -22,6 +22,10 @@
 //! per set a `create NAME hash:net family inet|inet6` line (as `ipset save` writes it) and
 //! then one member per line (`10.0.0.0/8`), sorted. The ban sets are not captured (bans are
 //! run-time state, kept across commits and rollbacks); a set another tool owns is not dfw's.
+//!
+//! dfw's native table (`table inet dfw`, `[docker] accept_fwmark`) follows, when the kernel
+//! holds it in dfw's exact form: `# native table inet dfw`, `# fwmark MARK[/MASK]`, and one
+//! `# forward IN OUT` line per marked pair; a rollback point without it deletes the table.
 
 use dfw_core::model::matches::SetName;
 use dfw_core::model::{ChainName, Family, Network, TableName};
@@ -29,7 +33,7 @@ use dfw_core::policy::{
     is_dfw_chain, is_dfw_jump, Compiled, Current, DfwJump, FamilyRules, SetMembers, SetRole,
     SetSpec,
 };
-use dfw_core::policy::{DOCKER_USER, INPUT};
+use dfw_core::policy::{mark_table, mark_table_params, Forward, FwMark, DOCKER_USER, INPUT};
 use dfw_core::syntax::{parse_ruleset, print_ruleset, PrintOptions};
 
 use super::{Corruption, SafetyError, Unsavable};
@@ -44,6 +48,8 @@ const HEADER: &str = "# dfw state v2";
 const END: &str = "# end bytes=";
 /// The line before the sets.
 const SETS: &str = "# sets";
+/// The line before dfw's native table (`[docker] accept_fwmark`), after the sets.
+const NATIVE: &str = "# native table inet dfw";
 
 /// The 64-bit FNV-1a hash of `bytes` (a checksum, not a defence against forgery: the
 /// directory is root's alone).
@@ -91,6 +97,9 @@ impl Snapshot {
             // Sets are not part of a rollback point: rules that match a dfw set keep it (a
             // commit never destroys a set its rules match), with its current members.
             sets: Vec::new(),
+            // dfw's native table (`[docker] accept_fwmark`) is not recorded yet: a rollback
+            // deletes it (the pairs Docker drops stop working; nothing is let through).
+            native: None,
         }))
     }
 
@@ -103,6 +112,7 @@ impl Snapshot {
         let mut out = format!("{HEADER}\n");
         out.push_str(&rules_text(&self.0)?);
         out.push_str(&sets_text(&self.0.sets));
+        out.push_str(&native_text(self.0.native.as_ref())?);
         let end = format!(
             "{END}{} fnv1a64={:016x}\n",
             out.len(),
@@ -161,10 +171,20 @@ impl Snapshot {
         let sets_at = text[b..]
             .find(&format!("\n{SETS}\n"))
             .map_or(text.len(), |i| b + i + 1);
+        let native_at = text[b..]
+            .find(&format!("\n{NATIVE}\n"))
+            .map_or(text.len(), |i| b + i + 1);
+        let sets_at = sets_at.min(native_at);
         let v4 = parse(Family::Ipv4, a, b)?;
         let v6 = parse(Family::Ipv6, b, sets_at)?;
-        let sets = parse_sets(&text[sets_at..], line_of(sets_at)).map_err(corrupt)?;
-        Ok(Snapshot(Compiled { v4, v6, sets }))
+        let sets = parse_sets(&text[sets_at..native_at], line_of(sets_at)).map_err(corrupt)?;
+        let native = parse_native(&text[native_at..], line_of(native_at)).map_err(corrupt)?;
+        Ok(Snapshot(Compiled {
+            v4,
+            v6,
+            sets,
+            native,
+        }))
     }
 
     /// The same rules with the members of dfw's static sets they match (see the module
@@ -191,6 +211,49 @@ impl Snapshot {
 }
 
 /// The `# sets` section (empty without sets).
+/// The native section: `# native table inet dfw`, `# fwmark MARK[/MASK]`, then
+/// `# forward IN OUT` per pair (empty without the table). A table that is not exactly dfw's
+/// form (someone changed it) is not recorded: a rollback deletes it.
+fn native_text(native: Option<&dfw_core::native::Table>) -> Result<String, SafetyError> {
+    let Some((pairs, mark)) = native.and_then(mark_table_params) else {
+        return Ok(String::new());
+    };
+    let mut out = format!("{NATIVE}\n# fwmark {mark}\n");
+    for p in pairs {
+        out.push_str(&format!("# forward {} {}\n", p.in_iface, p.out_iface));
+    }
+    Ok(out)
+}
+
+/// Parses [`native_text`]'s section (`first`: its line number, for errors).
+fn parse_native(text: &str, first: usize) -> Result<Option<dfw_core::native::Table>, Corruption> {
+    let mut lines = text.lines().enumerate().map(|(i, l)| (first + i + 1, l));
+    match lines.next() {
+        None => return Ok(None),
+        Some((_, NATIVE)) => {}
+        Some((line, l)) => return Err(Corruption::Native(line, l.chars().take(80).collect())),
+    }
+    let mut mark = None;
+    let mut pairs = Vec::new();
+    for (line, l) in lines {
+        let bad = || Corruption::Native(line, l.chars().take(80).collect());
+        if let Some(m) = l.strip_prefix("# fwmark ") {
+            mark = Some(FwMark::parse(m).map_err(|_| bad())?);
+        } else if let Some(rest) = l.strip_prefix("# forward ") {
+            let (i, o) = rest.split_once(' ').ok_or_else(bad)?;
+            let iface = |s: &str| dfw_core::model::Iface::parse(s).map_err(|_| bad());
+            pairs.push(Forward {
+                in_iface: iface(i)?,
+                out_iface: iface(o)?,
+            });
+        } else {
+            return Err(bad());
+        }
+    }
+    let mark = mark.ok_or(Corruption::Native(first + 1, NATIVE.into()))?;
+    Ok(Some(mark_table(&pairs, mark)))
+}
+
 fn sets_text(sets: &[SetSpec]) -> String {
     if sets.is_empty() {
         return String::new();
@@ -344,6 +407,37 @@ mod tests {
         assert_eq!(back.to_text().unwrap(), out);
         assert_eq!(back.0.v4.jumps, snap.0.v4.jumps);
         assert!(!back.is_empty());
+    }
+
+    #[test]
+    fn snapshot_native_table_round_trip() {
+        let text = std::fs::read_to_string(POLICY).unwrap();
+        let text = format!(
+            "{text}\n[[forward]]\nin = \"wg+\"\nout = \"docker0\"\n\n[docker]\n\
+             accept_fwmark = \"0x100/0xff00\"\n"
+        );
+        let p = Policy::from_toml(&text, POLICY).unwrap();
+        let mut compiled = p.compile(&[dfw_core::model::Iface::parse("eth0").unwrap()]);
+        compiled.sets = vec![whitelist(&["192.0.2.0/24"])];
+        let snap = Snapshot(compiled);
+        let out = snap.to_text().unwrap();
+        assert!(
+            out.contains(
+                "# native table inet dfw\n# fwmark 0x100/0xff00\n# forward eth1 eth0\n\
+                          # forward wg+ docker0\n"
+            ),
+            "{out}"
+        );
+        let back = Snapshot::from_text(&out, "t").unwrap();
+        assert_eq!(back.0.native, snap.0.native);
+        assert_eq!(back.0.sets, snap.0.sets);
+        assert_eq!(back.to_text().unwrap(), out);
+        // Without the key nothing is written, and nothing comes back.
+        let mut none = snap.clone();
+        none.0.native = None;
+        let out = none.to_text().unwrap();
+        assert!(!out.contains("native"), "{out}");
+        assert_eq!(Snapshot::from_text(&out, "t").unwrap().0.native, None);
     }
 
     fn whitelist(members: &[&str]) -> SetSpec {

@@ -7,7 +7,7 @@
 //! with [`GenMsg`]. A message that cannot be read becomes [`EventKind::Unreadable`], which
 //! [`NftEvent::concerns_dfw`] treats as relevant (never miss a change).
 
-use dfw_core::policy::{is_dfw_chain, DOCKER_USER, FORWARD, INPUT};
+use dfw_core::policy::{is_dfw_chain, DOCKER_USER, FORWARD, INPUT, MARK_TABLE};
 
 use crate::enforce::DOCKER_NAT_CHAIN;
 use crate::nft::GenMsg;
@@ -66,6 +66,10 @@ impl NftEvent {
     /// the policy's docker-proxy path follows.
     pub fn concerns_dfw(&self) -> bool {
         if matches!(self.kind, EventKind::Unreadable(_)) {
+            return true;
+        }
+        // dfw's own native table (`[docker] accept_fwmark`), whatever changed in it.
+        if self.family == NFPROTO_INET && self.table == MARK_TABLE {
             return true;
         }
         if !matches!(self.family, NFPROTO_IPV4 | NFPROTO_IPV6) {
@@ -253,6 +257,21 @@ mod tests {
         assert!(parse_events(&b)[0].concerns_dfw());
         let b = msg(NFT_MSG_DELTABLE, 1, 1, &[(NFTA_TABLE_NAME, "filter")]);
         assert!(!parse_events(&b)[0].concerns_dfw());
+        let b = msg(NFT_MSG_DELTABLE, 1, 1, &[(NFTA_TABLE_NAME, "dfw-watch")]);
+        assert!(!parse_events(&b)[0].concerns_dfw());
+    }
+
+    #[test]
+    fn dfws_native_table_concerns_dfw() {
+        let b = msg(NFT_MSG_DELTABLE, 1, 1, &[(NFTA_TABLE_NAME, "dfw")]);
+        assert!(parse_events(&b)[0].concerns_dfw());
+        let b = msg(
+            NFT_MSG_DELRULE,
+            1,
+            1,
+            &[(NFTA_RULE_TABLE, "dfw"), (NFTA_RULE_CHAIN, "forward")],
+        );
+        assert!(parse_events(&b)[0].concerns_dfw());
     }
 
     #[test]

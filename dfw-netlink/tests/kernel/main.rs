@@ -19,6 +19,7 @@ mod iptables_oracle;
 mod native;
 mod native_commit;
 mod native_fib;
+mod native_fwmark;
 mod native_order;
 mod native_packets;
 mod native_redirect;

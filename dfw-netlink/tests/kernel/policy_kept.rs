@@ -167,3 +167,55 @@ fn kernel_drift_check_then_repair_reads_the_kernel_once() {
         );
     });
 }
+
+#[test]
+fn kernel_warm_commits_keep_dfws_native_table_without_reading() {
+    kernel_test("kernel_warm_commits_native", || {
+        load_here(Fixture::Docker29V4);
+        let mut fw = Firewall::new(Counting {
+            inner: NetlinkTransport::open().unwrap(),
+            dumps: 0,
+        });
+        let with_key = |w: &str, mark: &str| {
+            let text = format!(
+                "[interfaces]\nexternal = [\"eth0\"]\n[whitelist]\nsources = [\"{w}\"]\n\
+                 [[forward]]\nin = \"eth1\"\nout = \"docker0\"\n\
+                 [docker]\naccept_fwmark = \"{mark}\"\n"
+            );
+            Policy::from_toml(&text, "test.toml").unwrap()
+        };
+        let a = with_key("198.51.100.7", "0x100/0xff00");
+        assert!(
+            enforce::commit_unguarded(&mut fw, &a)
+                .unwrap()
+                .applied
+                .committed
+        );
+        let list = || run_cmd("nft", &["list", "table", "inet", "dfw"]);
+        assert!(list().unwrap().contains("0x00000100"));
+        // Warm: a no-op, a rule change and a mark change read nothing; the kernel agrees.
+        let before = fw.transport().dumps;
+        assert!(enforce::commit_unguarded(&mut fw, &a).unwrap().is_noop());
+        let b = with_key("198.51.100.8", "0x200/0xff00");
+        assert!(
+            enforce::commit_unguarded(&mut fw, &b)
+                .unwrap()
+                .applied
+                .committed
+        );
+        assert_eq!(fw.transport().dumps, before, "warm commits read nothing");
+        assert!(list().unwrap().contains("0x00000200"));
+        assert!(converged(&b));
+        // Someone deletes the table: the generation moves, the next commit reads and repairs.
+        run_cmd("nft", &["delete", "table", "inet", "dfw"]).unwrap();
+        assert!(
+            enforce::commit_unguarded(&mut fw, &b)
+                .unwrap()
+                .applied
+                .committed
+        );
+        assert!(fw.transport().dumps > before);
+        assert!(list().unwrap().contains("0x00000200"));
+        assert!(converged(&b));
+    });
+}

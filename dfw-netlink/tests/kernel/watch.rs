@@ -292,3 +292,35 @@ fn kernel_watch_reloads_a_changed_config() {
         },
     );
 }
+
+#[test]
+fn kernel_watch_keeps_dfws_native_table() {
+    let test = "kernel_watch_keeps_dfws_native_table";
+    // Started with `[docker] accept_fwmark` and a pair: the start commit writes
+    // `table inet dfw`.
+    let policy = format!(
+        "{POLICY}[[forward]]\nin = \"eth1\"\nout = \"docker0\"\n\
+         [docker]\naccept_fwmark = \"0x100/0xff00\"\n"
+    );
+    with_watch_policy(test, &policy, |lab| {
+        started(lab);
+        let list = || run_in(lab.ns, "nft", &["list", "table", "inet", "dfw"], "");
+        let table = list().unwrap_or_else(|e| panic!("{e}"));
+        assert!(table.contains("meta mark set"), "{table}");
+        // Someone deletes it, or flushes its chain: the watch puts it back.
+        for disturb in [
+            &["delete", "table", "inet", "dfw"][..],
+            &["flush", "chain", "inet", "dfw", "forward"][..],
+        ] {
+            run_in(lab.ns, "nft", disturb, "").unwrap_or_else(|e| panic!("{e}"));
+            let reps = lab.settle();
+            assert!(
+                reps.iter()
+                    .any(|r| matches!(r, Seen::Repaired { summary, .. }
+                    if summary.contains("inet dfw"))),
+                "{disturb:?}: {reps:?}"
+            );
+            assert_eq!(list().unwrap(), table, "{disturb:?}");
+        }
+    });
+}

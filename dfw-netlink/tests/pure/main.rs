@@ -8,6 +8,7 @@ pub mod support;
 
 mod fuzz_replay;
 mod ipset_golden;
+mod native_encode_golden;
 mod native_eval;
 mod native_golden;
 mod native_lockout;

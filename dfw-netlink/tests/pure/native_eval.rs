@@ -326,3 +326,86 @@ fn router_mode_pairs_docker_drops_are_named() {
         t.decided_by
     );
 }
+
+#[test]
+fn pairs_into_a_bridge_need_dockers_accept_mark() {
+    use dfw_core::native::docker::{forward_pair_notes, DockerNote};
+    use dfw_core::native::{CmpOp, Data, Expr as E, Rule as R, Verdict as V};
+    let mut native = decode_dumps(&captured_dumps("sim-host")).unwrap();
+    let pairs = vec![
+        (LAN_IF.to_string(), "docker0".to_string()),
+        ("docker0".to_string(), EXTERNAL_IF.to_string()),
+    ];
+    // Docker without --bridge-accept-fwmark: the pair into docker0 reaches only published
+    // ports; the pair out of it is Docker's OUTGOING.
+    let n = forward_pair_notes(&native, Family::Ipv4, &pairs, Some((0x100, 0xff00)));
+    assert!(
+        matches!(
+            &n[..],
+            [DockerNote::ForwardNeedsMark {
+                docker_mark: None,
+                ..
+            }]
+        ),
+        "{n:?}"
+    );
+    assert!(
+        n[0].to_string().contains("--bridge-accept-fwmark"),
+        "{}",
+        n[0]
+    );
+    // Docker's `meta mark & 0x0000ff00 == 0x00000100 counter accept comment "ALLOW FW MARK"`.
+    let t = native
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "docker-bridges" && t.family == dfw_core::native::NftFamily::Ip)
+        .unwrap();
+    let c = t
+        .chains
+        .iter_mut()
+        .find(|c| c.name == "filter-forward-in__docker0")
+        .unwrap();
+    c.rules.insert(
+        1,
+        R {
+            handle: 999,
+            exprs: vec![
+                E::Meta { key: 3, dreg: 1 },
+                E::Bitwise {
+                    sreg: 1,
+                    dreg: 1,
+                    len: 4,
+                    mask: 0xff00u32.to_ne_bytes().to_vec(),
+                    xor: vec![0; 4],
+                },
+                E::Cmp {
+                    sreg: 1,
+                    op: CmpOp::Eq,
+                    data: 0x100u32.to_ne_bytes().to_vec(),
+                },
+                E::Counter {
+                    packets: 0,
+                    bytes: 0,
+                },
+                E::Immediate {
+                    dreg: 0,
+                    data: Data::Verdict(V::Accept),
+                },
+            ],
+            comment: Some("ALLOW FW MARK".into()),
+        },
+    );
+    for (dfw, ok) in [
+        (None, false),
+        (Some((0x100, 0xff00)), true),
+        (Some((0x100, u32::MAX)), true),
+        (Some((0x200, 0xff00)), false),
+        (Some((0x100, 0x0f00)), false),
+    ] {
+        let n = forward_pair_notes(&native, Family::Ipv4, &pairs, dfw);
+        assert_eq!(n.is_empty(), ok, "{dfw:?}: {n:?}");
+        if let Some(DockerNote::ForwardNeedsMark { docker_mark, .. }) = n.first() {
+            assert_eq!(docker_mark.as_deref(), Some("0x100/0xff00"));
+        }
+    }
+}

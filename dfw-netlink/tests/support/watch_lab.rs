@@ -54,6 +54,8 @@ pub struct Lab<'a> {
     pub ns: &'a NetNs,
     /// The watch's config file.
     pub config: std::path::PathBuf,
+    /// The policy it was started with ([`POLICY`] unless [`with_watch_policy`] gave another).
+    pub policy: String,
     /// What the watch reported.
     pub rx: Receiver<Seen>,
     /// The watch thread's id.
@@ -65,7 +67,7 @@ pub struct Lab<'a> {
 impl Lab<'_> {
     /// Polls until the kernel holds the policy (or panics after [`LIMIT`]).
     pub fn wait_in_sync(&self) {
-        let policy = Policy::from_toml(POLICY, "t.toml").unwrap();
+        let policy = Policy::from_toml(&self.policy, "t.toml").unwrap();
         let deadline = Instant::now() + LIMIT;
         loop {
             let r = self
@@ -112,7 +114,12 @@ pub fn with_watch(
     tweak: impl FnOnce(&mut WatchOptions) + Send,
     body: impl FnOnce(&Lab),
 ) {
-    run_watch(test, tweak, false, |lab| body(lab));
+    run_watch(test, POLICY, tweak, false, |lab| body(lab));
+}
+
+/// As [`with_watch`], the watch started with `policy` instead of [`POLICY`].
+pub fn with_watch_policy(test: &str, policy: &str, body: impl FnOnce(&Lab)) {
+    run_watch(test, policy, |_| {}, false, |lab| body(lab));
 }
 
 /// As [`with_watch`], but the watch thread stops after its start repair (in its `Watching`
@@ -123,11 +130,12 @@ pub fn with_held_watch(
     tweak: impl FnOnce(&mut WatchOptions) + Send,
     body: impl FnOnce(&mut Lab),
 ) {
-    run_watch(test, tweak, true, body);
+    run_watch(test, POLICY, tweak, true, body);
 }
 
 pub fn run_watch(
     test: &str,
+    policy: &str,
     tweak: impl FnOnce(&mut WatchOptions) + Send,
     hold: bool,
     body: impl FnOnce(&mut Lab),
@@ -139,7 +147,7 @@ pub fn run_watch(
     load_fixture(&ns, Fixture::Docker29V4);
     load_fixture(&ns, Fixture::Docker29V6);
     let config = std::env::temp_dir().join(format!("dfw-{test}-{}.toml", std::process::id()));
-    std::fs::write(&config, POLICY).unwrap();
+    std::fs::write(&config, policy).unwrap();
     let mut opts = WatchOptions::new(&config);
     // Its own state directory (one per network namespace), never the machine's /var/lib/dfw.
     opts.state = std::env::temp_dir().join(format!("dfw-{test}-{}-state", std::process::id()));
@@ -174,6 +182,9 @@ pub fn run_watch(
                     Notice::EventsLost => Seen::Lost,
                     Notice::InSync(_) => Seen::InSync,
                     Notice::Failed(e) => Seen::Failed(e.to_string()),
+                    Notice::Refused(e) => Seen::Failed(format!("refused: {e}")),
+                    Notice::ReloadFailed(e) => Seen::Failed(format!("reload failed: {e}")),
+                    Notice::Suspended(s) => Seen::Failed(format!("suspended: {s}")),
                     _ => return,
                 };
                 let _ = tx.send(seen);
@@ -188,6 +199,7 @@ pub fn run_watch(
         let mut lab = Lab {
             ns: &ns,
             config: config.clone(),
+            policy: policy.to_string(),
             rx,
             tid,
             gate: Some(gate),

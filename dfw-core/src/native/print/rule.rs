@@ -25,6 +25,8 @@ struct Printer<'t> {
     out: Vec<String>,
     regs: Vec<(u32, Lhs)>,
     values: Vec<(u32, Vec<u8>)>,
+    /// Registers holding a computed value (`meta mark & MASK | XOR`), as nft prints it.
+    exprs: Vec<(u32, String)>,
     /// Dependency statements held back: (meta key, value, text).
     pending: Vec<(u32, u8, String)>,
     l4: Option<u8>,
@@ -256,6 +258,25 @@ impl Printer<'_> {
                 );
             }
             Expr::Bitwise {
+                sreg,
+                dreg,
+                mask,
+                xor,
+                ..
+            } if self.lhs(*sreg).is_some_and(|l| l.ty == Ty::Mark)
+                && xor.iter().any(|&b| b != 0) =>
+            {
+                // `meta mark & MASK | XOR` (a value for `meta mark set`): nft prints the
+                // mask with the xor bits set.
+                let l = self.lhs(*sreg).unwrap_or_else(|| unreachable!("checked"));
+                let word = |v: &[u8]| {
+                    u32::from_ne_bytes(std::array::from_fn(|i| v.get(i).copied().unwrap_or(0)))
+                };
+                let (m, x) = (word(mask), word(xor));
+                self.exprs
+                    .push((*dreg, format!("{} & {:#010x} | {x:#010x}", l.text, m | x)));
+            }
+            Expr::Bitwise {
                 sreg, dreg, mask, ..
             } => {
                 if let Some(mut l) = self.lhs(*sreg) {
@@ -359,6 +380,18 @@ impl Printer<'_> {
                 self.flush();
                 self.out.push(self.reject(*k));
             }
+            Expr::MetaSet { key, sreg } if meta(*key).1 == Ty::Mark => {
+                self.flush();
+                let rhs = match (
+                    self.exprs.iter().rev().find(|(r, _)| r == sreg),
+                    self.value_of(*sreg),
+                ) {
+                    (Some((_, text)), _) => text.clone(),
+                    (None, Some(v)) => value(Ty::Mark, v),
+                    (None, None) => "<register>".into(),
+                };
+                self.out.push(format!("{} set {rhs}", meta(*key).0));
+            }
             other => {
                 self.flush();
                 self.out.push(format!("<{other:?}>"));
@@ -451,6 +484,7 @@ pub fn rule_text(table: &Table, rule: &Rule) -> String {
         out: Vec::new(),
         regs: Vec::new(),
         values: Vec::new(),
+        exprs: Vec::new(),
         pending: Vec::new(),
         l4: None,
         l3: None,

@@ -190,10 +190,11 @@ pub(crate) fn value(ty: Ty, b: &[u8]) -> String {
             a.copy_from_slice(&b[..16]);
             Ipv6Addr::from(a).to_string()
         }
-        Ty::Ifname => {
-            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-            format!("\"{}\"", String::from_utf8_lossy(&b[..end]))
-        }
+        Ty::Ifname => match b.iter().position(|&c| c == 0) {
+            Some(end) => format!("\"{}\"", String::from_utf8_lossy(&b[..end])),
+            // No NUL: a prefix match, as nft prints it (`"eth*"`).
+            None => format!("\"{}*\"", String::from_utf8_lossy(b)),
+        },
         Ty::Service => be_uint(&b[..b.len().min(2)]).to_string(),
         Ty::InetProto => match b.first().copied().unwrap_or(0) {
             1 => "icmp".into(),
