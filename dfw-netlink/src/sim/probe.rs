@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use super::error::SimError;
@@ -190,7 +191,7 @@ pub fn udp_greeting(
 ) -> Result<(Probe, Option<Greeting>), SimError> {
     let what = format!("udp probe {src} -> {dst}");
     let r = ns.run(|| -> std::io::Result<(Probe, Option<Greeting>)> {
-        let sock = UdpSocket::bind(SocketAddr::new(src, 0))?;
+        let sock = bind_fresh_udp(src)?;
         sock.connect(dst)?;
         sock.set_read_timeout(Some(timeout))?;
         if let Err(e) = sock.send(b"dfw-sim probe\n") {
@@ -203,6 +204,41 @@ pub fn udp_greeting(
         }
     })?;
     r.map_err(sock_err(ns, what))
+}
+
+/// The source ports UDP probes take, in turn: below Linux's default ephemeral range
+/// (32768-60999), so they are never ports the kernel hands out itself.
+const UDP_PORTS: std::ops::RangeInclusive<u16> = 20000..=32767;
+/// The next port of [`UDP_PORTS`] a probe of this process takes.
+static NEXT_UDP_PORT: AtomicU16 = AtomicU16::new(*UDP_PORTS.start());
+
+/// A UDP socket on `src` with a source port no earlier probe of this process used (until
+/// [`UDP_PORTS`] wraps, after 12,768 probes). A probe must be a new flow: with the port left
+/// to the kernel (random), a probe sometimes took the port of an earlier probe to the same
+/// destination whose conntrack entry (30 s and more) still lived, so the firewall saw an
+/// ESTABLISHED flow and let it through where a new one is refused (seen once in the real-Docker
+/// suite: a stranger's probe after a commit matched the entry of its probe before the commit).
+fn bind_fresh_udp(src: IpAddr) -> std::io::Result<UdpSocket> {
+    let span = UDP_PORTS.len();
+    let mut last = None;
+    // Ports in use in this namespace (a server's) are skipped; each is tried once.
+    for _ in 0..span {
+        let port = NEXT_UDP_PORT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(if p >= *UDP_PORTS.end() {
+                    *UDP_PORTS.start()
+                } else {
+                    p + 1
+                })
+            })
+            .unwrap_or(*UDP_PORTS.start());
+        match UdpSocket::bind(SocketAddr::new(src, port)) {
+            Ok(s) => return Ok(s),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::ErrorKind::AddrInUse.into()))
 }
 
 /// Parses `"<service> <peer>\n"`.
@@ -229,6 +265,15 @@ mod tests {
         let timeout: std::io::Error = std::io::ErrorKind::TimedOut.into();
         assert_eq!(classify(timeout).unwrap(), Probe::TimedOut);
         assert!(classify(e(libc::EADDRNOTAVAIL)).is_err());
+    }
+
+    #[test]
+    fn udp_probes_take_distinct_source_ports() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let a = bind_fresh_udp(lo).unwrap().local_addr().unwrap().port();
+        let b = bind_fresh_udp(lo).unwrap().local_addr().unwrap().port();
+        assert_ne!(a, b);
+        assert!(UDP_PORTS.contains(&a) && UDP_PORTS.contains(&b));
     }
 
     #[test]
