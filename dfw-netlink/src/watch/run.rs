@@ -185,6 +185,9 @@ impl Watcher {
             };
             (l, read_applied(&dir)?.map(|a| a.id))
         };
+        // Watched before it is read: an edit landing between the two is then seen (and
+        // reloaded) by the loop instead of being missed until the next one.
+        let file = FileWatch::new(&opts.config)?;
         let loaded = load(&opts.config)?;
         // The network namespace, claimed in the kernel: a watch through another state
         // directory (or another mount namespace) is refused here, before anything changed.
@@ -214,7 +217,6 @@ impl Watcher {
         events.set_receive_buffer(opts.event_buffer)?;
         let mut fw = Firewall::open()?;
         let own_portid = fw.transport().io().portid();
-        let file = FileWatch::new(&opts.config)?;
         Ok(Watcher {
             opts,
             events,

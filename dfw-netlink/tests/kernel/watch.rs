@@ -324,3 +324,47 @@ fn kernel_watch_keeps_dfws_native_table() {
         }
     });
 }
+
+/// How many times [`kernel_watch_reloads_every_rename`] replaces the config.
+const RENAMES: usize = 120;
+
+#[test]
+fn kernel_watch_reloads_every_rename() {
+    // The reported flake: a config replaced by rename (as editors and config-management tools
+    // do) whose reload adds `[docker] accept_fwmark`; once in ~50 runs `settle()` returned
+    // before the watch had seen the rename. Here the file is replaced many times in a row,
+    // alternating a policy with dfw's native table and one without, and every replacement
+    // must be reloaded and applied (table written, then removed) before `settle()` returns.
+    let test = "kernel_watch_reloads_every_rename";
+    let native = format!(
+        "{POLICY}[[forward]]\nin = \"eth1\"\nout = \"docker0\"\n\
+         [docker]\naccept_fwmark = \"0x100/0xff00\"\n"
+    );
+    with_watch(
+        test,
+        |_| {},
+        |lab| {
+            started(lab);
+            let tmp = lab.config.with_extension("new");
+            for i in 0..RENAMES {
+                let with_table = i % 2 == 0;
+                let text = if with_table { native.as_str() } else { POLICY };
+                std::fs::write(&tmp, text).unwrap();
+                std::fs::rename(&tmp, &lab.config).unwrap();
+                let reps = lab.settle();
+                assert!(
+                    reps.iter().any(|r| matches!(
+                        r,
+                        Seen::Repaired {
+                            cause: Cause::Reload,
+                            ..
+                        }
+                    )),
+                    "rename {i}: {reps:?}"
+                );
+                let table = run_in(lab.ns, "nft", &["list", "table", "inet", "dfw"], "");
+                assert_eq!(table.is_ok(), with_table, "rename {i}: {table:?}");
+            }
+        },
+    );
+}
