@@ -130,12 +130,7 @@ pub fn read_rule_sets<T: Transport>(
     ruleset: &Ruleset,
 ) -> Result<dfw_core::eval::HostSets, crate::ipset::IpsetError> {
     let mut names = std::collections::BTreeSet::new();
-    for rule in ruleset
-        .tables()
-        .iter()
-        .flat_map(|t| t.chains())
-        .flat_map(|c| &c.rules)
-    {
+    for rule in ruleset.rules() {
         for m in &rule.matches {
             if let dfw_core::model::Match::Set(s) = m {
                 names.insert(s.name().clone());

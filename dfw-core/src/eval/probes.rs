@@ -215,12 +215,7 @@ pub fn input_ports(ruleset: &Ruleset) -> Vec<(Protocol, u16)> {
 /// meets the same rules as it.
 pub fn unmentioned_port(ruleset: &Ruleset) -> Option<u16> {
     let mut ranges: Vec<PortRange> = Vec::new();
-    for rule in ruleset
-        .tables()
-        .iter()
-        .flat_map(|t| t.chains())
-        .flat_map(|c| &c.rules)
-    {
+    for rule in ruleset.rules() {
         let (pos, neg) = dports(rule);
         ranges.extend(pos.into_iter().chain(neg));
         for m in &rule.matches {
@@ -253,12 +248,7 @@ fn collect(ruleset: &Ruleset, sources_only: bool) -> Vec<AddrSet> {
             out.push(s);
         }
     };
-    for rule in ruleset
-        .tables()
-        .iter()
-        .flat_map(|t| t.chains())
-        .flat_map(|c| &c.rules)
-    {
+    for rule in ruleset.rules() {
         push_opt(&mut push, rule.header.src.as_ref().map(|n| n.value));
         if !sources_only {
             push_opt(&mut push, rule.header.dst.as_ref().map(|n| n.value));
@@ -301,12 +291,7 @@ pub fn rule_set_sources(
     host: &Host,
 ) -> Vec<(crate::model::matches::SetName, Vec<AddrSet>)> {
     let mut out: Vec<(crate::model::matches::SetName, Vec<AddrSet>)> = Vec::new();
-    for rule in ruleset
-        .tables()
-        .iter()
-        .flat_map(|t| t.chains())
-        .flat_map(|c| &c.rules)
-    {
+    for rule in ruleset.rules() {
         for m in &rule.matches {
             let Match::Set(s) = m else { continue };
             if s.dirs() != [crate::model::matches::SetDir::Src]

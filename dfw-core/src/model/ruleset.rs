@@ -334,6 +334,14 @@ impl Ruleset {
         &self.tables
     }
 
+    /// Every rule of every table, in print order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.tables
+            .iter()
+            .flat_map(|t| t.chains())
+            .flat_map(|c| &c.rules)
+    }
+
     /// A table by name.
     pub fn table(&self, name: TableName) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)

@@ -231,10 +231,7 @@ pub fn ruleset_sets_in<T: Transport + ?Sized>(
     listed: &ListedSets,
 ) -> Result<HostSets, CommitError> {
     let names: BTreeSet<SetName> = ruleset
-        .tables()
-        .iter()
-        .flat_map(|t| t.chains())
-        .flat_map(|c| &c.rules)
+        .rules()
         .flat_map(|r| &r.matches)
         .filter_map(|m| match m {
             Match::Set(s) => Some(s.name().clone()),
